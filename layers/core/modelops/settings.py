@@ -1,0 +1,25 @@
+"""Settings from environment variables, read once per process."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cache
+
+
+@dataclass(frozen=True)
+class Settings:
+    bucket: str
+    registry_table: str
+    metadata_table: str
+    alert_topic_arn: str
+
+
+@cache
+def settings() -> Settings:
+    return Settings(
+        bucket=os.environ["MODELOPS_BUCKET"],
+        registry_table=os.environ["REGISTRY_TABLE"],
+        metadata_table=os.environ["METADATA_TABLE"],
+        alert_topic_arn=os.environ.get("ALERT_TOPIC_ARN", ""),
+    )

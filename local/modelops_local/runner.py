@@ -1,0 +1,112 @@
+"""Developer-side operations on a sandbox (embedded or served): load specs and data, start
+state machine executions and follow them state by state."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from modelops import data, store
+from modelops.spec import parse_spec
+from modelops.stages import spec_key
+from modelops_local import demo_data
+from modelops_local.sandbox import REGION
+
+
+def put_spec(path: Path) -> str:
+    """Validate a spec file and store it where the stages read it."""
+    text = path.read_text()
+    spec = parse_spec(text, source=str(path))
+    return store.put_bytes(spec_key(spec.name), text.encode())
+
+
+def load_demo_data(config: demo_data.DemoConfig, table: str = "customers") -> dict[str, int]:
+    loaded = {}
+    for month, columns in demo_data.generate(config):
+        data.write_partition(table, month, columns)
+        loaded[month.isoformat()] = int(columns["customer_id"].size)
+    return loaded
+
+
+@dataclass
+class ExecutionResult:
+    arn: str
+    status: str
+    output: dict[str, Any] | None
+    error: str | None
+    cause: str | None
+    states: list[tuple[str, float]] = field(default_factory=list)  # (state, seconds)
+    seconds: float = 0.0
+
+
+def start(state_machine_arn: str, request: dict[str, Any], name: str | None = None) -> str:
+    client = boto3.client("stepfunctions", region_name=REGION)
+    kwargs = {"name": name} if name else {}
+    response = client.start_execution(stateMachineArn=state_machine_arn, input=json.dumps(request), **kwargs)
+    arn: str = response["executionArn"]
+    return arn
+
+
+def _history(client: Any, arn: str) -> list[dict[str, Any]]:
+    events: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {"executionArn": arn}
+    while True:
+        page = client.get_execution_history(**kwargs)
+        events.extend(page["events"])
+        if not page.get("nextToken"):
+            return events
+        kwargs["nextToken"] = page["nextToken"]
+
+
+def follow(
+    arn: str,
+    on_state: Callable[[str, str, float], None] | None = None,
+    timeout: float = 1800,
+    poll: float = 0.2,
+) -> ExecutionResult:
+    """Poll an execution until it ends; report each state as it starts and finishes."""
+    client = boto3.client("stepfunctions", region_name=REGION)
+    started = time.monotonic()
+    seen = 0
+    entered: dict[str, float] = {}
+    states: list[tuple[str, float]] = []
+    while True:
+        description = client.describe_execution(executionArn=arn)
+        events = _history(client, arn)
+        for event in events[seen:]:
+            details = event.get("stateEnteredEventDetails") or event.get("stateExitedEventDetails")
+            if not details:
+                continue
+            name, stamp = details["name"], event["timestamp"].timestamp()
+            if event["type"].endswith("StateEntered"):
+                entered[name] = stamp
+                if on_state:
+                    on_state(name, "started", 0.0)
+            else:
+                seconds = stamp - entered.get(name, stamp)
+                states.append((name, seconds))
+                if on_state:
+                    on_state(name, "done", seconds)
+        seen = len(events)
+        status = description["status"]
+        if status != "RUNNING":
+            break
+        if time.monotonic() - started > timeout:
+            raise TimeoutError(f"execution {arn} still running after {timeout:.0f}s")
+        time.sleep(poll)
+    output = json.loads(description["output"]) if description.get("output") else None
+    return ExecutionResult(
+        arn=arn,
+        status=status,
+        output=output,
+        error=description.get("error"),
+        cause=description.get("cause"),
+        states=states,
+        seconds=time.monotonic() - started,
+    )

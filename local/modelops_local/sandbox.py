@@ -1,0 +1,351 @@
+"""The embedded AWS sandbox (DESIGN.md §6).
+
+moto plays AWS. Every bucket, table, topic, function and state machine is created from
+template.yaml itself (moto's CloudFormation applies no SAM transform), with
+DefinitionSubstitutions resolved, and moto's Step Functions engine runs the real ASL files.
+moto's docker-less Lambda only echoes, so ``invoke`` is replaced: the function's CodeUri +
+Handler from the template is imported by file path and called in-process; an exception
+becomes a Lambda error whose errorType Step Functions' Retry/Catch can match.
+
+Two ways to run it: ``embedded()`` in this process (tests, demo), or ``serve()`` as a local
+server on 127.0.0.1 that the CLI, other processes and the ``aws`` CLI can use.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import json
+import logging
+import os
+import threading
+import time
+import traceback
+import uuid
+import zipfile
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+from unittest import mock
+
+import boto3
+
+from modelops_local.template import Resolver, load
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+PREFIX = "modelops-local"
+DEFAULT_PORT = 4566
+MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
+_ROLE = f"arn:aws:iam::{ACCOUNT}:role/{PREFIX}-role"
+
+
+@dataclass(frozen=True)
+class LocalFunction:
+    logical_id: str
+    name: str
+    arn: str
+    code_dir: Path
+    handler: str
+    timeout: int
+    memory: int
+
+
+@dataclass(frozen=True)
+class LambdaContext:
+    """What a Lambda handler gets as ``context``."""
+
+    function_name: str
+    invoked_function_arn: str
+    memory_limit_in_mb: int
+    aws_request_id: str
+    deadline: float
+    function_version: str = "$LATEST"
+    log_group_name: str = ""
+    log_stream_name: str = ""
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self.deadline - time.monotonic()) * 1000))
+
+
+class Sandbox:
+    """The resources of template.yaml, named deterministically, in moto."""
+
+    def __init__(self, root: Path = PROJECT_ROOT, parameters: dict[str, str] | None = None) -> None:
+        self.root = root
+        self.template = load(root / "template.yaml")
+        declared = self.template.get("Parameters", {})
+        values = {name: str(p.get("Default", "")) for name, p in declared.items()}
+        values.update(parameters or {})
+        self.resolver = Resolver(values, REGION, ACCOUNT)
+        self.functions: dict[str, LocalFunction] = {}
+        self.environment: dict[str, str] = {}
+        self._modules: dict[str, ModuleType] = {}
+        self._import_lock = threading.Lock()
+        self._plan()
+
+    # ------------------------------------------------------------------ naming
+    def ref(self, logical_id: str) -> str:
+        return self.resolver.refs[logical_id]
+
+    def _resources(self, *types: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        for logical_id, resource in self.template["Resources"].items():
+            if resource["Type"] in types:
+                yield logical_id, resource
+
+    def _plan(self) -> None:
+        """Physical names and ARNs of every resource, without creating anything."""
+        refs, attributes = self.resolver.refs, self.resolver.attributes
+        arn = f"{REGION}:{ACCOUNT}"
+        for logical_id, _ in self._resources("AWS::S3::Bucket"):
+            name = f"{PREFIX}-{logical_id.lower()}"
+            refs[logical_id] = name
+            attributes[(logical_id, "Arn")] = f"arn:aws:s3:::{name}"
+        for logical_id, _ in self._resources("AWS::DynamoDB::Table"):
+            refs[logical_id] = f"{PREFIX}-{logical_id}"
+            attributes[(logical_id, "Arn")] = f"arn:aws:dynamodb:{arn}:table/{PREFIX}-{logical_id}"
+        for logical_id, _ in self._resources("AWS::SNS::Topic"):
+            refs[logical_id] = f"arn:aws:sns:{arn}:{PREFIX}-{logical_id}"
+            attributes[(logical_id, "TopicName")] = f"{PREFIX}-{logical_id}"
+        for logical_id, _ in self._resources("AWS::SQS::Queue"):
+            name = f"{PREFIX}-{logical_id}"
+            refs[logical_id] = f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{name}"
+            attributes[(logical_id, "Arn")] = f"arn:aws:sqs:{arn}:{name}"
+            attributes[(logical_id, "QueueName")] = name
+        for logical_id, _ in self._resources("AWS::Serverless::LayerVersion"):
+            refs[logical_id] = f"arn:aws:lambda:{arn}:layer:{PREFIX}-{logical_id}:1"
+        for logical_id, _ in self._resources("AWS::Serverless::Function"):
+            refs[logical_id] = f"{PREFIX}-{logical_id}"
+            attributes[(logical_id, "Arn")] = f"arn:aws:lambda:{arn}:function:{PREFIX}-{logical_id}"
+        for logical_id, _ in self._resources("AWS::Serverless::StateMachine"):
+            refs[logical_id] = f"arn:aws:states:{arn}:stateMachine:{PREFIX}-{logical_id}"
+            attributes[(logical_id, "Name")] = f"{PREFIX}-{logical_id}"
+        globals_ = self.template.get("Globals", {}).get("Function", {})
+        environment = self.resolver.resolve(globals_.get("Environment", {}).get("Variables", {}))
+        for logical_id, resource in self._resources("AWS::Serverless::Function"):
+            properties = {**globals_, **resource["Properties"]}
+            own = self.resolver.resolve(resource["Properties"].get("Environment", {}).get("Variables", {}))
+            for key, value in own.items():
+                if environment.get(key, value) != value:
+                    raise ValueError(f"{logical_id}: {key} differs between functions; in-process runs share one environment")
+            environment.update(own)
+            self.functions[refs[logical_id]] = LocalFunction(
+                logical_id=logical_id,
+                name=refs[logical_id],
+                arn=attributes[(logical_id, "Arn")],
+                code_dir=self.root / properties["CodeUri"],
+                handler=properties["Handler"],
+                timeout=int(properties.get("Timeout", 3)),
+                memory=int(properties.get("MemorySize", 128)),
+            )
+        self.environment = {key: str(value) for key, value in environment.items()}
+
+    # ------------------------------------------------------------------ creation
+    def provision(self) -> None:
+        """Create every resource of the template in the (mocked or served) AWS."""
+        iam = boto3.client("iam", region_name=REGION)
+        iam.create_role(RoleName=f"{PREFIX}-role", AssumeRolePolicyDocument="{}")
+        for logical_id, resource in self._resources("AWS::S3::Bucket"):
+            s3 = boto3.client("s3", region_name=REGION)
+            s3.create_bucket(Bucket=self.ref(logical_id))
+            properties = resource.get("Properties", {})
+            if "VersioningConfiguration" in properties:
+                s3.put_bucket_versioning(
+                    Bucket=self.ref(logical_id), VersioningConfiguration=properties["VersioningConfiguration"]
+                )
+        for logical_id, resource in self._resources("AWS::DynamoDB::Table"):
+            properties = self.resolver.resolve(resource["Properties"])
+            table: dict[str, Any] = {
+                "TableName": self.ref(logical_id),
+                "AttributeDefinitions": properties["AttributeDefinitions"],
+                "KeySchema": properties["KeySchema"],
+                "BillingMode": properties.get("BillingMode", "PAY_PER_REQUEST"),
+            }
+            for option in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes", "StreamSpecification"):
+                if option in properties:
+                    table[option] = properties[option]
+            boto3.client("dynamodb", region_name=REGION).create_table(**table)
+        for logical_id, _ in self._resources("AWS::SNS::Topic"):
+            name = self.resolver.attributes[(logical_id, "TopicName")]
+            boto3.client("sns", region_name=REGION).create_topic(Name=name)
+        for logical_id, resource in self._resources("AWS::SQS::Queue"):
+            properties = self.resolver.resolve(resource.get("Properties", {}))
+            attributes = {k: str(v) for k, v in properties.items() if k in ("FifoQueue", "VisibilityTimeout", "ContentBasedDeduplication")}
+            name = self.resolver.attributes[(logical_id, "QueueName")]
+            boto3.client("sqs", region_name=REGION).create_queue(QueueName=name, Attributes=attributes)
+        awslambda = boto3.client("lambda", region_name=REGION)
+        for function in self.functions.values():
+            awslambda.create_function(
+                FunctionName=function.name,
+                Runtime="python3.12",
+                Role=_ROLE,
+                Handler=function.handler,
+                Code={"ZipFile": _placeholder_zip()},
+                Timeout=function.timeout,
+                MemorySize=function.memory,
+                Environment={"Variables": self.environment},
+            )
+        for logical_id, resource in self._resources("AWS::Serverless::StateMachine"):
+            self._create_state_machine(logical_id, resource["Properties"])
+
+    def definition(self, logical_id: str) -> str:
+        """The state machine's ASL with DefinitionSubstitutions resolved, as deployed."""
+        properties = self.template["Resources"][logical_id]["Properties"]
+        text = (self.root / properties["DefinitionUri"]).read_text()
+        for key, value in self.resolver.resolve(properties.get("DefinitionSubstitutions", {})).items():
+            text = text.replace("${" + key + "}", str(value))
+        return text
+
+    def _create_state_machine(self, logical_id: str, properties: dict[str, Any]) -> None:
+        name = self.resolver.attributes[(logical_id, "Name")]
+        boto3.client("stepfunctions", region_name=REGION).create_state_machine(
+            name=name, definition=self.definition(logical_id), roleArn=_ROLE,
+            type=properties.get("Type", "STANDARD"),
+        )
+        scheduler = boto3.client("scheduler", region_name=REGION)
+        for event_id, event in properties.get("Events", {}).items():
+            if event["Type"] != "ScheduleV2":
+                continue
+            schedule = self.resolver.resolve(event["Properties"])
+            scheduler.create_schedule(
+                Name=f"{logical_id}{event_id}",
+                ScheduleExpression=schedule["ScheduleExpression"],
+                ScheduleExpressionTimezone=schedule.get("ScheduleExpressionTimezone", "UTC"),
+                FlexibleTimeWindow={"Mode": "OFF"},
+                Target={"Arn": self.ref(logical_id), "RoleArn": _ROLE, "Input": schedule.get("Input", "{}")},
+            )
+
+    # ------------------------------------------------------------------ invocation
+    def _handler(self, function: LocalFunction) -> Callable[[Any, Any], Any]:
+        module_file, attribute = function.handler.rsplit(".", 1)
+        with self._import_lock:
+            module = self._modules.get(function.name)
+            if module is None:
+                path = function.code_dir / f"{module_file}.py"
+                spec = importlib.util.spec_from_file_location(f"modelops_fn_{function.logical_id}", path)
+                assert spec is not None and spec.loader is not None
+                module = importlib.util.module_from_spec(spec)
+                spec.loader.exec_module(module)
+                self._modules[function.name] = module
+        handler: Callable[[Any, Any], Any] = getattr(module, attribute)
+        return handler
+
+    def invoke(self, function_name: str, body: str | bytes | None, response_headers: dict[str, str]) -> bytes:
+        """Run a function's handler here and now, the way Lambda would answer."""
+        name = function_name.rsplit(":", 1)[-1] if function_name.startswith("arn:") else function_name
+        function = self.functions[name]
+        event = json.loads(body) if body else {}
+        context = LambdaContext(
+            function_name=function.name,
+            invoked_function_arn=function.arn,
+            memory_limit_in_mb=function.memory,
+            aws_request_id=str(uuid.uuid4()),
+            deadline=time.monotonic() + function.timeout,
+        )
+        try:
+            result = self._handler(function)(event, context)
+        except Exception as error:  # noqa: BLE001 - every failure becomes a Lambda error
+            response_headers["x-amz-function-error"] = "Unhandled"
+            return json.dumps(
+                {
+                    "errorType": type(error).__name__,
+                    "errorMessage": str(error),
+                    "stackTrace": traceback.format_exception(error),
+                }
+            ).encode()
+        return json.dumps(result).encode()
+
+    @contextmanager
+    def _lambda_patched(self) -> Iterator[None]:
+        from moto.awslambda_simple.models import LambdaSimpleBackend
+
+        sandbox = self
+
+        def invoke(backend: Any, function_name: str, qualifier: str | None, body: Any, headers: Any,
+                   response_headers: dict[str, str]) -> bytes:
+            return sandbox.invoke(function_name, body, response_headers)
+
+        with mock.patch.object(LambdaSimpleBackend, "invoke", invoke):
+            yield
+
+    def _apply_environment(self, stack: ExitStack, overrides: dict[str, str]) -> None:
+        stack.enter_context(mock.patch.dict(os.environ, {**self.environment, **overrides}))
+        from modelops.settings import settings
+
+        settings.cache_clear()
+        stack.callback(settings.cache_clear)
+
+
+def _placeholder_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("app.py", "# runs in-process from the project tree\n")
+    return buffer.getvalue()
+
+
+def _quiet_engine() -> None:
+    for name in ("moto.stepfunctions.parser", "moto", "werkzeug", "botocore", "aws_lambda_powertools"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+_FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+}
+
+
+@contextmanager
+def embedded(
+    root: Path = PROJECT_ROOT, environment: dict[str, str] | None = None
+) -> Iterator[Sandbox]:
+    """The sandbox inside this process: every boto3 call here goes to moto."""
+    from moto import mock_aws
+
+    _quiet_engine()
+    sandbox = Sandbox(root)
+    with ExitStack() as stack:
+        stack.enter_context(mock.patch.dict(os.environ, _FAKE_CREDENTIALS))
+        stack.enter_context(mock_aws(config=MOTO_CONFIG))  # type: ignore[arg-type]
+        stack.enter_context(sandbox._lambda_patched())
+        sandbox._apply_environment(stack, environment or {})
+        sandbox.provision()
+        yield sandbox
+
+
+@contextmanager
+def served(
+    port: int = DEFAULT_PORT, root: Path = PROJECT_ROOT, environment: dict[str, str] | None = None
+) -> Iterator[Sandbox]:
+    """The sandbox as a local server on 127.0.0.1:port (stops when the block ends)."""
+    from moto.core.config import default_user_config
+    from moto.server import ThreadedMotoServer
+
+    _quiet_engine()
+    sandbox = Sandbox(root)
+    endpoint = f"http://127.0.0.1:{port}"
+    with ExitStack() as stack:
+        # Handlers run inside the server process and call it back over HTTP, as does the
+        # Step Functions engine (it reads MOTO_PORT).
+        stack.enter_context(mock.patch.dict(
+            os.environ, {**_FAKE_CREDENTIALS, "AWS_ENDPOINT_URL": endpoint, "MOTO_PORT": str(port)}
+        ))
+        stack.enter_context(mock.patch.dict(default_user_config, MOTO_CONFIG))
+        stack.enter_context(sandbox._lambda_patched())
+        sandbox._apply_environment(stack, environment or {})
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+        server.start()
+        stack.callback(server.stop)
+        sandbox.provision()
+        yield sandbox
+
+
+def client_environment(endpoint: str) -> dict[str, str]:
+    """Environment for a process that talks to a served sandbox (CLI, aws CLI, tests)."""
+    return {**_FAKE_CREDENTIALS, "AWS_ENDPOINT_URL": endpoint}
