@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,8 +48,8 @@ class ExecutionResult:
 
 def start(state_machine_arn: str, request: dict[str, Any], name: str | None = None) -> str:
     client = boto3.client("stepfunctions", region_name=REGION)
-    kwargs = {"name": name} if name else {}
-    response = client.start_execution(stateMachineArn=state_machine_arn, input=json.dumps(request), **kwargs)
+    name = name or f"{request.get('model', 'run')}-{uuid.uuid4().hex[:12]}"
+    response = client.start_execution(stateMachineArn=state_machine_arn, input=json.dumps(request), name=name)
     arn: str = response["executionArn"]
     return arn
 

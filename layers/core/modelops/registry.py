@@ -57,7 +57,9 @@ def sha256(body: bytes) -> str:
 
 
 def schema_sha256(schema: dict[str, Any]) -> str:
-    return sha256(json.dumps(schema, sort_keys=True).encode())
+    """Hash of the model's input interface: feature names, types and categories (not ranges)."""
+    interface = [[f["name"], f["type"], f["categories"]] for f in schema["features"]]
+    return sha256(json.dumps(interface).encode())
 
 
 def _from_item(item: dict[str, Any]) -> ModelVersion:

@@ -1,0 +1,226 @@
+"""The ``modelops`` command line.
+
+``modelops demo`` runs everything in an embedded sandbox. ``modelops sandbox`` serves one on
+127.0.0.1; the other commands talk to it (``--endpoint-url``, default
+``$MODELOPS_ENDPOINT_URL`` or http://127.0.0.1:4566).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from modelops_local.sandbox import DEFAULT_PORT, PROJECT_ROOT, Sandbox, client_environment
+
+DEFAULT_SPEC = PROJECT_ROOT / "models" / "churn.yaml"
+
+
+def _print_json(document: Any) -> None:
+    print(json.dumps(document, indent=2, sort_keys=True, default=str))
+
+
+def _progress(enabled: bool) -> Callable[[str, str, float], None] | None:
+    if not enabled:
+        return None
+
+    def report(state: str, phase: str, seconds: float) -> None:
+        if phase == "started":
+            print(f"  … {state}", flush=True)
+        else:
+            print(f"  ✓ {state} ({seconds:.1f}s)", flush=True)
+
+    return report
+
+
+def _connect(endpoint: str) -> Sandbox:
+    """Point this process at a served sandbox; returns its (deterministic) resource names."""
+    sandbox = Sandbox()
+    os.environ.update(client_environment(endpoint))
+    os.environ.update(sandbox.environment)
+    return sandbox
+
+
+# ---------------------------------------------------------------------- commands
+def cmd_demo(args: argparse.Namespace) -> int:
+    from modelops_local import demo
+
+    return demo.run(
+        demo.DemoOptions(customers=args.customers, months=args.months, drift=not args.no_drift),
+        as_json=args.json,
+    )
+
+
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    from modelops_local.sandbox import served
+
+    with served(port=args.port) as sandbox:
+        endpoint = f"http://127.0.0.1:{args.port}"
+        print(f"sandbox serving on {endpoint} (Ctrl-C stops it)")
+        for name, value in sorted(sandbox.environment.items()):
+            print(f"  {name}={value}")
+        print(f"  try: aws --endpoint-url {endpoint} s3 ls s3://{sandbox.environment['MODELOPS_BUCKET']}/")
+        sys.stdout.flush()
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            print("stopped")
+    return 0
+
+
+def cmd_spec(args: argparse.Namespace) -> int:
+    from modelops.spec import parse_spec
+
+    spec = parse_spec(Path(args.file).read_text(), source=args.file)
+    if args.action == "put":
+        from modelops_local import runner
+
+        _connect(args.endpoint_url)
+        print(f"stored spec {spec.name!r} at {runner.put_spec(Path(args.file))}")
+    else:
+        print(f"{args.file}: spec {spec.name!r} is valid ({len(spec.features)} features)")
+    return 0
+
+
+def cmd_data_load(args: argparse.Namespace) -> int:
+    from modelops import data
+    from modelops_local import demo_data, runner
+
+    _connect(args.endpoint_url)
+    if args.file:
+        if not args.table or not args.period_column:
+            raise SystemExit("--file needs --table and --period-column")
+        counts = {d.isoformat(): n for d, n in data.load_file(args.table, Path(args.file), args.period_column).items()}
+    else:
+        runner.put_spec(DEFAULT_SPEC)
+        config = demo_data.DemoConfig(
+            customers=args.customers, months=args.months, drift_month=None if args.no_drift else 9
+        )
+        counts = runner.load_demo_data(config)
+    if args.json:
+        _print_json({"partitions": counts})
+    else:
+        for period, rows in counts.items():
+            print(f"  {period}: {rows:,} rows")
+        print(f"loaded {sum(counts.values()):,} rows in {len(counts)} partitions")
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from modelops_local import runner
+
+    sandbox = _connect(args.endpoint_url)
+    request = {"model": args.model, "as_of": args.as_of}
+    arn = runner.start(sandbox.ref("TrainingStateMachine"), request)
+    if not args.json:
+        print(f"training {args.model} as of {args.as_of}: {arn}")
+    result = runner.follow(arn, on_state=_progress(not args.json))
+    summary = {"execution": arn, "status": result.status, "error": result.error, "cause": result.cause}
+    if result.output:
+        summary["results"] = result.output["results"]
+    if args.json:
+        _print_json(summary)
+    elif result.status == "SUCCEEDED":
+        deployed = result.output["results"]["deploy_model"] if result.output else {}
+        print(f"{result.status}: version {deployed.get('version')} ({deployed.get('reason')})")
+    else:
+        print(f"{result.status}: {result.error}: {result.cause}")
+    return 0 if result.status == "SUCCEEDED" else 1
+
+
+def cmd_models_list(args: argparse.Namespace) -> int:
+    from modelops import registry
+
+    _connect(args.endpoint_url)
+    champion = registry.champion(args.model)
+    rows = [
+        {**version.__dict__, "champion": version.version == champion}
+        for version in registry.versions(args.model)
+    ]
+    if args.json:
+        _print_json(rows)
+        return 0
+    if not rows:
+        print(f"model {args.model!r} has no versions")
+        return 0
+    print(f"{'version':<10} {'test AUC':>8}  {'created':<25} {'run':<32} sha256")
+    for row in rows:
+        mark = " *" if row["champion"] else ""
+        print(f"{row['version'] + mark:<10} {row['test_auc']:>8.4f}  {row['created_at']:<25} "
+              f"{row['run_id']:<32} {row['sha256'][:12]}…")
+    print("* champion")
+    return 0
+
+
+# ---------------------------------------------------------------------- parser
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="modelops", description=__doc__.splitlines()[0] if __doc__ else None)
+    commands = parser.add_subparsers(dest="command", required=True)
+    endpoint = os.environ.get("MODELOPS_ENDPOINT_URL", f"http://127.0.0.1:{DEFAULT_PORT}")
+
+    def command(name: str, handler: Callable[[argparse.Namespace], int], help_text: str,
+                parent: Any = commands) -> argparse.ArgumentParser:
+        sub: argparse.ArgumentParser = parent.add_parser(name, help=help_text, description=help_text)
+        sub.set_defaults(handler=handler)
+        sub.add_argument("--json", action="store_true", help="machine-readable output")
+        sub.add_argument("--endpoint-url", default=endpoint, help="sandbox endpoint (default: %(default)s)")
+        return sub
+
+    demo = command("demo", cmd_demo, "run the whole demo in an embedded sandbox")
+    demo.add_argument("--customers", type=int, default=10_000)
+    demo.add_argument("--months", type=int, default=12)
+    demo.add_argument("--no-drift", action="store_true", help="turn the drift scenario off")
+
+    serve = command("sandbox", cmd_sandbox, "serve the sandbox on 127.0.0.1")
+    serve.add_argument("--port", type=int, default=DEFAULT_PORT)
+
+    spec = command("spec", cmd_spec, "check a model spec, or store it in the sandbox")
+    spec.add_argument("action", choices=["check", "put"])
+    spec.add_argument("file")
+
+    data_parser = commands.add_parser("data", help="the data lake")
+    data_commands = data_parser.add_subparsers(dest="data_command", required=True)
+    load = command("load", cmd_data_load, "load demo data (default) or a CSV/Parquet file", data_commands)
+    load.add_argument("--file", help="CSV or Parquet file to load instead of the demo data")
+    load.add_argument("--table", help="lake table for --file")
+    load.add_argument("--period-column", help="column of --file that partitions it by period")
+    load.add_argument("--customers", type=int, default=10_000)
+    load.add_argument("--months", type=int, default=12)
+    load.add_argument("--no-drift", action="store_true")
+
+    train = command("train", cmd_train, "run the training state machine and follow it")
+    train.add_argument("--model", default="churn")
+    train.add_argument("--as-of", default="2025-08-01", type=lambda text: date.fromisoformat(text).isoformat())
+
+    models_parser = commands.add_parser("models", help="the model registry")
+    models_commands = models_parser.add_subparsers(dest="models_command", required=True)
+    listing = command("list", cmd_models_list, "list a model's versions", models_commands)
+    listing.add_argument("--model", default="churn")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from modelops.spec import SpecError
+
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.handler(args)
+    except SpecError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except ConnectionError as error:
+        print(f"error: cannot reach the sandbox at {args.endpoint_url} ({error}); start it with "
+              "`modelops sandbox`", file=sys.stderr)
+        return 2
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

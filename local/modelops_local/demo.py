@@ -1,0 +1,97 @@
+"""`make demo`: the main job on the embedded sandbox, printed for a person (or as JSON)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from modelops import store
+from modelops.contract import add_months
+from modelops_local import demo_data, runner
+from modelops_local.sandbox import embedded
+
+SPEC = "models/churn.yaml"
+
+
+@dataclass(frozen=True)
+class DemoOptions:
+    customers: int = 10_000
+    months: int = 12
+    drift: bool = True
+    start: date = date(2025, 1, 1)
+
+    @property
+    def training_as_of(self) -> date:
+        """Train on the first two thirds of the months; the rest are for scoring."""
+        return add_months(self.start, max(2, self.months * 2 // 3) - 1)
+
+
+def _say(as_json: bool, text: str = "") -> None:
+    if not as_json:
+        print(text, flush=True)
+
+
+def run(options: DemoOptions, as_json: bool = False) -> int:
+    from modelops_local.sandbox import PROJECT_ROOT
+
+    report: dict[str, Any] = {}
+    with embedded(environment={"POWERTOOLS_LOG_LEVEL": "WARNING"}) as sandbox:
+        _say(as_json, "modelops demo — embedded AWS sandbox (moto), the real template.yaml and ASL")
+        report["spec"] = runner.put_spec(PROJECT_ROOT / SPEC)
+        config = demo_data.DemoConfig(
+            customers=options.customers, months=options.months, start=options.start,
+            drift_month=9 if options.drift else None,
+        )
+        loaded = runner.load_demo_data(config)
+        report["data"] = {"partitions": len(loaded), "rows": sum(loaded.values())}
+        _say(as_json, f"data lake: {sum(loaded.values()):,} rows in {len(loaded)} monthly partitions "
+             f"({options.customers:,} customers, drift {'on' if options.drift else 'off'})")
+
+        as_of = options.training_as_of
+        _say(as_json, f"\ntraining churn as of {as_of} (Step Functions: {sandbox.ref('TrainingStateMachine')})")
+        arn = runner.start(sandbox.ref("TrainingStateMachine"), {"model": "churn", "as_of": as_of.isoformat()})
+        result = runner.follow(arn, on_state=None if as_json else _print_state)
+        report["training"] = {"status": result.status, "error": result.error, "seconds": round(result.seconds, 2),
+                              "states": result.states}
+        if result.status != "SUCCEEDED" or result.output is None:
+            _say(as_json, f"training {result.status}: {result.error}: {result.cause}")
+            if as_json:
+                print(json.dumps(report, indent=2, default=str))
+            return 1
+        results = result.output["results"]
+        deployed, trained = results["deploy_model"], results["train_model"]
+        summary = store.get_json(store.key_of(result.output["artifacts"]["training"]))
+        report["model"] = {**deployed, "params": trained["params"], "metrics": summary["metrics"]}
+        report["keys"] = {
+            "run": store.list_keys(f"runs/{result.output['run']['run_id']}/"),
+            "model": store.list_keys(f"models/churn/{deployed['version']}/"),
+        }
+        if as_json:
+            print(json.dumps(report, indent=2, default=str))
+            return 0
+        _print_model(report)
+    return 0
+
+
+def _print_state(state: str, phase: str, seconds: float) -> None:
+    if phase == "done":
+        print(f"  ✓ {state:<14} {seconds:6.2f}s", flush=True)
+
+
+def _print_model(report: dict[str, Any]) -> None:
+    model = report["model"]
+    champion = "champion" if model["champion"] else "not promoted"
+    print(f"\nmodel churn {model['version']} — {champion}: {model['reason']}")
+    print(f"  sha256 {model['sha256']}")
+    print(f"  hyperparameters {json.dumps(model['params'], sort_keys=True)}")
+    print(f"  {'sample':<11} {'rows':>7} {'ROC AUC':>8} {'log loss':>9} {'Brier':>7} {'churn rate':>10}")
+    for sample in ("validation", "test"):
+        m = model["metrics"][sample]
+        print(f"  {sample:<11} {int(m['rows']):>7,} {m['roc_auc']:>8.4f} {m['log_loss']:>9.4f} "
+              f"{m['brier']:>7.4f} {m['outcome_rate']:>10.2%}")
+    print("\nS3 keys written")
+    for group in ("model", "run"):
+        for key in report["keys"][group]:
+            print(f"  {store.uri(key)}")

@@ -1,0 +1,51 @@
+from datetime import date
+
+import numpy as np
+import pytest
+
+from modelops.features import FeatureInfo, FeatureMatrix, FeatureSchema
+from modelops.validation import DECILES, categorical_profile, numeric_profile, profile_features, profile_scores
+
+
+def test_numeric_deciles_are_the_middles_of_each_tenth():
+    values = np.arange(1, 101, dtype=float)  # 1..100
+    profile = numeric_profile(np.append(values, [np.nan] * 25))
+    assert profile["count"] == 125 and profile["missing"] == pytest.approx(0.2)
+    assert profile["mean"] == pytest.approx(50.5)
+    expected = np.quantile(values, [0.05, 0.15, 0.25, 0.35, 0.45, 0.55, 0.65, 0.75, 0.85, 0.95])
+    assert [profile[d] for d in DECILES] == pytest.approx(expected.tolist())
+
+
+def test_an_all_missing_column_has_count_and_missing_only():
+    assert numeric_profile(np.full(5, np.nan)) == {"count": 5.0, "missing": 1.0}
+
+
+def test_categorical_profile_is_category_shares():
+    profile = categorical_profile(np.array([0, 0, 1, np.nan]), ["a", "b", "c"])
+    assert profile == {"count": 4.0, "missing": 0.25, "share:a": 0.5, "share:b": 0.25, "share:c": 0.0}
+
+
+def test_features_are_profiled_per_period_with_the_outcome():
+    schema = FeatureSchema([FeatureInfo("x", "numeric"), FeatureInfo("c", "categorical", ["u", "v"])])
+    matrix = FeatureMatrix(
+        entity=np.array(["1", "2", "3", "4"]),
+        timestamp=np.array(["2025-01-01", "2025-01-01", "2025-02-01", "2025-02-01"], dtype="datetime64[D]"),
+        X=np.array([[1.0, 0], [3.0, 1], [10.0, 1], [20.0, 1]]),
+        y=np.array([0.0, 1.0, 1.0, 1.0]),
+        feature_names=["x", "c"],
+    )
+    profiles = {(p.metric, p.timestamp): p.values for p in profile_features(matrix, schema)}
+    assert set(profiles) == {(m, date(2025, month, 1)) for m in ("outcome", "x", "c") for month in (1, 2)}
+    assert profiles[("outcome", date(2025, 1, 1))]["mean"] == 0.5
+    assert profiles[("x", date(2025, 2, 1))]["mean"] == 15.0
+    assert profiles[("c", date(2025, 2, 1))]["share:v"] == 1.0
+
+
+def test_score_profile_has_outcome_rate_per_score_decile():
+    scores = np.linspace(0, 1, 100)
+    outcome = (scores > 0.5).astype(float)
+    profiles = profile_scores(scores, outcome, date(2025, 8, 1))
+    by_metric = {p.metric: p.values for p in profiles}
+    assert by_metric["score"]["d1"] == pytest.approx(np.quantile(scores, 0.05))
+    rates = [by_metric["outcome_by_score_decile"][d] for d in DECILES]
+    assert rates[:5] == [0.0] * 5 and rates[5:] == [1.0] * 5
