@@ -97,7 +97,10 @@ def cmd_data_load(args: argparse.Namespace) -> int:
     if args.file:
         if not args.table or not args.period_column:
             raise SystemExit("--file needs --table and --period-column")
-        counts = {d.isoformat(): n for d, n in data.load_file(args.table, Path(args.file), args.period_column).items()}
+        counts = {
+            d.isoformat(): n
+            for d, n in data.load_file(args.table, Path(args.file), args.period_column).items()
+        }
     else:
         runner.put_spec(DEFAULT_SPEC)
         config = demo_data.DemoConfig(
@@ -153,20 +156,25 @@ def cmd_models_list(args: argparse.Namespace) -> int:
     print(f"{'version':<10} {'test AUC':>8}  {'created':<25} {'run':<32} sha256")
     for row in rows:
         mark = " *" if row["champion"] else ""
-        print(f"{row['version'] + mark:<10} {row['test_auc']:>8.4f}  {row['created_at']:<25} "
-              f"{row['run_id']:<32} {row['sha256'][:12]}…")
+        print(
+            f"{row['version'] + mark:<10} {row['test_auc']:>8.4f}  {row['created_at']:<25} "
+            f"{row['run_id']:<32} {row['sha256'][:12]}…"
+        )
     print("* champion")
     return 0
 
 
 # ---------------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="modelops", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser = argparse.ArgumentParser(
+        prog="modelops", description=__doc__.splitlines()[0] if __doc__ else None
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     endpoint = os.environ.get("MODELOPS_ENDPOINT_URL", f"http://127.0.0.1:{DEFAULT_PORT}")
 
-    def command(name: str, handler: Callable[[argparse.Namespace], int], help_text: str,
-                parent: Any = commands) -> argparse.ArgumentParser:
+    def command(
+        name: str, handler: Callable[[argparse.Namespace], int], help_text: str, parent: Any = commands
+    ) -> argparse.ArgumentParser:
         sub: argparse.ArgumentParser = parent.add_parser(name, help=help_text, description=help_text)
         sub.set_defaults(handler=handler)
         sub.add_argument("--json", action="store_true", help="machine-readable output")
@@ -197,7 +205,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = command("train", cmd_train, "run the training state machine and follow it")
     train.add_argument("--model", default="churn")
-    train.add_argument("--as-of", default="2025-08-01", type=lambda text: date.fromisoformat(text).isoformat())
+    train.add_argument(
+        "--as-of", default="2025-08-01", type=lambda text: date.fromisoformat(text).isoformat()
+    )
 
     models_parser = commands.add_parser("models", help="the model registry")
     models_commands = models_parser.add_subparsers(dest="models_command", required=True)
@@ -207,6 +217,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from botocore.exceptions import EndpointConnectionError
+
     from modelops.spec import SpecError
 
     args = build_parser().parse_args(argv)
@@ -215,9 +227,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SpecError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    except ConnectionError as error:
-        print(f"error: cannot reach the sandbox at {args.endpoint_url} ({error}); start it with "
-              "`modelops sandbox`", file=sys.stderr)
+    except EndpointConnectionError as error:
+        print(
+            f"error: cannot reach the sandbox at {args.endpoint_url} ({error}); start it with "
+            "`modelops sandbox`",
+            file=sys.stderr,
+        )
         return 2
     return code
 

@@ -41,20 +41,33 @@ def run(options: DemoOptions, as_json: bool = False) -> int:
         _say(as_json, "modelops demo — embedded AWS sandbox (moto), the real template.yaml and ASL")
         report["spec"] = runner.put_spec(PROJECT_ROOT / SPEC)
         config = demo_data.DemoConfig(
-            customers=options.customers, months=options.months, start=options.start,
+            customers=options.customers,
+            months=options.months,
+            start=options.start,
             drift_month=9 if options.drift else None,
         )
         loaded = runner.load_demo_data(config)
         report["data"] = {"partitions": len(loaded), "rows": sum(loaded.values())}
-        _say(as_json, f"data lake: {sum(loaded.values()):,} rows in {len(loaded)} monthly partitions "
-             f"({options.customers:,} customers, drift {'on' if options.drift else 'off'})")
+        _say(
+            as_json,
+            f"data lake: {sum(loaded.values()):,} rows in {len(loaded)} monthly partitions "
+            f"({options.customers:,} customers, drift {'on' if options.drift else 'off'})",
+        )
 
         as_of = options.training_as_of
-        _say(as_json, f"\ntraining churn as of {as_of} (Step Functions: {sandbox.ref('TrainingStateMachine')})")
-        arn = runner.start(sandbox.ref("TrainingStateMachine"), {"model": "churn", "as_of": as_of.isoformat()})
+        _say(
+            as_json, f"\ntraining churn as of {as_of} (Step Functions: {sandbox.ref('TrainingStateMachine')})"
+        )
+        arn = runner.start(
+            sandbox.ref("TrainingStateMachine"), {"model": "churn", "as_of": as_of.isoformat()}
+        )
         result = runner.follow(arn, on_state=None if as_json else _print_state)
-        report["training"] = {"status": result.status, "error": result.error, "seconds": round(result.seconds, 2),
-                              "states": result.states}
+        report["training"] = {
+            "status": result.status,
+            "error": result.error,
+            "seconds": round(result.seconds, 2),
+            "states": result.states,
+        }
         if result.status != "SUCCEEDED" or result.output is None:
             _say(as_json, f"training {result.status}: {result.error}: {result.cause}")
             if as_json:
@@ -89,8 +102,10 @@ def _print_model(report: dict[str, Any]) -> None:
     print(f"  {'sample':<11} {'rows':>7} {'ROC AUC':>8} {'log loss':>9} {'Brier':>7} {'churn rate':>10}")
     for sample in ("validation", "test"):
         m = model["metrics"][sample]
-        print(f"  {sample:<11} {int(m['rows']):>7,} {m['roc_auc']:>8.4f} {m['log_loss']:>9.4f} "
-              f"{m['brier']:>7.4f} {m['outcome_rate']:>10.2%}")
+        print(
+            f"  {sample:<11} {int(m['rows']):>7,} {m['roc_auc']:>8.4f} {m['log_loss']:>9.4f} "
+            f"{m['brier']:>7.4f} {m['outcome_rate']:>10.2%}"
+        )
     print("\nS3 keys written")
     for group in ("model", "run"):
         for key in report["keys"][group]:

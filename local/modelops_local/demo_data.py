@@ -74,26 +74,36 @@ def generate(config: DemoConfig = DemoConfig()) -> list[tuple[date, dict[str, np
         sensitivity = np.where(drifted & (people["region"] == 1), 2.5, 1.0)
         age_effect = np.nan_to_num(people["age"] - 45, nan=0.0)
         z = (
-            -3.2 + 0.9 * people["monthly"] + 0.45 * support_calls + 0.6 * late_payments
-            + sensitivity * (charges - 55) / 25 - 0.025 * np.minimum(people["tenure"], 60)
-            - 0.35 * (people["plan"] == 2) + 0.01 * age_effect
+            -3.2
+            + 0.9 * people["monthly"]
+            + 0.45 * support_calls
+            + 0.6 * late_payments
+            + sensitivity * (charges - 55) / 25
+            - 0.025 * np.minimum(people["tenure"], 60)
+            - 0.35 * (people["plan"] == 2)
+            + 0.01 * age_effect
         )
         churned = rng.random(n) < 1 / (1 + np.exp(-z))
         usage_seen = np.where(rng.random(n) < 0.05, np.nan, usage.round(2))
-        months.append((month, {
-            "customer_id": people["customer_id"],
-            "snapshot_month": np.full(n, np.datetime64(month, "D")),
-            "tenure_months": people["tenure"].astype(np.int64),
-            "age": people["age"],
-            "region": REGIONS[people["region"]],
-            "plan": PLANS[people["plan"]],
-            "contract": CONTRACTS[(~people["monthly"]).astype(int)],
-            "monthly_charges": charges.round(2),
-            "data_usage_gb": usage_seen,
-            "support_calls": support_calls.astype(np.int64),
-            "late_payments": late_payments.astype(np.int64),
-            "churned_next_month": churned,
-        }))
+        months.append(
+            (
+                month,
+                {
+                    "customer_id": people["customer_id"],
+                    "snapshot_month": np.full(n, np.datetime64(month, "D")),
+                    "tenure_months": people["tenure"].astype(np.int64),
+                    "age": people["age"],
+                    "region": REGIONS[people["region"]],
+                    "plan": PLANS[people["plan"]],
+                    "contract": CONTRACTS[(~people["monthly"]).astype(int)],
+                    "monthly_charges": charges.round(2),
+                    "data_usage_gb": usage_seen,
+                    "support_calls": support_calls.astype(np.int64),
+                    "late_payments": late_payments.astype(np.int64),
+                    "churned_next_month": churned,
+                },
+            )
+        )
         stay = ~churned
         people = {key: values[stay] for key, values in people.items()}
         people["tenure"] = people["tenure"] + 1

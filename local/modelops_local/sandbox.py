@@ -28,19 +28,25 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from unittest import mock
 
 import boto3
 
 from modelops_local.template import Resolver, load
 
+if TYPE_CHECKING:
+    from moto.core.config import DefaultConfig
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 PREFIX = "modelops-local"
 DEFAULT_PORT = 4566
-MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
+MOTO_CONFIG: DefaultConfig = {
+    "stepfunctions": {"execute_state_machine": True},
+    "lambda": {"use_docker": False},
+}
 _ROLE = f"arn:aws:iam::{ACCOUNT}:role/{PREFIX}-role"
 
 
@@ -131,7 +137,10 @@ class Sandbox:
             own = self.resolver.resolve(resource["Properties"].get("Environment", {}).get("Variables", {}))
             for key, value in own.items():
                 if environment.get(key, value) != value:
-                    raise ValueError(f"{logical_id}: {key} differs between functions; in-process runs share one environment")
+                    raise ValueError(
+                        f"{logical_id}: {key} differs between functions, "
+                        "but in-process runs share one environment"
+                    )
             environment.update(own)
             self.functions[refs[logical_id]] = LocalFunction(
                 logical_id=logical_id,
@@ -174,7 +183,11 @@ class Sandbox:
             boto3.client("sns", region_name=REGION).create_topic(Name=name)
         for logical_id, resource in self._resources("AWS::SQS::Queue"):
             properties = self.resolver.resolve(resource.get("Properties", {}))
-            attributes = {k: str(v) for k, v in properties.items() if k in ("FifoQueue", "VisibilityTimeout", "ContentBasedDeduplication")}
+            attributes = {
+                k: str(v)
+                for k, v in properties.items()
+                if k in ("FifoQueue", "VisibilityTimeout", "ContentBasedDeduplication")
+            }
             name = self.resolver.attributes[(logical_id, "QueueName")]
             boto3.client("sqs", region_name=REGION).create_queue(QueueName=name, Attributes=attributes)
         awslambda = boto3.client("lambda", region_name=REGION)
@@ -195,7 +208,7 @@ class Sandbox:
     def definition(self, logical_id: str) -> str:
         """The state machine's ASL with DefinitionSubstitutions resolved, as deployed."""
         properties = self.template["Resources"][logical_id]["Properties"]
-        text = (self.root / properties["DefinitionUri"]).read_text()
+        text: str = (self.root / properties["DefinitionUri"]).read_text()
         for key, value in self.resolver.resolve(properties.get("DefinitionSubstitutions", {})).items():
             text = text.replace("${" + key + "}", str(value))
         return text
@@ -203,7 +216,9 @@ class Sandbox:
     def _create_state_machine(self, logical_id: str, properties: dict[str, Any]) -> None:
         name = self.resolver.attributes[(logical_id, "Name")]
         boto3.client("stepfunctions", region_name=REGION).create_state_machine(
-            name=name, definition=self.definition(logical_id), roleArn=_ROLE,
+            name=name,
+            definition=self.definition(logical_id),
+            roleArn=_ROLE,
             type=properties.get("Type", "STANDARD"),
         )
         scheduler = boto3.client("scheduler", region_name=REGION)
@@ -265,8 +280,14 @@ class Sandbox:
 
         sandbox = self
 
-        def invoke(backend: Any, function_name: str, qualifier: str | None, body: Any, headers: Any,
-                   response_headers: dict[str, str]) -> bytes:
+        def invoke(
+            backend: Any,
+            function_name: str,
+            qualifier: str | None,
+            body: Any,
+            headers: Any,
+            response_headers: dict[str, str],
+        ) -> bytes:
             return sandbox.invoke(function_name, body, response_headers)
 
         with mock.patch.object(LambdaSimpleBackend, "invoke", invoke):
@@ -302,9 +323,7 @@ _FAKE_CREDENTIALS = {
 
 
 @contextmanager
-def embedded(
-    root: Path = PROJECT_ROOT, environment: dict[str, str] | None = None
-) -> Iterator[Sandbox]:
+def embedded(root: Path = PROJECT_ROOT, environment: dict[str, str] | None = None) -> Iterator[Sandbox]:
     """The sandbox inside this process: every boto3 call here goes to moto."""
     from moto import mock_aws
 
@@ -312,7 +331,7 @@ def embedded(
     sandbox = Sandbox(root)
     with ExitStack() as stack:
         stack.enter_context(mock.patch.dict(os.environ, _FAKE_CREDENTIALS))
-        stack.enter_context(mock_aws(config=MOTO_CONFIG))  # type: ignore[arg-type]
+        stack.enter_context(mock_aws(config=MOTO_CONFIG))
         stack.enter_context(sandbox._lambda_patched())
         sandbox._apply_environment(stack, environment or {})
         sandbox.provision()
@@ -333,9 +352,11 @@ def served(
     with ExitStack() as stack:
         # Handlers run inside the server process and call it back over HTTP, as does the
         # Step Functions engine (it reads MOTO_PORT).
-        stack.enter_context(mock.patch.dict(
-            os.environ, {**_FAKE_CREDENTIALS, "AWS_ENDPOINT_URL": endpoint, "MOTO_PORT": str(port)}
-        ))
+        stack.enter_context(
+            mock.patch.dict(
+                os.environ, {**_FAKE_CREDENTIALS, "AWS_ENDPOINT_URL": endpoint, "MOTO_PORT": str(port)}
+            )
+        )
         stack.enter_context(mock.patch.dict(default_user_config, MOTO_CONFIG))
         stack.enter_context(sandbox._lambda_patched())
         sandbox._apply_environment(stack, environment or {})

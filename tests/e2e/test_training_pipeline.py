@@ -77,8 +77,13 @@ def test_metadata_rows_cover_outcome_features_and_test_scores(trained):
     assert {row["metric"] for row in model_rows} == {"score", "outcome_by_score_decile"}
     score_deciles = {r["decile"]: r["value"] for r in model_rows if r["metric"] == "score"}
     assert score_deciles["count"] == result.output["results"]["train_model"]["metrics"]["rows"]
-    lift = [r["value"] for r in sorted(
-        (r for r in model_rows if r["metric"] == "outcome_by_score_decile"), key=lambda r: int(r["decile"][1:]))]
+    lift = [
+        r["value"]
+        for r in sorted(
+            (r for r in model_rows if r["metric"] == "outcome_by_score_decile"),
+            key=lambda r: int(r["decile"][1:]),
+        )
+    ]
     assert lift[-1] > 2 * lift[0]  # the top score decile churns far more than the bottom one
 
 
@@ -88,8 +93,9 @@ def test_a_failing_stage_fails_the_execution_alerts_and_keeps_the_champion(train
     september = data.partition_key("customers", demo_data.DemoConfig().start.replace(month=9))
     with_zero_outcome = demo_data.generate(demo_data.DemoConfig(customers=3_000, months=9))[-1][1]
     with_zero_outcome["churned_next_month"] = np.zeros_like(with_zero_outcome["churned_next_month"])
-    data.write_partition("customers", with_zero_outcome["snapshot_month"][0].astype("datetime64[D]").item(),
-                         with_zero_outcome)
+    data.write_partition(
+        "customers", with_zero_outcome["snapshot_month"][0].astype("datetime64[D]").item(), with_zero_outcome
+    )
     assert store.exists(september)
     arn = runner.start(sandbox.ref("TrainingStateMachine"), {"model": "churn", "as_of": "2025-09-01"})
     result = runner.follow(arn, timeout=600)
@@ -100,6 +106,8 @@ def test_a_failing_stage_fails_the_execution_alerts_and_keeps_the_champion(train
     assert alert["Subject"] == "modelops training pipeline failed"
     assert alert["MessageAttributes"]["error"]["Value"] == "TrainingError"
     notice = json.loads(alert["Message"])
-    assert notice["run"]["run_id"] == "training-churn-2025-09-01" and notice["error"]["Error"] == "TrainingError"
+    assert (
+        notice["run"]["run_id"] == "training-churn-2025-09-01" and notice["error"]["Error"] == "TrainingError"
+    )
     assert registry.champion("churn") == "1.0.0"
     assert [v.version for v in registry.versions("churn")] == ["1.0.0"]

@@ -1,6 +1,7 @@
 """Each stage handler through the Lambda API on moto, fed the sample events in events/."""
 
 import copy
+import itertools
 
 import boto3
 import numpy as np
@@ -33,7 +34,7 @@ def run_stages(sandbox, until: str = "deploy_model") -> dict:
 def test_the_sample_events_chain_through_every_stage(lake):
     outputs = run_stages(lake)
     # Each sample event is exactly what the previous stage returns (less its results).
-    for (name, _), (following, _) in zip(STAGES, STAGES[1:], strict=False):
+    for (name, _), (following, _) in itertools.pairwise(STAGES):
         produced = {**outputs[name], "results": {}}
         assert produced == event(following), f"{name} output differs from events/{following}.json"
     extract = outputs["get_data"]["results"]["get_data"]
@@ -46,10 +47,14 @@ def test_the_sample_events_chain_through_every_stage(lake):
 def test_get_data_names_a_window_without_data(sandbox):
     body = copy.deepcopy(event("get_data"))
     body["request"]["as_of"] = "2030-01-01"
-    response = boto3.client("lambda").invoke(FunctionName=sandbox.ref("GetDataFunction"), Payload=str(body).replace("'", '"'))
+    response = boto3.client("lambda").invoke(
+        FunctionName=sandbox.ref("GetDataFunction"), Payload=str(body).replace("'", '"')
+    )
     assert response["FunctionError"] == "Unhandled"
     error = response["Payload"].read().decode()
-    assert '"errorType": "NoDataError"' in error and "no partitions between 2029-06-01 and 2030-01-01" in error
+    assert (
+        '"errorType": "NoDataError"' in error and "no partitions between 2029-06-01 and 2030-01-01" in error
+    )
 
 
 def test_get_data_names_a_spec_column_missing_from_the_data(lake, tmp_path):
@@ -100,7 +105,9 @@ def test_a_retrain_is_a_new_minor_version_and_the_gate_guards_the_champion(lake,
     run_stages(lake)
     # A later window trains 1.1.0; an impossible gate keeps 1.0.0 the champion.
     spec = parse_spec(CHURN_SPEC.read_text())
-    runner.put_spec(given_spec(tmp_path / "churn.yaml", promotion={**spec.promotion.model_dump(), "min_test_auc": 0.99}))
+    runner.put_spec(
+        given_spec(tmp_path / "churn.yaml", promotion={**spec.promotion.model_dump(), "min_test_auc": 0.99})
+    )
     body = copy.deepcopy(event("get_data"))
     body["request"]["as_of"] = "2025-09-01"
     document = invoke(lake, "GetDataFunction", body)
@@ -134,6 +141,8 @@ def test_a_tampered_artifact_fails_verification(lake):
 
 def test_feature_matrix_keeps_row_identity(lake):
     outputs = run_stages(lake, until="transform_data")
-    matrix = FeatureMatrix.from_bytes(store.get_bytes(store.key_of(outputs["transform_data"]["artifacts"]["features"])))
+    matrix = FeatureMatrix.from_bytes(
+        store.get_bytes(store.key_of(outputs["transform_data"]["artifacts"]["features"]))
+    )
     assert np.unique(matrix.timestamp).size == 8
     assert len(set(zip(matrix.entity.tolist(), matrix.timestamp.tolist(), strict=True))) == matrix.rows

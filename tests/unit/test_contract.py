@@ -31,8 +31,12 @@ def test_a_scheduled_run_derives_the_window_from_the_scheduled_time():
 
 @pytest.mark.parametrize(
     "body",
-    [{"model": "churn"}, {"model": "churn", "as_of": "2025-01-01", "scheduled_time": "2025-01-01T00:00:00Z"},
-     {"model": "churn", "as_of": "2025-01-01", "run_id": "bad id/with slash"}, {"as_of": "2025-01-01"}],
+    [
+        {"model": "churn"},
+        {"model": "churn", "as_of": "2025-01-01", "scheduled_time": "2025-01-01T00:00:00Z"},
+        {"model": "churn", "as_of": "2025-01-01", "run_id": "bad id/with slash"},
+        {"as_of": "2025-01-01"},
+    ],
 )
 def test_bad_requests_are_rejected(body):
     with pytest.raises(ValidationError):

@@ -24,4 +24,7 @@ def test_the_drift_scenario_shifts_usage_and_southern_churn_from_the_drift_month
     assert np.nanmean(stable[2][1]["data_usage_gb"]) < 1.1 * np.nanmean(stable[1][1]["data_usage_gb"])
     south = drifted[2][1]["region"] == "south"
     stable_south = stable[2][1]["region"] == "south"
-    assert drifted[2][1]["churned_next_month"][south].mean() > 1.3 * stable[2][1]["churned_next_month"][stable_south].mean()
+    assert (
+        drifted[2][1]["churned_next_month"][south].mean()
+        > 1.3 * stable[2][1]["churned_next_month"][stable_south].mean()
+    )

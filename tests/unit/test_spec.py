@@ -28,14 +28,23 @@ def test_the_demo_spec_is_valid():
     [
         (lambda d: d.pop("entity"), "test.yaml: entity: Field required"),
         (lambda d: d.update(owner="me"), "test.yaml: owner: unknown field"),
-        (lambda d: d["features"]["age"].update(type="float"), "test.yaml: features.age.type: Input should be"),
-        (lambda d: d["features"].update(churned_next_month={"type": "boolean"}),
-         "features: 'churned_next_month' is the outcome, not a feature"),
-        (lambda d: d["estimator"]["search"]["space"].update(learning_rat=[0.1]),
-         "estimator: search.space: unknown hyperparameter 'learning_rat' for hist_gradient_boosting"),
+        (
+            lambda d: d["features"]["age"].update(type="float"),
+            "test.yaml: features.age.type: Input should be",
+        ),
+        (
+            lambda d: d["features"].update(churned_next_month={"type": "boolean"}),
+            "features: 'churned_next_month' is the outcome, not a feature",
+        ),
+        (
+            lambda d: d["estimator"]["search"]["space"].update(learning_rat=[0.1]),
+            "estimator: search.space: unknown hyperparameter 'learning_rat' for hist_gradient_boosting",
+        ),
         (lambda d: d["estimator"].update(kind="xgboost"), "test.yaml: estimator.kind: Input should be"),
-        (lambda d: d["source"].update(sql="SELECT * FROM customers"),
-         "source.sql: the query must filter on the window parameter $start"),
+        (
+            lambda d: d["source"].update(sql="SELECT * FROM customers"),
+            "source.sql: the query must filter on the window parameter $start",
+        ),
         (lambda d: d["split"].update(validation_fraction=1.5), "test.yaml: split.validation_fraction"),
         (lambda d: d.update(features={}), "test.yaml: features: Dictionary should have at least 1 item"),
         (lambda d: d.update(name="Churn Model"), "test.yaml: name: must be lowercase"),
@@ -61,7 +70,7 @@ def test_a_column_the_data_lacks_is_named():
     columns = [c for c in (spec.entity, spec.timestamp, spec.outcome, *spec.feature_names) if c != "plan"]
     with pytest.raises(SpecError, match="column 'plan' named in the spec is not in the query result"):
         spec.require_columns(columns, with_outcome=True)
-    spec.require_columns([c for c in columns + ["plan"] if c != spec.outcome], with_outcome=False)
+    spec.require_columns([c for c in [*columns, "plan"] if c != spec.outcome], with_outcome=False)
 
 
 def test_the_cli_check_names_the_field(tmp_path: Path, capsys):

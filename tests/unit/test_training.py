@@ -32,12 +32,21 @@ def test_a_single_class_sample_is_a_training_error():
 
 
 def test_grid_and_random_search_candidates():
-    grid = Estimator(kind="hist_gradient_boosting", params={"max_iter": 50},
-                     search={"space": {"learning_rate": [0.1, 0.2], "max_depth": [2, 3, 4]}})
+    grid = Estimator(
+        kind="hist_gradient_boosting",
+        params={"max_iter": 50},
+        search={"space": {"learning_rate": [0.1, 0.2], "max_depth": [2, 3, 4]}},
+    )
     assert len(training.candidates(grid)) == 6
     assert all(c["max_iter"] == 50 for c in training.candidates(grid))
-    sampled = Estimator(kind="hist_gradient_boosting",
-                        search={"method": "random", "n_iter": 4, "space": {"learning_rate": [0.1, 0.2], "max_depth": [2, 3, 4]}})
+    sampled = Estimator(
+        kind="hist_gradient_boosting",
+        search={
+            "method": "random",
+            "n_iter": 4,
+            "space": {"learning_rate": [0.1, 0.2], "max_depth": [2, 3, 4]},
+        },
+    )
     chosen = training.candidates(sampled)
     assert len(chosen) == 4 and len({tuple(sorted(c.items())) for c in chosen}) == 4
 
@@ -45,7 +54,11 @@ def test_grid_and_random_search_candidates():
 @pytest.mark.parametrize("kind", ["hist_gradient_boosting", "logistic_regression"])
 def test_fit_picks_the_best_candidate_and_measures_the_test_sample(kind):
     matrix = synthetic()
-    space = {"learning_rate": [0.1], "max_iter": [5, 60]} if kind == "hist_gradient_boosting" else {"C": [0.001, 1.0]}
+    space = (
+        {"learning_rate": [0.1], "max_iter": [5, 60]}
+        if kind == "hist_gradient_boosting"
+        else {"C": [0.001, 1.0]}
+    )
     estimator = Estimator(kind=kind, search={"space": space})
     result = training.fit(matrix, estimator, Split(), categorical=[False, True])
     assert len(result.candidates) == 2

@@ -4,7 +4,13 @@ import numpy as np
 import pytest
 
 from modelops.features import FeatureInfo, FeatureMatrix, FeatureSchema
-from modelops.validation import DECILES, categorical_profile, numeric_profile, profile_features, profile_scores
+from modelops.validation import (
+    DECILES,
+    categorical_profile,
+    numeric_profile,
+    profile_features,
+    profile_scores,
+)
 
 
 def test_numeric_deciles_are_the_middles_of_each_tenth():

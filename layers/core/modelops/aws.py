@@ -29,4 +29,3 @@ def resource(service: str) -> Any:
     if service not in resources:
         resources[service] = boto3.session.Session().resource(service, config=_CONFIG)
     return resources[service]
-

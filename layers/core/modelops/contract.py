@@ -70,9 +70,7 @@ class RunRequest(BaseModel):
         return self
 
 
-def plan_run(
-    request: RunRequest, pipeline: Pipeline, training_periods: int, outcome_lag_periods: int
-) -> Run:
+def plan_run(request: RunRequest, pipeline: Pipeline, training_periods: int, outcome_lag_periods: int) -> Run:
     """Derive as_of and the window (monthly periods) from the request.
 
     A scheduled run at time t scores the last complete month and trains on months whose

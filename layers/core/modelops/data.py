@@ -100,7 +100,9 @@ def write_partition(table: str, period: date, columns: dict[str, Any]) -> str:
             name: values.astype("datetime64[us]") if values.dtype.kind == "M" else values
             for name, values in columns.items()
         }
-        connection.execute(f"COPY (SELECT * FROM partition_rows) TO '{output}' (FORMAT parquet, COMPRESSION zstd)")
+        connection.execute(
+            f"COPY (SELECT * FROM partition_rows) TO '{output}' (FORMAT parquet, COMPRESSION zstd)"
+        )
         connection.close()
         return store.upload_file(output, partition_key(table, period))
 

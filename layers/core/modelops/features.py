@@ -190,8 +190,10 @@ def transform(
         X[:, j] = encode_column(columns[info.name], info)
     y = None
     if with_outcome:
-        y = _as_float(columns[spec.outcome]) if columns[spec.outcome].dtype != bool else (
-            columns[spec.outcome].astype(np.float64)
+        y = (
+            _as_float(columns[spec.outcome])
+            if columns[spec.outcome].dtype != bool
+            else (columns[spec.outcome].astype(np.float64))
         )
         bad = ~np.isnan(y) & (y != 0) & (y != 1)
         if bad.any():
@@ -206,4 +208,3 @@ def transform(
         y=y,
         feature_names=schema.names,
     )
-

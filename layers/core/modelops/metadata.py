@@ -71,4 +71,3 @@ def read_rows(model: str, stage: str, metric: str | None = None) -> list[dict[st
         if "LastEvaluatedKey" not in page:
             return rows
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-

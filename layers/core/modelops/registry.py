@@ -146,8 +146,12 @@ def set_champion(model: str, version: str, expected: str | None) -> None:
     values = {} if expected is None else {":expected": expected}
     try:
         _table().put_item(
-            Item={"model": model, "sk": f"alias#{CHAMPION}", "version": version,
-                  "updated_at": datetime.now(UTC).isoformat(timespec="seconds")},
+            Item={
+                "model": model,
+                "sk": f"alias#{CHAMPION}",
+                "version": version,
+                "updated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            },
             ConditionExpression=condition,
             **({"ExpressionAttributeValues": values} if values else {}),
         )

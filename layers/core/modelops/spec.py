@@ -15,8 +15,15 @@ _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # so a typo fails before a Lambda is ever invoked.
 ESTIMATOR_PARAMS: dict[str, frozenset[str]] = {
     "hist_gradient_boosting": frozenset(
-        {"learning_rate", "max_iter", "max_leaf_nodes", "max_depth", "min_samples_leaf",
-         "l2_regularization", "max_bins"}
+        {
+            "learning_rate",
+            "max_iter",
+            "max_leaf_nodes",
+            "max_depth",
+            "min_samples_leaf",
+            "l2_regularization",
+            "max_bins",
+        }
     ),
     "logistic_regression": frozenset({"C", "max_iter"}),
 }
@@ -26,7 +33,7 @@ class SpecError(ValueError):
     """A model specification is invalid; the message names the offending field."""
 
 
-class FeatureType(str, Enum):
+class FeatureType(Enum):
     numeric = "numeric"
     count = "count"
     categorical = "categorical"

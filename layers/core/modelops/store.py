@@ -20,7 +20,7 @@ def key_of(s3_uri: str) -> str:
     prefix = f"s3://{settings().bucket}/"
     if not s3_uri.startswith(prefix):
         raise ValueError(f"{s3_uri!r} is not in the project bucket {settings().bucket!r}")
-    return s3_uri[len(prefix):]
+    return s3_uri[len(prefix) :]
 
 
 def put_bytes(key: str, body: bytes) -> str:

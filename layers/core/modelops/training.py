@@ -93,11 +93,19 @@ def build_estimator(kind: str, params: dict[str, Any], categorical: list[bool], 
     categories = [j for j, is_cat in enumerate(categorical) if is_cat]
     prepare = ColumnTransformer(
         [
-            ("numeric", make_pipeline(SimpleImputer(strategy="median", add_indicator=True), StandardScaler()), numeric),
-            ("categorical", make_pipeline(
-                SimpleImputer(strategy="constant", fill_value=-1),
-                OneHotEncoder(handle_unknown="ignore"),
-            ), categories),
+            (
+                "numeric",
+                make_pipeline(SimpleImputer(strategy="median", add_indicator=True), StandardScaler()),
+                numeric,
+            ),
+            (
+                "categorical",
+                make_pipeline(
+                    SimpleImputer(strategy="constant", fill_value=-1),
+                    OneHotEncoder(handle_unknown="ignore"),
+                ),
+                categories,
+            ),
         ]
     )
     return make_pipeline(prepare, LogisticRegression(**params))

@@ -80,6 +80,10 @@ def profile_scores(scores: np.ndarray, outcome: np.ndarray | None, timestamp: da
     if outcome is not None and scores.size:
         order = np.argsort(scores, kind="stable")
         groups = np.array_split(order, 10)
-        rates = {decile: float(outcome[group].mean()) for decile, group in zip(DECILES, groups, strict=True) if group.size}
+        rates = {
+            decile: float(outcome[group].mean())
+            for decile, group in zip(DECILES, groups, strict=True)
+            if group.size
+        }
         profiles.append(Profile(f"{OUTCOME_METRIC}_by_score_decile", timestamp, rates))
     return profiles

@@ -1,0 +1,55 @@
+"""The sandbox as a local server: another process (the CLI) loads data, trains and lists models."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+
+import pytest
+
+from modelops_local.sandbox import served
+from tests.conftest import QUIET
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def modelops(endpoint: str, *args: str) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    return subprocess.run(
+        [sys.executable, "-m", "modelops_local.cli", *args, "--endpoint-url", endpoint],
+        capture_output=True, text=True, timeout=600, env=environment, check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def endpoint():
+    port = free_port()
+    with served(port=port, environment=QUIET):
+        yield f"http://127.0.0.1:{port}"
+
+
+def test_another_process_loads_data_trains_and_lists_models(endpoint):
+    loaded = modelops(endpoint, "data", "load", "--customers", "800", "--months", "5", "--json")
+    assert loaded.returncode == 0, loaded.stderr
+    assert sum(json.loads(loaded.stdout)["partitions"].values()) == 4_000
+
+    trained = modelops(endpoint, "train", "--model", "churn", "--as-of", "2025-05-01")
+    assert trained.returncode == 0, trained.stdout + trained.stderr
+    for state in ("GetData", "TransformData", "ValidateData", "TrainModel", "ValidateModel", "DeployModel"):
+        assert f"✓ {state}" in trained.stdout  # progress, state by state
+    assert "SUCCEEDED: version 1.0.0" in trained.stdout
+
+    listed = modelops(endpoint, "models", "list", "--model", "churn", "--json")
+    [version] = json.loads(listed.stdout)
+    assert version["version"] == "1.0.0" and version["champion"] is True
+
+
+def test_an_unreachable_sandbox_is_a_clear_error():
+    result = modelops(f"http://127.0.0.1:{free_port()}", "models", "list")
+    assert result.returncode == 2
+    assert "cannot reach the sandbox" in result.stderr and "Traceback" not in result.stderr
