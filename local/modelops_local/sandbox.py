@@ -117,8 +117,9 @@ class Sandbox:
         for logical_id, _ in self._resources("AWS::SNS::Topic"):
             refs[logical_id] = f"arn:aws:sns:{arn}:{PREFIX}-{logical_id}"
             attributes[(logical_id, "TopicName")] = f"{PREFIX}-{logical_id}"
-        for logical_id, _ in self._resources("AWS::SQS::Queue"):
-            name = f"{PREFIX}-{logical_id}"
+        for logical_id, resource in self._resources("AWS::SQS::Queue"):
+            fifo = resource.get("Properties", {}).get("FifoQueue", False)
+            name = f"{PREFIX}-{logical_id}" + (".fifo" if fifo else "")
             refs[logical_id] = f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{name}"
             attributes[(logical_id, "Arn")] = f"arn:aws:sqs:{arn}:{name}"
             attributes[(logical_id, "QueueName")] = name
@@ -127,9 +128,14 @@ class Sandbox:
         for logical_id, _ in self._resources("AWS::Serverless::Function"):
             refs[logical_id] = f"{PREFIX}-{logical_id}"
             attributes[(logical_id, "Arn")] = f"arn:aws:lambda:{arn}:function:{PREFIX}-{logical_id}"
-        for logical_id, _ in self._resources("AWS::Serverless::StateMachine"):
-            refs[logical_id] = f"arn:aws:states:{arn}:stateMachine:{PREFIX}-{logical_id}"
-            attributes[(logical_id, "Name")] = f"{PREFIX}-{logical_id}"
+        for logical_id, resource in self._resources("AWS::Glue::Database"):
+            refs[logical_id] = self.resolver.resolve(resource["Properties"]["DatabaseInput"]["Name"])
+        for logical_id, resource in self._resources("AWS::Glue::Table"):
+            refs[logical_id] = self.resolver.resolve(resource["Properties"]["TableInput"]["Name"])
+        for logical_id, resource in self._resources("AWS::Serverless::StateMachine"):
+            name = self.resolver.resolve(resource["Properties"].get("Name", f"{PREFIX}-{logical_id}"))
+            refs[logical_id] = f"arn:aws:states:{arn}:stateMachine:{name}"
+            attributes[(logical_id, "Name")] = name
         globals_ = self.template.get("Globals", {}).get("Function", {})
         environment = self.resolver.resolve(globals_.get("Environment", {}).get("Variables", {}))
         for logical_id, resource in self._resources("AWS::Serverless::Function"):
@@ -184,12 +190,19 @@ class Sandbox:
         for logical_id, resource in self._resources("AWS::SQS::Queue"):
             properties = self.resolver.resolve(resource.get("Properties", {}))
             attributes = {
-                k: str(v)
-                for k, v in properties.items()
-                if k in ("FifoQueue", "VisibilityTimeout", "ContentBasedDeduplication")
+                key: str(value).lower() if isinstance(value, bool) else str(value)
+                for key, value in properties.items()
+                if key
+                in ("FifoQueue", "ContentBasedDeduplication", "VisibilityTimeout", "MessageRetentionPeriod")
             }
             name = self.resolver.attributes[(logical_id, "QueueName")]
             boto3.client("sqs", region_name=REGION).create_queue(QueueName=name, Attributes=attributes)
+        glue = boto3.client("glue", region_name=REGION)
+        for _, resource in self._resources("AWS::Glue::Database"):
+            glue.create_database(DatabaseInput=self.resolver.resolve(resource["Properties"]["DatabaseInput"]))
+        for _, resource in self._resources("AWS::Glue::Table"):
+            properties = self.resolver.resolve(resource["Properties"])
+            glue.create_table(DatabaseName=properties["DatabaseName"], TableInput=properties["TableInput"])
         awslambda = boto3.client("lambda", region_name=REGION)
         for function in self.functions.values():
             awslambda.create_function(
@@ -295,10 +308,13 @@ class Sandbox:
 
     def _apply_environment(self, stack: ExitStack, overrides: dict[str, str]) -> None:
         stack.enter_context(mock.patch.dict(os.environ, {**self.environment, **overrides}))
+        # A new sandbox is a cold start: no settings or models cached from an earlier one.
+        from modelops.registry import load_estimator
         from modelops.settings import settings
 
-        settings.cache_clear()
-        stack.callback(settings.cache_clear)
+        for cache in (settings, load_estimator):
+            cache.cache_clear()
+            stack.callback(cache.cache_clear)
 
 
 def _placeholder_zip() -> bytes:

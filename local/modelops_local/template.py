@@ -84,4 +84,5 @@ class Resolver:
                 return self.attributes[(logical, attribute)]
             return self.refs[name]
 
-        return _SUB_VARIABLE.sub(replace, text)
+        # ${!Name} is CloudFormation's escape for a literal ${Name}.
+        return _SUB_VARIABLE.sub(replace, text).replace("${!", "${")

@@ -22,7 +22,11 @@ def modelops(endpoint: str, *args: str) -> subprocess.CompletedProcess[str]:
     environment = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     return subprocess.run(
         [sys.executable, "-m", "modelops_local.cli", *args, "--endpoint-url", endpoint],
-        capture_output=True, text=True, timeout=600, env=environment, check=False,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=environment,
+        check=False,
     )
 
 

@@ -22,6 +22,13 @@ STAGES = [
 ]
 
 
+def features_of(document: dict) -> FeatureMatrix:
+    manifest = store.get_json(store.key_of(document["artifacts"]["features"]))
+    return FeatureMatrix.concat(
+        [FeatureMatrix.from_bytes(store.get_bytes(chunk["key"])) for chunk in manifest]
+    )
+
+
 def run_stages(sandbox, until: str = "deploy_model") -> dict:
     outputs = {}
     for name, function in STAGES:
@@ -39,7 +46,9 @@ def test_the_sample_events_chain_through_every_stage(lake):
         assert produced == event(following), f"{name} output differs from events/{following}.json"
     extract = outputs["get_data"]["results"]["get_data"]
     assert extract == {"rows": 16_000, "columns": 12}  # 2,000 customers x 8 months
-    matrix = FeatureMatrix.from_bytes(store.get_bytes("runs/training-churn-2025-08-01/features.npz"))
+    manifest = store.get_json("runs/training-churn-2025-08-01/features/manifest.json")
+    assert [chunk["rows"] for chunk in manifest] == [2500] * 6 + [1000]  # chunk_rows of the spec
+    matrix = features_of(outputs["transform_data"])
     assert matrix.X.shape == (16_000, 9)
     assert outputs["deploy_model"]["results"]["deploy_model"]["version"] == "1.0.0"
 
@@ -141,8 +150,6 @@ def test_a_tampered_artifact_fails_verification(lake):
 
 def test_feature_matrix_keeps_row_identity(lake):
     outputs = run_stages(lake, until="transform_data")
-    matrix = FeatureMatrix.from_bytes(
-        store.get_bytes(store.key_of(outputs["transform_data"]["artifacts"]["features"]))
-    )
+    matrix = features_of(outputs["transform_data"])
     assert np.unique(matrix.timestamp).size == 8
     assert len(set(zip(matrix.entity.tolist(), matrix.timestamp.tolist(), strict=True))) == matrix.rows

@@ -76,6 +76,22 @@ class FeatureMatrix:
             self.feature_names,
         )
 
+    def chunks(self, rows: int) -> list[FeatureMatrix]:
+        """Consecutive slices of at most ``rows`` rows (at least one, even when empty)."""
+        starts = range(0, max(self.rows, 1), rows)
+        return [self.take(np.arange(start, min(start + rows, self.rows))) for start in starts]
+
+    @classmethod
+    def concat(cls, parts: list[FeatureMatrix]) -> FeatureMatrix:
+        ys = [part.y for part in parts]
+        return cls(
+            entity=np.concatenate([part.entity for part in parts]),
+            timestamp=np.concatenate([part.timestamp for part in parts]),
+            X=np.concatenate([part.X for part in parts]),
+            y=None if any(y is None for y in ys) else np.concatenate(ys),  # type: ignore[arg-type]
+            feature_names=parts[0].feature_names,
+        )
+
     def to_bytes(self) -> bytes:
         arrays = {
             "entity": self.entity,

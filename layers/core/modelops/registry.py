@@ -7,7 +7,9 @@ which only conditional writes change.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import io
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -172,3 +174,19 @@ def verified_artifact(record: ModelVersion) -> bytes:
             f"the registry's {record.sha256}"
         )
     return body
+
+
+def resolve_version(model: str, pinned: str | None) -> ModelVersion:
+    """The pinned version, or the champion."""
+    version = pinned or champion(model)
+    if version is None:
+        raise LookupError(f"model {model!r} has no champion to score with")
+    return get_version(model, version)
+
+
+@functools.lru_cache(maxsize=4)
+def load_estimator(record: ModelVersion) -> Any:
+    """The deserialized model, verified against its sha256 first; loaded once per container."""
+    import joblib
+
+    return joblib.load(io.BytesIO(verified_artifact(record)))

@@ -12,6 +12,9 @@ class Settings:
     bucket: str
     registry_table: str
     metadata_table: str
+    scores_table: str
+    contacts_table: str
+    campaign_queue_url: str
     alert_topic_arn: str
 
 
@@ -21,5 +24,8 @@ def settings() -> Settings:
         bucket=os.environ["MODELOPS_BUCKET"],
         registry_table=os.environ["REGISTRY_TABLE"],
         metadata_table=os.environ["METADATA_TABLE"],
+        scores_table=os.environ["SCORES_TABLE"],
+        contacts_table=os.environ["CONTACTS_TABLE"],
+        campaign_queue_url=os.environ["CAMPAIGN_QUEUE_URL"],
         alert_topic_arn=os.environ.get("ALERT_TOPIC_ARN", ""),
     )

@@ -115,6 +115,25 @@ class Window(_Strict):
     outcome_lag_periods: int = Field(default=1, ge=0)
 
 
+class Scoring(_Strict):
+    chunk_rows: int = Field(default=100_000, ge=1)
+
+
+class Campaign(_Strict):
+    """Who gets contacted after a scoring run: the top N and/or everyone above a score."""
+
+    top_n: int | None = Field(default=100, ge=1)
+    min_score: float | None = Field(default=None, ge=0, le=1)
+    cooldown_days: int = Field(default=30, ge=0)
+    channel: Literal["email", "sms"] = "email"
+
+    @model_validator(mode="after")
+    def _some_rule(self) -> Campaign:
+        if self.top_n is None and self.min_score is None:
+            raise ValueError("needs top_n, min_score or both")
+        return self
+
+
 class ModelSpec(_Strict):
     name: str
     description: str = ""
@@ -127,6 +146,8 @@ class ModelSpec(_Strict):
     split: Split = Split()
     promotion: Promotion = Promotion()
     window: Window = Window()
+    scoring: Scoring = Scoring()
+    campaign: Campaign = Campaign()
 
     @field_validator("name")
     @classmethod

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import platform
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,10 @@ def get_data(event: dict[str, Any]) -> dict[str, Any]:
     request = RunRequest.model_validate(event["request"])
     spec = load_spec(request.model)
     run = plan_run(request, pipeline, spec.window.training_periods, spec.window.outcome_lag_periods)
+    if pipeline == "scoring":
+        # Resolved once, so every chunk scores with the same version even if the champion moves.
+        version = registry.resolve_version(run.model, run.model_version).version
+        run = run.model_copy(update={"model_version": version})
     extract = _engine().extract(spec.source.sql, spec.source.tables, run.window, run.prefix + "raw.parquet")
     spec.require_columns(extract.columns, with_outcome=pipeline == "training")
     doc = StageDoc(run=run, artifacts={"raw": extract.uri})
@@ -77,19 +82,38 @@ def transform_data(event: dict[str, Any]) -> dict[str, Any]:
     if training:
         schema = infer_schema(columns, spec)
     else:
-        version = run.model_version or registry.champion(run.model)
-        if version is None:
-            raise LookupError(f"model {run.model!r} has no champion to score with")
-        schema = _model_schema(run.model, version)
+        assert run.model_version is not None, "get_data resolves the version of a scoring run"
+        schema = _model_schema(run.model, run.model_version)
     matrix = transform(columns, spec, schema, with_outcome=training)
+    chunks = []
+    for index, chunk in enumerate(matrix.chunks(spec.scoring.chunk_rows)):
+        key = f"{run.prefix}features/part-{index:05d}.npz"
+        store.put_bytes(key, chunk.to_bytes())
+        chunks.append({"index": index, "key": key, "rows": chunk.rows})
     doc.artifacts["schema"] = store.put_json(run.prefix + "schema.json", schema.to_dict())
-    doc.artifacts["features"] = store.put_bytes(run.prefix + "features.npz", matrix.to_bytes())
-    doc.results["transform_data"] = {"rows": matrix.rows, "features": len(schema.features)}
+    doc.artifacts["features"] = store.put_json(_manifest_key(run.prefix), chunks)
+    doc.results["transform_data"] = {
+        "rows": matrix.rows,
+        "features": len(schema.features),
+        "chunks": len(chunks),
+        "manifest_key": _manifest_key(run.prefix),
+    }
     return doc.model_dump(mode="json")
 
 
+def _manifest_key(prefix: str) -> str:
+    """The chunk list: a JSON array the scoring Map's ItemReader reads directly."""
+    return f"{prefix}features/manifest.json"
+
+
+def _chunk_list(doc: StageDoc) -> list[dict[str, Any]]:
+    chunks: list[dict[str, Any]] = store.get_json(store.key_of(doc.artifacts["features"]))
+    return chunks
+
+
 def _load_features(doc: StageDoc) -> tuple[FeatureMatrix, FeatureSchema]:
-    matrix = FeatureMatrix.from_bytes(store.get_bytes(store.key_of(doc.artifacts["features"])))
+    parts = [FeatureMatrix.from_bytes(store.get_bytes(chunk["key"])) for chunk in _chunk_list(doc)]
+    matrix = FeatureMatrix.concat(parts)
     schema = FeatureSchema.from_dict(store.get_json(store.key_of(doc.artifacts["schema"])))
     return matrix, schema
 
@@ -196,4 +220,117 @@ def deploy_model(event: dict[str, Any]) -> dict[str, Any]:
         "champion": promoted,
         "reason": reason,
     }
+    return doc.model_dump(mode="json")
+
+
+def _scores_key(prefix: str, index: int) -> str:
+    return f"{prefix}scores/part-{index:05d}.npz"
+
+
+def score_data(event: dict[str, Any]) -> dict[str, Any]:
+    """Score one chunk with the run's model version, its artifact verified before loading.
+
+    Without a chunk it only loads and verifies the model: the scoring state machine does
+    that once before the fan-out, so a bad artifact fails the run early and by name.
+    """
+    from modelops import training
+
+    doc = StageDoc.model_validate(
+        {key: event[key] for key in ("run", "artifacts", "results") if key in event}
+    )
+    run = doc.run
+    assert run.model_version is not None, "get_data resolves the version of a scoring run"
+    record = registry.get_version(run.model, run.model_version)
+    estimator = registry.load_estimator(record)
+    if "chunk" not in event:
+        doc.results["score_data"] = {"model_version": record.version, "sha256": record.sha256}
+        return doc.model_dump(mode="json")
+    chunk = event["chunk"]
+    features = FeatureMatrix.from_bytes(store.get_bytes(chunk["key"]))
+    score = training.positive_scores(estimator, features.X) if features.rows else np.empty(0)
+    scored = FeatureMatrix(features.entity, features.timestamp, score[:, None], None, ["score"])
+    store.put_bytes(_scores_key(run.prefix, chunk["index"]), scored.to_bytes())
+    return {"chunk": chunk["index"], "rows": features.rows}
+
+
+class ScoreCountError(RuntimeError):
+    """The scores do not cover exactly the rows that were prepared for scoring."""
+
+
+def _load_scores(doc: StageDoc) -> FeatureMatrix:
+    chunks = _chunk_list(doc)
+    parts = []
+    for chunk in chunks:
+        key = _scores_key(doc.run.prefix, chunk["index"])
+        if not store.exists(key):
+            raise ScoreCountError(f"chunk {chunk['index']} has no scores ({key})")
+        parts.append(FeatureMatrix.from_bytes(store.get_bytes(key)))
+    scored = FeatureMatrix.concat(parts)
+    expected = sum(chunk["rows"] for chunk in chunks)
+    if scored.rows != expected:
+        raise ScoreCountError(f"{scored.rows} scores for {expected} rows")
+    return scored
+
+
+def validate_scores(event: dict[str, Any]) -> dict[str, Any]:
+    """The validation code fed the production scores (stage validate_scores)."""
+    doc = StageDoc.model_validate(event)
+    scored = _load_scores(doc)
+    profiles = profile_scores(scored.X[:, 0], None, doc.run.as_of)
+    written = metadata.write_profiles(doc.run.model, "validate_scores", doc.run.run_id, profiles)
+    doc.results["validate_scores"] = {"profiles": written, "rows": scored.rows}
+    return doc.model_dump(mode="json")
+
+
+def deploy_scores(event: dict[str, Any]) -> dict[str, Any]:
+    """Publish the run's scores: history (S3 Parquet) and latest (DynamoDB, atomic flip)."""
+    from modelops import scores
+
+    doc = StageDoc.model_validate(event)
+    run = doc.run
+    assert run.model_version is not None, "get_data resolves the version of a scoring run"
+    current = scores.pointer(run.model)
+    if current is not None and current.publication == scores.publication_id(run.run_id, run.model_version):
+        # This very run is already published: leave history and latest exactly as they are.
+        doc.results["deploy_scores"] = {
+            "history": store.uri(scores.history_key(run.model, run.as_of)),
+            "publication": current.publication,
+            "rows": current.rows,
+        }
+        return doc.model_dump(mode="json")
+    scored = _load_scores(doc)
+    if np.unique(scored.entity).size != scored.rows:
+        raise ScoreCountError(f"{scored.rows - np.unique(scored.entity).size} entities are scored twice")
+    scored_at = datetime.now(UTC)
+    history = scores.write_history(
+        run.model, run.as_of, scored.entity, scored.X[:, 0], run.model_version, run.run_id, scored_at
+    )
+    published = scores.publish_latest(
+        run.model, run.run_id, run.as_of, run.model_version, scored.entity, scored.X[:, 0], scored_at
+    )
+    doc.results["deploy_scores"] = {
+        "history": history,
+        "publication": published.publication,
+        "rows": published.rows,
+    }
+    return doc.model_dump(mode="json")
+
+
+def campaign(event: dict[str, Any]) -> dict[str, Any]:
+    """Hand the latest top scores to the campaign queue (also callable on its own with
+    ``{"model": ...}``)."""
+    from modelops import campaign as campaigns
+
+    model = event["run"]["model"] if "run" in event else event["model"]
+    result = campaigns.hand_off(model, load_spec(model).campaign)
+    summary = {
+        "selected": result.selected,
+        "in_cooldown": result.in_cooldown,
+        "already_sent": result.already_sent,
+        "sent": result.sent,
+    }
+    if "run" not in event:
+        return {"model": model, "campaign": summary}
+    doc = StageDoc.model_validate(event)
+    doc.results["campaign"] = summary
     return doc.model_dump(mode="json")
