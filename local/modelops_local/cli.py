@@ -116,26 +116,84 @@ def cmd_data_load(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_train(args: argparse.Namespace) -> int:
+def _run_pipeline(args: argparse.Namespace, state_machine: str, verb: str) -> int:
     from modelops_local import runner
 
     sandbox = _connect(args.endpoint_url)
     request = {"model": args.model, "as_of": args.as_of}
-    arn = runner.start(sandbox.ref("TrainingStateMachine"), request)
+    if getattr(args, "version", None):
+        request["model_version"] = args.version
+    arn = runner.start(sandbox.ref(state_machine), request)
     if not args.json:
-        print(f"training {args.model} as of {args.as_of}: {arn}")
+        print(f"{verb} {args.model} as of {args.as_of}: {arn}")
     result = runner.follow(arn, on_state=_progress(not args.json))
     summary = {"execution": arn, "status": result.status, "error": result.error, "cause": result.cause}
     if result.output:
         summary["results"] = result.output["results"]
     if args.json:
         _print_json(summary)
-    elif result.status == "SUCCEEDED":
-        deployed = result.output["results"]["deploy_model"] if result.output else {}
-        print(f"{result.status}: version {deployed.get('version')} ({deployed.get('reason')})")
+    elif result.status == "SUCCEEDED" and result.output:
+        results = result.output["results"]
+        if "deploy_model" in results:
+            deployed = results["deploy_model"]
+            print(f"{result.status}: version {deployed['version']} ({deployed['reason']})")
+        else:
+            published, campaign = results["deploy_scores"], results["campaign"]
+            print(
+                f"{result.status}: {published['rows']:,} scores published ({published['publication']}); "
+                f"campaign sent {campaign['sent']} of {campaign['selected']} selected"
+            )
     else:
         print(f"{result.status}: {result.error}: {result.cause}")
     return 0 if result.status == "SUCCEEDED" else 1
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    return _run_pipeline(args, "TrainingStateMachine", "training")
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    return _run_pipeline(args, "ScoringStateMachine", "scoring")
+
+
+def cmd_top(args: argparse.Namespace) -> int:
+    from modelops import scores
+
+    _connect(args.endpoint_url)
+    top = scores.top(args.model, args.n)
+    if args.json:
+        _print_json([score.__dict__ for score in top])
+        return 0
+    if not top:
+        print(f"model {args.model!r} has no published scores")
+        return 0
+    print(f"{'rank':>4}  {'entity':<12} {'score':>8}  {'version':<8} {'as of':<10}")
+    for rank, score in enumerate(top, 1):
+        print(
+            f"{rank:>4}  {score.entity_id:<12} {score.score:>8.4f}  "
+            f"{score.model_version:<8} {score.as_of:<10}"
+        )
+    return 0
+
+
+def cmd_scores_history(args: argparse.Namespace) -> int:
+    from modelops import scores
+
+    _connect(args.endpoint_url)
+    rows = scores.read_history(args.model, args.entity)
+    if args.json:
+        _print_json(rows)
+        return 0
+    if not rows:
+        print(f"no scores for {args.entity!r} of model {args.model!r}")
+        return 0
+    print(f"{'as of':<10}  {'score':>8}  {'version':<8} {'source':<7} run")
+    for row in rows:
+        print(
+            f"{row['as_of']:%Y-%m-%d}  {row['score']:>8.4f}  {row['model_version']:<8} "
+            f"{row['source']:<7} {row['run_id']}"
+        )
+    return 0
 
 
 def cmd_models_list(args: argparse.Namespace) -> int:
@@ -208,6 +266,23 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--as-of", default="2025-08-01", type=lambda text: date.fromisoformat(text).isoformat()
     )
+
+    score = command("score", cmd_score, "run the scoring state machine and follow it")
+    score.add_argument("--model", default="churn")
+    score.add_argument(
+        "--as-of", default="2025-09-01", type=lambda text: date.fromisoformat(text).isoformat()
+    )
+    score.add_argument("--version", help="score with this model version instead of the champion")
+
+    top = command("top", cmd_top, "the latest run's top scores")
+    top.add_argument("--model", default="churn")
+    top.add_argument("-n", type=int, default=20)
+
+    scores_parser = commands.add_parser("scores", help="the score tables")
+    scores_commands = scores_parser.add_subparsers(dest="scores_command", required=True)
+    history = command("history", cmd_scores_history, "every score an entity has had", scores_commands)
+    history.add_argument("entity")
+    history.add_argument("--model", default="churn")
 
     models_parser = commands.add_parser("models", help="the model registry")
     models_commands = models_parser.add_subparsers(dest="models_command", required=True)

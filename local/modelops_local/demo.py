@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from modelops import store
+import boto3
+
+from modelops import scores, store
 from modelops.contract import add_months
 from modelops_local import demo_data, runner
-from modelops_local.sandbox import embedded
+from modelops_local.sandbox import REGION, Sandbox, embedded
 
 SPEC = "models/churn.yaml"
 
@@ -81,11 +83,74 @@ def run(options: DemoOptions, as_json: bool = False) -> int:
             "run": store.list_keys(f"runs/{result.output['run']['run_id']}/"),
             "model": store.list_keys(f"models/churn/{deployed['version']}/"),
         }
+        if not as_json:
+            _print_model(report)
+
+        report["scoring"] = _score_months(sandbox, options, as_json)
+        if any(month["status"] != "SUCCEEDED" for month in report["scoring"]):
+            if as_json:
+                print(json.dumps(report, indent=2, default=str))
+            return 1
+        report["top"] = [score.__dict__ for score in scores.top("churn", 10)]
+        report["queue"] = _queue_depth(sandbox.ref("CampaignQueue"))
         if as_json:
             print(json.dumps(report, indent=2, default=str))
             return 0
-        _print_model(report)
+        _print_scoring(report)
     return 0
+
+
+def _score_months(sandbox: Sandbox, options: DemoOptions, as_json: bool) -> list[dict[str, Any]]:
+    """Score every month after the training window, as the monthly schedule would."""
+    months = []
+    _say(as_json, f"\nscoring each month after the training window ({sandbox.ref('ScoringStateMachine')})")
+    for index in range(1, options.months):
+        as_of = add_months(options.training_as_of, index)
+        if as_of >= add_months(options.start, options.months):
+            break
+        arn = runner.start(sandbox.ref("ScoringStateMachine"), {"model": "churn", "as_of": as_of.isoformat()})
+        result = runner.follow(arn)
+        month: dict[str, Any] = {
+            "as_of": as_of.isoformat(),
+            "status": result.status,
+            "seconds": round(result.seconds, 2),
+        }
+        if result.status != "SUCCEEDED" or result.output is None:
+            month.update(error=result.error, cause=result.cause)
+            _say(as_json, f"  {as_of}  {result.status}: {result.error}: {result.cause}")
+            months.append(month)
+            break
+        results = result.output["results"]
+        month.update(
+            rows=results["deploy_scores"]["rows"],
+            chunks=results["transform_data"]["chunks"],
+            campaign=results["campaign"],
+        )
+        months.append(month)
+        campaign = results["campaign"]
+        _say(
+            as_json,
+            f"  {as_of}  {month['rows']:>7,} scored in {month['chunks']} chunks  "
+            f"campaign: {campaign['selected']} selected, {campaign['in_cooldown']} in cooldown, "
+            f"{campaign['sent']} sent  ({result.seconds:.1f}s)",
+        )
+    return months
+
+
+def _queue_depth(queue_url: str) -> int:
+    attributes = boto3.client("sqs", region_name=REGION).get_queue_attributes(
+        QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages"]
+    )["Attributes"]
+    return int(attributes["ApproximateNumberOfMessages"])
+
+
+def _print_scoring(report: dict[str, Any]) -> None:
+    latest = report["scoring"][-1]["as_of"]
+    print(f"\ntop customers of the latest run (as of {latest})")
+    print(f"  {'rank':>4}  {'customer':<10} {'score':>7}  version")
+    for rank, score in enumerate(report["top"], 1):
+        print(f"  {rank:>4}  {score['entity_id']:<10} {score['score']:>7.4f}  {score['model_version']}")
+    print(f"\ncampaign queue: {report['queue']} customer ids handed to the email/SMS application")
 
 
 def _print_state(state: str, phase: str, seconds: float) -> None:
@@ -108,5 +173,9 @@ def _print_model(report: dict[str, Any]) -> None:
         )
     print("\nS3 keys written")
     for group in ("model", "run"):
+        chunks = [key for key in report["keys"][group] if "/features/part-" in key]
         for key in report["keys"][group]:
-            print(f"  {store.uri(key)}")
+            if key not in chunks:
+                print(f"  {store.uri(key)}")
+        if chunks:
+            print(f"  {store.uri(chunks[0].rsplit('/', 1)[0])}/part-*.npz ({len(chunks)} feature chunks)")

@@ -52,6 +52,16 @@ def test_another_process_loads_data_trains_and_lists_models(endpoint):
     [version] = json.loads(listed.stdout)
     assert version["version"] == "1.0.0" and version["champion"] is True
 
+    scored = modelops(endpoint, "score", "--model", "churn", "--as-of", "2025-05-01")
+    assert scored.returncode == 0, scored.stdout + scored.stderr
+    assert "✓ ScoreChunks" in scored.stdout and "800 scores published" in scored.stdout
+
+    top = json.loads(modelops(endpoint, "top", "--model", "churn", "-n", "5", "--json").stdout)
+    assert len(top) == 5 and [t["score"] for t in top] == sorted((t["score"] for t in top), reverse=True)
+    history = modelops(endpoint, "scores", "history", top[0]["entity_id"], "--model", "churn", "--json")
+    [row] = json.loads(history.stdout)
+    assert row["score"] == top[0]["score"] and row["run_id"] == "scoring-churn-2025-05-01"
+
 
 def test_an_unreachable_sandbox_is_a_clear_error():
     result = modelops(f"http://127.0.0.1:{free_port()}", "models", "list")
