@@ -1,7 +1,9 @@
 """Synthetic customer data for the demo churn model, with a documented data generating process.
 
 Each month every active customer gets a snapshot row. Customers who churn leave after the
-month they churn in and are replaced by new customers, so the panel keeps its size.
+month they churn in and are replaced by new customers, so the panel keeps its size; 240
+months are simulated before the first snapshot so that the panel (tenure, plan and
+contract mix) starts in its steady state.
 
 Per customer (fixed): region (north/south/east/west, 30/25/25/20%), age (normal 45±13,
 18-90, 3% missing), plan (basic/standard/premium, 50/35/15%), contract (monthly/annual,
@@ -17,7 +19,7 @@ Outcome: churned_next_month ~ Bernoulli(sigmoid(z)) with
 
 Drift scenario (from ``drift_month``, months counted from 0):
   model drift: price sensitivity of the south region goes from 1.0 to 2.5;
-  data drift: data_usage_gb of every customer is multiplied by 1.5.
+  data drift: data_usage_gb of every customer is multiplied by 2.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ class DemoConfig:
     start: date = date(2025, 1, 1)
     drift_month: int | None = 9
     seed: int = 7
+    burn_in: int = 240  # months simulated before the first snapshot, so the panel starts stationary
 
 
 def _new_customers(rng: np.random.Generator, count: int, first_id: int) -> dict[str, np.ndarray]:
@@ -63,11 +66,11 @@ def generate(config: DemoConfig = DemoConfig()) -> list[tuple[date, dict[str, np
     people = _new_customers(rng, config.customers, 1)
     next_id = config.customers + 1
     months = []
-    for index in range(config.months):
+    for index in range(-config.burn_in, config.months):
         month = add_months(config.start, index)
         drifted = config.drift_month is not None and index >= config.drift_month
         n = people["customer_id"].size
-        usage = people["base_usage"] * rng.lognormal(0, 0.25, n) * (1.5 if drifted else 1.0)
+        usage = people["base_usage"] * rng.lognormal(0, 0.25, n) * (2.0 if drifted else 1.0)
         charges = PLAN_PRICE[people["plan"]] + 0.8 * usage + rng.normal(0, 4, n)
         support_calls = rng.poisson(0.3 + 0.4 * (usage > 8))
         late_payments = rng.poisson(0.15, n)
@@ -85,25 +88,26 @@ def generate(config: DemoConfig = DemoConfig()) -> list[tuple[date, dict[str, np
         )
         churned = rng.random(n) < 1 / (1 + np.exp(-z))
         usage_seen = np.where(rng.random(n) < 0.05, np.nan, usage.round(2))
-        months.append(
-            (
-                month,
-                {
-                    "customer_id": people["customer_id"],
-                    "snapshot_month": np.full(n, np.datetime64(month, "D")),
-                    "tenure_months": people["tenure"].astype(np.int64),
-                    "age": people["age"],
-                    "region": REGIONS[people["region"]],
-                    "plan": PLANS[people["plan"]],
-                    "contract": CONTRACTS[(~people["monthly"]).astype(int)],
-                    "monthly_charges": charges.round(2),
-                    "data_usage_gb": usage_seen,
-                    "support_calls": support_calls.astype(np.int64),
-                    "late_payments": late_payments.astype(np.int64),
-                    "churned_next_month": churned,
-                },
+        if index >= 0:
+            months.append(
+                (
+                    month,
+                    {
+                        "customer_id": people["customer_id"],
+                        "snapshot_month": np.full(n, np.datetime64(month, "D")),
+                        "tenure_months": people["tenure"].astype(np.int64),
+                        "age": people["age"],
+                        "region": REGIONS[people["region"]],
+                        "plan": PLANS[people["plan"]],
+                        "contract": CONTRACTS[(~people["monthly"]).astype(int)],
+                        "monthly_charges": charges.round(2),
+                        "data_usage_gb": usage_seen,
+                        "support_calls": support_calls.astype(np.int64),
+                        "late_payments": late_payments.astype(np.int64),
+                        "churned_next_month": churned,
+                    },
+                )
             )
-        )
         stay = ~churned
         people = {key: values[stay] for key, values in people.items()}
         people["tenure"] = people["tenure"] + 1

@@ -7,16 +7,19 @@ one Query and a re-run overwrites the same items instead of adding rows.
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import date
 from decimal import Context
 from typing import Any
 
+import numpy as np
 from boto3.dynamodb.conditions import Key
 
 from modelops import aws
+from modelops.drift import Period
+from modelops.profiles import Profile
 from modelops.settings import settings
-from modelops.validation import Profile
 
 _DECIMAL = Context(prec=15)
 
@@ -42,32 +45,80 @@ def write_profiles(model: str, stage: str, run_id: str, profiles: list[Profile])
                         for name, value in profile.values.items()
                         if math.isfinite(value)
                     },
+                    **({} if profile.sample is None else {"sample": profile.sample.astype("<f4").tobytes()}),
                 }
             )
     return len(profiles)
 
 
-def read_rows(model: str, stage: str, metric: str | None = None) -> list[dict[str, Any]]:
-    """The logical view: rows of (model, stage, metric, decile, value, timestamp)."""
-    condition = Key("pk").eq(f"{model}#{stage}")
-    if metric is not None:
-        condition &= Key("sk").begins_with(f"{metric}#")
-    rows = []
-    kwargs: dict[str, Any] = {"KeyConditionExpression": condition}
+def _items(model: str, stage: str) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {"KeyConditionExpression": Key("pk").eq(f"{model}#{stage}")}
     while True:
         page = _table().query(**kwargs)
-        for item in page["Items"]:
-            for decile, value in item["values"].items():
-                rows.append(
-                    {
-                        "model": item["model"],
-                        "stage": item["stage"],
-                        "metric": item["metric"],
-                        "decile": decile,
-                        "value": float(value),
-                        "timestamp": date.fromisoformat(item["timestamp"]),
-                    }
-                )
+        items.extend(page["Items"])
         if "LastEvaluatedKey" not in page:
-            return rows
+            return items
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def read_periods(model: str, stage: str) -> dict[str, list[Period]]:
+    """Every metric's history at a stage, oldest first, with samples and earlier flags."""
+    periods: dict[str, list[Period]] = {}
+    for item in _items(model, stage):
+        sample = item.get("sample")
+        periods.setdefault(item["metric"], []).append(
+            Period(
+                timestamp=date.fromisoformat(item["timestamp"]),
+                values={name: float(value) for name, value in item["values"].items()},
+                sample=None
+                if sample is None
+                else np.frombuffer(bytes(sample), dtype="<f4").astype(np.float64),
+                flags=tuple(item.get("flags", [])),
+            )
+        )
+    for history in periods.values():
+        history.sort(key=lambda period: period.timestamp)
+    return periods
+
+
+def set_flags(model: str, stage: str, metric: str, timestamp: date, flags: list[str]) -> None:
+    _table().update_item(
+        Key={"pk": f"{model}#{stage}", "sk": f"{metric}#{timestamp.isoformat()}"},
+        UpdateExpression="SET flags = :flags",
+        ExpressionAttributeValues={":flags": flags},
+    )
+
+
+def record_alert(model: str, timestamp: date, run_id: str, fingerprint: str, alert: dict[str, Any]) -> None:
+    _table().put_item(
+        Item={
+            "pk": f"{model}#alerts",
+            "sk": f"{timestamp.isoformat()}#{run_id}",
+            "model": model,
+            "fingerprint": fingerprint,
+            "alert": json.dumps(alert),
+        }
+    )
+
+
+def alerts(model: str) -> list[dict[str, Any]]:
+    """Every drift alert of a model, oldest first."""
+    items = _table().query(KeyConditionExpression=Key("pk").eq(f"{model}#alerts"))["Items"]
+    return [{"fingerprint": item["fingerprint"], **json.loads(item["alert"])} for item in items]
+
+
+def read_rows(model: str, stage: str) -> list[dict[str, Any]]:
+    """The logical view: rows of (model, stage, metric, decile, value, timestamp)."""
+    return [
+        {
+            "model": item["model"],
+            "stage": item["stage"],
+            "metric": item["metric"],
+            "decile": decile,
+            "value": float(value),
+            "timestamp": date.fromisoformat(item["timestamp"]),
+        }
+        for item in _items(model, stage)
+        for decile, value in item["values"].items()
+    ]

@@ -134,6 +134,47 @@ class Campaign(_Strict):
         return self
 
 
+class Persistence(_Strict):
+    """Alert only when a finding was flagged in at least k of the last n runs."""
+
+    k: int = Field(default=1, ge=1)
+    n: int = Field(default=1, ge=1)
+
+    @model_validator(mode="after")
+    def _k_of_n(self) -> Persistence:
+        if self.k > self.n:
+            raise ValueError(f"k ({self.k}) cannot exceed n ({self.n})")
+        return self
+
+
+class Drift(_Strict):
+    """Drift tests on the decile metadata; each switchable. Effects are relative to the
+    metric's historical 90% spread (d10 - d1), shares are absolute."""
+
+    trend: bool = True
+    band: bool = True
+    ks: bool = True
+    chi2: bool = True
+    level: float = 0.05
+    fdr: float = Field(default=0.05, gt=0, lt=1)
+    min_history: int = Field(default=6, ge=3)
+    band_min_history: int = Field(default=8, ge=3)
+    min_effect: float = Field(default=0.05, ge=0)
+    min_share_change: float = Field(default=0.02, ge=0)
+    ks_min_effect: float = Field(default=0.05, ge=0, le=1)
+    sample_size: int = Field(default=1000, ge=50, le=5000)
+    reference_periods: int = Field(default=3, ge=1)
+    persistence: Persistence = Persistence()
+    block_promotion: bool = False
+
+    @field_validator("level")
+    @classmethod
+    def _level(cls, level: float) -> float:
+        if level not in (0.10, 0.05, 0.01):
+            raise ValueError("must be 0.10, 0.05 or 0.01")
+        return level
+
+
 class ModelSpec(_Strict):
     name: str
     description: str = ""
@@ -148,6 +189,7 @@ class ModelSpec(_Strict):
     window: Window = Window()
     scoring: Scoring = Scoring()
     campaign: Campaign = Campaign()
+    drift: Drift = Drift()
 
     @field_validator("name")
     @classmethod

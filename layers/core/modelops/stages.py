@@ -16,12 +16,12 @@ from typing import Any
 
 import numpy as np
 
-from modelops import metadata, registry, store
+from modelops import registry, store, validation
 from modelops.contract import Pipeline, RunRequest, StageDoc, plan_run
 from modelops.data import DuckDBEngine, QueryEngine, connect
 from modelops.features import FeatureMatrix, FeatureSchema, infer_schema, transform
+from modelops.profiles import profile_features, profile_scores
 from modelops.spec import ModelSpec, SpecError, parse_spec
-from modelops.validation import profile_features, profile_scores
 
 
 def spec_key(model: str) -> str:
@@ -121,10 +121,14 @@ def _load_features(doc: StageDoc) -> tuple[FeatureMatrix, FeatureSchema]:
 def validate_data(event: dict[str, Any]) -> dict[str, Any]:
     """Deciles of the outcome and every feature, per period, into the metadata table."""
     doc = StageDoc.model_validate(event)
+    run = doc.run
+    spec = load_spec(run.model)
     matrix, schema = _load_features(doc)
-    profiles = profile_features(matrix, schema)
-    written = metadata.write_profiles(doc.run.model, "validate_data", doc.run.run_id, profiles)
-    doc.results["validate_data"] = {"profiles": written, "rows": matrix.rows}
+    profiles = profile_features(matrix, schema, spec.drift.sample_size)
+    checked = validation.validate(
+        run.model, "validate_data", run.run_id, run.window.end, profiles, spec.drift, alert=False
+    )
+    doc.results["validate_data"] = {**checked, "rows": matrix.rows}
     return doc.model_dump(mode="json")
 
 
@@ -177,10 +181,20 @@ def train_model(event: dict[str, Any]) -> dict[str, Any]:
 def validate_model(event: dict[str, Any]) -> dict[str, Any]:
     """The validation code fed the test-sample scores (stage validate_model)."""
     doc = StageDoc.model_validate(event)
+    run = doc.run
+    spec = load_spec(run.model)
     scores = FeatureMatrix.from_bytes(store.get_bytes(store.key_of(doc.artifacts["test_scores"])))
-    profiles = profile_scores(scores.X[:, 0], scores.y, doc.run.window.end)
-    written = metadata.write_profiles(doc.run.model, "validate_model", doc.run.run_id, profiles)
-    doc.results["validate_model"] = {"profiles": written, "rows": scores.rows}
+    profiles = profile_scores(scores.X[:, 0], scores.y, run.window.end, spec.drift.sample_size)
+    checked = validation.validate(
+        run.model,
+        "validate_model",
+        run.run_id,
+        run.window.end,
+        profiles,
+        spec.drift,
+        earlier=doc.results.get("validate_data", {}).get("drift", []),
+    )
+    doc.results["validate_model"] = {**checked, "rows": scores.rows}
     return doc.model_dump(mode="json")
 
 
@@ -205,8 +219,15 @@ def deploy_model(event: dict[str, Any]) -> dict[str, Any]:
     artifact = store.get_bytes(store.key_of(doc.artifacts["model"]))
     record = registry.publish(run.model, run.run_id, artifact, summary)
     current = registry.champion(run.model)
+    drifted = [
+        f
+        for stage in ("validate_data", "validate_model")
+        for f in doc.results.get(stage, {}).get("drift", [])
+    ]
     if current == record.version:
         promoted, reason = True, "already the champion"
+    elif spec.drift.block_promotion and drifted:
+        promoted, reason = False, f"drift alert blocks promotion ({len(drifted)} findings)"
     else:
         champion_auc = None if current is None else registry.get_version(run.model, current).test_auc
         promoted, reason = promotion_decision(spec, record.test_auc, champion_auc)
@@ -275,10 +296,21 @@ def _load_scores(doc: StageDoc) -> FeatureMatrix:
 def validate_scores(event: dict[str, Any]) -> dict[str, Any]:
     """The validation code fed the production scores (stage validate_scores)."""
     doc = StageDoc.model_validate(event)
+    run = doc.run
+    spec = load_spec(run.model)
     scored = _load_scores(doc)
-    profiles = profile_scores(scored.X[:, 0], None, doc.run.as_of)
-    written = metadata.write_profiles(doc.run.model, "validate_scores", doc.run.run_id, profiles)
-    doc.results["validate_scores"] = {"profiles": written, "rows": scored.rows}
+    profiles = profile_scores(scored.X[:, 0], None, run.as_of, spec.drift.sample_size)
+    checked = validation.validate(
+        run.model,
+        "validate_scores",
+        run.run_id,
+        run.as_of,
+        profiles,
+        spec.drift,
+        earlier=doc.results.get("validate_data", {}).get("drift", []),
+        reference_stage="validate_model",
+    )
+    doc.results["validate_scores"] = {**checked, "rows": scored.rows}
     return doc.model_dump(mode="json")
 
 

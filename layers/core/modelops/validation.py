@@ -1,89 +1,78 @@
-"""Decile profiles: the one validation code path of validate_data, validate_model and
-validate_scores.
-
-A profile of a column at one timestamp is a handful of named values: ``count``,
-``missing`` (share), ``mean`` and the deciles ``d1``..``d10``. Decile k is the quantile at
-(k - 0.5)/10, the middle of the k-th tenth of the data, so no decile is an extreme.
-Categorical columns get ``share:<category>`` values instead of deciles.
-"""
+"""The one validation path of validate_data, validate_model and validate_scores: save the
+decile metadata, test the newest period against its history, alert once per run."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-import numpy as np
+from modelops import alerts, drift, metadata
+from modelops.profiles import Profile
+from modelops.spec import Drift
 
-from modelops.features import FeatureMatrix, FeatureSchema
-from modelops.spec import FeatureType
-
-DECILES = [f"d{k}" for k in range(1, 11)]
-DECILE_LEVELS = (np.arange(1, 11) - 0.5) / 10
-OUTCOME_METRIC = "outcome"
-SCORE_METRIC = "score"
+MAX_REPORTED = 40  # flagged findings carried in the stage document and the alert
 
 
-@dataclass(frozen=True)
-class Profile:
-    """One metric's values at one timestamp (a group of rows of the logical view)."""
-
-    metric: str
-    timestamp: date
-    values: dict[str, float]
-
-
-def numeric_profile(values: np.ndarray, *, with_deciles: bool = True) -> dict[str, float]:
-    present = values[~np.isnan(values)]
-    profile = {"count": float(values.size), "missing": float(1 - present.size / values.size)}
-    if present.size:
-        profile["mean"] = float(present.mean())
-        if with_deciles:
-            profile.update(zip(DECILES, np.quantile(present, DECILE_LEVELS).tolist(), strict=True))
-    return profile
+def _as_evidence(stage: str, finding: drift.Finding) -> dict[str, Any]:
+    return {
+        "stage": stage,
+        "metric": finding.metric,
+        "value": finding.value,
+        "test": finding.test,
+        "statistic": round(finding.statistic, 6),
+        "p_value": None if finding.p_value is None else float(f"{finding.p_value:.4g}"),
+        "adjusted_p": None if finding.adjusted_p is None else float(f"{finding.adjusted_p:.4g}"),
+        "effect": round(finding.effect, 4),
+        "series": [round(v, 6) for v in finding.series[-12:]],
+    }
 
 
-def categorical_profile(codes: np.ndarray, categories: list[str]) -> dict[str, float]:
-    present = codes[~np.isnan(codes)].astype(np.int64)
-    profile = {"count": float(codes.size), "missing": float(1 - present.size / codes.size)}
-    counts = np.bincount(present, minlength=len(categories))
-    for category, count in zip(categories, counts, strict=True):
-        profile[f"share:{category}"] = float(count / codes.size)
-    return profile
+def test_history(
+    model: str, stage: str, timestamp: date, settings: Drift, reference_stage: str | None = None
+) -> list[dict[str, Any]]:
+    """Drift findings (flagged, persistent) of the period ``timestamp`` against earlier ones;
+    stores each metric's flags so that later runs can apply the persistence rule. History of
+    ``reference_stage`` counts too (production scores are compared with the test sample's)."""
+    findings: list[drift.Finding] = []
+    previous_flags: dict[str, list[tuple[str, ...]]] = {}
+    references = metadata.read_periods(model, reference_stage) if reference_stage else {}
+    for metric, periods in metadata.read_periods(model, stage).items():
+        current = [p for p in periods if p.timestamp == timestamp]
+        history = [p for p in periods if p.timestamp < timestamp]
+        history = sorted(
+            [p for p in references.get(metric, []) if p.timestamp < timestamp] + history,
+            key=lambda p: p.timestamp,
+        )
+        if not current:
+            continue
+        findings += drift.evaluate_metric(metric, current[0], history, settings)
+        previous_flags[metric] = [p.flags for p in reversed(history)]
+    drift.decide(findings, settings)
+    flagged = [f for f in findings if drift.persistent(f, previous_flags.get(f.metric, []), settings)]
+    for metric in previous_flags:
+        keys = [f.key for f in findings if f.metric == metric and f.flagged]
+        metadata.set_flags(model, stage, metric, timestamp, keys)
+    flagged.sort(key=lambda f: (-f.effect, f.metric, f.value))
+    return [_as_evidence(stage, f) for f in flagged]
 
 
-def _periods(timestamp: np.ndarray) -> Iterator[tuple[date, np.ndarray]]:
-    for period in np.unique(timestamp):
-        yield period.astype("datetime64[D]").item(), timestamp == period
-
-
-def profile_features(matrix: FeatureMatrix, schema: FeatureSchema) -> list[Profile]:
-    """Outcome (if known) and every feature, one profile per period in the data."""
-    profiles = []
-    for period, rows in _periods(matrix.timestamp):
-        if matrix.y is not None:
-            outcome = matrix.y[rows]
-            profiles.append(Profile(OUTCOME_METRIC, period, numeric_profile(outcome, with_deciles=False)))
-        for j, info in enumerate(schema.features):
-            column = matrix.X[rows, j]
-            if info.type == FeatureType.categorical.value:
-                values = categorical_profile(column, info.categories)
-            else:
-                values = numeric_profile(column, with_deciles=info.type != FeatureType.boolean.value)
-            profiles.append(Profile(info.name, period, values))
-    return profiles
-
-
-def profile_scores(scores: np.ndarray, outcome: np.ndarray | None, timestamp: date) -> list[Profile]:
-    """Score deciles, and where the outcome is known, the outcome rate per score decile."""
-    profiles = [Profile(SCORE_METRIC, timestamp, numeric_profile(scores))]
-    if outcome is not None and scores.size:
-        order = np.argsort(scores, kind="stable")
-        groups = np.array_split(order, 10)
-        rates = {
-            decile: float(outcome[group].mean())
-            for decile, group in zip(DECILES, groups, strict=True)
-            if group.size
-        }
-        profiles.append(Profile(f"{OUTCOME_METRIC}_by_score_decile", timestamp, rates))
-    return profiles
+def validate(
+    model: str,
+    stage: str,
+    run_id: str,
+    timestamp: date,
+    profiles: list[Profile],
+    settings: Drift,
+    earlier: list[dict[str, Any]] | None = None,
+    alert: bool = True,
+    reference_stage: str | None = None,
+) -> dict[str, Any]:
+    """Save, test, and (when ``alert``) send one alert for this and the ``earlier`` stages'
+    findings of the run."""
+    written = metadata.write_profiles(model, stage, run_id, profiles)
+    findings = test_history(model, stage, timestamp, settings, reference_stage)
+    result: dict[str, Any] = {"profiles": written, "drift": findings[:MAX_REPORTED]}
+    everything = [*(earlier or []), *findings][:MAX_REPORTED]
+    if alert and everything:
+        result["alert"] = alerts.publish(model, run_id, timestamp, everything)
+    return result

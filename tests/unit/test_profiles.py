@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from modelops.features import FeatureInfo, FeatureMatrix, FeatureSchema
-from modelops.validation import (
+from modelops.profiles import (
     DECILES,
     categorical_profile,
     numeric_profile,
