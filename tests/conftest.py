@@ -10,11 +10,10 @@ from typing import Any
 import pytest
 
 from modelops_local import demo_data, runner
-from modelops_local.sandbox import PROJECT_ROOT, Sandbox, embedded
+from modelops_local.sandbox import PROJECT_ROOT, QUIET, Sandbox, embedded
 
 EVENTS = PROJECT_ROOT / "events"
 CHURN_SPEC = PROJECT_ROOT / "models" / "churn.yaml"
-QUIET = {"POWERTOOLS_LOG_LEVEL": "WARNING"}
 
 
 def event(name: str) -> dict[str, Any]:

@@ -1,15 +1,6 @@
-"""Lambda entry point of the campaign stage: parse, call the library, return JSON."""
-
-from typing import Any
-
-from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.typing import LambdaContext
+"""Lambda entry point of the campaign stage: one call into the library, logged and measured."""
 
 from modelops import stages
+from modelops.observability import lambda_entry
 
-logger = Logger()
-
-
-@logger.inject_lambda_context
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return stages.campaign(event)
+lambda_handler = lambda_entry(stages.campaign)

@@ -53,9 +53,9 @@ def training_pipeline(customers: int = 10_000) -> list[Figure]:
     from modelops.features import FeatureMatrix, FeatureSchema
     from modelops.stages import load_spec
     from modelops_local import demo_data, runner
-    from modelops_local.sandbox import embedded
+    from modelops_local.sandbox import QUIET, embedded
 
-    with embedded(environment={"POWERTOOLS_LOG_LEVEL": "WARNING"}) as sandbox:
+    with embedded(environment=QUIET) as sandbox:
         runner.put_spec(PROJECT_ROOT / "models" / "churn.yaml")
         runner.load_demo_data(demo_data.DemoConfig(customers=customers))
         arn = runner.start(sandbox.ref("TrainingStateMachine"), {"model": "churn", "as_of": "2025-08-01"})
@@ -90,10 +90,10 @@ def batch_scoring(rows: int = 1_000_000, chunk_rows: int = 250_000) -> list[Figu
     from modelops import data, registry, store, training
     from modelops.features import FeatureMatrix
     from modelops_local import demo_data, runner
-    from modelops_local.sandbox import embedded
+    from modelops_local.sandbox import QUIET, embedded
 
     spec_path = PROJECT_ROOT / "models" / "churn.yaml"
-    with embedded(environment={"POWERTOOLS_LOG_LEVEL": "WARNING"}) as sandbox:
+    with embedded(environment=QUIET) as sandbox:
         runner.put_spec(spec_path)
         runner.load_demo_data(demo_data.DemoConfig(customers=10_000, months=8))
         request = {"model": "churn", "as_of": "2025-08-01"}

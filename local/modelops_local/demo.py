@@ -12,7 +12,7 @@ import boto3
 from modelops import scores, store
 from modelops.contract import add_months
 from modelops_local import demo_data, runner
-from modelops_local.sandbox import REGION, Sandbox, embedded
+from modelops_local.sandbox import QUIET, REGION, Sandbox, embedded
 
 SPEC = "models/churn.yaml"
 
@@ -39,7 +39,7 @@ def run(options: DemoOptions, as_json: bool = False) -> int:
     from modelops_local.sandbox import PROJECT_ROOT
 
     report: dict[str, Any] = {}
-    with embedded(environment={"POWERTOOLS_LOG_LEVEL": "WARNING"}) as sandbox:
+    with embedded(environment=QUIET) as sandbox:
         _say(as_json, "modelops demo — embedded AWS sandbox (moto), the real template.yaml and ASL")
         report["spec"] = runner.put_spec(PROJECT_ROOT / SPEC)
         config = demo_data.DemoConfig(

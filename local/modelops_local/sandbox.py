@@ -47,6 +47,8 @@ MOTO_CONFIG: DefaultConfig = {
     "stepfunctions": {"execute_state_machine": True},
     "lambda": {"use_docker": False},
 }
+# For demos, tests and benchmarks: warnings only, no metric lines on stdout.
+QUIET = {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}
 _ROLE = f"arn:aws:iam::{ACCOUNT}:role/{PREFIX}-role"
 
 
@@ -203,6 +205,12 @@ class Sandbox:
         for _, resource in self._resources("AWS::Glue::Table"):
             properties = self.resolver.resolve(resource["Properties"])
             glue.create_table(DatabaseName=properties["DatabaseName"], TableInput=properties["TableInput"])
+        cloudwatch = boto3.client("cloudwatch", region_name=REGION)
+        for _, resource in self._resources("AWS::CloudWatch::Dashboard"):
+            properties = self.resolver.resolve(resource["Properties"])
+            cloudwatch.put_dashboard(
+                DashboardName=properties["DashboardName"], DashboardBody=properties["DashboardBody"]
+            )
         awslambda = boto3.client("lambda", region_name=REGION)
         for function in self.functions.values():
             awslambda.create_function(

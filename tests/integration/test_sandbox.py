@@ -1,0 +1,70 @@
+"""The sandbox builds every resource of template.yaml, as the template declares it."""
+
+import json
+
+import boto3
+
+from modelops_local.sandbox import Sandbox
+
+
+def test_every_template_resource_exists_in_the_sandbox(sandbox: Sandbox):
+    resources = sandbox.template["Resources"]
+    kinds = {r["Type"] for r in resources.values()}
+    assert kinds == {
+        "AWS::S3::Bucket",
+        "AWS::S3::BucketPolicy",
+        "AWS::DynamoDB::Table",
+        "AWS::SQS::Queue",
+        "AWS::SNS::Topic",
+        "AWS::Glue::Database",
+        "AWS::Glue::Table",
+        "AWS::Serverless::LayerVersion",
+        "AWS::Serverless::Function",
+        "AWS::Serverless::StateMachine",
+        "AWS::CloudWatch::Dashboard",
+    }, "a new resource type needs the sandbox to create it"
+    functions = {k for k, r in resources.items() if r["Type"] == "AWS::Serverless::Function"}
+    deployed = {f["FunctionName"] for f in boto3.client("lambda").list_functions()["Functions"]}
+    assert deployed == {sandbox.ref(k) for k in functions} and len(functions) == 10
+    tables = {k for k, r in resources.items() if r["Type"] == "AWS::DynamoDB::Table"}
+    assert set(boto3.client("dynamodb").list_tables()["TableNames"]) == {sandbox.ref(k) for k in tables}
+    scores = boto3.client("dynamodb").describe_table(TableName=sandbox.ref("ScoresTable"))["Table"]
+    assert [i["IndexName"] for i in scores["GlobalSecondaryIndexes"]] == ["TopScores"]
+    queue = boto3.client("sqs").get_queue_attributes(
+        QueueUrl=sandbox.ref("CampaignQueue"), AttributeNames=["All"]
+    )
+    assert queue["Attributes"]["FifoQueue"] == "true"
+    glue = boto3.client("glue").get_table(DatabaseName=sandbox.ref("ScoresDatabase"), Name="score_history")[
+        "Table"
+    ]
+    location = glue["Parameters"]["storage.location.template"]
+    assert location == f"s3://{sandbox.ref('DataBucket')}/scores/model=${{model}}/as_of=${{as_of}}/"
+    assert (
+        boto3.client("cloudwatch").list_dashboards()["DashboardEntries"][0]["DashboardName"]
+        == "modelops-local-pipeline"
+    )
+
+
+def test_state_machines_run_the_asl_files_with_substitutions_resolved(sandbox: Sandbox):
+    client = boto3.client("stepfunctions")
+    for logical_id in ("TrainingStateMachine", "ScoringStateMachine"):
+        definition = client.describe_state_machine(stateMachineArn=sandbox.ref(logical_id))["definition"]
+        assert "${" not in definition
+        states = json.loads(definition)["States"]
+        assert (
+            states["GetData"]["Parameters"]["FunctionName"]
+            == sandbox.resolver.attributes[("GetDataFunction", "Arn")]
+        )
+
+
+def test_schedules_carry_the_scheduled_time_to_get_data(sandbox: Sandbox):
+    scheduler = boto3.client("scheduler")
+    names = sorted(s["Name"] for s in scheduler.list_schedules()["Schedules"])
+    assert names == ["ScoringStateMachineMonthlyScoring", "TrainingStateMachineMonthlyRetraining"]
+    for name in names:
+        schedule = scheduler.get_schedule(Name=name)
+        assert json.loads(schedule["Target"]["Input"]) == {
+            "model": "churn",
+            "scheduled_time": "<aws.scheduler.scheduled-time>",
+        }
+        assert schedule["ScheduleExpression"].startswith("cron(")
