@@ -196,6 +196,45 @@ def cmd_scores_history(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_metadata_export(args: argparse.Namespace) -> int:
+    import csv
+
+    from modelops import metadata
+
+    _connect(args.endpoint_url)
+    rows = sorted(
+        (row for stage in metadata.STAGES for row in metadata.read_rows(args.model, stage)),
+        key=lambda r: (r["stage"], r["metric"], r["timestamp"], r["decile"]),
+    )
+    out = Path(args.out)
+    if args.format == "csv":
+        with out.open("w", newline="") as handle:
+            writer = csv.DictWriter(
+                handle, fieldnames=["model", "stage", "metric", "decile", "value", "timestamp"]
+            )
+            writer.writeheader()
+            writer.writerows(rows)
+    else:
+        import duckdb
+
+        fields = ("model", "stage", "metric", "decile", "value", "timestamp")
+        connection = duckdb.connect()
+        connection.execute(
+            "CREATE TABLE metadata (model VARCHAR, stage VARCHAR, metric VARCHAR, decile VARCHAR, "
+            "value DOUBLE, timestamp DATE)"
+        )
+        connection.executemany(
+            "INSERT INTO metadata VALUES (?, ?, ?, ?, ?, ?)", [[row[f] for f in fields] for row in rows]
+        )
+        connection.execute(f"COPY metadata TO '{out}' (FORMAT parquet)")
+    summary = {"rows": len(rows), "file": str(out), "format": args.format}
+    if args.json:
+        _print_json(summary)
+    else:
+        print(f"wrote {len(rows):,} metadata rows to {out} ({args.format})")
+    return 0
+
+
 def cmd_models_list(args: argparse.Namespace) -> int:
     from modelops import registry
 
@@ -283,6 +322,18 @@ def build_parser() -> argparse.ArgumentParser:
     history = command("history", cmd_scores_history, "every score an entity has had", scores_commands)
     history.add_argument("entity")
     history.add_argument("--model", default="churn")
+
+    metadata_parser = commands.add_parser("metadata", help="the decile metadata table")
+    metadata_commands = metadata_parser.add_subparsers(dest="metadata_command", required=True)
+    export = command(
+        "export",
+        cmd_metadata_export,
+        "write (model, stage, metric, decile, value, timestamp) rows",
+        metadata_commands,
+    )
+    export.add_argument("--model", default="churn")
+    export.add_argument("--format", choices=["csv", "parquet"], default="csv")
+    export.add_argument("--out", required=True)
 
     models_parser = commands.add_parser("models", help="the model registry")
     models_commands = models_parser.add_subparsers(dest="models_command", required=True)

@@ -108,6 +108,9 @@ def alerts(model: str) -> list[dict[str, Any]]:
     return [{"fingerprint": item["fingerprint"], **json.loads(item["alert"])} for item in items]
 
 
+STAGES = ("validate_data", "validate_model", "validate_scores")
+
+
 def read_rows(model: str, stage: str) -> list[dict[str, Any]]:
     """The logical view: rows of (model, stage, metric, decile, value, timestamp)."""
     return [
