@@ -125,6 +125,7 @@ def _score_months(sandbox: Sandbox, options: DemoOptions, as_json: bool) -> list
             rows=results["deploy_scores"]["rows"],
             chunks=results["transform_data"]["chunks"],
             campaign=results["campaign"],
+            drift=results["validate_scores"].get("alert"),
         )
         months.append(month)
         campaign = results["campaign"]
@@ -134,7 +135,17 @@ def _score_months(sandbox: Sandbox, options: DemoOptions, as_json: bool) -> list
             f"campaign: {campaign['selected']} selected, {campaign['in_cooldown']} in cooldown, "
             f"{campaign['sent']} sent  ({result.seconds:.1f}s)",
         )
+        _say(as_json, f"              drift: {_drift_line(month['drift'])}")
     return months
+
+
+def _drift_line(alert: dict[str, Any] | None) -> str:
+    if alert is None:
+        return "no alert"
+    metrics = ", ".join(alert["metrics"])
+    if not alert["sent"]:
+        return f"still drifting ({metrics}); {alert['reason']}, not re-sent"
+    return f"ALERT ({alert['severity']}) sent to SNS + EventBridge: {metrics}"
 
 
 def _queue_depth(queue_url: str) -> int:

@@ -9,6 +9,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 logger = Logger()
@@ -19,6 +20,8 @@ Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
 
 def _record(stage: str, result: dict[str, Any], seconds: float) -> None:
+    if is_metrics_disabled():  # Powertools would keep (and never flush) what we add
+        return
     metrics.add_dimension(name="stage", value=stage)
     metrics.add_metric(name="Duration", unit=MetricUnit.Milliseconds, value=seconds * 1000)
     summary = result.get("results", {}).get(stage, {})
