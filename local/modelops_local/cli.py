@@ -235,6 +235,20 @@ def cmd_metadata_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from modelops import validation
+
+    _connect(args.endpoint_url)
+    out = Path(args.out or f"out/{args.model}-drift.html")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(validation.report_html(args.model))
+    if args.json:
+        _print_json({"report": str(out)})
+    else:
+        print(f"wrote the drift report of {args.model!r} to {out}")
+    return 0
+
+
 def cmd_models_list(args: argparse.Namespace) -> int:
     from modelops import registry
 
@@ -322,6 +336,10 @@ def build_parser() -> argparse.ArgumentParser:
     history = command("history", cmd_scores_history, "every score an entity has had", scores_commands)
     history.add_argument("entity")
     history.add_argument("--model", default="churn")
+
+    report = command("report", cmd_report, "write the drift report (one self-contained HTML file)")
+    report.add_argument("--model", default="churn")
+    report.add_argument("--out", help="default: out/<model>-drift.html")
 
     metadata_parser = commands.add_parser("metadata", help="the decile metadata table")
     metadata_commands = metadata_parser.add_subparsers(dest="metadata_command", required=True)

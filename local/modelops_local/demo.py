@@ -9,7 +9,7 @@ from typing import Any
 
 import boto3
 
-from modelops import scores, store
+from modelops import scores, store, validation
 from modelops.contract import add_months
 from modelops_local import demo_data, runner
 from modelops_local.sandbox import QUIET, REGION, Sandbox, embedded
@@ -93,6 +93,10 @@ def run(options: DemoOptions, as_json: bool = False) -> int:
             return 1
         report["top"] = [score.__dict__ for score in scores.top("churn", 10)]
         report["queue"] = _queue_depth(sandbox.ref("CampaignQueue"))
+        local_report = PROJECT_ROOT / "out" / "churn-drift.html"
+        local_report.parent.mkdir(exist_ok=True)
+        local_report.write_text(validation.report_html("churn"))
+        report["drift_report"] = {"s3": store.uri(validation.report_key("churn")), "local": str(local_report)}
         if as_json:
             print(json.dumps(report, indent=2, default=str))
             return 0
@@ -162,6 +166,7 @@ def _print_scoring(report: dict[str, Any]) -> None:
     for rank, score in enumerate(report["top"], 1):
         print(f"  {rank:>4}  {score['entity_id']:<10} {score['score']:>7.4f}  {score['model_version']}")
     print(f"\ncampaign queue: {report['queue']} customer ids handed to the email/SMS application")
+    print(f"drift report: {report['drift_report']['s3']}\n              {report['drift_report']['local']}")
 
 
 def _print_state(state: str, phase: str, seconds: float) -> None:

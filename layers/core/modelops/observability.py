@@ -20,8 +20,6 @@ Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
 
 def _record(stage: str, result: dict[str, Any], seconds: float) -> None:
-    if is_metrics_disabled():  # Powertools would keep (and never flush) what we add
-        return
     metrics.add_dimension(name="stage", value=stage)
     metrics.add_metric(name="Duration", unit=MetricUnit.Milliseconds, value=seconds * 1000)
     summary = result.get("results", {}).get(stage, {})
@@ -39,12 +37,13 @@ def lambda_entry(stage: Stage) -> Handler:
     """The Lambda handler of a stage: parse nothing, call it, log and measure."""
     name = stage.__name__
 
-    @metrics.log_metrics
     @logger.inject_lambda_context
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         started = time.perf_counter()
         result = stage(event)
-        _record(name, result, time.perf_counter() - started)
+        if not is_metrics_disabled():  # disabled, Powertools would keep and never flush them
+            _record(name, result, time.perf_counter() - started)
+            metrics.flush_metrics()
         return result
 
     return handler

@@ -3,10 +3,10 @@ decile metadata, test the newest period against its history, alert once per run.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
-from modelops import alerts, drift, metadata
+from modelops import alerts, drift, metadata, registry, report, store
 from modelops.profiles import Profile
 from modelops.spec import Drift
 
@@ -75,4 +75,28 @@ def validate(
     everything = [*(earlier or []), *findings][:MAX_REPORTED]
     if alert and everything:
         result["alert"] = alerts.publish(model, run_id, timestamp, everything)
+    if alert:  # the run's last validation: refresh the report people look at
+        result["report"] = store.put_bytes(report_key(model), report_html(model).encode())
     return result
+
+
+def report_key(model: str) -> str:
+    return f"reports/{model}/drift.html"
+
+
+def report_html(model: str) -> str:
+    """The drift report of a model from everything stored: metadata, alerts, versions."""
+    champion = registry.champion(model)
+    versions = [
+        {
+            "version": v.version,
+            "created_at": v.created_at,
+            "test_auc": v.test_auc,
+            "champion": v.version == champion,
+            "run_id": v.run_id,
+        }
+        for v in registry.versions(model)
+    ]
+    periods = {stage: metadata.read_periods(model, stage) for stage in metadata.STAGES}
+    generated = datetime.now(UTC).isoformat(timespec="seconds")
+    return report.render(model, periods, metadata.alerts(model), versions, generated)

@@ -1,0 +1,206 @@
+"""The drift report as a browser sees it: headless Chromium loads the file, its DOM holds the
+charts and the flagged markers, and a screenshot shows them (decoded here with zlib + numpy)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import struct
+import subprocess
+import zlib
+from datetime import date
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from modelops import report
+from modelops.drift import Period
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+FLAG_RED = np.array([214, 39, 40])  # report.FLAG
+MONTHS = [date(2024 + (6 + i) // 12, (6 + i) % 12 + 1, 1) for i in range(12)]  # 2024-07 .. 2025-06
+
+
+def chromium() -> str:
+    found = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
+    if found:
+        return found
+    if os.environ.get("CI"):
+        pytest.fail(f"{CHROMIUM} is missing: CI must install Debian's chromium (apt-get install -y chromium)")
+    pytest.skip("chromium is not installed (apt-get install -y chromium)")
+
+
+def run_chromium(tmp_path: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
+    profile = tmp_path / "profile"
+    return subprocess.run(
+        [chromium(), *FLAGS, f"--user-data-dir={profile}", *arguments],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+
+
+def numeric(rng: np.random.Generator, centre: float, spread: float, drift: float = 0.0) -> list[Period]:
+    periods = []
+    for i, month in enumerate(MONTHS):
+        shift = drift if i == len(MONTHS) - 1 else 0.0
+        quantiles = centre + shift + spread * np.linspace(-1.3, 1.3, 10) + rng.normal(0, spread * 0.04, 10)
+        values = {"count": 1000.0, "missing": 0.01, "mean": float(quantiles.mean())}
+        values |= {f"d{k + 1}": float(q) for k, q in enumerate(np.sort(quantiles))}
+        periods.append(Period(month, values))
+    return periods
+
+
+def flag(history: list[Period], index: int, *keys: str) -> None:
+    history[index] = Period(history[index].timestamp, history[index].values, flags=keys)
+
+
+def fixture() -> dict[str, dict[str, list[Period]]]:
+    rng = np.random.default_rng(7)
+    usage = numeric(rng, 12.0, 4.0, drift=5.0)
+    flag(usage, 11, "band:data_usage_gb:d5", "band:data_usage_gb:d9")
+    charges = numeric(rng, 65.0, 20.0)
+    flag(charges, 10, "trend:monthly_charges:mean")  # the mean is not drawn: marked on the axis
+    plan = []
+    for i, month in enumerate(MONTHS):
+        premium = 0.3 + (0.15 if i == 11 else 0.0) + rng.normal(0, 0.01)
+        shares = {"share:basic": 0.55 - premium, "share:premium": premium, "share:<b>family</b>": 0.45}
+        plan.append(Period(month, {"count": 1000.0, **shares}))
+    flag(plan, 11, "chi2:plan:categories", "band:plan:share:premium")
+    scores = numeric(rng, 0.3, 0.12, drift=0.1)
+    flag(scores, 11, "ks:score:distribution")
+    outcome = [Period(m, {"count": 800.0, "mean": 0.26 + rng.normal(0, 0.01)}) for m in MONTHS]
+    single = [Period(MONTHS[-1], {"count": 10.0, **{f"d{k}": float(k) for k in range(1, 11)}})]
+    return {
+        "validate_data": {"data_usage_gb": usage, "monthly_charges": charges, "plan": plan},
+        "validate_model": {"score": numeric(rng, 0.3, 0.12), "new_feature": single},
+        "validate_scores": {"score": scores, "outcome": outcome},
+    }
+
+
+FINDING = {"stage": "validate_data", "metric": "data_usage_gb", "value": "d5", "test": "band",
+           "statistic": 17.2, "p_value": None, "adjusted_p": None, "effect": 0.61, "series": []}  # fmt: skip
+ALERTS = [
+    {"timestamp": "2025-06-01", "run_id": "run-2025-06", "severity": "high",
+     "metrics": ["data_usage_gb", "score"],
+     "findings": [FINDING, {**FINDING, "value": "d9", "statistic": 21.0, "effect": 0.7},
+                  {**FINDING, "stage": "validate_scores", "metric": "score", "value": "distribution",
+                   "test": "ks", "statistic": 0.21, "p_value": 1e-9, "adjusted_p": 4e-8, "effect": 0.21}]},
+    {"timestamp": "2025-05-01", "run_id": "run-2025-05", "severity": "medium", "metrics": ["monthly_charges"],
+     "findings": [{**FINDING, "metric": "monthly_charges", "value": "mean", "test": "trend",
+                   "statistic": 0.8, "p_value": 0.002, "adjusted_p": 0.04, "effect": 0.3}]},
+]  # fmt: skip
+VERSIONS = [
+    {"version": "1.0.0", "created_at": "2024-07-02", "test_auc": 0.81, "champion": False, "run_id": "run-a"},
+    {"version": "1.1.0", "created_at": "2025-01-05", "test_auc": 0.83, "champion": True, "run_id": "run-b"},
+]
+
+
+class Elements(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.elements: list[tuple[str, dict[str, str]]] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.elements.append((tag, {k: v or "" for k, v in attrs}))
+
+    def count(self, tag: str, css: str | None = None) -> int:
+        return sum(
+            1 for t, a in self.elements if t == tag and (css is None or css in a.get("class", "").split())
+        )
+
+
+def png_rgb(path: Path) -> np.ndarray:
+    """RGB pixels of an 8-bit, non-interlaced RGB(A) PNG, as Chromium writes them."""
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    pos, idat, header = 8, b"", b""
+    while pos < len(data):
+        (size,) = struct.unpack(">I", data[pos : pos + 4])
+        kind, body = data[pos + 4 : pos + 8], data[pos + 8 : pos + 8 + size]
+        pos += 12 + size
+        header = body if kind == b"IHDR" else header
+        idat += body if kind == b"IDAT" else b""
+    width, height, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", header)
+    assert depth == 8 and colour in (2, 6) and interlace == 0
+    bpp = 3 if colour == 2 else 4
+    raw, stride = zlib.decompress(idat), width * bpp
+    rows = np.zeros((height, stride), dtype=np.uint8)
+    previous = np.zeros(stride, dtype=np.int64)
+    for r in range(height):
+        start = r * (stride + 1)
+        line = np.frombuffer(raw, np.uint8, stride, start + 1).astype(np.int64)
+        kind = raw[start]
+        if kind == 0:
+            current = line
+        elif kind == 1:  # Sub: a running sum per channel
+            current = np.cumsum(line.reshape(-1, bpp), axis=0).reshape(-1) & 255
+        elif kind == 2:  # Up
+            current = (line + previous) & 255
+        else:  # Average / Paeth depend on the decoded left neighbour: byte by byte
+            out, up = [0] * stride, previous.tolist()
+            for i, value in enumerate(line.tolist()):
+                left = out[i - bpp] if i >= bpp else 0
+                if kind == 3:
+                    out[i] = (value + ((left + up[i]) >> 1)) & 255
+                    continue
+                corner = up[i - bpp] if i >= bpp else 0
+                guess = left + up[i] - corner
+                da, db, dc = abs(guess - left), abs(guess - up[i]), abs(guess - corner)
+                out[i] = (value + (left if da <= db and da <= dc else up[i] if db <= dc else corner)) & 255
+            current = np.array(out, dtype=np.int64)
+        rows[r] = current
+        previous = current
+    return rows.reshape(height, width, bpp)[:, :, :3]
+
+
+@pytest.fixture
+def page(tmp_path: Path) -> Path:
+    path = tmp_path / "report.html"
+    path.write_text(
+        report.render("churn", fixture(), ALERTS, VERSIONS, "2025-06-02T08:00:00Z"), encoding="utf-8"
+    )
+    return path
+
+
+def test_chromium_dom_has_the_charts_and_flagged_markers(page, tmp_path):
+    dom = run_chromium(tmp_path, "--dump-dom", page.as_uri()).stdout
+    elements = Elements()
+    elements.feed(dom)
+    assert elements.count("svg", "chart") == 7  # one per stage × metric
+    # 10 deciles × 4 numeric histories + 1 lone decile point each + 3 shares + the outcome's mean
+    assert elements.count("polyline") == 10 * 4 + 10 + 3 + 1
+    # usage d5 + d9, charges' mean (axis), plan categories (axis) + premium, scores' distribution (axis)
+    assert elements.count("circle", "flagged") == 6
+    assert elements.count("line", "flag-line") == 3
+    assert elements.count("tr") == 1 + 3 + 1 + 1 + 1 + 2  # alert tables with headers, versions with header
+    assert "&lt;b&gt;family&lt;/b&gt;" in dom and "<b>family</b>" not in dom
+
+
+def test_chromium_screenshot_shows_the_report(page, tmp_path):
+    png = tmp_path / "report.png"
+    run_chromium(tmp_path, f"--screenshot={png}", "--window-size=1200,2000", page.as_uri())
+    assert png.exists() and png.stat().st_size > 20_000
+    pixels = png_rgb(png)
+    assert pixels.shape == (2000, 1200, 3)
+    colours = np.unique(pixels.reshape(-1, 3), axis=0)
+    assert len(colours) > 100  # text, tables and coloured lines, not a blank page
+    assert (pixels < 128).all(axis=2).mean() > 0.002  # dark text and lines are drawn
+    # A flagged marker is a filled red disc: a solid 5×5 block of the flag colour (text and the
+    # card borders in that colour are thinner).
+    red = np.abs(pixels.astype(int) - FLAG_RED).sum(axis=2) <= 10
+    blocks = np.lib.stride_tricks.sliding_window_view(red, (5, 5)).all(axis=(2, 3))
+    assert blocks.any()
