@@ -78,6 +78,16 @@ def test_the_drift_month_alerts_once_naming_the_feature_and_the_scores(monitored
     assert event["detail-type"] == "DriftDetected" and event["detail"]["run_id"] == "scoring-churn-2025-10-01"
 
 
+def test_each_run_refreshes_the_drift_report(monitored):
+    from modelops import store, validation
+
+    _, _, _, results = monitored
+    assert results["2025-10-01"]["validate_scores"]["report"] == store.uri(validation.report_key("churn"))
+    html = store.get_bytes(validation.report_key("churn")).decode()
+    assert "Drift report: churn" in html and html.count('<svg class="chart"') >= 10
+    assert "2025-10-01" in html and "data_usage_gb" in html
+
+
 def test_an_unchanged_alert_is_not_sent_again(monitored):
     sandbox, alerts, _, _ = monitored
     again = score(sandbox, "2025-10-01")["validate_scores"]

@@ -63,6 +63,32 @@ def test_another_process_loads_data_trains_and_lists_models(endpoint):
     assert row["score"] == top[0]["score"] and row["run_id"] == "scoring-churn-2025-05-01"
 
 
+def test_metadata_exports_as_csv_and_parquet_and_the_report_is_written(endpoint, tmp_path):
+    import csv
+
+    import duckdb
+
+    assert modelops(endpoint, "data", "load", "--customers", "500", "--months", "4").returncode == 0
+    assert modelops(endpoint, "train", "--model", "churn", "--as-of", "2025-04-01").returncode == 0
+    exported = modelops(
+        endpoint, "metadata", "export", "--model", "churn", "--out", str(tmp_path / "m.csv"), "--json"
+    )
+    assert exported.returncode == 0, exported.stderr
+    with (tmp_path / "m.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert list(rows[0]) == ["model", "stage", "metric", "decile", "value", "timestamp"]
+    assert {r["stage"] for r in rows} == {"validate_data", "validate_model"} and len(rows) == json.loads(
+        exported.stdout
+    )["rows"]
+    parquet = tmp_path / "m.parquet"
+    assert (
+        modelops(endpoint, "metadata", "export", "--format", "parquet", "--out", str(parquet)).returncode == 0
+    )
+    assert duckdb.sql(f"SELECT count(*) FROM '{parquet}'").fetchall()[0][0] == len(rows)
+    reported = modelops(endpoint, "report", "--model", "churn", "--out", str(tmp_path / "r.html"))
+    assert reported.returncode == 0 and "Drift report: churn" in (tmp_path / "r.html").read_text()
+
+
 def test_an_unreachable_sandbox_is_a_clear_error():
     result = modelops(f"http://127.0.0.1:{free_port()}", "models", "list")
     assert result.returncode == 2

@@ -153,3 +153,26 @@ def test_feature_matrix_keeps_row_identity(lake):
     matrix = features_of(outputs["transform_data"])
     assert np.unique(matrix.timestamp).size == 8
     assert len(set(zip(matrix.entity.tolist(), matrix.timestamp.tolist(), strict=True))) == matrix.rows
+
+
+def test_a_drift_alert_in_training_blocks_promotion_when_the_spec_says_so(lake, tmp_path):
+    from modelops_local import runner
+    from tests.conftest import given_spec
+
+    run_stages(lake, until="validate_model")
+    spec = parse_spec(CHURN_SPEC.read_text())
+    runner.put_spec(
+        given_spec(tmp_path / "churn.yaml", drift={**spec.drift.model_dump(), "block_promotion": True})
+    )
+    drifting = copy.deepcopy(event("deploy_model"))
+    drifting["results"] = {
+        "validate_data": {
+            "drift": [
+                {"stage": "validate_data", "metric": "age", "value": "d5", "test": "band", "effect": 0.3}
+            ]
+        }
+    }
+    deployed = invoke(lake, "DeployModelFunction", drifting)["results"]["deploy_model"]
+    assert deployed["champion"] is False and deployed["reason"] == "drift alert blocks promotion (1 findings)"
+    assert registry.champion("churn") is None
+    assert [v.version for v in registry.versions("churn")] == ["1.0.0"]  # registered, not promoted

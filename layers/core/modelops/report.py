@@ -48,12 +48,12 @@ summary{cursor:pointer;margin:4px 0}
 .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(340px,1fr));gap:14px}
 .card{border:1px solid #e2e2e2;border-radius:6px;padding:8px 10px}.card.is-flagged{border-color:#d62728}
 .has-flags{color:#d62728;font-weight:600;margin-left:6px}
-svg.chart{display:block;width:100%;height:auto;font-size:10px;fill:#555}
+svg.chart{display:block;width:100%;height:auto;font-size:11px;fill:#555}
 svg.chart .axis{stroke:#bbb;stroke-width:1}svg.chart .rule{stroke:#eee;stroke-width:1}
 svg.chart polyline{fill:none;stroke-width:1.6}
 svg.chart .flag-line{stroke:#d62728;stroke-dasharray:3 3;stroke-width:1}
-.legend{font-size:11px;color:#444}.legend span{margin-right:8px;white-space:nowrap}
-.legend i{display:inline-block;width:10px;height:3px;margin-right:3px;vertical-align:middle}
+.legend{font-size:11px;color:#444}.legend span{margin-right:6px;white-space:nowrap}
+.legend i{display:inline-block;width:9px;height:3px;margin-right:3px;vertical-align:middle}
 """
 
 
