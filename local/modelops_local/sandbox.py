@@ -134,6 +134,8 @@ class Sandbox:
             refs[logical_id] = self.resolver.resolve(resource["Properties"]["DatabaseInput"]["Name"])
         for logical_id, resource in self._resources("AWS::Glue::Table"):
             refs[logical_id] = self.resolver.resolve(resource["Properties"]["TableInput"]["Name"])
+        for logical_id, _ in self._resources("AWS::Serverless::Api"):
+            refs[logical_id] = "local"  # served by `modelops serve`, not created in moto
         for logical_id, resource in self._resources("AWS::Serverless::StateMachine"):
             name = self.resolver.resolve(resource["Properties"].get("Name", f"{PREFIX}-{logical_id}"))
             refs[logical_id] = f"arn:aws:states:{arn}:stateMachine:{name}"
@@ -317,12 +319,13 @@ class Sandbox:
     def _apply_environment(self, stack: ExitStack, overrides: dict[str, str]) -> None:
         stack.enter_context(mock.patch.dict(os.environ, {**self.environment, **overrides}))
         # A new sandbox is a cold start: no settings or models cached from an earlier one.
+        from modelops.online import models
         from modelops.registry import load_estimator
         from modelops.settings import settings
 
-        for cache in (settings, load_estimator):
-            cache.cache_clear()
-            stack.callback(cache.cache_clear)
+        for clear in (settings.cache_clear, load_estimator.cache_clear, models.clear):
+            clear()
+            stack.callback(clear)
 
 
 def _placeholder_zip() -> bytes:

@@ -25,7 +25,7 @@ def test_every_template_resource_exists_in_the_sandbox(sandbox: Sandbox):
     }, "a new resource type needs the sandbox to create it"
     functions = {k for k, r in resources.items() if r["Type"] == "AWS::Serverless::Function"}
     deployed = {f["FunctionName"] for f in boto3.client("lambda").list_functions()["Functions"]}
-    assert deployed == {sandbox.ref(k) for k in functions} and len(functions) == 10
+    assert deployed == {sandbox.ref(k) for k in functions} and len(functions) == 11
     tables = {k for k, r in resources.items() if r["Type"] == "AWS::DynamoDB::Table"}
     assert set(boto3.client("dynamodb").list_tables()["TableNames"]) == {sandbox.ref(k) for k in tables}
     scores = boto3.client("dynamodb").describe_table(TableName=sandbox.ref("ScoresTable"))["Table"]

@@ -44,6 +44,11 @@ class ModelVersion:
     metadata_key: str
     created_at: str
     test_auc: float
+    fast_sha256: str = ""  # the NumPy scorer (fast.npz) of the online path, if it passed deploy's check
+
+    @property
+    def fast_key(self) -> str:
+        return self.artifact_key.rsplit("/", 1)[0] + "/fast.npz"
 
     @property
     def sort_key(self) -> tuple[int, ...]:
@@ -75,6 +80,7 @@ def _from_item(item: dict[str, Any]) -> ModelVersion:
         metadata_key=item["metadata_key"],
         created_at=item["created_at"],
         test_auc=float(item["test_auc"]),
+        fast_sha256=item.get("fast_sha256", ""),
     )
 
 
@@ -110,8 +116,11 @@ def next_version(model: str, schema_hash: str) -> str:
     return f"{major}.{minor + 1}.0"
 
 
-def publish(model: str, run_id: str, artifact: bytes, metadata: dict[str, Any]) -> ModelVersion:
-    """Store artifact + metadata.json and register the version; a re-run returns the same version."""
+def publish(
+    model: str, run_id: str, artifact: bytes, metadata: dict[str, Any], fast: bytes | None = None
+) -> ModelVersion:
+    """Store artifact (+ NumPy scorer) + metadata.json and register the version; a re-run
+    returns the same version."""
     for existing in versions(model):
         if existing.run_id == run_id:
             return existing
@@ -129,9 +138,15 @@ def publish(model: str, run_id: str, artifact: bytes, metadata: dict[str, Any]) 
         metadata_key=prefix + "metadata.json",
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
         test_auc=float(metadata["metrics"]["test"]["roc_auc"]),
+        fast_sha256="" if fast is None else sha256(fast),
     )
     store.put_bytes(record.artifact_key, artifact)
-    store.put_json(record.metadata_key, {**metadata, "model": model, "version": version, "sha256": digest})
+    if fast is not None:
+        store.put_bytes(record.fast_key, fast)
+    store.put_json(
+        record.metadata_key,
+        {**metadata, "model": model, "version": version, "sha256": digest, "fast_sha256": record.fast_sha256},
+    )
     item = {**record.__dict__, "sk": f"v#{version}", "test_auc": Decimal(str(record.test_auc))}
     try:
         _table().put_item(Item=item, ConditionExpression="attribute_not_exists(sk)")
@@ -165,13 +180,14 @@ def set_champion(model: str, version: str, expected: str | None) -> None:
         raise
 
 
-def verified_artifact(record: ModelVersion) -> bytes:
-    """The artifact's bytes, only if their sha256 matches the registry."""
-    body = store.get_bytes(record.artifact_key)
-    if sha256(body) != record.sha256:
+def verified_artifact(record: ModelVersion, fast: bool = False) -> bytes:
+    """The artifact's (or NumPy scorer's) bytes, only if their sha256 matches the registry."""
+    key, expected = (record.fast_key, record.fast_sha256) if fast else (record.artifact_key, record.sha256)
+    body = store.get_bytes(key)
+    if sha256(body) != expected:
         raise IntegrityError(
-            f"model {record.model} {record.version}: artifact sha256 {sha256(body)} does not match "
-            f"the registry's {record.sha256}"
+            f"model {record.model} {record.version}: {key.rsplit('/', 1)[-1]} sha256 {sha256(body)} does not "
+            f"match the registry's {expected}"
         )
     return body
 

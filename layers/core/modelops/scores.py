@@ -247,3 +247,90 @@ def latest(model: str, entity_id: str) -> Score | None:
         return None
     item = _table().get_item(Key={"pk": f"{model}#{current.publication}", "sk": entity_id}).get("Item")
     return None if item is None else _from_item(item)
+
+
+def _online_table() -> Any:
+    return aws.resource("dynamodb").Table(settings().online_features_table)
+
+
+def _item_value(value: Any) -> Any:
+    if isinstance(value, float):
+        return None if value != value else _decimal(value)  # NaN is missing
+    if isinstance(value, np.generic):
+        return _item_value(value.item())
+    if isinstance(value, int | bool | str) or value is None:
+        return value
+    return str(value)
+
+
+def write_online_features(
+    model: str, as_of: date, entity_id: list[str], columns: dict[str, list[Any]]
+) -> int:
+    """The latest batch features of each entity, for the online API to join with a request."""
+    with _online_table().batch_writer(overwrite_by_pkeys=["pk"]) as batch:
+        for i, entity in enumerate(entity_id):
+            batch.put_item(
+                Item={
+                    "pk": f"{model}#{entity}",
+                    "as_of": as_of.isoformat(),
+                    "features": {name: _item_value(values[i]) for name, values in columns.items()},
+                }
+            )
+    return len(entity_id)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() and "." not in str(value) else float(value)
+    return value
+
+
+def online_features(model: str, entity_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """Batch features of the given entities (absent ones are left out)."""
+    found: dict[str, dict[str, Any]] = {}
+    table = settings().online_features_table
+    unique = list(dict.fromkeys(entity_ids))
+    for start in range(0, len(unique), 100):
+        keys = [{"pk": f"{model}#{entity}"} for entity in unique[start : start + 100]]
+        request: dict[str, Any] = {table: {"Keys": keys}}
+        while request:
+            response = aws.resource("dynamodb").batch_get_item(RequestItems=request)
+            for item in response["Responses"].get(table, []):
+                entity = item["pk"].split("#", 1)[1]
+                found[entity] = {name: _plain(value) for name, value in item["features"].items()}
+            request = response.get("UnprocessedKeys") or {}
+    return found
+
+
+def record_online(model: str, results: list[dict[str, Any]]) -> None:
+    """Online scores join the score tables with source=online (one item per entity x time)."""
+    with _table().batch_writer() as batch:
+        for result in results:
+            batch.put_item(
+                Item={
+                    "pk": f"{model}#online#{result['entity_id']}",
+                    "sk": result["scored_at"],
+                    "score": _decimal(result["score"]),
+                    "model_version": result["model_version"],
+                    "scored_at": result["scored_at"],
+                    "source": "online",
+                }
+            )
+
+
+def online_history(model: str, entity_id: str, limit: int) -> list[dict[str, Any]]:
+    items = _table().query(
+        KeyConditionExpression=Key("pk").eq(f"{model}#online#{entity_id}"),
+        ScanIndexForward=False,
+        Limit=limit,
+    )["Items"]
+    return [
+        {
+            "entity_id": entity_id,
+            "score": float(item["score"]),
+            "model_version": item["model_version"],
+            "scored_at": item["scored_at"],
+            "source": "online",
+        }
+        for item in items
+    ]

@@ -14,6 +14,7 @@ class Settings:
     metadata_table: str
     scores_table: str
     contacts_table: str
+    online_features_table: str
     campaign_queue_url: str
     alert_topic_arn: str
 
@@ -26,6 +27,7 @@ def settings() -> Settings:
         metadata_table=os.environ["METADATA_TABLE"],
         scores_table=os.environ["SCORES_TABLE"],
         contacts_table=os.environ["CONTACTS_TABLE"],
+        online_features_table=os.environ["ONLINE_FEATURES_TABLE"],
         campaign_queue_url=os.environ["CAMPAIGN_QUEUE_URL"],
         alert_topic_arn=os.environ.get("ALERT_TOPIC_ARN", ""),
     )

@@ -175,6 +175,15 @@ class Drift(_Strict):
         return level
 
 
+class Online(_Strict):
+    """The online API: which features each request brings (the rest come from the online
+    feature table the scoring pipeline fills), and how much it accepts."""
+
+    realtime_features: list[str] = Field(default_factory=list)
+    max_records: int = Field(default=100, ge=1, le=1000)
+    range_margin: float = Field(default=0.5, ge=0)  # accepted: training [min, max] ± margin x span
+
+
 class ModelSpec(_Strict):
     name: str
     description: str = ""
@@ -190,6 +199,7 @@ class ModelSpec(_Strict):
     scoring: Scoring = Scoring()
     campaign: Campaign = Campaign()
     drift: Drift = Drift()
+    online: Online = Online()
 
     @field_validator("name")
     @classmethod
@@ -208,6 +218,9 @@ class ModelSpec(_Strict):
                 raise ValueError(f"features: {getattr(self, role)!r} is the {role}, not a feature")
         if len({self.entity, self.timestamp, self.outcome}) < 3:
             raise ValueError("entity, timestamp and outcome must be three different columns")
+        for name in self.online.realtime_features:
+            if name not in self.features:
+                raise ValueError(f"online.realtime_features: {name!r} is not a feature")
         return self
 
     @property

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from modelops import registry, store, validation
+from modelops import fastscore, registry, store, validation
 from modelops.contract import Pipeline, RunRequest, StageDoc, plan_run
 from modelops.data import DuckDBEngine, QueryEngine, connect
 from modelops.features import FeatureMatrix, FeatureSchema, infer_schema, transform
@@ -173,6 +173,12 @@ def train_model(event: dict[str, Any]) -> dict[str, Any]:
     }
     doc.artifacts["model"] = store.put_bytes(run.prefix + "model.joblib", buffer.getvalue())
     doc.artifacts["test_scores"] = store.put_bytes(run.prefix + "test_scores.npz", scores.to_bytes())
+    doc.artifacts["test_features"] = store.put_bytes(run.prefix + "test_features.npz", test.to_bytes())
+    exported = fastscore.export(result.estimator)
+    if exported is not None:
+        doc.artifacts["fast_model"] = store.put_bytes(
+            run.prefix + "fast.npz", fastscore.FastModel(exported).to_bytes()
+        )
     doc.artifacts["training"] = store.put_json(run.prefix + "training.json", summary)
     doc.results["train_model"] = {"params": result.params, "metrics": result.metrics["test"]}
     return doc.model_dump(mode="json")
@@ -210,6 +216,23 @@ def promotion_decision(spec: ModelSpec, candidate_auc: float, champion_auc: floa
     return True, f"test AUC {candidate_auc:.4f} passes the gate"
 
 
+def _checked_fast_model(doc: StageDoc) -> tuple[bytes | None, dict[str, Any]]:
+    """The NumPy scorer for the online path, only if it reproduces scikit-learn's test-sample
+    scores within fastscore.TOLERANCE; otherwise online scoring falls back to scikit-learn."""
+    if "fast_model" not in doc.artifacts:
+        return None, {"scorer": "scikit-learn", "reason": "no NumPy scorer for this estimator"}
+    body = store.get_bytes(store.key_of(doc.artifacts["fast_model"]))
+    test = FeatureMatrix.from_bytes(store.get_bytes(store.key_of(doc.artifacts["test_features"])))
+    reference = FeatureMatrix.from_bytes(store.get_bytes(store.key_of(doc.artifacts["test_scores"]))).X[:, 0]
+    difference = fastscore.max_difference(fastscore.FastModel.from_bytes(body), test.X, reference)
+    if difference > fastscore.TOLERANCE:
+        return None, {
+            "scorer": "scikit-learn",
+            "reason": f"NumPy scorer differs by {difference:.3g} > {fastscore.TOLERANCE:g}",
+        }
+    return body, {"scorer": "numpy", "max_difference": difference, "tolerance": fastscore.TOLERANCE}
+
+
 def deploy_model(event: dict[str, Any]) -> dict[str, Any]:
     """Store and register the model; move the champion alias if it passes the promotion gate."""
     doc = StageDoc.model_validate(event)
@@ -217,7 +240,8 @@ def deploy_model(event: dict[str, Any]) -> dict[str, Any]:
     spec = load_spec(run.model)
     summary = store.get_json(store.key_of(doc.artifacts["training"]))
     artifact = store.get_bytes(store.key_of(doc.artifacts["model"]))
-    record = registry.publish(run.model, run.run_id, artifact, summary)
+    fast, online = _checked_fast_model(doc)
+    record = registry.publish(run.model, run.run_id, artifact, {**summary, "online": online}, fast)
     current = registry.champion(run.model)
     drifted = [
         f
@@ -240,6 +264,7 @@ def deploy_model(event: dict[str, Any]) -> dict[str, Any]:
         "metadata": store.uri(record.metadata_key),
         "champion": promoted,
         "reason": reason,
+        "online_scorer": "numpy" if record.fast_sha256 else "scikit-learn",
     }
     return doc.model_dump(mode="json")
 
@@ -340,6 +365,11 @@ def deploy_scores(event: dict[str, Any]) -> dict[str, Any]:
     published = scores.publish_latest(
         run.model, run.run_id, run.as_of, run.model_version, scored.entity, scored.X[:, 0], scored_at
     )
+    spec = load_spec(run.model)
+    raw = _read_columns(store.key_of(doc.artifacts["raw"]))
+    entities = [str(e) for e in raw[spec.entity].tolist()]
+    batch_columns = {name: raw[name].tolist() for name in spec.features}
+    scores.write_online_features(run.model, run.as_of, entities, batch_columns)
     doc.results["deploy_scores"] = {
         "history": history,
         "publication": published.publication,
