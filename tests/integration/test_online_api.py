@@ -1,0 +1,173 @@
+"""The online API through its Lambda handler with API Gateway events, on moto: every route,
+every class of client error, parity with batch scoring, and random bodies."""
+
+import copy
+import json
+from collections.abc import Iterator
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from modelops import scores
+from modelops_local import demo_data, runner
+from modelops_local.sandbox import QUIET, Sandbox, embedded
+from tests.conftest import CHURN_SPEC, event
+
+
+@pytest.fixture(scope="module")
+def api() -> Iterator[Sandbox]:
+    with embedded(environment=QUIET) as sandbox:
+        runner.put_spec(CHURN_SPEC)
+        runner.load_demo_data(demo_data.DemoConfig(customers=2_000, months=9))
+        for machine, as_of in (("TrainingStateMachine", "2025-08-01"), ("ScoringStateMachine", "2025-09-01")):
+            result = runner.follow(runner.start(sandbox.ref(machine), {"model": "churn", "as_of": as_of}))
+            assert result.status == "SUCCEEDED", result.cause
+        yield sandbox
+
+
+def call(sandbox: Sandbox, request: dict) -> tuple[int, dict]:
+    headers: dict[str, str] = {}
+    response = json.loads(sandbox.invoke(sandbox.ref("OnlineScoreFunction"), json.dumps(request), headers))
+    assert not headers, f"the handler raised: {response}"
+    return response["statusCode"], json.loads(response["body"])
+
+
+def post(body, raw: str | None = None) -> dict:
+    request = copy.deepcopy(event("online_score"))
+    request["body"] = raw if raw is not None else json.dumps(body)
+    return request
+
+
+GOOD = {"entity_id": "47", "features": {"support_calls": 2, "data_usage_gb": 5.5}}
+
+
+def test_score_returns_and_stores_the_score(api):
+    status, body = call(api, event("online_score"))
+    assert status == 200
+    assert body["entity_id"] == "47" and body["model_version"] == "1.0.0" and 0 < body["score"] < 1
+    status, history = call(api, event("online_entity_scores"))
+    assert status == 200 and history["latest"]["source"] == "online"
+    assert history["latest"]["score"] == body["score"] and history["latest"]["scored_at"] == body["scored_at"]
+    assert {h["source"] for h in history["history"]} == {"online", "batch"}
+
+
+def test_batch_form_scores_every_record(api):
+    status, body = call(api, event("online_score_batch"))
+    assert status == 200 and [s["entity_id"] for s in body["scores"]] == ["47", "56"]
+
+
+def test_model_route_shows_champion_schema_and_metrics(api):
+    status, body = call(api, event("online_model"))
+    assert status == 200 and body["champion"] == "1.0.0" and body["online_scorer"] == "numpy"
+    assert [f["name"] for f in body["feature_schema"]["features"]][0] == "tenure_months"
+    assert body["metrics"]["test"]["roc_auc"] > 0.6 and body["realtime_features"] == [
+        "support_calls",
+        "data_usage_gb",
+    ]
+
+
+def test_the_openapi_document_lists_every_route(api):
+    status, document = call(api, event("online_openapi"))
+    assert status == 200
+    assert {"/models/{model}/score", "/models/{model}/scores/{entity_id}", "/models/{model}"} <= set(
+        document["paths"]
+    )
+
+
+def features(**changes):
+    return {**GOOD, "features": {**GOOD["features"], **changes}}
+
+
+@pytest.mark.parametrize(
+    ("request_body", "raw", "status", "field", "reason"),
+    [
+        (None, '{"entity_id": "47", "features": {', 400, "body", "malformed JSON"),
+        (features(support_calls="three"), None, 422, "features.support_calls", "must be a number"),
+        ({**GOOD, "entity_id": 47}, None, 422, "entity_id", "string"),
+        (features(loyalty=1), None, 422, "features.loyalty", "unknown feature"),
+        (features(tenure_months=3), None, 422, "features.tenure_months", "a batch feature"),
+        (
+            {**GOOD, "features": {"data_usage_gb": 1.0}},
+            None,
+            422,
+            "features.support_calls",
+            "missing real-time feature",
+        ),
+        (features(data_usage_gb=1e6), None, 422, "features.data_usage_gb", "out of range"),
+        (features(support_calls=-1), None, 422, "features.support_calls", "whole number"),
+        (features(support_calls=None), None, 422, "features.support_calls", "never saw it missing"),
+        (
+            None,
+            '{"entity_id": "47", "features": {"support_calls": 1, "data_usage_gb": NaN}}',
+            422,
+            "data_usage_gb",
+            "",
+        ),
+        (
+            None,
+            '{"entity_id": "47", "features": {"support_calls": 1, "data_usage_gb": Infinity}}',
+            422,
+            "data_usage_gb",
+            "",
+        ),
+        ({**GOOD, "extra": True}, None, 422, "extra", ""),
+        ({**GOOD, "entity_id": "no-such-customer"}, None, 404, "entity_id", "unknown entity"),
+        ({"records": [GOOD] * 101}, None, 413, "records", "at most 100 records"),
+        (None, json.dumps({**GOOD, "padding": "x" * 300_000}), 413, "body", "larger than"),
+    ],
+)
+def test_client_mistakes_are_4xx_naming_the_field(api, request_body, raw, status, field, reason):
+    got, body = call(api, post(request_body, raw))
+    assert got == status, body
+    assert field in body["field"] and reason in body["reason"]
+
+
+def test_unknown_model_and_version_are_404(api):
+    request = post(GOOD)
+    request["path"], request["pathParameters"] = "/models/nope/score", {"model": "nope"}
+    assert call(api, request)[0] == 404
+    pinned = post(GOOD)
+    pinned["queryStringParameters"] = {"version": "9.9.9"}
+    pinned["multiValueQueryStringParameters"] = {"version": ["9.9.9"]}
+    status, body = call(api, pinned)
+    assert status == 404 and body["field"] == "version"
+
+
+def test_online_equals_batch_for_the_same_entity_and_inputs(api):
+    batch = scores.latest("churn", "47")
+    features_of_47 = scores.online_features("churn", ["47"])["47"]
+    realtime = {name: features_of_47[name] for name in ("support_calls", "data_usage_gb")}
+    status, body = call(api, post({"entity_id": "47", "features": realtime}))
+    assert status == 200
+    assert abs(body["score"] - batch.score) <= 1e-9
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+bodies = st.one_of(
+    json_values.map(json.dumps),
+    st.fixed_dictionaries({"entity_id": json_values, "features": json_values}).map(json.dumps),
+    st.fixed_dictionaries(
+        {
+            "entity_id": st.sampled_from(["47", "56", "x"]),
+            "features": st.dictionaries(
+                st.sampled_from(["support_calls", "data_usage_gb", "plan", "age"]), json_values
+            ),
+        }
+    ).map(json.dumps),
+    st.text(max_size=60),
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=bodies)
+def test_random_bodies_never_get_a_5xx(api, body):
+    status, response = call(api, post(None, body))
+    assert status < 500, response
+    assert status == 200 or {"error", "field", "reason"} <= set(response)
