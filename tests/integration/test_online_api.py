@@ -60,7 +60,7 @@ def test_batch_form_scores_every_record(api):
 def test_model_route_shows_champion_schema_and_metrics(api):
     status, body = call(api, event("online_model"))
     assert status == 200 and body["champion"] == "1.0.0" and body["online_scorer"] == "numpy"
-    assert [f["name"] for f in body["feature_schema"]["features"]][0] == "tenure_months"
+    assert body["feature_schema"]["features"][0]["name"] == "tenure_months"
     assert body["metrics"]["test"]["roc_auc"] > 0.6 and body["realtime_features"] == [
         "support_calls",
         "data_usage_gb",
