@@ -249,6 +249,50 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from modelops_local import api
+
+    sandbox = _connect(args.endpoint_url)
+
+    def ready(url: str) -> None:
+        print(f"online API on {url} (sandbox {args.endpoint_url}); Ctrl-C stops it", flush=True)
+        print(f"  try: modelops invoke --url {url} --event events/online_score.json", flush=True)
+
+    try:
+        api.serve(sandbox, args.port, ready)
+    except KeyboardInterrupt:
+        print("stopped")
+    return 0
+
+
+def cmd_invoke(args: argparse.Namespace) -> int:
+    import urllib.error
+    import urllib.request
+
+    if args.event:
+        request = json.loads(Path(args.event).read_text())
+        method, path, body = request["httpMethod"], request["path"], request.get("body")
+    else:
+        method, path, body = args.method, args.path, args.data
+    http = urllib.request.Request(  # noqa: S310 - a local URL given by the user
+        args.url.rstrip("/") + path,
+        method=method,
+        data=None if body is None else body.encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(http, timeout=30) as response:  # noqa: S310
+            status, text = response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        status, text = error.code, error.read().decode()
+    if args.json:
+        _print_json({"status": status, "body": json.loads(text) if text else None})
+    else:
+        print(f"{status} {method} {path}")
+        print(json.dumps(json.loads(text), indent=2) if text else "")
+    return 0 if status < 400 else 1
+
+
 def cmd_models_list(args: argparse.Namespace) -> int:
     from modelops import registry
 
@@ -340,6 +384,16 @@ def build_parser() -> argparse.ArgumentParser:
     report = command("report", cmd_report, "write the drift report (one self-contained HTML file)")
     report.add_argument("--model", default="churn")
     report.add_argument("--out", help="default: out/<model>-drift.html")
+
+    serve_api = command("serve", cmd_serve, "serve the online API's handler over HTTP on 127.0.0.1")
+    serve_api.add_argument("--port", type=int, default=8080)
+
+    invoke = command("invoke", cmd_invoke, "send one request to `modelops serve`")
+    invoke.add_argument("--url", default="http://127.0.0.1:8080")
+    invoke.add_argument("--event", help="an API Gateway event file from events/ (method, path, body)")
+    invoke.add_argument("--method", default="GET")
+    invoke.add_argument("--path", default="/models/churn")
+    invoke.add_argument("--data", help="request body (JSON)")
 
     metadata_parser = commands.add_parser("metadata", help="the decile metadata table")
     metadata_commands = metadata_parser.add_subparsers(dest="metadata_command", required=True)

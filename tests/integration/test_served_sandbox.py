@@ -93,3 +93,69 @@ def test_an_unreachable_sandbox_is_a_clear_error():
     result = modelops(f"http://127.0.0.1:{free_port()}", "models", "list")
     assert result.returncode == 2
     assert "cannot reach the sandbox" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_modelops_serve_answers_http_like_api_gateway(endpoint):
+    assert modelops(endpoint, "data", "load", "--customers", "500", "--months", "5").returncode == 0
+    assert modelops(endpoint, "train", "--model", "churn", "--as-of", "2025-04-01").returncode == 0
+    assert modelops(endpoint, "score", "--model", "churn", "--as-of", "2025-05-01").returncode == 0
+    [best] = json.loads(modelops(endpoint, "top", "--model", "churn", "-n", "1", "--json").stdout)
+    port = free_port()
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "modelops_local.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--endpoint-url",
+            endpoint,
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=environment,
+    )
+    try:
+        assert "online API on" in server.stdout.readline()
+        url = f"http://127.0.0.1:{port}"
+        described = modelops(
+            endpoint, "invoke", "--url", url, "--event", "events/online_model.json", "--json"
+        )
+        assert json.loads(described.stdout)["status"] == 200
+        body = json.dumps(
+            {"entity_id": best["entity_id"], "features": {"support_calls": 1, "data_usage_gb": 2.5}}
+        )
+        scored = modelops(
+            endpoint,
+            "invoke",
+            "--url",
+            url,
+            "--method",
+            "POST",
+            "--path",
+            "/models/churn/score",
+            "--data",
+            body,
+            "--json",
+        )
+        answer = json.loads(scored.stdout)
+        assert answer["status"] == 200 and 0 < answer["body"]["score"] < 1
+        wrong = modelops(
+            endpoint,
+            "invoke",
+            "--url",
+            url,
+            "--method",
+            "POST",
+            "--path",
+            "/models/churn/score",
+            "--data",
+            "{not json",
+            "--json",
+        )
+        assert json.loads(wrong.stdout)["status"] == 400 and wrong.returncode == 1
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

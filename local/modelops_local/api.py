@@ -1,0 +1,108 @@
+"""`modelops serve`: the online API's Lambda handler over HTTP on 127.0.0.1, as API Gateway
+would call it. Routes come from the function's Api events in template.yaml."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import uuid
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from modelops_local.sandbox import LambdaContext, Sandbox
+
+FUNCTION = "OnlineScoreFunction"
+
+
+def routes(sandbox: Sandbox) -> list[tuple[str, str, re.Pattern[str]]]:
+    """(method, resource, pattern) of every Api event of the online function."""
+    found = []
+    for spec in sandbox.template["Resources"][FUNCTION]["Properties"]["Events"].values():
+        if spec["Type"] == "Api":
+            resource = spec["Properties"]["Path"]
+            pattern = re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", resource) + "$")
+            found.append((spec["Properties"]["Method"].upper(), resource, pattern))
+    return found
+
+
+def api_event(
+    method: str,
+    url: str,
+    body: str | None,
+    headers: dict[str, str],
+    table: list[tuple[str, str, re.Pattern[str]]],
+) -> dict[str, Any] | None:
+    """The API Gateway REST proxy event of a request, or None when no route matches."""
+    parts = urlsplit(url)
+    for route_method, resource, pattern in table:
+        match = pattern.match(parts.path)
+        if match and route_method == method:
+            query = dict(parse_qsl(parts.query)) or None
+            return {
+                "resource": resource,
+                "path": parts.path,
+                "httpMethod": method,
+                "headers": headers,
+                "multiValueHeaders": {k: [v] for k, v in headers.items()},
+                "queryStringParameters": query,
+                "multiValueQueryStringParameters": None
+                if query is None
+                else {k: [v] for k, v in query.items()},
+                "pathParameters": match.groupdict() or None,
+                "stageVariables": None,
+                "requestContext": {
+                    "resourcePath": resource,
+                    "httpMethod": method,
+                    "path": f"/v1{parts.path}",
+                    "stage": "v1",
+                    "requestId": str(uuid.uuid4()),
+                    "identity": {"sourceIp": "127.0.0.1"},
+                },
+                "body": body,
+                "isBase64Encoded": False,
+            }
+    return None
+
+
+def serve(sandbox: Sandbox, port: int, ready: Callable[[str], None] | None = None) -> None:
+    handler = sandbox._handler(next(f for f in sandbox.functions.values() if f.logical_id == FUNCTION))
+    table = routes(sandbox)
+
+    class Gateway(BaseHTTPRequestHandler):
+        def _handle(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length).decode("utf-8", "replace") if length else None
+            event = api_event(self.command, self.path, body, dict(self.headers.items()), table)
+            if event is None:
+                status, payload, content_type = (
+                    404,
+                    json.dumps({"error": "no such route"}),
+                    "application/json",
+                )
+            else:
+                context = LambdaContext(FUNCTION, FUNCTION, 1024, str(uuid.uuid4()), time.monotonic() + 10)
+                response = handler(event, context)
+                status, payload = response["statusCode"], response.get("body") or ""
+                content_type = (response.get("headers") or {}).get("Content-Type", "application/json")
+            encoded = payload.encode()
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(encoded)))
+            self.end_headers()
+            self.wfile.write(encoded)
+
+        do_GET = do_POST = _handle
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", port), Gateway)
+    if ready:
+        ready(f"http://127.0.0.1:{server.server_address[1]}")
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
