@@ -22,6 +22,7 @@ def test_every_template_resource_exists_in_the_sandbox(sandbox: Sandbox):
         "AWS::Serverless::Function",
         "AWS::Serverless::StateMachine",
         "AWS::CloudWatch::Dashboard",
+        "AWS::Serverless::Api",
     }, "a new resource type needs the sandbox to create it"
     functions = {k for k, r in resources.items() if r["Type"] == "AWS::Serverless::Function"}
     deployed = {f["FunctionName"] for f in boto3.client("lambda").list_functions()["Functions"]}

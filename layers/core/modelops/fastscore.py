@@ -11,6 +11,7 @@ on the test sample and refuses it beyond ``TOLERANCE``; other estimators use sci
 
 from __future__ import annotations
 
+import functools
 import io
 from dataclasses import dataclass
 from typing import Any
@@ -44,6 +45,10 @@ def export(estimator: Any) -> dict[str, np.ndarray] | None:
         categories = np.full((len(encoded), max(len(c) for c in encoded)), np.nan)
         for j, known_values in enumerate(encoded):
             categories[j, : len(known_values)] = known_values
+    index = np.arange(nodes.size)
+    leaf = nodes["is_leaf"].astype(bool)
+    left = np.where(leaf, index, nodes["left"] + node_offset)  # a leaf is its own child: walks stop there
+    right = np.where(leaf, index, nodes["right"] + node_offset)
     return {
         "order": order.astype(np.int64),
         "categories": categories.astype(np.float64),
@@ -51,12 +56,16 @@ def export(estimator: Any) -> dict[str, np.ndarray] | None:
         "feature": nodes["feature_idx"].astype(np.int64),
         "threshold": nodes["num_threshold"].astype(np.float64),
         "missing_left": nodes["missing_go_to_left"].astype(bool),
-        "left": (nodes["left"] + node_offset).astype(np.int64),
-        "right": (nodes["right"] + node_offset).astype(np.int64),
+        "left": left.astype(np.int64),
+        "right": right.astype(np.int64),
         "is_leaf": nodes["is_leaf"].astype(bool),
         "value": nodes["value"].astype(np.float64),
         "is_categorical": nodes["is_categorical"].astype(bool),
-        "bitset": (nodes["bitset_idx"] + np.repeat(bitset_offsets, sizes)).astype(np.int64),
+        # Row of each categorical node's bitset; 0 (a valid row) for the others, whose
+        # bitset_idx means nothing.
+        "bitset": np.where(
+            nodes["is_categorical"].astype(bool), nodes["bitset_idx"] + np.repeat(bitset_offsets, sizes), 0
+        ).astype(np.int64),
         "left_bitsets": (np.concatenate(bitsets) if bitsets else np.zeros((1, 8))).astype(np.uint32),
         "known_bitsets": (known if known.size else np.zeros((1, 8))).astype(np.uint32),
         "f_idx_map": f_idx_map.astype(np.int64),
@@ -75,15 +84,60 @@ def _in_bitsets(bitsets: np.ndarray, row: np.ndarray, code: np.ndarray) -> np.nd
 class FastModel:
     arrays: dict[str, np.ndarray]
 
-    def raw(self, X: np.ndarray) -> np.ndarray:
-        """Raw scores (log-odds) of rows X (n, features): all trees walked together."""
-        a = self.arrays
-        X = X[:, a["order"]]
-        for j, known_values in enumerate(a["categories"]):
+    def _encode(self, X: np.ndarray) -> np.ndarray:
+        """scikit-learn's own column order and category codes (unknown -> NaN)."""
+        X = X[:, self.arrays["order"]]
+        for j, known_values in enumerate(self.arrays["categories"]):
             known_values = known_values[~np.isnan(known_values)]
             position = np.searchsorted(known_values, X[:, j]).clip(max=max(known_values.size - 1, 0))
             match = known_values.size > 0 and known_values[position] == X[:, j]
             X[:, j] = np.where(match, position, np.nan)
+        return X
+
+    @functools.cached_property
+    def _category_codes(self) -> list[dict[float, float]]:
+        """Per categorical column: raw category -> scikit-learn's ordinal code."""
+        columns = [known[~np.isnan(known)] for known in self.arrays["categories"]]
+        return [{float(v): float(i) for i, v in enumerate(known)} for known in columns]
+
+    def raw_one(self, x: np.ndarray) -> float:
+        """Raw score of one row: the online path, a handful of NumPy calls per tree level."""
+        a = self.arrays
+        x = x[a["order"]]
+        for j, codes in enumerate(self._category_codes):
+            x[j] = codes.get(float(x[j]), np.nan)
+        node = a["roots"]
+        total = float(a["baseline"][0])
+        categorical_model = bool(a["is_categorical"].any())
+        for _ in range(int(a["depth"][0])):
+            value = x[a["feature"][node]]
+            left = (value <= a["threshold"][node]) | (np.isnan(value) & a["missing_left"][node])
+            if categorical_model:
+                categorical = a["is_categorical"][node] & ~np.isnan(value)
+                if categorical.any():
+                    valid = categorical & (value >= 0) & (value < 256)
+                    code = np.where(valid, value, 0).astype(np.int64)
+                    in_left = _in_bitsets(a["left_bitsets"], a["bitset"][node], code)
+                    known = _in_bitsets(a["known_bitsets"], a["f_idx_map"][a["feature"][node]], code)
+                    unknown = ~valid | (~in_left & ~known)
+                    left = np.where(categorical, np.where(unknown, a["missing_left"][node], in_left), left)
+            child = np.where(left, a["left"][node], a["right"][node])
+            # Trees that reached a leaf (its own child) drop out: later levels walk fewer.
+            finished = child == node
+            if finished.any():
+                total += float(a["value"][child[finished]].sum())
+                child = child[~finished]
+            if not child.size:
+                break
+            node = child
+        else:  # depth is the deepest leaf + 1, so every walk has ended; kept for safety
+            total += float(a["value"][node].sum())
+        return total
+
+    def raw(self, X: np.ndarray) -> np.ndarray:
+        """Raw scores (log-odds) of rows X (n, features): all trees walked together."""
+        a = self.arrays
+        X = self._encode(X)
         rows = np.arange(X.shape[0])[:, None]
         node = np.broadcast_to(a["roots"], (X.shape[0], a["roots"].size)).copy()
         for _ in range(int(a["depth"][0])):
@@ -109,7 +163,8 @@ class FastModel:
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """P(outcome = 1) of rows X, as scikit-learn's predict_proba(X)[:, 1]."""
-        probability: np.ndarray = 1.0 / (1.0 + np.exp(-self.raw(X)))
+        raw = np.array([self.raw_one(X[0])]) if X.shape[0] == 1 else self.raw(X)
+        probability: np.ndarray = 1.0 / (1.0 + np.exp(-raw))
         return probability
 
     def to_bytes(self) -> bytes:

@@ -9,7 +9,9 @@ vector the model was trained on.
 
 from __future__ import annotations
 
+import functools
 import io
+import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -33,6 +35,11 @@ class FeatureInfo:
     minimum: float | None = None
     maximum: float | None = None
     missing_share: float = 0.0
+
+    @functools.cached_property
+    def codes(self) -> dict[str, float]:
+        """Category -> its code in the model's input."""
+        return {category: float(i) for i, category in enumerate(self.categories)}
 
 
 @dataclass(frozen=True)
@@ -179,12 +186,26 @@ def infer_schema(columns: dict[str, np.ndarray], spec: ModelSpec) -> FeatureSche
     return FeatureSchema(infos)
 
 
+def encode_value(value: Any, info: FeatureInfo) -> float:
+    """One raw value -> the float the model sees (the online path; encode_column is the same
+    rule over a column, vectorized for numbers)."""
+    if value is None:
+        return math.nan
+    if info.type == FeatureType.categorical.value:
+        return info.codes.get(str(value), math.nan)
+    if info.type == FeatureType.boolean.value:
+        return float(_as_boolean(np.array([value], dtype=object), info.name)[0])
+    number = float(value)
+    if math.isinf(number):
+        raise FeatureError(f"feature {info.name!r}: infinite values")
+    return number
+
+
 def encode_column(values: np.ndarray, info: FeatureInfo) -> np.ndarray:
     """One raw column -> float64 column, the encoding the model was trained on."""
     if info.type == FeatureType.categorical.value:
         text = _as_text(values)
-        codes = {category: float(i) for i, category in enumerate(info.categories)}
-        return np.array([codes.get(v, np.nan) if v is not None else np.nan for v in text])
+        return np.array([info.codes.get(v, np.nan) if v is not None else np.nan for v in text])
     if info.type == FeatureType.boolean.value:
         return _as_boolean(values, info.name)
     try:

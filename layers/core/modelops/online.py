@@ -20,7 +20,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
 
 from modelops import registry, scores, store
-from modelops.features import FeatureInfo, FeatureSchema, encode_column
+from modelops.features import FeatureInfo, FeatureSchema, encode_value
 from modelops.spec import FeatureType, ModelSpec
 
 REFRESH_SECONDS = 5.0
@@ -165,7 +165,7 @@ def build_vector(
         value = realtime[info.name] if from_request else batch.get(info.name)
         field = f"{prefix}features.{info.name}" if from_request else f"{info.name} (online feature table)"
         _check(info, value, field, loaded.spec.online.range_margin)
-        row[0, j] = encode_column(np.array([value], dtype=object), info)[0]
+        row[0, j] = encode_value(value, info)
     return row
 
 
