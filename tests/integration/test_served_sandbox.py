@@ -77,9 +77,8 @@ def test_metadata_exports_as_csv_and_parquet_and_the_report_is_written(endpoint,
     with (tmp_path / "m.csv").open() as handle:
         rows = list(csv.DictReader(handle))
     assert list(rows[0]) == ["model", "stage", "metric", "decile", "value", "timestamp"]
-    assert {r["stage"] for r in rows} == {"validate_data", "validate_model"} and len(rows) == json.loads(
-        exported.stdout
-    )["rows"]
+    assert {"validate_data", "validate_model"} <= {r["stage"] for r in rows}
+    assert len(rows) == json.loads(exported.stdout)["rows"]
     parquet = tmp_path / "m.parquet"
     assert (
         modelops(endpoint, "metadata", "export", "--format", "parquet", "--out", str(parquet)).returncode == 0
