@@ -92,6 +92,7 @@ def run(options: DemoOptions, as_json: bool = False) -> int:
                 print(json.dumps(report, indent=2, default=str))
             return 1
         report["top"] = [score.__dict__ for score in scores.top("churn", 10)]
+        report["online"] = _online_example(sandbox, report["top"][0]["entity_id"])
         report["queue"] = _queue_depth(sandbox.ref("CampaignQueue"))
         local_report = PROJECT_ROOT / "out" / "churn-drift.html"
         local_report.parent.mkdir(exist_ok=True)
@@ -152,6 +153,35 @@ def _drift_line(alert: dict[str, Any] | None) -> str:
     return f"ALERT ({alert['severity']}) sent to SNS + EventBridge: {metrics}"
 
 
+def _online_example(sandbox: Sandbox, entity_id: str) -> dict[str, Any]:
+    """The online API on the top customer: with its own batch values as the real-time part,
+    the online score must equal the batch score; a bad value gets a 422 naming the field."""
+    from modelops_local import api
+
+    table = api.routes(sandbox)
+    batch = scores.online_features("churn", [entity_id])[entity_id]
+    realtime = {"support_calls": batch["support_calls"], "data_usage_gb": batch["data_usage_gb"]}
+
+    def post(features: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        body = json.dumps({"entity_id": entity_id, "features": features})
+        event = api.api_event(
+            "POST", "/models/churn/score", body, {"Content-Type": "application/json"}, table
+        )
+        response = json.loads(sandbox.invoke(sandbox.ref(api.FUNCTION), json.dumps(event), {}))
+        return int(response["statusCode"]), json.loads(response["body"])
+
+    status, same = post(realtime)
+    batch_score = scores.latest("churn", entity_id)
+    bad_status, bad = post({**realtime, "support_calls": "many"})
+    return {
+        "entity_id": entity_id,
+        "status": status,
+        "online_score": same.get("score"),
+        "batch_score": None if batch_score is None else batch_score.score,
+        "invalid_request": {"status": bad_status, **bad},
+    }
+
+
 def _queue_depth(queue_url: str) -> int:
     attributes = boto3.client("sqs", region_name=REGION).get_queue_attributes(
         QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages"]
@@ -166,6 +196,13 @@ def _print_scoring(report: dict[str, Any]) -> None:
     for rank, score in enumerate(report["top"], 1):
         print(f"  {rank:>4}  {score['entity_id']:<10} {score['score']:>7.4f}  {score['model_version']}")
     print(f"\ncampaign queue: {report['queue']} customer ids handed to the email/SMS application")
+    online = report["online"]
+    print(
+        f"\nonline API (POST /models/churn/score) for customer {online['entity_id']}: {online['status']}, "
+        f"score {online['online_score']:.6f} (batch {online['batch_score']:.6f})"
+    )
+    invalid = online["invalid_request"]
+    print(f"  a bad value: {invalid['status']} {invalid['field']}: {invalid['reason']}")
     print(f"drift report: {report['drift_report']['s3']}\n              {report['drift_report']['local']}")
 
 
