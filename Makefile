@@ -48,9 +48,11 @@ validate: $(SAM_VENV)/.installed
 build: $(SAM_VENV)/.installed
 	PATH="$(PY312_BIN):$$PATH" $(SAM) build --parallel
 
-# Unzipped size of each function (code + its layers, as sam build lays them out) vs 250 MB.
+# Unzipped size of each function (code + its layers, as sam build lays them out) vs 250 MB,
+# then each handler imported with Python 3.12 from only its code and layers, as in Lambda.
 sizes: build $(VENV)/.installed
 	$(BIN)/python -m modelops_local.lambda_sizes .aws-sam/build
+	$(BIN)/python -m modelops_local.layer_check .aws-sam/build
 
 bench: $(VENV)/.installed
 	$(BIN)/python -m modelops_local.bench --out bench/results.json
