@@ -60,7 +60,11 @@ def main(argv: list[str] | None = None) -> int:
                 cwd=tempfile.gettempdir(),
                 capture_output=True,
                 text=True,
-                env={"PATH": os.environ.get("PATH", ""), "PYTHONPATH": os.pathsep.join(path)},
+                env={
+                    "PATH": os.environ.get("PATH", ""),
+                    "PYTHONPATH": os.pathsep.join(path),
+                    "PYTHONDONTWRITEBYTECODE": "1",
+                },
                 check=False,
             )
             verdict = "OK" if result.returncode == 0 else result.stderr.strip().splitlines()[-1]
