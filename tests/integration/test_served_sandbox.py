@@ -126,35 +126,27 @@ def test_modelops_serve_answers_http_like_api_gateway(endpoint):
         body = json.dumps(
             {"entity_id": best["entity_id"], "features": {"support_calls": 1, "data_usage_gb": 2.5}}
         )
-        scored = modelops(
-            endpoint,
-            "invoke",
-            "--url",
-            url,
-            "--method",
-            "POST",
-            "--path",
-            "/models/churn/score",
-            "--data",
-            body,
-            "--json",
-        )
-        answer = json.loads(scored.stdout)
+
+        def post(data: str) -> tuple[subprocess.CompletedProcess[str], dict]:
+            done = modelops(
+                endpoint,
+                "invoke",
+                "--url",
+                url,
+                "--method",
+                "POST",
+                "--path",
+                "/models/churn/score",
+                "--data",
+                data,
+                "--json",
+            )
+            return done, json.loads(done.stdout)
+
+        _, answer = post(body)
         assert answer["status"] == 200 and 0 < answer["body"]["score"] < 1
-        wrong = modelops(
-            endpoint,
-            "invoke",
-            "--url",
-            url,
-            "--method",
-            "POST",
-            "--path",
-            "/models/churn/score",
-            "--data",
-            "{not json",
-            "--json",
-        )
-        assert json.loads(wrong.stdout)["status"] == 400 and wrong.returncode == 1
+        wrong, refused = post("{not json")
+        assert refused["status"] == 400 and wrong.returncode == 1
     finally:
         server.terminate()
         server.wait(timeout=10)
