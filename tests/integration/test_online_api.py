@@ -171,3 +171,20 @@ def test_random_bodies_never_get_a_5xx(api, body):
     status, response = call(api, post(None, body))
     assert status < 500, response
     assert status == 200 or {"error", "field", "reason"} <= set(response)
+
+
+def test_a_new_champion_is_picked_up_after_the_refresh_interval(api, monkeypatch):
+    from modelops import online, registry, store
+
+    current = registry.get_version("churn", "1.0.0")
+    metadata = store.get_json(current.metadata_key)
+    fast = registry.verified_artifact(current, fast=True)
+    newer = registry.publish("churn", "another-run", registry.verified_artifact(current), metadata, fast)
+    assert call(api, event("online_score"))[1]["model_version"] == "1.0.0"  # within the interval: cached
+    registry.set_champion("churn", newer.version, expected="1.0.0")
+    try:
+        assert call(api, event("online_score"))[1]["model_version"] == "1.0.0"
+        monkeypatch.setattr(online, "REFRESH_SECONDS", 0.0)
+        assert call(api, event("online_score"))[1]["model_version"] == newer.version == "1.1.0"
+    finally:
+        registry.set_champion("churn", "1.0.0", expected=newer.version)
