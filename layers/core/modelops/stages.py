@@ -111,7 +111,7 @@ def _chunk_list(doc: StageDoc) -> list[dict[str, Any]]:
     return chunks
 
 
-def _load_features(doc: StageDoc) -> tuple[FeatureMatrix, FeatureSchema]:
+def load_features(doc: StageDoc) -> tuple[FeatureMatrix, FeatureSchema]:
     parts = [FeatureMatrix.from_bytes(store.get_bytes(chunk["key"])) for chunk in _chunk_list(doc)]
     matrix = FeatureMatrix.concat(parts)
     schema = FeatureSchema.from_dict(store.get_json(store.key_of(doc.artifacts["schema"])))
@@ -123,7 +123,7 @@ def validate_data(event: dict[str, Any]) -> dict[str, Any]:
     doc = StageDoc.model_validate(event)
     run = doc.run
     spec = load_spec(run.model)
-    matrix, schema = _load_features(doc)
+    matrix, schema = load_features(doc)
     profiles = profile_features(matrix, schema, spec.drift.sample_size)
     checked = validation.validate(
         run.model, "validate_data", run.run_id, run.window.end, profiles, spec.drift, alert=False
@@ -153,7 +153,7 @@ def train_model(event: dict[str, Any]) -> dict[str, Any]:
     doc = StageDoc.model_validate(event)
     run = doc.run
     spec = load_spec(run.model)
-    matrix, schema = _load_features(doc)
+    matrix, schema = load_features(doc)
     result = training.fit(matrix, spec.estimator, spec.split, schema.categorical_mask)
     buffer = io.BytesIO()
     joblib.dump(result.estimator, buffer)
@@ -269,6 +269,9 @@ def deploy_model(event: dict[str, Any]) -> dict[str, Any]:
     return doc.model_dump(mode="json")
 
 
+PREDICT_SLICE = 50_000
+
+
 def _scores_key(prefix: str, index: int) -> str:
     return f"{prefix}scores/part-{index:05d}.npz"
 
@@ -293,7 +296,14 @@ def score_data(event: dict[str, Any]) -> dict[str, Any]:
         return doc.model_dump(mode="json")
     chunk = event["chunk"]
     features = FeatureMatrix.from_bytes(store.get_bytes(chunk["key"]))
-    score = training.positive_scores(estimator, features.X) if features.rows else np.empty(0)
+    # Slices bound scikit-learn's working copies of the input (column reordering, encoding).
+    starts = range(0, features.rows, PREDICT_SLICE)
+    slices = [features.X[start : start + PREDICT_SLICE] for start in starts]
+    score = (
+        np.concatenate([training.positive_scores(estimator, part) for part in slices])
+        if slices
+        else np.empty(0)
+    )
     scored = FeatureMatrix(features.entity, features.timestamp, score[:, None], None, ["score"])
     store.put_bytes(_scores_key(run.prefix, chunk["index"]), scored.to_bytes())
     return {"chunk": chunk["index"], "rows": features.rows}
