@@ -29,7 +29,7 @@ def severity(findings: list[dict[str, Any]]) -> str:
 
 def publish(model: str, run_id: str, timestamp: date, findings: list[dict[str, Any]]) -> dict[str, Any]:
     """Send the run's drift alert unless it repeats the previous one; returns what happened."""
-    print_ = fingerprint(findings)
+    digest = fingerprint(findings)
     previous = metadata.alerts(model)
     alert = {
         "model": model,
@@ -39,7 +39,7 @@ def publish(model: str, run_id: str, timestamp: date, findings: list[dict[str, A
         "metrics": sorted({f["metric"] for f in findings}),
         "findings": findings,
     }
-    if previous and previous[-1]["fingerprint"] == print_:
+    if previous and previous[-1]["fingerprint"] == digest:
         return {"sent": False, "reason": "unchanged since the last alert", **_summary(alert)}
     body = json.dumps(alert, default=str)
     aws.client("sns").publish(
@@ -56,7 +56,7 @@ def publish(model: str, run_id: str, timestamp: date, findings: list[dict[str, A
             {"Source": EVENT_SOURCE, "DetailType": EVENT_TYPE, "Detail": body, "EventBusName": "default"}
         ]
     )
-    metadata.record_alert(model, timestamp, run_id, print_, alert)
+    metadata.record_alert(model, timestamp, run_id, digest, alert)
     return {"sent": True, **_summary(alert)}
 
 

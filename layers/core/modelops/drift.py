@@ -52,9 +52,10 @@ class Finding:
         return f"{self.test}:{self.metric}:{self.value}"
 
 
-def _shares_metric(metric: str) -> bool:
-    """Metrics whose values are rates in [0, 1]; their effect is an absolute change."""
-    return metric == "outcome" or metric.endswith("_by_score_decile")
+def _is_share(metric: str, value: str) -> bool:
+    """Values that are rates in [0, 1]: their effect is an absolute change, not a relative one."""
+    rate_metric = metric == "outcome" or metric.endswith("_by_score_decile")
+    return rate_metric or value == "missing" or value.startswith("share:")
 
 
 def trend_test(values: np.ndarray) -> tuple[float, float]:
@@ -108,7 +109,7 @@ def benjamini_hochberg(p_values: list[float]) -> list[float]:
 def _scale(metric: str, value: str, history: list[Period]) -> float:
     """What one unit of effect means: shares are absolute, anything else is relative to the
     metric's historical 90% spread (d10 - d1)."""
-    if value == "missing" or value.startswith("share:") or _shares_metric(metric):
+    if _is_share(metric, value):
         return 1.0
     spreads = [
         p.values[SPREAD_HIGH] - p.values[SPREAD_LOW]
@@ -124,8 +125,7 @@ def _scale(metric: str, value: str, history: list[Period]) -> float:
 
 
 def _threshold(metric: str, value: str, settings: Drift) -> float:
-    absolute = value == "missing" or value.startswith("share:") or _shares_metric(metric)
-    return settings.min_share_change if absolute else settings.min_effect
+    return settings.min_share_change if _is_share(metric, value) else settings.min_effect
 
 
 def evaluate_metric(metric: str, current: Period, history: list[Period], settings: Drift) -> list[Finding]:

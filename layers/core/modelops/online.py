@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
 
-from modelops import registry, scores, store
+from modelops import fastscore, registry, scores, store, training
 from modelops.features import FeatureInfo, FeatureSchema, encode_value
 from modelops.spec import FeatureType, ModelSpec
 
@@ -57,12 +57,8 @@ class LoadedModel:
     scorer: Any  # fastscore.FastModel or a scikit-learn estimator
 
     def score(self, X: np.ndarray) -> np.ndarray:
-        from modelops import fastscore
-
         if isinstance(self.scorer, fastscore.FastModel):
             return self.scorer.predict_proba(X)
-        from modelops import training
-
         return training.positive_scores(self.scorer, X)
 
 
@@ -96,7 +92,6 @@ class ModelCache:
 
 
 def _load(model: str, version: str) -> LoadedModel:
-    from modelops import fastscore
     from modelops.stages import load_spec
 
     try:

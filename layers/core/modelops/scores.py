@@ -53,8 +53,8 @@ def _table() -> Any:
     return aws.resource("dynamodb").Table(settings().scores_table)
 
 
-def history_key(model: str, as_of: date, source: str = "batch") -> str:
-    return f"scores/model={model}/as_of={as_of.isoformat()}/{source}.parquet"
+def history_key(model: str, as_of: date) -> str:
+    return f"scores/model={model}/as_of={as_of.isoformat()}/batch.parquet"
 
 
 def write_history(
@@ -82,10 +82,9 @@ def write_history(
     }
     with tempfile.TemporaryDirectory() as scratch:
         output = Path(scratch) / "scores.parquet"
-        connection = connect()
-        query = "SELECT * FROM history_rows ORDER BY entity_id"
-        connection.execute(f"COPY ({query}) TO '{output}' (FORMAT parquet, COMPRESSION zstd)")
-        connection.close()
+        with connect() as connection:
+            query = "SELECT * FROM history_rows ORDER BY entity_id"
+            connection.execute(f"COPY ({query}) TO '{output}' (FORMAT parquet, COMPRESSION zstd)")
         return store.upload_file(output, history_key(model, as_of))
 
 
@@ -98,14 +97,13 @@ def read_history(model: str, entity_id: str | None = None) -> list[dict[str, Any
         return []
     with tempfile.TemporaryDirectory() as scratch:
         files = [str(store.download_file(key, Path(scratch) / key)) for key in keys]
-        connection = connect()
-        where, params = ("WHERE entity_id = $entity", {"entity": entity_id}) if entity_id else ("", {})
-        result = connection.execute(
-            f"SELECT * FROM read_parquet({files!r}) {where} ORDER BY as_of, entity_id", params
-        )
-        columns = [column[0] for column in result.description]
-        rows = [dict(zip(columns, row, strict=True)) for row in result.fetchall()]
-        connection.close()
+        with connect() as connection:
+            where, params = ("WHERE entity_id = $entity", {"entity": entity_id}) if entity_id else ("", {})
+            result = connection.execute(
+                f"SELECT * FROM read_parquet({files!r}) {where} ORDER BY as_of, entity_id", params
+            )
+            columns = [column[0] for column in result.description]
+            rows = [dict(zip(columns, row, strict=True)) for row in result.fetchall()]
     return rows
 
 

@@ -59,11 +59,10 @@ def get_data(event: dict[str, Any]) -> dict[str, Any]:
 def _read_columns(key: str) -> dict[str, np.ndarray]:
     with tempfile.TemporaryDirectory() as scratch:
         path = store.download_file(key, Path(scratch) / "raw.parquet")
-        connection = connect()
-        columns: dict[str, np.ndarray] = connection.execute(
-            f"SELECT * FROM read_parquet('{path}')"
-        ).fetchnumpy()
-        connection.close()
+        with connect() as connection:
+            columns: dict[str, np.ndarray] = connection.execute(
+                f"SELECT * FROM read_parquet('{path}')"
+            ).fetchnumpy()
     return columns
 
 
@@ -372,14 +371,17 @@ def deploy_scores(event: dict[str, Any]) -> dict[str, Any]:
     history = scores.write_history(
         run.model, run.as_of, scored.entity, scored.X[:, 0], run.model_version, run.run_id, scored_at
     )
-    published = scores.publish_latest(
-        run.model, run.run_id, run.as_of, run.model_version, scored.entity, scored.X[:, 0], scored_at
-    )
     spec = load_spec(run.model)
     raw = _read_columns(store.key_of(doc.artifacts["raw"]))
     entities = [str(e) for e in raw[spec.entity].tolist()]
-    batch_columns = {name: raw[name].tolist() for name in spec.features}
-    scores.write_online_features(run.model, run.as_of, entities, batch_columns)
+    scores.write_online_features(
+        run.model, run.as_of, entities, {name: raw[name].tolist() for name in spec.features}
+    )
+    # Last: the pointer flip. A retry after a crash before it redoes everything above; after
+    # it, the early return above sees the run published and complete.
+    published = scores.publish_latest(
+        run.model, run.run_id, run.as_of, run.model_version, scored.entity, scored.X[:, 0], scored_at
+    )
     doc.results["deploy_scores"] = {
         "history": history,
         "publication": published.publication,
