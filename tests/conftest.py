@@ -1,58 +1,124 @@
-"""Shared fixtures: the embedded sandbox (moto + the real template.yaml) and sample events."""
+"""Fixtures: one embedded sandbox (moto + the real template.yaml) for the whole session, and
+states of it built once and restored per test.
+
+A state (the demo lake, a trained model, a scored month) is built the first time a test asks
+for it, by running the real stages or state machines, and kept as a snapshot of every object
+and item. Each test that asks for it gets a fresh sandbox restored to exactly that state, so
+tests may change anything and never see each other's changes, and no test retrains a model
+that another one already trained.
+"""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
 from modelops_local import demo_data, runner
-from modelops_local.sandbox import PROJECT_ROOT, QUIET, Sandbox, embedded
+from modelops_local.sandbox import QUIET, Sandbox, Snapshot, embedded
+from tests.helpers import CHURN_SPEC, score, train
 
-EVENTS = PROJECT_ROOT / "events"
-CHURN_SPEC = PROJECT_ROOT / "models" / "churn.yaml"
-
-
-def event(name: str) -> dict[str, Any]:
-    document: dict[str, Any] = json.loads((EVENTS / f"{name}.json").read_text())
-    return document
+LAKE = demo_data.DemoConfig(customers=2_000)  # 12 months from 2025-01, drift from 2025-10
 
 
-def invoke(sandbox: Sandbox, logical_id: str, payload: dict[str, Any]) -> dict[str, Any]:
-    """Invoke a function through the Lambda API, as Step Functions does."""
-    import boto3
+@dataclass(frozen=True)
+class Prepared:
+    """A restored sandbox and the execution that built its state."""
 
-    response = boto3.client("lambda", region_name="us-east-1").invoke(
-        FunctionName=sandbox.ref(logical_id), Payload=json.dumps(payload).encode()
+    sandbox: Sandbox
+    execution: runner.ExecutionResult
+
+
+@dataclass
+class State:
+    snapshot: Snapshot
+    value: Any  # what the builder returned (execution results, drained messages, ...)
+
+
+class States:
+    """Named sandbox states, each built once per session."""
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.sandbox = sandbox
+        self._built: dict[str, State] = {}
+
+    def restore(self, name: str, build: Callable[[States], Any]) -> Any:
+        """Restore the sandbox to the named state (building it first if needed); returns the
+        builder's value. ``build`` starts from an empty sandbox and may restore another state."""
+        if name not in self._built:
+            self.sandbox.reset()
+            value = build(self)
+            self._built[name] = State(self.sandbox.snapshot(), value)
+        state = self._built[name]
+        self.sandbox.restore(state.snapshot)
+        return state.value
+
+    def value(self, name: str) -> Any:
+        """What the builder of an already built state returned (the sandbox is left as it is)."""
+        return self._built[name].value
+
+
+def build_lake(states: States) -> None:
+    runner.put_spec(CHURN_SPEC)
+    runner.load_demo_data(LAKE)
+
+
+def build_trained(states: States) -> runner.ExecutionResult:
+    states.restore("lake", build_lake)
+    return train(states.sandbox)
+
+
+def build_scored(states: States) -> runner.ExecutionResult:
+    states.restore("trained", build_trained)
+    return score(states.sandbox)
+
+
+@pytest.fixture(scope="session")
+def aws() -> Iterator[Sandbox]:
+    with embedded(environment=QUIET) as sandbox:
+        yield sandbox
+
+
+@pytest.fixture(scope="session")
+def states(aws: Sandbox) -> States:
+    return States(aws)
+
+
+@pytest.fixture
+def sandbox(aws: Sandbox) -> Sandbox:
+    """An empty sandbox holding only the churn spec."""
+    aws.reset()
+    runner.put_spec(CHURN_SPEC)
+    return aws
+
+
+@pytest.fixture
+def lake(states: States) -> Sandbox:
+    """The churn spec and the demo lake (2,000 customers x 12 months, drift from 2025-10)."""
+    states.restore("lake", build_lake)
+    return states.sandbox
+
+
+@pytest.fixture
+def trained(states: States) -> Prepared:
+    """The lake with churn 1.0.0 trained as of 2025-08-01 (the champion), and that execution."""
+    return Prepared(states.sandbox, states.restore("trained", build_trained))
+
+
+@pytest.fixture
+def scored(states: States) -> Prepared:
+    """The trained sandbox with 2025-09 scored and published, and that scoring execution."""
+    return Prepared(states.sandbox, states.restore("scored", build_scored))
+
+
+@pytest.fixture
+def lambda_context() -> Any:
+    import time
+
+    from modelops_local.sandbox import LambdaContext
+
+    return LambdaContext(
+        "fn", "arn:aws:lambda:us-east-1:1:function:fn", 128, "request-1", time.monotonic() + 60
     )
-    body: dict[str, Any] = json.loads(response["Payload"].read())
-    if "FunctionError" in response:
-        raise AssertionError(f"{logical_id} failed: {body['errorType']}: {body['errorMessage']}")
-    return body
-
-
-@pytest.fixture
-def sandbox() -> Iterator[Sandbox]:
-    with embedded(environment=QUIET) as created:
-        runner.put_spec(CHURN_SPEC)
-        yield created
-
-
-@pytest.fixture
-def lake(sandbox: Sandbox) -> Sandbox:
-    """The sandbox with a small demo data set (2,000 customers x 12 months)."""
-    runner.load_demo_data(demo_data.DemoConfig(customers=2_000))
-    return sandbox
-
-
-def given_spec(path: Path, **changes: Any) -> Path:
-    """A copy of the churn spec with top-level fields replaced."""
-    import yaml
-
-    document = yaml.safe_load(CHURN_SPEC.read_text())
-    document.update(changes)
-    path.write_text(yaml.safe_dump(document, sort_keys=False))
-    return path

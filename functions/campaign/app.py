@@ -1,6 +1,6 @@
 """Lambda entry point of the campaign stage: one call into the library, logged and measured."""
 
-from modelops import stages
-from modelops.observability import lambda_entry
+from modelops.handler import lambda_entry
+from modelops.pipeline import campaign
 
-lambda_handler = lambda_entry(stages.campaign)
+lambda_handler = lambda_entry(campaign.campaign)

@@ -1,6 +1,6 @@
 """Lambda entry point of the deploy_model stage: one call into the library, logged and measured."""
 
-from modelops import stages
-from modelops.observability import lambda_entry
+from modelops.handler import lambda_entry
+from modelops.pipeline import training
 
-lambda_handler = lambda_entry(stages.deploy_model)
+lambda_handler = lambda_entry(training.deploy_model)

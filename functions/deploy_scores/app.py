@@ -1,6 +1,6 @@
 """Lambda entry point of the deploy_scores stage: one call into the library, logged and measured."""
 
-from modelops import stages
-from modelops.observability import lambda_entry
+from modelops.handler import lambda_entry
+from modelops.pipeline import scoring
 
-lambda_handler = lambda_entry(stages.deploy_scores)
+lambda_handler = lambda_entry(scoring.deploy_scores)

@@ -13,7 +13,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from modelops import online
+from modelops.online import service as online
 
 logger = Logger()
 app = APIGatewayRestResolver(enable_validation=True)
@@ -31,8 +31,8 @@ def _error(status: int, field: str, reason: str) -> Response[dict[str, Any]]:
     )
 
 
-@app.exception_handler(online.ClientError)  # type: ignore[untyped-decorator]
-def client_error(error: online.ClientError) -> Response[dict[str, Any]]:
+@app.exception_handler(online.RequestError)  # type: ignore[untyped-decorator]
+def client_error(error: online.RequestError) -> Response[dict[str, Any]]:
     return _error(error.status, error.field, error.reason)
 
 

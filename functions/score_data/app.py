@@ -1,6 +1,6 @@
 """Lambda entry point of the score_data stage: one call into the library, logged and measured."""
 
-from modelops import stages
-from modelops.observability import lambda_entry
+from modelops.handler import lambda_entry
+from modelops.pipeline import scoring
 
-lambda_handler = lambda_entry(stages.score_data)
+lambda_handler = lambda_entry(scoring.score_data)

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import json
 import re
-import time
 import uuid
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from modelops_local.sandbox import LambdaContext, Sandbox
+from modelops_local.sandbox import Sandbox
 
 FUNCTION = "OnlineScoreFunction"
 
@@ -68,7 +67,7 @@ def api_event(
 
 
 def serve(sandbox: Sandbox, port: int, ready: Callable[[str], None] | None = None) -> None:
-    handler = sandbox._handler(next(f for f in sandbox.functions.values() if f.logical_id == FUNCTION))
+    handler = sandbox.handler(FUNCTION)
     table = routes(sandbox)
 
     class Gateway(BaseHTTPRequestHandler):
@@ -83,8 +82,7 @@ def serve(sandbox: Sandbox, port: int, ready: Callable[[str], None] | None = Non
                     "application/json",
                 )
             else:
-                context = LambdaContext(FUNCTION, FUNCTION, 1024, str(uuid.uuid4()), time.monotonic() + 10)
-                response = handler(event, context)
+                response = handler(event, sandbox.context(FUNCTION))
                 status, payload = response["statusCode"], response.get("body") or ""
                 content_type = (response.get("headers") or {}).get("Content-Type", "application/json")
             encoded = payload.encode()

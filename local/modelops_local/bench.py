@@ -65,9 +65,10 @@ class Figure:
 def training_pipeline(customers: int = 10_000) -> list[Figure]:
     """Wall time of the training state machine on the demo data, per stage, against the bare
     fit (the same search on the same in-memory matrix, no AWS, no serialisation)."""
-    from modelops import training
-    from modelops.contract import StageDoc
-    from modelops.stages import load_features, load_spec
+    from modelops.domain import estimators
+    from modelops.domain.contract import StageDoc
+    from modelops.pipeline.shared import load_features
+    from modelops.stores.specs import load_spec
     from modelops_local import demo_data, runner
     from modelops_local.sandbox import QUIET, embedded
 
@@ -81,7 +82,7 @@ def training_pipeline(customers: int = 10_000) -> list[Figure]:
         matrix, schema = load_features(StageDoc.model_validate(result.output))
         spec = load_spec("churn")
         started = time.perf_counter()
-        training.fit(matrix, spec.estimator, spec.split, schema.categorical_mask)
+        estimators.fit(matrix, spec.estimator, spec.split, schema.categorical_mask)
         bare_fit = time.perf_counter() - started
     total = sum(seconds for _, seconds in result.states)
     # 4x: besides the fit, the pipeline now runs drift tests (~0.5 s) and checks the NumPy scorer
@@ -103,8 +104,9 @@ def batch_scoring(rows: int = 1_000_000, chunk_rows: int = 250_000) -> list[Figu
 
     import numpy as np
 
-    from modelops import data, registry, store, training
-    from modelops.features import FeatureMatrix
+    from modelops.domain import estimators
+    from modelops.domain.features import FeatureMatrix
+    from modelops.stores import lake, layout, objects, registry
     from modelops_local import demo_data, runner
     from modelops_local.sandbox import QUIET, embedded
 
@@ -117,25 +119,20 @@ def batch_scoring(rows: int = 1_000_000, chunk_rows: int = 250_000) -> list[Figu
         if trained.status != "SUCCEEDED":
             raise RuntimeError(f"training failed: {trained.error}: {trained.cause}")
         text = spec_path.read_text().replace("chunk_rows: 2500", f"chunk_rows: {chunk_rows}")
-        store.put_bytes("specs/churn.yaml", text.encode())
+        objects.put_bytes(layout.spec_key("churn"), text.encode())
         config = demo_data.DemoConfig(customers=rows, months=1, start=date(2025, 9, 1))
         [(month, columns)] = demo_data.generate(config)
-        data.write_partition("customers", month, columns)
+        lake.write_partition("customers", month, columns)
 
         def call(function: str, payload: dict[str, Any]) -> dict[str, Any]:
-            headers: dict[str, str] = {}
-            body: dict[str, Any] = json.loads(
-                sandbox.invoke(sandbox.ref(function), json.dumps(payload), headers)
-            )
-            if headers:
-                raise RuntimeError(f"{function}: {body}")
+            body: dict[str, Any] = sandbox.call(function, payload)
             return body
 
         request = {"model": "churn", "as_of": "2025-09-01"}
         document = call("GetDataFunction", {"pipeline": "scoring", "request": request})
         document = call("TransformDataFunction", document)
-        chunks = store.get_json(document["results"]["transform_data"]["manifest_key"])
-        call("ScoreDataFunction", document)  # warm start: the model is loaded and verified once
+        chunks = objects.get_json(document["results"]["transform_data"]["manifest_key"])
+        call("VerifyModelFunction", document)  # warm start: the model is loaded and verified once
         tracemalloc.start()
         started = time.perf_counter()
         for chunk in chunks:
@@ -147,10 +144,10 @@ def batch_scoring(rows: int = 1_000_000, chunk_rows: int = 250_000) -> list[Figu
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
 
-        X = np.concatenate([FeatureMatrix.from_bytes(store.get_bytes(chunk["key"])).X for chunk in chunks])
+        X = np.concatenate([FeatureMatrix.from_bytes(objects.get_bytes(chunk["key"])).X for chunk in chunks])
         estimator = registry.load_estimator(registry.get_version("churn", document["run"]["model_version"]))
         started = time.perf_counter()
-        training.positive_scores(estimator, X)
+        estimators.positive_scores(estimator, X)
         raw_seconds = time.perf_counter() - started
     rows_scored = X.shape[0]
     chunk_mb = chunk_rows * X.shape[1] * 8 / 2**20
@@ -177,11 +174,11 @@ def validation(rows: int = 1_000_000, features: int = 20, history: int = 10) -> 
 
     import numpy as np
 
-    from modelops import validation as checks
-    from modelops.contract import add_months
-    from modelops.features import FeatureInfo, FeatureMatrix, FeatureSchema
-    from modelops.profiles import DECILE_LEVELS, profile_features
-    from modelops.spec import Drift
+    from modelops.domain.features import FeatureInfo, FeatureMatrix, FeatureSchema
+    from modelops.domain.periods import add_months
+    from modelops.domain.profiles import DECILE_LEVELS, profile_features
+    from modelops.domain.spec import Drift
+    from modelops.pipeline import monitoring
     from modelops_local.sandbox import QUIET, embedded
 
     rng = np.random.default_rng(0)
@@ -197,20 +194,21 @@ def validation(rows: int = 1_000_000, features: int = 20, history: int = 10) -> 
     with embedded(environment=QUIET):
         for i in range(history):  # earlier periods, smaller: only their profiles matter here
             day = add_months(date(2024, 1, 1), i)
-            checks.validate(
+            monitoring.validate(
                 "bench",
                 "validate_data",
                 f"r{i}",
                 day,
                 profile_features(period(day, 20_000), schema),
                 settings,
+                rows=20_000,
                 alert=False,
             )
         day = add_months(date(2024, 1, 1), history)
         matrix = period(day, rows)
         started = time.perf_counter()
         profiles = profile_features(matrix, schema, settings.sample_size)
-        checks.validate("bench", "validate_data", "now", day, profiles, settings, alert=False)
+        monitoring.validate("bench", "validate_data", "now", day, profiles, settings, rows=rows, alert=False)
         seconds = time.perf_counter() - started
     started = time.perf_counter()
     np.quantile(matrix.X, DECILE_LEVELS, axis=0)
@@ -236,9 +234,10 @@ def online_latency(requests: int = 3000) -> list[Figure]:
     import numpy as np
     import pandas as pd
 
-    from modelops import online, registry, scores
+    from modelops.online import service as online
+    from modelops.stores import online_features, online_log, registry
     from modelops_local import demo_data, runner
-    from modelops_local.sandbox import QUIET, LambdaContext, embedded
+    from modelops_local.sandbox import QUIET, embedded
 
     with embedded(environment=QUIET) as sandbox:
         runner.put_spec(PROJECT_ROOT / "models" / "churn.yaml")
@@ -249,17 +248,17 @@ def online_latency(requests: int = 3000) -> list[Figure]:
                 != "SUCCEEDED"
             ):
                 raise RuntimeError(f"{machine} failed")
-        handler = sandbox._handler(sandbox.functions[sandbox.ref("OnlineScoreFunction")])
+        handler = sandbox.handler("OnlineScoreFunction")
         event = json.loads((PROJECT_ROOT / "events" / "online_score.json").read_text())
-        context = LambdaContext("online", "online", 1024, "bench", time.monotonic() + 3600)
+        context = sandbox.context("OnlineScoreFunction")
         # The two AWS calls are timed on their own (real calls to the sandbox); inside the
         # timed window the lookup answers what the real call returned and the writes wait
         # until the window closes, so moto's own work is not counted as the handler's.
-        lookup, write = scores.online_features, scores.record_online
+        lookup, write = online_features.read, online_log.record
         found = lookup("churn", ["47"])
         pending: list[list[dict[str, Any]]] = []
-        scores.online_features = lambda model, ids: found  # type: ignore[assignment]
-        scores.record_online = lambda model, results: pending.append(results)
+        online_features.read = lambda model, ids: found  # type: ignore[assignment]
+        online_log.record = lambda model, results: pending.append(results)
         own = []
         try:
             for _ in range(requests):
@@ -269,7 +268,7 @@ def online_latency(requests: int = 3000) -> list[Figure]:
                 if response["statusCode"] != 200:
                     raise RuntimeError(response["body"])
         finally:
-            scores.online_features, scores.record_online = lookup, write
+            online_features.read, online_log.record = lookup, write
         lookups, writes = [], []
         for results in pending[:300]:
             started = time.perf_counter()
@@ -279,7 +278,7 @@ def online_latency(requests: int = 3000) -> list[Figure]:
             write("churn", results)
             writes.append(time.perf_counter() - started)
         loaded = online.models.get("churn")
-        record = {**scores.online_features("churn", ["47"])["47"], "support_calls": 2, "data_usage_gb": 5.5}
+        record = {**online_features.read("churn", ["47"])["47"], "support_calls": 2, "data_usage_gb": 5.5}
         vector = online.build_vector(loaded, {"support_calls": 2, "data_usage_gb": 5.5}, record, "")
         encoded = dict(zip(loaded.schema.names, vector[0], strict=True))
         estimator = registry.load_estimator(loaded.record)
@@ -300,8 +299,8 @@ def online_latency(requests: int = 3000) -> list[Figure]:
                 "import importlib.util, json, pathlib",
                 f"spec = importlib.util.spec_from_file_location('app', {str(app_path)!r})",
                 "app = importlib.util.module_from_spec(spec); spec.loader.exec_module(app)",
-                "from modelops.fastscore import FastModel",
-                "from modelops.features import FeatureSchema",
+                "from modelops.domain.fastscore import FastModel",
+                "from modelops.domain.features import FeatureSchema",
                 f"FastModel.from_bytes(pathlib.Path({scratch!r}, 'fast.npz').read_bytes())",
                 f"document = json.loads(pathlib.Path({scratch!r}, 'metadata.json').read_text())",
                 "FeatureSchema.from_dict(document['feature_schema'])",

@@ -76,7 +76,7 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
 
 
 def cmd_spec(args: argparse.Namespace) -> int:
-    from modelops.spec import parse_spec
+    from modelops.domain.spec import parse_spec
 
     spec = parse_spec(Path(args.file).read_text(), source=args.file)
     if args.action == "put":
@@ -90,7 +90,7 @@ def cmd_spec(args: argparse.Namespace) -> int:
 
 
 def cmd_data_load(args: argparse.Namespace) -> int:
-    from modelops import data
+    from modelops.stores import lake
     from modelops_local import demo_data, runner
 
     _connect(args.endpoint_url)
@@ -99,7 +99,7 @@ def cmd_data_load(args: argparse.Namespace) -> int:
             raise SystemExit("--file needs --table and --period-column")
         counts = {
             d.isoformat(): n
-            for d, n in data.load_file(args.table, Path(args.file), args.period_column).items()
+            for d, n in lake.load_file(args.table, Path(args.file), args.period_column).items()
         }
     else:
         runner.put_spec(DEFAULT_SPEC)
@@ -157,10 +157,10 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 
 def cmd_top(args: argparse.Namespace) -> int:
-    from modelops import scores
+    from modelops.stores import latest
 
     _connect(args.endpoint_url)
-    top = scores.top(args.model, args.n)
+    top = latest.top(args.model, args.n)
     if args.json:
         _print_json([score.__dict__ for score in top])
         return 0
@@ -177,10 +177,10 @@ def cmd_top(args: argparse.Namespace) -> int:
 
 
 def cmd_scores_history(args: argparse.Namespace) -> int:
-    from modelops import scores
+    from modelops.stores import history
 
     _connect(args.endpoint_url)
-    rows = scores.read_history(args.model, args.entity)
+    rows = history.read(args.model, args.entity)
     if args.json:
         _print_json(rows)
         return 0
@@ -199,11 +199,12 @@ def cmd_scores_history(args: argparse.Namespace) -> int:
 def cmd_metadata_export(args: argparse.Namespace) -> int:
     import csv
 
-    from modelops import metadata
+    from modelops.domain.contract import VALIDATION_STAGES
+    from modelops.stores import metadata
 
     _connect(args.endpoint_url)
     rows = sorted(
-        (row for stage in metadata.STAGES for row in metadata.read_rows(args.model, stage)),
+        (row for stage in VALIDATION_STAGES for row in metadata.read_rows(args.model, stage)),
         key=lambda r: (r["stage"], r["metric"], r["timestamp"], r["decile"]),
     )
     out = Path(args.out)
@@ -236,12 +237,12 @@ def cmd_metadata_export(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from modelops import validation
+    from modelops.pipeline.monitoring import report_html
 
     _connect(args.endpoint_url)
     out = Path(args.out or f"out/{args.model}-drift.html")
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(validation.report_html(args.model))
+    out.write_text(report_html(args.model))
     if args.json:
         _print_json({"report": str(out)})
     else:
@@ -294,7 +295,7 @@ def cmd_invoke(args: argparse.Namespace) -> int:
 
 
 def cmd_models_list(args: argparse.Namespace) -> int:
-    from modelops import registry
+    from modelops.stores import registry
 
     _connect(args.endpoint_url)
     champion = registry.champion(args.model)
@@ -417,7 +418,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     from botocore.exceptions import EndpointConnectionError
 
-    from modelops.spec import SpecError
+    from modelops.domain.spec import SpecError
 
     args = build_parser().parse_args(argv)
     try:

@@ -9,8 +9,9 @@ from typing import Any
 
 import boto3
 
-from modelops import scores, store, validation
-from modelops.contract import add_months
+from modelops.domain.periods import add_months
+from modelops.pipeline.monitoring import report_html
+from modelops.stores import latest, layout, objects, online_features
 from modelops_local import demo_data, runner
 from modelops_local.sandbox import QUIET, REGION, Sandbox, embedded
 
@@ -77,11 +78,11 @@ def run(options: DemoOptions, as_json: bool = False) -> int:
             return 1
         results = result.output["results"]
         deployed, trained = results["deploy_model"], results["train_model"]
-        summary = store.get_json(store.key_of(result.output["artifacts"]["training"]))
+        summary = objects.get_json(objects.key_of(result.output["artifacts"]["training"]))
         report["model"] = {**deployed, "params": trained["params"], "metrics": summary["metrics"]}
         report["keys"] = {
-            "run": store.list_keys(f"runs/{result.output['run']['run_id']}/"),
-            "model": store.list_keys(f"models/churn/{deployed['version']}/"),
+            "run": objects.list_keys(f"runs/{result.output['run']['run_id']}/"),
+            "model": objects.list_keys(f"models/churn/{deployed['version']}/"),
         }
         if not as_json:
             _print_model(report)
@@ -91,13 +92,13 @@ def run(options: DemoOptions, as_json: bool = False) -> int:
             if as_json:
                 print(json.dumps(report, indent=2, default=str))
             return 1
-        report["top"] = [score.__dict__ for score in scores.top("churn", 10)]
+        report["top"] = [score.__dict__ for score in latest.top("churn", 10)]
         report["online"] = _online_example(sandbox, report["top"][0]["entity_id"])
         report["queue"] = _queue_depth(sandbox.ref("CampaignQueue"))
         local_report = PROJECT_ROOT / "out" / "churn-drift.html"
         local_report.parent.mkdir(exist_ok=True)
-        local_report.write_text(validation.report_html("churn"))
-        report["drift_report"] = {"s3": store.uri(validation.report_key("churn")), "local": str(local_report)}
+        local_report.write_text(report_html("churn"))
+        report["drift_report"] = {"s3": objects.uri(layout.report_key("churn")), "local": str(local_report)}
         if as_json:
             print(json.dumps(report, indent=2, default=str))
             return 0
@@ -159,7 +160,7 @@ def _online_example(sandbox: Sandbox, entity_id: str) -> dict[str, Any]:
     from modelops_local import api
 
     table = api.routes(sandbox)
-    batch = scores.online_features("churn", [entity_id])[entity_id]
+    batch = online_features.read("churn", [entity_id])[entity_id]
     realtime = {"support_calls": batch["support_calls"], "data_usage_gb": batch["data_usage_gb"]}
 
     def post(features: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -167,11 +168,11 @@ def _online_example(sandbox: Sandbox, entity_id: str) -> dict[str, Any]:
         event = api.api_event(
             "POST", "/models/churn/score", body, {"Content-Type": "application/json"}, table
         )
-        response = json.loads(sandbox.invoke(sandbox.ref(api.FUNCTION), json.dumps(event), {}))
+        response = sandbox.call(api.FUNCTION, event)
         return int(response["statusCode"]), json.loads(response["body"])
 
     status, same = post(realtime)
-    batch_score = scores.latest("churn", entity_id)
+    batch_score = latest.get("churn", entity_id)
     bad_status, bad = post({**realtime, "support_calls": "many"})
     return {
         "entity_id": entity_id,
@@ -229,6 +230,6 @@ def _print_model(report: dict[str, Any]) -> None:
         chunks = [key for key in report["keys"][group] if "/features/part-" in key]
         for key in report["keys"][group]:
             if key not in chunks:
-                print(f"  {store.uri(key)}")
+                print(f"  {objects.uri(key)}")
         if chunks:
-            print(f"  {store.uri(chunks[0].rsplit('/', 1)[0])}/part-*.npz ({len(chunks)} feature chunks)")
+            print(f"  {objects.uri(chunks[0].rsplit('/', 1)[0])}/part-*.npz ({len(chunks)} feature chunks)")

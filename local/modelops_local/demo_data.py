@@ -29,7 +29,7 @@ from datetime import date
 
 import numpy as np
 
-from modelops.contract import add_months
+from modelops.domain.periods import add_months
 
 REGIONS = np.array(["north", "south", "east", "west"])
 PLANS = np.array(["basic", "standard", "premium"])

@@ -17,17 +17,18 @@ from modelops_local.lambda_sizes import load_template, measure
 
 # What each stage imports lazily, inside the call, on top of its handler module.
 LAZY_IMPORTS = {
-    "TrainModelFunction": "joblib, sklearn.ensemble, sklearn.linear_model, modelops.training",
-    "ScoreDataFunction": "joblib, sklearn.ensemble, modelops.training",
-    "ValidateDataFunction": "scipy.stats, modelops.validation",
-    "ValidateModelFunction": "scipy.stats, modelops.validation",
-    "ValidateScoresFunction": "scipy.stats, modelops.validation",
-    "GetDataFunction": "duckdb, modelops.data",
-    "TransformDataFunction": "duckdb, modelops.data",
-    "DeployScoresFunction": "duckdb, modelops.scores",
-    "DeployModelFunction": "modelops.fastscore",
-    "CampaignFunction": "modelops.campaign",
-    "OnlineScoreFunction": "modelops.fastscore",
+    "TrainModelFunction": "joblib, sklearn.ensemble, sklearn.linear_model, modelops.domain.estimators",
+    "VerifyModelFunction": "joblib, sklearn.ensemble, modelops.domain.estimators",
+    "ScoreDataFunction": "joblib, sklearn.ensemble, modelops.domain.estimators",
+    "ValidateDataFunction": "scipy.stats",
+    "ValidateModelFunction": "scipy.stats",
+    "ValidateScoresFunction": "scipy.stats",
+    "GetDataFunction": "duckdb",
+    "TransformDataFunction": "duckdb",
+    "DeployScoresFunction": "duckdb",
+    "DeployModelFunction": "modelops.domain.fastscore",
+    "CampaignFunction": "modelops.pipeline.campaign",
+    "OnlineScoreFunction": "modelops.domain.fastscore",
 }
 
 

@@ -13,24 +13,22 @@ from typing import Any
 
 import boto3
 
-from modelops import data, store
-from modelops.spec import parse_spec
-from modelops.stages import spec_key
+from modelops.stores import lake
+from modelops.stores.specs import store_spec
 from modelops_local import demo_data
 from modelops_local.sandbox import REGION
 
 
 def put_spec(path: Path) -> str:
     """Validate a spec file and store it where the stages read it."""
-    text = path.read_text()
-    spec = parse_spec(text, source=str(path))
-    return store.put_bytes(spec_key(spec.name), text.encode())
+    _, uri = store_spec(path.read_text(), source=str(path))
+    return uri
 
 
 def load_demo_data(config: demo_data.DemoConfig, table: str = "customers") -> dict[str, int]:
     loaded = {}
     for month, columns in demo_data.generate(config):
-        data.write_partition(table, month, columns)
+        lake.write_partition(table, month, columns)
         loaded[month.isoformat()] = int(columns["customer_id"].size)
     return loaded
 
@@ -44,6 +42,7 @@ class ExecutionResult:
     cause: str | None
     states: list[tuple[str, float]] = field(default_factory=list)  # (state, seconds)
     seconds: float = 0.0
+    history: list[dict[str, Any]] = field(default_factory=list)  # the execution's events
 
 
 def start(state_machine_arn: str, request: dict[str, Any], name: str | None = None) -> str:
@@ -110,4 +109,5 @@ def follow(
         cause=description.get("cause"),
         states=states,
         seconds=time.monotonic() - started,
+        history=events,
     )

@@ -1,4 +1,4 @@
-"""The embedded AWS sandbox (DESIGN.md §6).
+"""The embedded AWS sandbox (docs/architecture.md, "The sandbox").
 
 moto plays AWS. Every bucket, table, topic, function and state machine is created from
 template.yaml itself (moto's CloudFormation applies no SAM transform), with
@@ -258,6 +258,28 @@ class Sandbox:
             )
 
     # ------------------------------------------------------------------ invocation
+    def function(self, logical_id: str) -> LocalFunction:
+        return self.functions[self.ref(logical_id)]
+
+    def handler(self, logical_id: str) -> Callable[[Any, Any], Any]:
+        """The handler of a template function, imported from its CodeUri by file path."""
+        return self._handler(self.function(logical_id))
+
+    def context(self, logical_id: str) -> LambdaContext:
+        """A Lambda context for one invocation of the function."""
+        function = self.function(logical_id)
+        return LambdaContext(
+            function_name=function.name,
+            invoked_function_arn=function.arn,
+            memory_limit_in_mb=function.memory,
+            aws_request_id=str(uuid.uuid4()),
+            deadline=time.monotonic() + function.timeout,
+        )
+
+    def call(self, logical_id: str, event: Any) -> Any:
+        """Call a function's handler directly (no Lambda API in between); exceptions propagate."""
+        return self.handler(logical_id)(event, self.context(logical_id))
+
     def _handler(self, function: LocalFunction) -> Callable[[Any, Any], Any]:
         module_file, attribute = function.handler.rsplit(".", 1)
         with self._import_lock:
@@ -277,15 +299,8 @@ class Sandbox:
         name = function_name.rsplit(":", 1)[-1] if function_name.startswith("arn:") else function_name
         function = self.functions[name]
         event = json.loads(body) if body else {}
-        context = LambdaContext(
-            function_name=function.name,
-            invoked_function_arn=function.arn,
-            memory_limit_in_mb=function.memory,
-            aws_request_id=str(uuid.uuid4()),
-            deadline=time.monotonic() + function.timeout,
-        )
         try:
-            result = self._handler(function)(event, context)
+            result = self._handler(function)(event, self.context(function.logical_id))
         except Exception as error:  # noqa: BLE001 - every failure becomes a Lambda error
             response_headers["x-amz-function-error"] = "Unhandled"
             return json.dumps(
@@ -319,13 +334,58 @@ class Sandbox:
     def _apply_environment(self, stack: ExitStack, overrides: dict[str, str]) -> None:
         stack.enter_context(mock.patch.dict(os.environ, {**self.environment, **overrides}))
         # A new sandbox is a cold start: no settings or models cached from an earlier one.
-        from modelops.online import models
-        from modelops.registry import load_estimator
-        from modelops.settings import settings
+        from modelops import caches
 
-        for clear in (settings.cache_clear, load_estimator.cache_clear, models.clear):
-            clear()
-            stack.callback(clear)
+        caches.clear_all()
+        stack.callback(caches.clear_all)
+
+    # ------------------------------------------------------------------ state
+    def reset(self) -> None:
+        """Forget everything stored (every service's state) and create the template's
+        resources again: a fresh, empty sandbox in the same process."""
+        from moto.moto_api import _internal
+
+        from modelops import caches
+
+        _internal.models.moto_api_backend.reset()
+        caches.clear_all()
+        self.provision()
+
+    def snapshot(self) -> Snapshot:
+        """Every object of every bucket and every item of every table, through the AWS API."""
+        s3, dynamodb = boto3.client("s3", region_name=REGION), boto3.client("dynamodb", region_name=REGION)
+        objects: dict[str, dict[str, bytes]] = {}
+        for logical_id, _ in self._resources("AWS::S3::Bucket"):
+            bucket = self.ref(logical_id)
+            paginator = s3.get_paginator("list_objects_v2")
+            keys = [o["Key"] for page in paginator.paginate(Bucket=bucket) for o in page.get("Contents", [])]
+            objects[bucket] = {key: s3.get_object(Bucket=bucket, Key=key)["Body"].read() for key in keys}
+        items: dict[str, list[dict[str, Any]]] = {}
+        for logical_id, _ in self._resources("AWS::DynamoDB::Table"):
+            table = self.ref(logical_id)
+            pages = dynamodb.get_paginator("scan").paginate(TableName=table)
+            items[table] = [item for page in pages for item in page["Items"]]
+        return Snapshot(objects, items)
+
+    def restore(self, snapshot: Snapshot) -> None:
+        """A fresh sandbox holding exactly what ``snapshot`` holds."""
+        self.reset()
+        s3, dynamodb = boto3.client("s3", region_name=REGION), boto3.client("dynamodb", region_name=REGION)
+        for bucket, objects in snapshot.objects.items():
+            for key, body in objects.items():
+                s3.put_object(Bucket=bucket, Key=key, Body=body)
+        for table, items in snapshot.items.items():
+            for start in range(0, len(items), 25):
+                requests = [{"PutRequest": {"Item": item}} for item in items[start : start + 25]]
+                dynamodb.batch_write_item(RequestItems={table: requests})
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The stored state of a sandbox: bucket -> key -> bytes, table -> items (wire format)."""
+
+    objects: dict[str, dict[str, bytes]]
+    items: dict[str, list[dict[str, Any]]]
 
 
 def _placeholder_zip() -> bytes:

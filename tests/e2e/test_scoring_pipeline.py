@@ -1,63 +1,49 @@
 """The real statemachines/scoring.asl.json: Distributed Map over chunks, score tables, campaign."""
 
 import io
-import json
-from collections.abc import Iterator
 from datetime import date
 
 import boto3
 import numpy as np
 import pytest
 
-from modelops import registry, scores, store
-from modelops.spec import parse_spec
-from modelops_local import demo_data, runner
-from modelops_local.sandbox import Sandbox, embedded
-from tests.conftest import CHURN_SPEC, QUIET, given_spec
+from modelops.domain.features import FeatureMatrix
+from modelops.stores import history, latest, layout, objects, registry
+from modelops_local import demo_data
+from modelops_local.sandbox import Sandbox
+from tests.conftest import LAKE, States, build_trained
+from tests.helpers import SCORING_AS_OF, drain, latest_items, put_churn_spec, run, score
 
 pytestmark = pytest.mark.e2e
-CUSTOMERS = 3_000
-SCORING = {"model": "churn", "as_of": "2025-09-01"}
+RUN_ID = "scoring-churn-2025-09-01"
 
 
-def train(sandbox: Sandbox, tmp_path) -> None:
-    spec = parse_spec(CHURN_SPEC.read_text())
-    campaign = {**spec.campaign.model_dump(), "top_n": 50, "min_score": 0.2}
-    runner.put_spec(given_spec(tmp_path / "churn.yaml", scoring={"chunk_rows": 500}, campaign=campaign))
-    runner.load_demo_data(demo_data.DemoConfig(customers=CUSTOMERS))
-    trained = runner.follow(
-        runner.start(sandbox.ref("TrainingStateMachine"), {"model": "churn", "as_of": "2025-08-01"})
-    )
-    assert trained.status == "SUCCEEDED", trained.cause
+def build_scored_in_chunks(states: States) -> dict:
+    """September scored in chunks of 500 rows, campaign top 50 at or above 0.1."""
+    states.restore("trained", build_trained)
+    put_churn_spec(scoring={"chunk_rows": 500}, campaign={"top_n": 50, "min_score": 0.1})
+    result = score(states.sandbox)
+    sfn = boto3.client("stepfunctions")
+    [map_run] = sfn.list_map_runs(executionArn=result.arn)["mapRuns"]
+    items = sfn.describe_map_run(mapRunArn=map_run["mapRunArn"])["itemCounts"]
+    return {"result": result, "map_items": items, "messages": drain(states.sandbox.ref("CampaignQueue"))}
 
 
-def drain(queue_url: str) -> list[dict]:
-    sqs, bodies = boto3.client("sqs"), []
-    while messages := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", []):
-        for message in messages:
-            bodies.append(json.loads(message["Body"]))
-            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
-    return bodies
+@pytest.fixture
+def chunked(states: States) -> tuple[Sandbox, dict]:
+    return states.sandbox, states.restore("scored-in-chunks", build_scored_in_chunks)
 
 
-def latest_items(sandbox: Sandbox, publication: str) -> list[dict]:
-    table = boto3.resource("dynamodb").Table(sandbox.ref("ScoresTable"))
-    return table.query(
-        KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": f"churn#{publication}"}
-    )["Items"]
+def september_entities() -> set[str]:
+    """Customers of September, counted from the data the lake was loaded with."""
+    month, columns = demo_data.generate(LAKE)[8]
+    assert month == date(2025, 9, 1)
+    return set(columns["customer_id"].tolist())
 
 
-@pytest.fixture(scope="module")
-def scored(tmp_path_factory) -> Iterator[tuple[Sandbox, runner.ExecutionResult, list[dict]]]:
-    with embedded(environment=QUIET) as sandbox:
-        train(sandbox, tmp_path_factory.mktemp("spec"))
-        result = runner.follow(runner.start(sandbox.ref("ScoringStateMachine"), SCORING), timeout=600)
-        yield sandbox, result, drain(sandbox.ref("CampaignQueue"))
-
-
-def test_the_map_fans_out_over_chunks_and_nothing_is_lost_or_doubled(scored):
-    _, result, _ = scored
-    assert result.status == "SUCCEEDED", result.cause
+def test_the_map_fans_out_over_chunks_and_nothing_is_lost_or_doubled(chunked):
+    _, built = chunked
+    result = built["result"]
     assert [s for s, _ in result.states if s != "ScoreData"] == [
         "GetData",
         "TransformData",
@@ -68,70 +54,83 @@ def test_the_map_fans_out_over_chunks_and_nothing_is_lost_or_doubled(scored):
         "DeployScores",
         "Campaign",
     ]
+    # 2,000 rows in chunks of 500: four Map items, each its own child execution.
+    assert (built["map_items"]["total"], built["map_items"]["succeeded"]) == (4, 4)
     results = result.output["results"]
-    assert results["transform_data"]["chunks"] == 6 >= 4
-    history = boto3.client("stepfunctions").get_execution_history(executionArn=result.arn)["events"]
-    assert any(e["type"] == "MapRunStarted" for e in history)
-    assert len(store.list_keys("runs/scoring-churn-2025-09-01/scores/")) == 6
-    rows = scores.read_history("churn")
-    # Entities in the window, counted from the data the lake was loaded with (September).
-    september = demo_data.generate(demo_data.DemoConfig(customers=CUSTOMERS))[8]
-    assert september[0] == date(2025, 9, 1)
-    entities_in_window = len(set(september[1]["customer_id"].tolist()))
+    assert results["transform_data"]["chunks"] == 4
+    assert any(e["type"] == "MapRunStarted" for e in result.history)
+    assert len(objects.list_keys(f"runs/{RUN_ID}/scores/")) == 4
+    rows = history.read("churn")
+    entities = september_entities()
     assert (
-        len(rows)
-        == results["validate_scores"]["rows"]
-        == results["deploy_scores"]["rows"]
-        == entities_in_window
+        len(rows) == results["validate_scores"]["rows"] == results["deploy_scores"]["rows"] == len(entities)
     )
-    assert len({r["entity_id"] for r in rows}) == entities_in_window
+    assert {r["entity_id"] for r in rows} == entities
     assert {r["model_version"] for r in rows} == {"1.0.0"} and {r["source"] for r in rows} == {"batch"}
 
 
-def test_latest_holds_one_row_per_entity_and_top_n_is_exact(scored):
-    sandbox, result, _ = scored
-    publication = result.output["results"]["deploy_scores"]["publication"]
+def test_latest_holds_one_row_per_entity_and_top_n_is_exact(chunked):
+    sandbox, built = chunked
+    publication = built["result"].output["results"]["deploy_scores"]["publication"]
     items = latest_items(sandbox, publication)
-    assert len(items) == len({i["sk"] for i in items}) == CUSTOMERS
-    history = sorted(scores.read_history("churn"), key=lambda r: (-r["score"], r["entity_id"]))
-    top = scores.top("churn", 100)
-    assert [(s.entity_id, s.score) for s in top] == [(r["entity_id"], r["score"]) for r in history[:100]]
+    assert {i["sk"] for i in items} == september_entities() and len(items) == 2000
+    ranked = sorted(history.read("churn"), key=lambda r: (-r["score"], r["entity_id"]))
+    top = latest.top("churn", 100)
+    assert [(s.entity_id, s.score) for s in top] == [(r["entity_id"], r["score"]) for r in ranked[:100]]
 
 
-def test_the_queue_holds_exactly_the_campaign_selection(scored):
-    _, _, messages = scored
-    history = sorted(scores.read_history("churn"), key=lambda r: (-r["score"], r["entity_id"]))
-    expected = [r["entity_id"] for r in history if r["score"] >= 0.2][:50]
+def test_the_queue_holds_exactly_the_campaign_selection(chunked):
+    _, built = chunked
+    ranked = sorted(history.read("churn"), key=lambda r: (-r["score"], r["entity_id"]))
+    expected = [r["entity_id"] for r in ranked if r["score"] >= 0.1][:50]
+    assert len(expected) == 50  # the rule's top_n binds, not only its floor
+    messages = built["messages"]
     assert sorted(m["entity_id"] for m in messages) == sorted(expected)
     assert {m["model_version"] for m in messages} == {"1.0.0"}
-    assert all(m["run_id"] == "scoring-churn-2025-09-01" for m in messages)
+    assert all(m["run_id"] == RUN_ID for m in messages)
 
 
-def test_the_same_scoring_input_twice_changes_nothing_and_sends_nothing(scored):
-    sandbox, first, _ = scored
-    before_history = store.get_bytes(scores.history_key("churn", date(2025, 9, 1)))
+def test_the_same_scoring_input_twice_changes_nothing_and_sends_nothing(chunked):
+    sandbox, built = chunked
+    first = built["result"]
+    before_history = objects.get_bytes(layout.history_key("churn", date(2025, 9, 1)))
     publication = first.output["results"]["deploy_scores"]["publication"]
     before_latest = sorted(latest_items(sandbox, publication), key=lambda i: i["sk"])
-    again = runner.follow(runner.start(sandbox.ref("ScoringStateMachine"), SCORING), timeout=600)
-    assert again.status == "SUCCEEDED", again.cause
-    assert store.get_bytes(scores.history_key("churn", date(2025, 9, 1))) == before_history
+    again = score(sandbox)
+    assert objects.get_bytes(layout.history_key("churn", date(2025, 9, 1))) == before_history
     assert sorted(latest_items(sandbox, publication), key=lambda i: i["sk"]) == before_latest
     assert again.output["results"]["campaign"]["sent"] == 0
     first_sent = first.output["results"]["campaign"]["sent"]
-    assert first_sent > 0 and again.output["results"]["campaign"]["already_sent"] == first_sent
+    assert first_sent == 50 and again.output["results"]["campaign"]["already_sent"] == first_sent
     assert drain(sandbox.ref("CampaignQueue")) == []
 
 
-def test_joblib_artifacts_score_like_the_stage(scored):
+def test_the_joblib_artifact_scores_like_the_stage(chunked):
     """The stored artifact reproduces the published scores exactly (no hidden state)."""
     import joblib
 
-    from modelops.features import FeatureMatrix
-
-    assert scored[1].status == "SUCCEEDED"
-    record = registry.get_version("churn", "1.0.0")
-    model = joblib.load(io.BytesIO(registry.verified_artifact(record)))
-    chunk = FeatureMatrix.from_bytes(store.get_bytes("runs/scoring-churn-2025-09-01/features/part-00000.npz"))
-    published = {r["entity_id"]: r["score"] for r in scores.read_history("churn")}
+    model = joblib.load(io.BytesIO(registry.verified_artifact(registry.get_version("churn", "1.0.0"))))
+    chunk = FeatureMatrix.from_bytes(objects.get_bytes(layout.feature_chunk_key(RUN_ID, 0)))
+    published = {r["entity_id"]: r["score"] for r in history.read("churn")}
     expected = model.predict_proba(chunk.X)[:, 1]
+    assert chunk.rows == 500
     assert np.array_equal(np.array([published[e] for e in chunk.entity]), expected)
+
+
+def test_a_tampered_artifact_fails_scoring_before_anything_is_published(trained):
+    from tests.helpers import alert_inbox
+
+    inbox = alert_inbox(trained.sandbox)
+    record = registry.get_version("churn", "1.0.0")
+    artifact = bytearray(objects.get_bytes(record.artifact_key))
+    artifact[-10] ^= 0x01
+    objects.put_bytes(record.artifact_key, bytes(artifact))
+    result = run(trained.sandbox, "ScoringStateMachine", SCORING_AS_OF)
+    assert result.status == "FAILED" and result.error == "IntegrityError"
+    assert "does not match the registry" in result.cause
+    assert [s for s, _ in result.states][-1] == "NotifyFailure" and "ScoreChunks" not in dict(result.states)
+    [alert] = drain(inbox)
+    assert alert["MessageAttributes"]["error"]["Value"] == "IntegrityError"
+    assert latest.pointer("churn") is None
+    assert objects.list_keys("scores/") == []
+    assert drain(trained.sandbox.ref("CampaignQueue")) == []

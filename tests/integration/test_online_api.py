@@ -3,33 +3,27 @@ every class of client error, parity with batch scoring, and random bodies."""
 
 import copy
 import json
-from collections.abc import Iterator
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from modelops import scores
-from modelops_local import demo_data, runner
-from modelops_local.sandbox import QUIET, Sandbox, embedded
-from tests.conftest import CHURN_SPEC, event
+from modelops.stores import latest, online_features
+from modelops_local.sandbox import Sandbox
+from tests.conftest import States, build_scored
+from tests.helpers import event
 
 
 @pytest.fixture(scope="module")
-def api() -> Iterator[Sandbox]:
-    with embedded(environment=QUIET) as sandbox:
-        runner.put_spec(CHURN_SPEC)
-        runner.load_demo_data(demo_data.DemoConfig(customers=2_000, months=9))
-        for machine, as_of in (("TrainingStateMachine", "2025-08-01"), ("ScoringStateMachine", "2025-09-01")):
-            result = runner.follow(runner.start(sandbox.ref(machine), {"model": "churn", "as_of": as_of}))
-            assert result.status == "SUCCEEDED", result.cause
-        yield sandbox
+def api(states: States) -> Sandbox:
+    """The scored sandbox, restored once for this module: its tests only add online scores."""
+    states.restore("scored", build_scored)
+    return states.sandbox
 
 
 def call(sandbox: Sandbox, request: dict) -> tuple[int, dict]:
-    headers: dict[str, str] = {}
-    response = json.loads(sandbox.invoke(sandbox.ref("OnlineScoreFunction"), json.dumps(request), headers))
-    assert not headers, f"the handler raised: {response}"
+    """The online function's answer to an API Gateway event; a raised exception fails the test."""
+    response = sandbox.call("OnlineScoreFunction", request)
     return response["statusCode"], json.loads(response["body"])
 
 
@@ -135,8 +129,8 @@ def test_unknown_model_and_version_are_404(api):
 
 
 def test_online_equals_batch_for_the_same_entity_and_inputs(api):
-    batch = scores.latest("churn", "47")
-    features_of_47 = scores.online_features("churn", ["47"])["47"]
+    batch = latest.get("churn", "47")
+    features_of_47 = online_features.read("churn", ["47"])["47"]
     realtime = {name: features_of_47[name] for name in ("support_calls", "data_usage_gb")}
     status, body = call(api, post({"entity_id": "47", "features": realtime}))
     assert status == 200
@@ -174,10 +168,11 @@ def test_random_bodies_never_get_a_5xx(api, body):
 
 
 def test_a_new_champion_is_picked_up_after_the_refresh_interval(api, monkeypatch):
-    from modelops import online, registry, store
+    from modelops.online import service as online
+    from modelops.stores import objects, registry
 
     current = registry.get_version("churn", "1.0.0")
-    metadata = store.get_json(current.metadata_key)
+    metadata = objects.get_json(current.metadata_key)
     fast = registry.verified_artifact(current, fast=True)
     newer = registry.publish("churn", "another-run", registry.verified_artifact(current), metadata, fast)
     assert call(api, event("online_score"))[1]["model_version"] == "1.0.0"  # within the interval: cached

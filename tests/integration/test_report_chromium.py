@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from modelops import report
-from modelops.drift import Period
+from modelops.domain import report
+from modelops.domain.drift import Observation
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = [
@@ -53,22 +53,22 @@ def run_chromium(tmp_path: Path, *arguments: str) -> subprocess.CompletedProcess
     )
 
 
-def numeric(rng: np.random.Generator, centre: float, spread: float, drift: float = 0.0) -> list[Period]:
+def numeric(rng: np.random.Generator, centre: float, spread: float, drift: float = 0.0) -> list[Observation]:
     periods = []
     for i, month in enumerate(MONTHS):
         shift = drift if i == len(MONTHS) - 1 else 0.0
         quantiles = centre + shift + spread * np.linspace(-1.3, 1.3, 10) + rng.normal(0, spread * 0.04, 10)
         values = {"count": 1000.0, "missing": 0.01, "mean": float(quantiles.mean())}
         values |= {f"d{k + 1}": float(q) for k, q in enumerate(np.sort(quantiles))}
-        periods.append(Period(month, values))
+        periods.append(Observation(month, values))
     return periods
 
 
-def flag(history: list[Period], index: int, *keys: str) -> None:
-    history[index] = Period(history[index].timestamp, history[index].values, flags=keys)
+def flag(history: list[Observation], index: int, *keys: str) -> None:
+    history[index] = Observation(history[index].timestamp, history[index].values, flags=keys)
 
 
-def fixture() -> dict[str, dict[str, list[Period]]]:
+def fixture() -> dict[str, dict[str, list[Observation]]]:
     rng = np.random.default_rng(7)
     usage = numeric(rng, 12.0, 4.0, drift=5.0)
     flag(usage, 11, "band:data_usage_gb:d5", "band:data_usage_gb:d9")
@@ -78,12 +78,12 @@ def fixture() -> dict[str, dict[str, list[Period]]]:
     for i, month in enumerate(MONTHS):
         premium = 0.3 + (0.15 if i == 11 else 0.0) + rng.normal(0, 0.01)
         shares = {"share:basic": 0.55 - premium, "share:premium": premium, "share:<b>family</b>": 0.45}
-        plan.append(Period(month, {"count": 1000.0, **shares}))
+        plan.append(Observation(month, {"count": 1000.0, **shares}))
     flag(plan, 11, "chi2:plan:categories", "band:plan:share:premium")
     scores = numeric(rng, 0.3, 0.12, drift=0.1)
     flag(scores, 11, "ks:score:distribution")
-    outcome = [Period(m, {"count": 800.0, "mean": 0.26 + rng.normal(0, 0.01)}) for m in MONTHS]
-    single = [Period(MONTHS[-1], {"count": 10.0, **{f"d{k}": float(k) for k in range(1, 11)}})]
+    outcome = [Observation(m, {"count": 800.0, "mean": 0.26 + rng.normal(0, 0.01)}) for m in MONTHS]
+    single = [Observation(MONTHS[-1], {"count": 10.0, **{f"d{k}": float(k) for k in range(1, 11)}})]
     return {
         "validate_data": {"data_usage_gb": usage, "monthly_charges": charges, "plan": plan},
         "validate_model": {"score": numeric(rng, 0.3, 0.12), "new_feature": single},

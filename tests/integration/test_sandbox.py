@@ -1,9 +1,11 @@
 """The sandbox builds every resource of template.yaml, as the template declares it."""
 
 import json
+from datetime import date
 
 import boto3
 
+from modelops.stores import layout, objects
 from modelops_local.sandbox import Sandbox
 
 
@@ -26,7 +28,7 @@ def test_every_template_resource_exists_in_the_sandbox(sandbox: Sandbox):
     }, "a new resource type needs the sandbox to create it"
     functions = {k for k, r in resources.items() if r["Type"] == "AWS::Serverless::Function"}
     deployed = {f["FunctionName"] for f in boto3.client("lambda").list_functions()["Functions"]}
-    assert deployed == {sandbox.ref(k) for k in functions} and len(functions) == 11
+    assert deployed == {sandbox.ref(k) for k in functions} and len(functions) == 12
     tables = {k for k, r in resources.items() if r["Type"] == "AWS::DynamoDB::Table"}
     assert set(boto3.client("dynamodb").list_tables()["TableNames"]) == {sandbox.ref(k) for k in tables}
     scores = boto3.client("dynamodb").describe_table(TableName=sandbox.ref("ScoresTable"))["Table"]
@@ -39,7 +41,8 @@ def test_every_template_resource_exists_in_the_sandbox(sandbox: Sandbox):
         "Table"
     ]
     location = glue["Parameters"]["storage.location.template"]
-    assert location == f"s3://{sandbox.ref('DataBucket')}/scores/model=${{model}}/as_of=${{as_of}}/"
+    assert location == f"s3://{sandbox.ref('DataBucket')}/{layout.HISTORY_LOCATION_TEMPLATE}"
+    assert layout.history_key("m", date(2025, 1, 1)) == "scores/model=m/as_of=2025-01-01/batch.parquet"
     assert (
         boto3.client("cloudwatch").list_dashboards()["DashboardEntries"][0]["DashboardName"]
         == "modelops-local-pipeline"
@@ -69,3 +72,34 @@ def test_schedules_carry_the_scheduled_time_to_get_data(sandbox: Sandbox):
             "scheduled_time": "<aws.scheduler.scheduled-time>",
         }
         assert schedule["ScheduleExpression"].startswith("cron(")
+
+
+def test_reset_empties_and_restore_brings_back_exactly_a_snapshot(sandbox: Sandbox):
+    objects.put_bytes("runs/x/a.bin", b"\x00\x01")
+    table = boto3.resource("dynamodb").Table(sandbox.ref("RegistryTable"))
+    table.put_item(Item={"model": "m", "sk": "v#1.0.0", "n": 3})
+    snapshot = sandbox.snapshot()
+    objects.put_bytes("runs/x/b.bin", b"later")
+    sandbox.reset()
+    assert objects.list_keys("") == [] and table.scan()["Items"] == []
+    sandbox.restore(snapshot)
+    assert objects.list_keys("runs/") == ["runs/x/a.bin"] and objects.get_bytes("runs/x/a.bin") == b"\x00\x01"
+    assert table.scan()["Items"] == [{"model": "m", "sk": "v#1.0.0", "n": 3}]
+    assert objects.exists("specs/churn.yaml")
+
+
+def test_call_runs_a_handler_in_process_and_invoke_answers_like_lambda(sandbox: Sandbox):
+    from tests.helpers import event, invoke_raw
+
+    body = event("get_data")
+    body["request"]["model"] = "nope"
+    error, failed = invoke_raw(sandbox, "GetDataFunction", body)
+    assert (
+        failed and error["errorType"] == "SpecError" and "no spec for model 'nope'" in error["errorMessage"]
+    )
+    import pytest
+
+    from modelops.domain.spec import SpecError
+
+    with pytest.raises(SpecError, match="no spec for model 'nope'"):
+        sandbox.call("GetDataFunction", body)

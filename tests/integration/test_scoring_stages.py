@@ -1,94 +1,95 @@
-"""Scoring stage handlers through the Lambda API on moto, fed the sample events in events/."""
+"""The scoring stages' handlers through the Lambda API on moto, fed the sample events in events/."""
 
-import copy
-import json
+import itertools
 
-import boto3
-import pytest
+from modelops.stores import history, latest, objects
+from tests.helpers import SCORING_AS_OF, event, invoke, invoke_raw, latest_items, put_churn_spec
 
-from modelops import scores, store
-from modelops.spec import parse_spec
-from modelops_local import runner
-from tests.conftest import CHURN_SPEC, event, given_spec, invoke
-
-
-@pytest.fixture
-def trained(lake):
-    result = runner.follow(runner.start(lake.ref("TrainingStateMachine"), event("training_request")))
-    assert result.status == "SUCCEEDED", result.cause
-    return lake
+CHAIN = [
+    ("scoring_get_data", "GetDataFunction"),
+    ("scoring_transform_data", "TransformDataFunction"),
+    ("scoring_validate_data", "ValidateDataFunction"),
+    ("verify_model", "VerifyModelFunction"),
+    ("validate_scores", "ValidateScoresFunction"),
+    ("deploy_scores", "DeployScoresFunction"),
+    ("campaign", "CampaignFunction"),
+]
 
 
 def score_month(sandbox, as_of: str) -> dict:
-    body = copy.deepcopy(event("scoring_get_data"))
+    """One scoring run through the Lambda API, the Map's chunks one after the other."""
+    body = event("scoring_get_data")
     body["request"]["as_of"] = as_of
     document = invoke(sandbox, "GetDataFunction", body)
-    for function in ("TransformDataFunction", "ValidateDataFunction"):
+    for function in ("TransformDataFunction", "ValidateDataFunction", "VerifyModelFunction"):
         document = invoke(sandbox, function, document)
-    for chunk in store.get_json(document["results"]["transform_data"]["manifest_key"]):
-        invoke(
-            sandbox,
-            "ScoreDataFunction",
-            {"run": document["run"], "artifacts": document["artifacts"], "chunk": chunk},
-        )
+    for chunk in objects.get_json(document["results"]["transform_data"]["manifest_key"]):
+        item = {"run": document["run"], "artifacts": document["artifacts"], "chunk": chunk}
+        invoke(sandbox, "ScoreDataFunction", item)
     for function in ("ValidateScoresFunction", "DeployScoresFunction", "CampaignFunction"):
         document = invoke(sandbox, function, document)
     return document
 
 
 def test_the_sample_scoring_events_chain(trained):
-    document = invoke(trained, "GetDataFunction", event("scoring_get_data"))
-    assert document["run"]["model_version"] == "1.0.0"  # the champion, resolved once
-    assert {**document, "results": {}} == {**event("scoring_transform_data"), "results": {}}
-    document = invoke(trained, "TransformDataFunction", document)
-    assert document["results"]["transform_data"]["chunks"] == 1
-    invoke(trained, "ValidateDataFunction", document)
-    assert invoke(trained, "ScoreDataFunction", event("score_data")) == {"chunk": 0, "rows": 2000}
-    validated = invoke(trained, "ValidateScoresFunction", event("validate_scores"))
-    assert validated["results"]["validate_scores"]["rows"] == 2000
-    deployed = invoke(trained, "DeployScoresFunction", event("deploy_scores"))["results"]["deploy_scores"]
-    assert deployed["rows"] == 2000 and deployed["publication"] == "scoring-churn-2025-09-01@1.0.0"
-    sent = invoke(trained, "CampaignFunction", event("campaign"))["results"]["campaign"]
-    assert sent["sent"] == sent["selected"] > 0
-    again = invoke(trained, "CampaignFunction", event("campaign_standalone"))
-    assert again == {"model": "churn", "campaign": {**sent, "sent": 0, "already_sent": sent["selected"]}}
+    sandbox = trained.sandbox
+    outputs = {}
+    for name, function in CHAIN:
+        if name == "validate_scores":  # the Map's one chunk first
+            assert invoke(sandbox, "ScoreDataFunction", event("score_data")) == {"chunk": 0, "rows": 2000}
+        outputs[name] = invoke(sandbox, function, event(name))
+    for (name, _), (following, _) in itertools.pairwise(CHAIN):
+        kept = {k: v for k, v in outputs[name]["results"].items() if k == "transform_data"}
+        assert {**outputs[name], "results": kept} == event(following), (
+            f"{name} differs from events/{following}.json"
+        )
+    results = {name: output["results"] for name, output in outputs.items()}
+    assert results["scoring_get_data"]["get_data"]["rows"] == 2000
+    assert outputs["scoring_get_data"]["run"]["model_version"] == "1.0.0"  # the champion, resolved once
+    assert results["verify_model"]["verify_model"]["model_version"] == "1.0.0"
+    assert results["validate_scores"]["validate_scores"]["rows"] == 2000
+    deployed = results["deploy_scores"]["deploy_scores"]
+    assert deployed == {
+        "history": objects.uri("scores/model=churn/as_of=2025-09-01/batch.parquet"),
+        "publication": "scoring-churn-2025-09-01@1.0.0",
+        "rows": 2000,
+    }
+    sent = results["campaign"]["campaign"]
+    assert sent["sent"] == sent["selected"] > 0 and sent["in_cooldown"] == sent["already_sent"] == 0
+    again = invoke(sandbox, "CampaignFunction", event("campaign"))["results"]["campaign"]
+    assert again == {**sent, "sent": 0, "already_sent": sent["selected"]}
 
 
 def test_a_missing_chunk_of_scores_is_a_named_error_and_nothing_is_published(trained):
-    document = invoke(trained, "GetDataFunction", event("scoring_get_data"))
-    document = invoke(trained, "TransformDataFunction", document)
-    response = boto3.client("lambda").invoke(
-        FunctionName=trained.ref("ValidateScoresFunction"), Payload=json.dumps(document)
+    document = invoke(trained.sandbox, "GetDataFunction", event("scoring_get_data"))
+    document = invoke(trained.sandbox, "TransformDataFunction", document)
+    error, failed = invoke_raw(trained.sandbox, "ValidateScoresFunction", document)
+    assert (
+        failed
+        and error["errorType"] == "ScoreCountError"
+        and "chunk 0 has no scores" in error["errorMessage"]
     )
-    error = response["Payload"].read().decode()
-    assert '"errorType": "ScoreCountError"' in error and "chunk 0 has no scores" in error
-    assert scores.pointer("churn") is None
+    assert latest.pointer("churn") is None
 
 
-def test_customers_in_cooldown_are_not_contacted_again(trained, tmp_path):
-    september = score_month(trained, "2025-09-01")["results"]["campaign"]
-    october = score_month(trained, "2025-10-01")["results"]["campaign"]
-    assert september["in_cooldown"] == 0
+def test_customers_in_cooldown_are_not_contacted_again(scored):
+    september = scored.execution.output["results"]["campaign"]
+    assert september["in_cooldown"] == 0 and september["sent"] > 0
+    october = score_month(scored.sandbox, "2025-10-01")["results"]["campaign"]
     assert october["in_cooldown"] > 0
     assert october["sent"] + october["in_cooldown"] == october["selected"]
     # With no cooldown, November contacts everyone selected, even if contacted before.
-    spec = parse_spec(CHURN_SPEC.read_text())
-    runner.put_spec(
-        given_spec(tmp_path / "churn.yaml", campaign={**spec.campaign.model_dump(), "cooldown_days": 0})
-    )
-    november = score_month(trained, "2025-11-01")["results"]["campaign"]
+    put_churn_spec(campaign={"cooldown_days": 0})
+    november = score_month(scored.sandbox, "2025-11-01")["results"]["campaign"]
     assert november["in_cooldown"] == 0 and november["sent"] == november["selected"]
 
 
-def test_a_new_run_replaces_the_latest_scores_atomically(trained):
-    score_month(trained, "2025-09-01")
-    first = scores.pointer("churn")
-    score_month(trained, "2025-10-01")
-    second = scores.pointer("churn")
-    assert (first.as_of, second.as_of) == ("2025-09-01", "2025-10-01")
-    table = boto3.resource("dynamodb").Table(trained.ref("ScoresTable"))
-    old = table.query(
-        KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": f"churn#{first.publication}"}
-    )
-    assert old["Items"] == []  # the previous run's rows are gone once the pointer moved
-    assert len(scores.read_history("churn")) == 4000  # ... but the history keeps both runs
+def test_a_new_run_replaces_the_latest_scores_atomically(scored):
+    first = latest.pointer("churn")
+    assert first.as_of == SCORING_AS_OF
+    score_month(scored.sandbox, "2025-10-01")
+    second = latest.pointer("churn")
+    assert second.as_of == "2025-10-01" and second.rows == 2000
+    assert latest_items(scored.sandbox, first.publication) == []  # the previous run's rows are gone
+    assert len(latest_items(scored.sandbox, second.publication)) == 2000
+    assert len(history.read("churn")) == 4000  # ... but the history keeps both runs

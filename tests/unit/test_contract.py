@@ -3,7 +3,8 @@ from datetime import date, datetime
 import pytest
 from pydantic import ValidationError
 
-from modelops.contract import RunRequest, add_months, plan_run
+from modelops.domain.contract import RunRequest, plan_run
+from modelops.domain.periods import add_months
 
 
 def test_add_months_crosses_years():

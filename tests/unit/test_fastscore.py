@@ -5,7 +5,7 @@ import pytest
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 
-from modelops.fastscore import FastModel, export, max_difference
+from modelops.domain.fastscore import FastModel, export, max_difference
 
 
 def fitted(
@@ -43,10 +43,10 @@ def test_other_estimators_have_no_numpy_scorer():
 
 
 def test_matches_on_the_demo_churn_data_where_late_trees_have_no_categorical_split():
-    from modelops.features import infer_schema, transform
-    from modelops.spec import parse_spec
+    from modelops.domain.features import infer_schema, transform
+    from modelops.domain.spec import parse_spec
     from modelops_local.demo_data import DemoConfig, generate
-    from tests.conftest import CHURN_SPEC
+    from tests.helpers import CHURN_SPEC
 
     spec = parse_spec(CHURN_SPEC.read_text())
     months = generate(DemoConfig(customers=800, months=4))

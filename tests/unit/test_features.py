@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from modelops.features import FeatureError, FeatureMatrix, FeatureSchema, infer_schema, transform
-from modelops.spec import parse_spec
-from tests.conftest import CHURN_SPEC
+from modelops.domain.features import FeatureError, FeatureMatrix, FeatureSchema, infer_schema, transform
+from modelops.domain.spec import parse_spec
+from tests.helpers import CHURN_SPEC
 
 SPEC = parse_spec(CHURN_SPEC.read_text())
 

@@ -3,8 +3,8 @@ from datetime import date
 import numpy as np
 import pytest
 
-from modelops.features import FeatureInfo, FeatureMatrix, FeatureSchema
-from modelops.profiles import (
+from modelops.domain.features import FeatureInfo, FeatureMatrix, FeatureSchema
+from modelops.domain.profiles import (
     DECILES,
     categorical_profile,
     numeric_profile,

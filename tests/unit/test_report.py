@@ -8,8 +8,8 @@ import re
 from datetime import date
 from html.parser import HTMLParser
 
-from modelops import report
-from modelops.drift import Period
+from modelops.domain import report
+from modelops.domain.drift import Observation
 
 MONTHS = [date(2025, m, 1) for m in range(1, 7)]
 VOID = {"meta", "br", "hr", "img", "input", "link"}
@@ -57,20 +57,22 @@ def deciles(base: float) -> dict[str, float]:
     return {f"d{i}": base + i for i in range(1, 11)}
 
 
-def fixture() -> dict[str, dict[str, list[Period]]]:
+def fixture() -> dict[str, dict[str, list[Observation]]]:
     usage = [
-        Period(t, {"count": 100.0, "missing": 0.0, "mean": 5.0 + i, **deciles(float(i))})
+        Observation(t, {"count": 100.0, "missing": 0.0, "mean": 5.0 + i, **deciles(float(i))})
         for i, t in enumerate(MONTHS)
     ]
-    usage[4] = Period(MONTHS[4], usage[4].values, flags=("band:data_usage_gb:d5", "trend:data_usage_gb:d5"))
+    usage[4] = Observation(
+        MONTHS[4], usage[4].values, flags=("band:data_usage_gb:d5", "trend:data_usage_gb:d5")
+    )
     plan = [
-        Period(
+        Observation(
             t, {"count": 100.0, "missing": 0.0, "share:basic": 0.6 - i / 20, "share:premium": 0.4 + i / 20}
         )
         for i, t in enumerate(MONTHS)
     ]
     outcome = [
-        Period(t, {"count": 100.0, "missing": 0.0, "mean": 0.2 + i / 100}) for i, t in enumerate(MONTHS)
+        Observation(t, {"count": 100.0, "missing": 0.0, "mean": 0.2 + i / 100}) for i, t in enumerate(MONTHS)
     ]
     return {"validate_data": {"data_usage_gb": usage, "plan": plan}, "validate_scores": {"outcome": outcome}}
 
@@ -141,7 +143,7 @@ def test_the_flagged_point_is_marked_once_on_its_line_and_in_its_heading():
 def test_a_flag_on_the_whole_distribution_marks_its_date_on_the_axis():
     periods = fixture()
     plan = periods["validate_data"]["plan"]
-    plan[5] = Period(MONTHS[5], plan[5].values, flags=("chi2:plan:categories",))
+    plan[5] = Observation(MONTHS[5], plan[5].values, flags=("chi2:plan:categories",))
     document = render(periods)
     tree = parse(document)
     markers = tree.tags("circle", "flagged")
@@ -155,7 +157,7 @@ def test_a_flag_on_the_whole_distribution_marks_its_date_on_the_axis():
 def test_share_flags_with_colons_land_on_their_category():
     periods = fixture()
     plan = periods["validate_data"]["plan"]
-    plan[2] = Period(MONTHS[2], plan[2].values, flags=("band:plan:share:premium",))
+    plan[2] = Observation(MONTHS[2], plan[2].values, flags=("band:plan:share:premium",))
     tree = parse(render(periods))
     markers = tree.tags("circle", "flagged")
     assert len(markers) == 2 and not tree.tags("line", "flag-line")
@@ -168,7 +170,7 @@ def test_share_flags_with_colons_land_on_their_category():
 def test_text_from_data_is_escaped():
     periods = {
         "validate_data": {
-            EVIL: [Period(t, {"count": 1.0, f"share:{EVIL}": 0.5, "share:b": 0.5}) for t in MONTHS]
+            EVIL: [Observation(t, {"count": 1.0, f"share:{EVIL}": 0.5, "share:b": 0.5}) for t in MONTHS]
         }
     }
     alert = {
@@ -210,7 +212,7 @@ def test_versions_table_in_time_order_with_the_champion():
 
 
 def test_one_period_draws_points():
-    periods = {"validate_data": {"x": [Period(MONTHS[0], deciles(0.0), flags=("band:x:d1",))]}}
+    periods = {"validate_data": {"x": [Observation(MONTHS[0], deciles(0.0), flags=("band:x:d1",))]}}
     tree = parse(render(periods, [], []))
     assert len(tree.tags("svg", "chart")) == 1
     dots = [c for c in tree.tags("circle") if "flagged" not in c.get("class", "")]
@@ -222,8 +224,8 @@ def test_constant_series_and_gaps_render_finite_coordinates():
     values = [{**deciles(1.0), "d3": math.nan} for _ in MONTHS]
     del values[2]["d7"]
     periods = {
-        "validate_data": {"flat": [Period(t, {"mean": 3.0}) for t in MONTHS]},
-        "validate_model": {"gappy": [Period(t, v) for t, v in zip(MONTHS, values, strict=True)]},
+        "validate_data": {"flat": [Observation(t, {"mean": 3.0}) for t in MONTHS]},
+        "validate_model": {"gappy": [Observation(t, v) for t, v in zip(MONTHS, values, strict=True)]},
     }
     document = render(periods, [], [])
     tree = parse(document)

@@ -3,8 +3,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from modelops.spec import ModelSpec, SpecError, parse_spec
-from tests.conftest import CHURN_SPEC
+from modelops.domain.spec import ModelSpec, SpecError, parse_spec
+from tests.helpers import CHURN_SPEC
 
 
 def churn() -> dict:

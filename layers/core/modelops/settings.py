@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from functools import cache
+
+from modelops.caches import process_cache
 
 
 @dataclass(frozen=True)
@@ -15,11 +16,12 @@ class Settings:
     scores_table: str
     contacts_table: str
     online_features_table: str
+    online_scores_table: str
     campaign_queue_url: str
     alert_topic_arn: str
 
 
-@cache
+@process_cache()
 def settings() -> Settings:
     return Settings(
         bucket=os.environ["MODELOPS_BUCKET"],
@@ -28,6 +30,7 @@ def settings() -> Settings:
         scores_table=os.environ["SCORES_TABLE"],
         contacts_table=os.environ["CONTACTS_TABLE"],
         online_features_table=os.environ["ONLINE_FEATURES_TABLE"],
+        online_scores_table=os.environ["ONLINE_SCORES_TABLE"],
         campaign_queue_url=os.environ["CAMPAIGN_QUEUE_URL"],
         alert_topic_arn=os.environ.get("ALERT_TOPIC_ARN", ""),
     )

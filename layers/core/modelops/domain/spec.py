@@ -1,0 +1,265 @@
+"""Model specification: a model is a YAML document, not code (docs/architecture.md, "A model is a spec")."""
+
+from __future__ import annotations
+
+import re
+from enum import Enum
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+# Hyperparameters each estimator kind accepts in its search space; checked at load time
+# so a typo fails before a Lambda is ever invoked.
+ESTIMATOR_PARAMS: dict[str, frozenset[str]] = {
+    "hist_gradient_boosting": frozenset(
+        {
+            "learning_rate",
+            "max_iter",
+            "max_leaf_nodes",
+            "max_depth",
+            "min_samples_leaf",
+            "l2_regularization",
+            "max_bins",
+        }
+    ),
+    "logistic_regression": frozenset({"C", "max_iter"}),
+}
+
+
+class SpecError(ValueError):
+    """A model specification is invalid; the message names the offending field."""
+
+
+class FeatureType(Enum):
+    numeric = "numeric"
+    count = "count"
+    categorical = "categorical"
+    boolean = "boolean"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Feature(_Strict):
+    type: FeatureType
+    description: str = ""
+
+
+class Source(_Strict):
+    tables: list[str] = Field(min_length=1)
+    sql: str
+
+    @field_validator("tables")
+    @classmethod
+    def _identifiers(cls, tables: list[str]) -> list[str]:
+        for table in tables:
+            if not _IDENTIFIER.match(table):
+                raise ValueError(f"table name {table!r} is not an identifier")
+        return tables
+
+    @field_validator("sql")
+    @classmethod
+    def _window_parameters(cls, sql: str) -> str:
+        for parameter in ("$start", "$end"):
+            if parameter not in sql:
+                raise ValueError(f"the query must filter on the window parameter {parameter}")
+        return sql
+
+
+class Search(_Strict):
+    method: Literal["grid", "random"] = "grid"
+    n_iter: int = Field(default=8, ge=1)
+    space: dict[str, list[Any]] = Field(default_factory=dict)
+
+
+class Estimator(_Strict):
+    kind: Literal["hist_gradient_boosting", "logistic_regression"]
+    params: dict[str, Any] = Field(default_factory=dict)
+    search: Search = Search()
+
+    @model_validator(mode="after")
+    def _known_params(self) -> Estimator:
+        allowed = ESTIMATOR_PARAMS[self.kind]
+        for where, names in (("params", self.params), ("search.space", self.search.space)):
+            unknown = sorted(set(names) - allowed)
+            if unknown:
+                raise ValueError(
+                    f"{where}: unknown hyperparameter {unknown[0]!r} for {self.kind} "
+                    f"(allowed: {', '.join(sorted(allowed))})"
+                )
+        for name, values in self.search.space.items():
+            if not values:
+                raise ValueError(f"search.space.{name}: needs at least one value")
+        return self
+
+
+class Split(_Strict):
+    test: Literal["out_of_time", "random"] = "out_of_time"
+    test_periods: int = Field(default=1, ge=1)
+    test_fraction: float = Field(default=0.2, gt=0, lt=1)
+    validation_fraction: float = Field(default=0.2, gt=0, lt=1)
+    seed: int = 42
+
+
+class Promotion(_Strict):
+    min_test_auc: float = Field(default=0.5, ge=0, le=1)
+    max_auc_drop: float = Field(default=0.02, ge=0, le=1)
+
+
+class WindowSettings(_Strict):
+    """How many periods a training run reads, and how late outcomes arrive."""
+
+    training_periods: int = Field(default=12, ge=1)
+    outcome_lag_periods: int = Field(default=1, ge=0)
+
+
+class Scoring(_Strict):
+    chunk_rows: int = Field(default=100_000, ge=1)
+
+
+class Campaign(_Strict):
+    """Who gets contacted after a scoring run: the top N and/or everyone above a score."""
+
+    top_n: int | None = Field(default=100, ge=1)
+    min_score: float | None = Field(default=None, ge=0, le=1)
+    cooldown_days: int = Field(default=30, ge=0)
+    channel: Literal["email", "sms"] = "email"
+
+    @model_validator(mode="after")
+    def _some_rule(self) -> Campaign:
+        if self.top_n is None and self.min_score is None:
+            raise ValueError("needs top_n, min_score or both")
+        return self
+
+
+class Persistence(_Strict):
+    """Alert only when a finding was flagged in at least k of the last n runs."""
+
+    k: int = Field(default=1, ge=1)
+    n: int = Field(default=1, ge=1)
+
+    @model_validator(mode="after")
+    def _k_of_n(self) -> Persistence:
+        if self.k > self.n:
+            raise ValueError(f"k ({self.k}) cannot exceed n ({self.n})")
+        return self
+
+
+class Drift(_Strict):
+    """Drift tests on the decile metadata; each switchable. Effects are relative to the
+    metric's historical 90% spread (d10 - d1), shares are absolute."""
+
+    trend: bool = True
+    band: bool = True
+    ks: bool = True
+    chi2: bool = True
+    level: float = 0.05
+    fdr: float = Field(default=0.05, gt=0, lt=1)
+    min_history: int = Field(default=6, ge=3)
+    band_min_history: int = Field(default=8, ge=3)
+    min_effect: float = Field(default=0.05, ge=0)
+    min_share_change: float = Field(default=0.02, ge=0)
+    ks_min_effect: float = Field(default=0.05, ge=0, le=1)
+    sample_size: int = Field(default=1000, ge=50, le=5000)
+    reference_periods: int = Field(default=3, ge=1)
+    persistence: Persistence = Persistence()
+    block_promotion: bool = False
+
+    @field_validator("level")
+    @classmethod
+    def _level(cls, level: float) -> float:
+        if level not in (0.10, 0.05, 0.01):
+            raise ValueError("must be 0.10, 0.05 or 0.01")
+        return level
+
+
+class Online(_Strict):
+    """The online API: which features each request brings (the rest come from the online
+    feature table the scoring pipeline fills), and how much it accepts."""
+
+    realtime_features: list[str] = Field(default_factory=list)
+    max_records: int = Field(default=100, ge=1, le=1000)
+    range_margin: float = Field(default=0.5, ge=0)  # accepted: training [min, max] ± margin x span
+
+
+class ModelSpec(_Strict):
+    name: str
+    description: str = ""
+    source: Source
+    entity: str
+    timestamp: str
+    outcome: str
+    features: dict[str, Feature] = Field(min_length=1)
+    estimator: Estimator
+    split: Split = Split()
+    promotion: Promotion = Promotion()
+    window: WindowSettings = WindowSettings()
+    scoring: Scoring = Scoring()
+    campaign: Campaign = Campaign()
+    drift: Drift = Drift()
+    online: Online = Online()
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, name: str) -> str:
+        if not re.match(r"^[a-z][a-z0-9_-]{0,62}$", name):
+            raise ValueError("must be lowercase letters, digits, '-' or '_', starting with a letter")
+        return name
+
+    @model_validator(mode="after")
+    def _distinct_columns(self) -> ModelSpec:
+        for column in (self.entity, self.timestamp, self.outcome, *self.features):
+            if not _IDENTIFIER.match(column):
+                raise ValueError(f"column name {column!r} is not an identifier")
+        for role in ("entity", "timestamp", "outcome"):
+            if getattr(self, role) in self.features:
+                raise ValueError(f"features: {getattr(self, role)!r} is the {role}, not a feature")
+        if len({self.entity, self.timestamp, self.outcome}) < 3:
+            raise ValueError("entity, timestamp and outcome must be three different columns")
+        for name in self.online.realtime_features:
+            if name not in self.features:
+                raise ValueError(f"online.realtime_features: {name!r} is not a feature")
+        return self
+
+    @property
+    def key_columns(self) -> list[str]:
+        return [self.entity, self.timestamp]
+
+    @property
+    def feature_names(self) -> list[str]:
+        return list(self.features)
+
+    def require_columns(self, columns: list[str], *, with_outcome: bool) -> None:
+        """Raise SpecError naming the first spec column the data does not have."""
+        needed = [*self.key_columns, *self.feature_names]
+        if with_outcome:
+            needed.append(self.outcome)
+        for column in needed:
+            if column not in columns:
+                raise SpecError(
+                    f"model {self.name!r}: column {column!r} named in the spec is not in the "
+                    f"query result (columns: {', '.join(columns)})"
+                )
+
+
+def parse_spec(text: str, source: str = "spec") -> ModelSpec:
+    """Parse and validate a YAML model spec; every mistake becomes a SpecError naming the field."""
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise SpecError(f"{source}: not valid YAML: {error}") from None
+    if not isinstance(document, dict):
+        raise SpecError(f"{source}: a spec is a YAML mapping, got {type(document).__name__}")
+    try:
+        return ModelSpec.model_validate(document)
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or "(top level)"
+        message = first["msg"].removeprefix("Value error, ")
+        if first["type"] == "extra_forbidden":
+            message = "unknown field"
+        raise SpecError(f"{source}: {field}: {message}") from None

@@ -1,0 +1,1 @@
+"""Online scoring: domain + stores, never the batch pipeline."""

@@ -1,0 +1,230 @@
+"""Online scoring: the request's real-time features joined with the entity's latest batch
+features, checked against the model's feature schema, scored with the champion.
+
+The vector is built by the same encoding as training and batch scoring
+(``features.encode_value``); every client mistake is a ``RequestError`` naming the field.
+The model is loaded once per container (sha256 verified) and the champion alias is checked
+at most every ``REFRESH_SECONDS``.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
+
+from modelops import caches
+from modelops.domain import estimators, fastscore
+from modelops.domain.features import FeatureInfo, FeatureSchema, encode_value
+from modelops.domain.spec import FeatureType, ModelSpec
+from modelops.stores import latest, objects, online_features, online_log, registry
+from modelops.stores.specs import load_spec
+
+REFRESH_SECONDS = 5.0
+MAX_BODY_BYTES = 256 * 1024
+
+Value = StrictBool | StrictInt | StrictFloat | StrictStr | None
+
+
+class RequestError(Exception):
+    """A request the client must fix (an HTTP 4xx): the status, the field, and why."""
+
+    def __init__(self, status: int, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.status, self.field, self.reason = status, field, reason
+
+
+class ScoreRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    entity_id: StrictStr = Field(min_length=1, max_length=128)
+    features: dict[str, Value] = Field(default_factory=dict)
+
+
+class BatchScoreRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    records: list[ScoreRequest] = Field(min_length=1, max_length=1000)
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    record: registry.ModelVersion
+    spec: ModelSpec
+    schema: FeatureSchema
+    metadata: dict[str, Any]
+    scorer: Any  # a fastscore.FastModel, or a scikit-learn estimator
+
+    def score(self, X: np.ndarray) -> np.ndarray:
+        if isinstance(self.scorer, fastscore.FastModel):
+            return self.scorer.predict_proba(X)
+        return estimators.positive_scores(self.scorer, X)
+
+
+class ModelCache:
+    """Champion (or pinned) models of this container, refreshed when the champion moves."""
+
+    def __init__(self) -> None:
+        self._models: dict[tuple[str, str | None], tuple[LoadedModel, float]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, model: str, version: str | None = None) -> LoadedModel:
+        key = (model, version)
+        with self._lock:
+            cached = self._models.get(key)
+            now = time.monotonic()
+            if cached and (version is not None or now - cached[1] < REFRESH_SECONDS):
+                return cached[0]
+            wanted = version or registry.champion(model)
+            if wanted is None:
+                raise RequestError(404, "model", f"model {model!r} has no champion (unknown model?)")
+            if cached and cached[0].record.version == wanted:
+                self._models[key] = (cached[0], now)
+                return cached[0]
+            loaded = _load(model, wanted)
+            self._models[key] = (loaded, now)
+            return loaded
+
+    def clear(self) -> None:
+        with self._lock:
+            self._models.clear()
+
+
+def _load(model: str, version: str) -> LoadedModel:
+    try:
+        record = registry.get_version(model, version)
+    except registry.UnknownVersion:
+        raise RequestError(404, "version", f"model {model!r} has no version {version!r}") from None
+    metadata: dict[str, Any] = objects.get_json(record.metadata_key)
+    if record.fast_sha256:
+        scorer: Any = fastscore.FastModel.from_bytes(registry.verified_artifact(record, fast=True))
+    else:
+        scorer = registry.load_estimator(record)
+    schema = FeatureSchema.from_dict(metadata["feature_schema"])
+    return LoadedModel(record, load_spec(model), schema, metadata, scorer)
+
+
+models = ModelCache()
+caches.register(models.clear)
+
+
+def _check(info: FeatureInfo, value: Any, field: str, margin: float) -> None:
+    """Raise RequestError unless ``value`` fits the feature as the model was trained."""
+    if value is None:
+        if info.missing_share == 0:
+            raise RequestError(422, field, "missing, and the model never saw it missing")
+        return
+    if info.type == FeatureType.categorical.value:
+        if not isinstance(value, str):
+            raise RequestError(422, field, f"must be a string (a category), got {type(value).__name__}")
+        if value not in info.categories:
+            raise RequestError(
+                422, field, f"unknown category {value!r} (known: {', '.join(info.categories)})"
+            )
+        return
+    if info.type == FeatureType.boolean.value:
+        if not isinstance(value, bool):
+            raise RequestError(422, field, f"must be true or false, got {type(value).__name__}")
+        return
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise RequestError(422, field, f"must be a number, got {type(value).__name__}")
+    if not math.isfinite(value):
+        raise RequestError(422, field, "must be a finite number")
+    if info.type == FeatureType.count.value and (value < 0 or value != int(value)):
+        raise RequestError(422, field, f"must be a whole number >= 0, got {value}")
+    if info.minimum is not None and info.maximum is not None:
+        slack = margin * (info.maximum - info.minimum)
+        low, high = info.minimum - slack, info.maximum + slack
+        if not low <= value <= high:
+            raise RequestError(422, field, f"{value} is out of range [{low:g}, {high:g}]")
+
+
+def build_vector(
+    loaded: LoadedModel, realtime: dict[str, Any], batch: dict[str, Any], prefix: str
+) -> np.ndarray:
+    """The complete feature vector (1 x features) from real-time and batch values."""
+    allowed = set(loaded.spec.online.realtime_features)
+    for name in realtime:
+        if name not in loaded.spec.features:
+            raise RequestError(422, f"{prefix}features.{name}", "unknown feature")
+        if name not in allowed:
+            raise RequestError(
+                422, f"{prefix}features.{name}", "a batch feature: it comes from the online feature table"
+            )
+    for name in allowed:
+        if name not in realtime:
+            raise RequestError(422, f"{prefix}features.{name}", "missing real-time feature")
+    row = np.empty((1, len(loaded.schema.features)))
+    for j, info in enumerate(loaded.schema.features):
+        from_request = info.name in realtime
+        value = realtime[info.name] if from_request else batch.get(info.name)
+        field = f"{prefix}features.{info.name}" if from_request else f"{info.name} (online feature table)"
+        _check(info, value, field, loaded.spec.online.range_margin)
+        row[0, j] = encode_value(value, info)
+    return row
+
+
+def score(model: str, body: ScoreRequest | BatchScoreRequest, version: str | None = None) -> dict[str, Any]:
+    """Score one or many entities; each score is stored (source=online) and returned."""
+    loaded = models.get(model, version)
+    records = body.records if isinstance(body, BatchScoreRequest) else [body]
+    if len(records) > loaded.spec.online.max_records:
+        raise RequestError(413, "records", f"at most {loaded.spec.online.max_records} records per request")
+    batch = online_features.read(model, [r.entity_id for r in records])
+    rows = []
+    for i, record in enumerate(records):
+        prefix = f"records[{i}]." if isinstance(body, BatchScoreRequest) else ""
+        if record.entity_id not in batch:
+            raise RequestError(
+                404, f"{prefix}entity_id", f"unknown entity {record.entity_id!r} for model {model!r}"
+            )
+        rows.append(build_vector(loaded, record.features, batch[record.entity_id], prefix))
+    values = loaded.score(np.vstack(rows))
+    scored_at = datetime.now(UTC)
+    results = [
+        {
+            "entity_id": r.entity_id,
+            "score": float(v),
+            "model_version": loaded.record.version,
+            "scored_at": scored_at.isoformat(),
+        }
+        for r, v in zip(records, values, strict=True)
+    ]
+    online_log.record(model, results)
+    return (
+        {"model": model, "scores": results}
+        if isinstance(body, BatchScoreRequest)
+        else {"model": model, **results[0]}
+    )
+
+
+def describe(model: str) -> dict[str, Any]:
+    loaded = models.get(model)
+    return {
+        "model": model,
+        "champion": loaded.record.version,
+        "sha256": loaded.record.sha256,
+        "online_scorer": "numpy" if loaded.record.fast_sha256 else "scikit-learn",
+        "feature_schema": loaded.metadata["feature_schema"],
+        "realtime_features": loaded.spec.online.realtime_features,
+        "metrics": loaded.metadata["metrics"],
+        "training_window": loaded.metadata["training_window"],
+    }
+
+
+def entity_scores(model: str, entity_id: str, limit: int = 10) -> dict[str, Any]:
+    """The entity's latest score (batch or online, whichever is newer) and recent history."""
+    if registry.champion(model) is None:
+        raise RequestError(404, "model", f"model {model!r} has no champion (unknown model?)")
+    history = online_log.history(model, entity_id, limit)
+    batch = latest.get(model, entity_id)
+    if batch is not None:
+        history.append(batch.__dict__)
+    if not history:
+        raise RequestError(404, "entity_id", f"no scores for entity {entity_id!r} of model {model!r}")
+    history.sort(key=lambda s: s["scored_at"], reverse=True)
+    return {"model": model, "entity_id": entity_id, "latest": history[0], "history": history[:limit]}

@@ -1,0 +1,69 @@
+"""Campaign hand-off: the latest run's selected customers, less those in cooldown, go to the
+SQS FIFO queue that an email/SMS application consumes.
+
+Exactly-once per run: each contact is first claimed in the contacts table (a conditional
+write that also enforces the cooldown), then sent with a deduplication id
+``<run>-<entity>``, then marked sent. A re-run skips what was sent and re-sends only what
+was left pending (the queue's deduplication absorbs a quick repeat).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from modelops.domain.contract import CampaignResult, StageDoc
+from modelops.domain.decisions import cooldown_cutoff, select_contacts
+from modelops.domain.spec import Campaign
+from modelops.stores import campaign_queue, contacts, latest
+from modelops.stores.specs import load_spec
+
+
+class NothingPublished(LookupError):
+    """The model has no published scores to hand off."""
+
+
+def hand_off(model: str, rule: Campaign) -> CampaignResult:
+    """Send the latest run's selected customers, each at most once per run and cooldown."""
+    current = latest.pointer(model)
+    if current is None:
+        raise NothingPublished(f"model {model!r} has no published scores")
+    selected = select_contacts(latest.top(model, rule.top_n, rule.min_score), rule)
+    today = date.fromisoformat(current.as_of)
+    cutoff = cooldown_cutoff(today, rule.cooldown_days)
+    outcomes: dict[str, list[latest.Score]] = {"claim": [], "already_sent": [], "cooldown": []}
+    for score in selected:
+        outcome = contacts.claim(model, score.entity_id, current.run_id, today, cutoff, rule.channel)
+        outcomes[outcome].append(score)
+    claimed = outcomes["claim"]
+    for start in range(0, len(claimed), campaign_queue.SQS_BATCH):
+        batch = claimed[start : start + campaign_queue.SQS_BATCH]
+        campaign_queue.send(
+            [
+                (
+                    f"{current.run_id}-{s.entity_id}",
+                    {
+                        "model": model,
+                        "entity_id": s.entity_id,
+                        "score": s.score,
+                        "model_version": s.model_version,
+                        "run_id": current.run_id,
+                        "as_of": current.as_of,
+                        "channel": rule.channel,
+                    },
+                )
+                for s in batch
+            ]
+        )
+        contacts.mark_sent(model, [s.entity_id for s in batch])
+    return CampaignResult(
+        selected=len(selected),
+        in_cooldown=len(outcomes["cooldown"]),
+        already_sent=len(outcomes["already_sent"]),
+        sent=len(claimed),
+    )
+
+
+def campaign(doc: StageDoc) -> StageDoc:
+    """The scoring flow's last stage: hand the run's model's latest top scores off."""
+    doc.results.campaign = hand_off(doc.run.model, load_spec(doc.run.model).campaign)
+    return doc

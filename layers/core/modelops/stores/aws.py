@@ -1,0 +1,42 @@
+"""The one place that creates boto3 clients.
+
+boto3 honours AWS_ENDPOINT_URL, so the same code talks to AWS or to the local sandbox.
+Clients are cached per thread: Map iterations run handlers concurrently in one process
+locally, and boto3 clients are not meant to be shared while being created.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError as AwsError
+
+__all__ = ["AwsError", "client", "error_code", "is_conditional_failure", "resource"]
+
+_local = threading.local()
+_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5})
+
+
+def client(service: str) -> Any:
+    clients: dict[str, Any] = _local.__dict__.setdefault("clients", {})
+    if service not in clients:
+        clients[service] = boto3.session.Session().client(service, config=_CONFIG)
+    return clients[service]
+
+
+def resource(service: str) -> Any:
+    resources: dict[str, Any] = _local.__dict__.setdefault("resources", {})
+    if service not in resources:
+        resources[service] = boto3.session.Session().resource(service, config=_CONFIG)
+    return resources[service]
+
+
+def error_code(error: AwsError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def is_conditional_failure(error: AwsError) -> bool:
+    return error_code(error) == "ConditionalCheckFailedException"

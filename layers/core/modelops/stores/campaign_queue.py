@@ -1,0 +1,40 @@
+"""The campaign queue (SQS FIFO) that the email/SMS application consumes."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from modelops.settings import settings
+from modelops.stores import aws
+
+SQS_BATCH = 10
+
+
+class QueueRefused(RuntimeError):
+    """The queue did not accept some messages."""
+
+
+def send(messages: list[tuple[str, dict[str, Any]]]) -> None:
+    """Send ``(deduplication id, body)`` pairs; the FIFO queue drops a repeated id within its
+    deduplication window."""
+    queue = aws.client("sqs")
+    for start in range(0, len(messages), SQS_BATCH):
+        batch = messages[start : start + SQS_BATCH]
+        response = queue.send_message_batch(
+            QueueUrl=settings().campaign_queue_url,
+            Entries=[
+                {
+                    "Id": str(i),
+                    "MessageBody": json.dumps(body),
+                    "MessageGroupId": str(body["entity_id"]),
+                    "MessageDeduplicationId": dedup[:128],
+                }
+                for i, (dedup, body) in enumerate(batch)
+            ],
+        )
+        if response.get("Failed"):
+            failure = response["Failed"][0]
+            raise QueueRefused(
+                f"campaign queue refused {len(response['Failed'])} messages: {failure['Message']}"
+            )

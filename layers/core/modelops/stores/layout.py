@@ -1,0 +1,106 @@
+"""The bucket's key layout, in one place.
+
+```
+specs/<model>.yaml                                   model specs
+data/<table>/period=<YYYY-MM-DD>/part-<n>.parquet    the data lake
+runs/<run_id>/...                                    one run's intermediate objects
+models/<model>/<version>/{model.joblib,fast.npz,metadata.json}   the model store
+scores/model=<model>/as_of=<YYYY-MM-DD>/batch.parquet            the score history
+reports/<model>/drift.html                           the drift report
+```
+
+template.yaml must agree with two of these: the Glue table's location of the score history,
+and the scoring state machine's ItemReader, which reads the chunk manifest's key from the
+stage document (tests check both).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+_PARTITION = re.compile(r"/period=(\d{4}-\d{2}-\d{2})/")
+
+
+def spec_key(model: str) -> str:
+    return f"specs/{model}.yaml"
+
+
+# ---------------------------------------------------------------- the lake
+def table_prefix(table: str) -> str:
+    return f"data/{table}/"
+
+
+def partition_key(table: str, period: date, part: int = 0) -> str:
+    return f"{table_prefix(table)}period={period.isoformat()}/part-{part:05d}.parquet"
+
+
+def partition_period(key: str) -> date | None:
+    """The period of a lake partition's key, or None for any other key."""
+    match = _PARTITION.search(key)
+    return date.fromisoformat(match.group(1)) if match else None
+
+
+# ---------------------------------------------------------------- a run's objects
+def run_prefix(run_id: str) -> str:
+    return f"runs/{run_id}/"
+
+
+def raw_key(run_id: str) -> str:
+    return f"{run_prefix(run_id)}raw.parquet"
+
+
+def schema_key(run_id: str) -> str:
+    return f"{run_prefix(run_id)}schema.json"
+
+
+def manifest_key(run_id: str) -> str:
+    """The chunk list: a JSON array the scoring Map's ItemReader reads directly."""
+    return f"{run_prefix(run_id)}features/manifest.json"
+
+
+def feature_chunk_key(run_id: str, index: int) -> str:
+    return f"{run_prefix(run_id)}features/part-{index:05d}.npz"
+
+
+def score_chunk_key(run_id: str, index: int) -> str:
+    return f"{run_prefix(run_id)}scores/part-{index:05d}.npz"
+
+
+def training_key(run_id: str, name: str) -> str:
+    """train_model's outputs: model.joblib, fast.npz, test_scores.npz, test_features.npz, training.json."""
+    return f"{run_prefix(run_id)}{name}"
+
+
+# ---------------------------------------------------------------- the model store
+def model_prefix(model: str, version: str) -> str:
+    return f"models/{model}/{version}/"
+
+
+def model_artifact_key(model: str, version: str) -> str:
+    return f"{model_prefix(model, version)}model.joblib"
+
+
+def model_fast_key(model: str, version: str) -> str:
+    return f"{model_prefix(model, version)}fast.npz"
+
+
+def model_metadata_key(model: str, version: str) -> str:
+    return f"{model_prefix(model, version)}metadata.json"
+
+
+# ---------------------------------------------------------------- scores and reports
+def history_prefix(model: str) -> str:
+    return f"scores/model={model}/"
+
+
+def history_key(model: str, as_of: date) -> str:
+    return f"{history_prefix(model)}as_of={as_of.isoformat()}/batch.parquet"
+
+
+# The Glue table's storage.location.template in template.yaml, as CloudFormation resolves it.
+HISTORY_LOCATION_TEMPLATE = "scores/model=${model}/as_of=${as_of}/"
+
+
+def report_key(model: str) -> str:
+    return f"reports/{model}/drift.html"

@@ -1,0 +1,125 @@
+"""The decile metadata table (DynamoDB): profiles of every validation stage, and the alerts.
+
+Logical view: one row per (model, stage, metric, decile, value, timestamp). Stored as one
+item per (model, stage, metric, timestamp) holding every decile, so a metric's history is
+one Query and a re-run overwrites the same items instead of adding rows. A model's alerts
+are items under ``<model>#alerts``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import date
+from decimal import Context
+from typing import Any
+
+import numpy as np
+from boto3.dynamodb.conditions import Key
+
+from modelops.domain.drift import Observation
+from modelops.domain.profiles import Profile
+from modelops.settings import settings
+from modelops.stores import aws
+
+_DECIMAL = Context(prec=15)
+
+
+def _table() -> Any:
+    return aws.resource("dynamodb").Table(settings().metadata_table)
+
+
+def write_profiles(model: str, stage: str, run_id: str, profiles: list[Profile]) -> int:
+    with _table().batch_writer(overwrite_by_pkeys=["pk", "sk"]) as batch:
+        for profile in profiles:
+            batch.put_item(
+                Item={
+                    "pk": f"{model}#{stage}",
+                    "sk": f"{profile.metric}#{profile.timestamp.isoformat()}",
+                    "model": model,
+                    "stage": stage,
+                    "metric": profile.metric,
+                    "timestamp": profile.timestamp.isoformat(),
+                    "run_id": run_id,
+                    "values": {
+                        name: _DECIMAL.create_decimal_from_float(value)
+                        for name, value in profile.values.items()
+                        if math.isfinite(value)
+                    },
+                    **({} if profile.sample is None else {"sample": profile.sample.astype("<f4").tobytes()}),
+                }
+            )
+    return len(profiles)
+
+
+def _items(model: str, partition: str) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {"KeyConditionExpression": Key("pk").eq(f"{model}#{partition}")}
+    while True:
+        page = _table().query(**kwargs)
+        items.extend(page["Items"])
+        if "LastEvaluatedKey" not in page:
+            return items
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def read_observations(model: str, stage: str) -> dict[str, list[Observation]]:
+    """Every metric's history at a stage, oldest first, with samples and earlier flags."""
+    periods: dict[str, list[Observation]] = {}
+    for item in _items(model, stage):
+        sample = item.get("sample")
+        periods.setdefault(item["metric"], []).append(
+            Observation(
+                timestamp=date.fromisoformat(item["timestamp"]),
+                values={name: float(value) for name, value in item["values"].items()},
+                sample=None
+                if sample is None
+                else np.frombuffer(bytes(sample), dtype="<f4").astype(np.float64),
+                flags=tuple(item.get("flags", [])),
+            )
+        )
+    for history in periods.values():
+        history.sort(key=lambda period: period.timestamp)
+    return periods
+
+
+def set_flags(model: str, stage: str, metric: str, timestamp: date, flags: list[str]) -> None:
+    _table().update_item(
+        Key={"pk": f"{model}#{stage}", "sk": f"{metric}#{timestamp.isoformat()}"},
+        UpdateExpression="SET flags = :flags",
+        ExpressionAttributeValues={":flags": flags},
+    )
+
+
+def record_alert(model: str, timestamp: date, run_id: str, fingerprint: str, alert: dict[str, Any]) -> None:
+    _table().put_item(
+        Item={
+            "pk": f"{model}#alerts",
+            "sk": f"{timestamp.isoformat()}#{run_id}",
+            "model": model,
+            "fingerprint": fingerprint,
+            "alert": json.dumps(alert),
+        }
+    )
+
+
+def alerts(model: str) -> list[dict[str, Any]]:
+    """Every drift alert of a model, oldest first."""
+    items = _items(model, "alerts")
+    return [{"fingerprint": item["fingerprint"], **json.loads(item["alert"])} for item in items]
+
+
+def read_rows(model: str, stage: str) -> list[dict[str, Any]]:
+    """The logical view: rows of (model, stage, metric, decile, value, timestamp)."""
+    return [
+        {
+            "model": item["model"],
+            "stage": item["stage"],
+            "metric": item["metric"],
+            "decile": decile,
+            "value": float(value),
+            "timestamp": date.fromisoformat(item["timestamp"]),
+        }
+        for item in _items(model, stage)
+        for decile, value in item["values"].items()
+    ]

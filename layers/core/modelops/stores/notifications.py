@@ -1,0 +1,39 @@
+"""Where people and other systems hear about a model: the SNS alert topic and EventBridge.
+
+A drift alert is one SNS message (subject, severity attribute) and one EventBridge event
+(``source: modelops``, ``detail-type: DriftDetected``) with the same JSON body.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from modelops.settings import settings
+from modelops.stores import aws
+
+EVENT_SOURCE = "modelops"
+DRIFT_DETECTED = "DriftDetected"
+
+
+def drift_event(body: dict[str, Any]) -> dict[str, Any]:
+    """The EventBridge entry of a drift alert (rules in template.yaml match on this)."""
+    return {
+        "Source": EVENT_SOURCE,
+        "DetailType": DRIFT_DETECTED,
+        "Detail": json.dumps(body, default=str),
+        "EventBusName": "default",
+    }
+
+
+def send_drift_alert(subject: str, severity: str, body: dict[str, Any]) -> None:
+    aws.client("sns").publish(
+        TopicArn=settings().alert_topic_arn,
+        Subject=subject[:100],
+        Message=json.dumps(body, default=str),
+        MessageAttributes={
+            "kind": {"DataType": "String", "StringValue": DRIFT_DETECTED},
+            "severity": {"DataType": "String", "StringValue": severity},
+        },
+    )
+    aws.client("events").put_events(Entries=[drift_event(body)])

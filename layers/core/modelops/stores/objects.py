@@ -1,0 +1,69 @@
+"""S3 objects of the project bucket: bytes, JSON and files by key."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from modelops.settings import settings
+from modelops.stores import aws
+
+
+def uri(key: str) -> str:
+    return f"s3://{settings().bucket}/{key}"
+
+
+def key_of(s3_uri: str) -> str:
+    prefix = f"s3://{settings().bucket}/"
+    if not s3_uri.startswith(prefix):
+        raise ValueError(f"{s3_uri!r} is not in the project bucket {settings().bucket!r}")
+    return s3_uri[len(prefix) :]
+
+
+def put_bytes(key: str, body: bytes) -> str:
+    aws.client("s3").put_object(Bucket=settings().bucket, Key=key, Body=body)
+    return uri(key)
+
+
+def get_bytes(key: str) -> bytes:
+    response = aws.client("s3").get_object(Bucket=settings().bucket, Key=key)
+    body: bytes = response["Body"].read()
+    return body
+
+
+def put_json(key: str, document: Any) -> str:
+    return put_bytes(key, json.dumps(document, indent=2, sort_keys=True).encode())
+
+
+def get_json(key: str) -> Any:
+    return json.loads(get_bytes(key))
+
+
+def exists(key: str) -> bool:
+    try:
+        aws.client("s3").head_object(Bucket=settings().bucket, Key=key)
+    except aws.AwsError as error:
+        if aws.error_code(error) in ("404", "NoSuchKey", "NotFound"):
+            return False
+        raise
+    return True
+
+
+def upload_file(path: Path, key: str) -> str:
+    aws.client("s3").upload_file(str(path), settings().bucket, key)
+    return uri(key)
+
+
+def download_file(key: str, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    aws.client("s3").download_file(settings().bucket, key, str(path))
+    return path
+
+
+def list_keys(prefix: str) -> list[str]:
+    paginator = aws.client("s3").get_paginator("list_objects_v2")
+    keys: list[str] = []
+    for page in paginator.paginate(Bucket=settings().bucket, Prefix=prefix):
+        keys.extend(item["Key"] for item in page.get("Contents", []))
+    return sorted(keys)

@@ -1,0 +1,124 @@
+"""What tests share: sample events, calling functions the way AWS does, running the state
+machines, specs with changes, and reading what the system sent (alerts, queue messages)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import boto3
+import yaml
+
+from modelops_local import runner
+from modelops_local.sandbox import PROJECT_ROOT, Sandbox
+
+EVENTS = PROJECT_ROOT / "events"
+CHURN_SPEC = PROJECT_ROOT / "models" / "churn.yaml"
+TRAINING_AS_OF = "2025-08-01"
+SCORING_AS_OF = "2025-09-01"
+
+
+def event(name: str) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads((EVENTS / f"{name}.json").read_text())
+    return document
+
+
+def invoke(sandbox: Sandbox, logical_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """Invoke a function through the Lambda API, as Step Functions does; a function error
+    fails the test with its type and message."""
+    body, error = invoke_raw(sandbox, logical_id, payload)
+    if error:
+        raise AssertionError(f"{logical_id} failed: {body['errorType']}: {body['errorMessage']}")
+    return body
+
+
+def invoke_raw(sandbox: Sandbox, logical_id: str, payload: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    """(response body, whether it is a function error) of a Lambda API invocation."""
+    response = boto3.client("lambda").invoke(
+        FunctionName=sandbox.ref(logical_id), Payload=json.dumps(payload).encode()
+    )
+    body: dict[str, Any] = json.loads(response["Payload"].read())
+    return body, "FunctionError" in response
+
+
+def run(
+    sandbox: Sandbox, machine: str, as_of: str, model: str = "churn", **request: Any
+) -> runner.ExecutionResult:
+    """Start a state machine execution and wait for it to end."""
+    arn = runner.start(sandbox.ref(machine), {"model": model, "as_of": as_of, **request})
+    return runner.follow(arn, timeout=600)
+
+
+def train(sandbox: Sandbox, as_of: str = TRAINING_AS_OF, **request: Any) -> runner.ExecutionResult:
+    result = run(sandbox, "TrainingStateMachine", as_of, **request)
+    assert result.status == "SUCCEEDED", f"{result.error}: {result.cause}"
+    return result
+
+
+def score(sandbox: Sandbox, as_of: str = SCORING_AS_OF, **request: Any) -> runner.ExecutionResult:
+    result = run(sandbox, "ScoringStateMachine", as_of, **request)
+    assert result.status == "SUCCEEDED", f"{result.error}: {result.cause}"
+    return result
+
+
+def churn_spec(**changes: Any) -> dict[str, Any]:
+    """The churn spec as a document; top-level fields replaced, nested ones merged one level."""
+    document: dict[str, Any] = yaml.safe_load(CHURN_SPEC.read_text())
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(document.get(key), dict):
+            document[key] = {**document[key], **value}
+        else:
+            document[key] = value
+    return document
+
+
+def put_churn_spec(**changes: Any) -> None:
+    """Store the churn spec with changes (see ``churn_spec``) where the stages read it."""
+    from modelops.stores.specs import store_spec
+
+    store_spec(yaml.safe_dump(churn_spec(**changes), sort_keys=False), source="test spec")
+
+
+def write_spec(path: Path, **changes: Any) -> Path:
+    path.write_text(yaml.safe_dump(churn_spec(**changes), sort_keys=False))
+    return path
+
+
+def alert_inbox(sandbox: Sandbox) -> str:
+    """An SQS queue subscribed to the alert topic, to read what was published."""
+    sqs, sns = boto3.client("sqs"), boto3.client("sns")
+    url: str = sqs.create_queue(QueueName="alert-inbox")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=sandbox.ref("AlertTopic"), Protocol="sqs", Endpoint=arn)
+    return url
+
+
+def event_inbox() -> str:
+    """An SQS queue behind an EventBridge rule for DriftDetected events."""
+    sqs, events = boto3.client("sqs"), boto3.client("events")
+    url: str = sqs.create_queue(QueueName="drift-events")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(
+        Name="drift", EventPattern=json.dumps({"source": ["modelops"], "detail-type": ["DriftDetected"]})
+    )
+    events.put_targets(Rule="drift", Targets=[{"Id": "inbox", "Arn": arn}])
+    return url
+
+
+def drain(queue_url: str) -> list[dict[str, Any]]:
+    """Every message body waiting in a queue (JSON), removing them."""
+    sqs, bodies = boto3.client("sqs"), []
+    while messages := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", []):
+        for message in messages:
+            bodies.append(json.loads(message["Body"]))
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+    return bodies
+
+
+def latest_items(sandbox: Sandbox, publication: str, model: str = "churn") -> list[dict[str, Any]]:
+    table = boto3.resource("dynamodb").Table(sandbox.ref("ScoresTable"))
+    items: list[dict[str, Any]] = table.query(
+        KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": f"{model}#{publication}"}
+    )["Items"]
+    return items
