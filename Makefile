@@ -11,7 +11,7 @@ PY312_BIN := $(lastword $(wildcard $(HOME)/.pyenv/versions/3.12*/bin))
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: demo test lint typecheck validate unit sizes build bench lock clean
+.PHONY: demo test check lint typecheck validate unit sizes build bench events mutation lock clean
 
 $(VENV)/.installed: requirements/dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ demo: $(VENV)/.installed
 	$(BIN)/modelops demo
 
 test: lint typecheck validate unit
+
+# The inner loop: lint, types and the fast unit tests (no AWS, no sandbox).
+check: lint typecheck $(VENV)/.installed
+	$(BIN)/pytest -q tests/unit -m "not slow"
 
 unit: $(VENV)/.installed
 	$(BIN)/pytest -q
@@ -56,6 +60,10 @@ sizes: build $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(BIN)/python -m modelops_local.bench --out bench/results.json
+
+# Regenerate the stage sample events in events/ from a real run in the sandbox.
+events: $(VENV)/.installed
+	$(BIN)/python -m modelops_local.sample_events
 
 lock:
 	rm -rf /tmp/modelops-lock && $(PYTHON) -m venv /tmp/modelops-lock

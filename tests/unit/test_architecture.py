@@ -1,0 +1,84 @@
+"""The library's layers, as docs/architecture.md states them, checked on its imports."""
+
+import ast
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from modelops_local.sandbox import PROJECT_ROOT
+
+LIBRARY = PROJECT_ROOT / "layers" / "core" / "modelops"
+AWS_PACKAGES = {"boto3", "botocore"}
+
+
+def imports_of(path: Path) -> set[str]:
+    """Every module a file imports (absolute names), at any depth of the file."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
+
+
+def layer_files(layer: str) -> list[Path]:
+    files = sorted((LIBRARY / layer).glob("*.py"))
+    assert files, f"no modules in {layer}"
+    return files
+
+
+def reaches(imported: set[str], package: str) -> set[str]:
+    return {name for name in imported if name == package or name.startswith(package + ".")}
+
+
+@pytest.mark.parametrize("path", layer_files("domain"), ids=lambda p: p.name)
+def test_domain_code_is_pure(path):
+    imported = imports_of(path)
+    for other in ("modelops.stores", "modelops.pipeline", "modelops.online", "modelops.settings"):
+        assert not reaches(imported, other), f"{path.name} imports {reaches(imported, other)}"
+    assert not {name.split(".")[0] for name in imported} & AWS_PACKAGES
+
+
+def test_only_the_stores_talk_to_aws():
+    for path in LIBRARY.rglob("*.py"):
+        if "stores" in path.parts:
+            continue
+        touching = {name for name in imports_of(path) if name.split(".")[0] in AWS_PACKAGES}
+        assert not touching, f"{path.relative_to(LIBRARY)} imports {touching}"
+
+
+@pytest.mark.parametrize("path", layer_files("online"), ids=lambda p: p.name)
+def test_online_never_imports_the_pipeline(path):
+    assert not reaches(imports_of(path), "modelops.pipeline")
+
+
+@pytest.mark.parametrize("path", layer_files("stores"), ids=lambda p: p.name)
+def test_stores_know_nothing_above_them(path):
+    imported = imports_of(path)
+    assert not reaches(imported, "modelops.pipeline") and not reaches(imported, "modelops.online")
+
+
+def test_bucket_keys_are_spelled_only_in_the_layout():
+    prefixes = ('"runs/', '"models/', '"scores/', '"reports/', '"specs/', '"data/', "f\"runs/", "f\"models/")
+    for path in LIBRARY.rglob("*.py"):
+        if path.name == "layout.py":
+            continue
+        text = path.read_text()
+        assert not [p for p in prefixes if p in text], f"{path.relative_to(LIBRARY)} spells a bucket key"
+
+
+def test_nothing_in_the_repository_points_outside_it():
+    tracked = subprocess.run(
+        ["git", "ls-files"], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    offenders = [
+        name
+        for name in tracked
+        if not name.endswith((".png", ".npz", ".parquet"))
+        and any(marker in (PROJECT_ROOT / name).read_text(errors="ignore") for marker in ("DESIGN.md", "../shared"))
+        and name != "tests/unit/test_architecture.py"
+    ]
+    assert offenders == []
