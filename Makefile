@@ -11,7 +11,7 @@ PY312_BIN := $(lastword $(wildcard $(HOME)/.pyenv/versions/3.12*/bin))
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: demo test check lint typecheck validate unit sizes build bench events mutation lock clean
+.PHONY: demo test check lint typecheck validate unit sizes build bench scale events mutation lock clean
 
 $(VENV)/.installed: requirements/dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,14 @@ sizes: build $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(BIN)/python -m modelops_local.bench --out bench/results.json
+
+# One large scoring run in the sandbox (default 2,000,000 rows in 16 chunks): rows conserved
+# end to end, per-chunk seconds; writes bench/scale.json. Slow here (moto's DynamoDB).
+ROWS ?= 2000000
+CHUNKS ?= 16
+ENGINE ?= duckdb
+scale: $(VENV)/.installed
+	$(BIN)/python -m modelops_local.scale --rows $(ROWS) --chunks $(CHUNKS) --engine $(ENGINE)
 
 # Regenerate the stage sample events in events/ from a real run in the sandbox.
 events: $(VENV)/.installed

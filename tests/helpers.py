@@ -24,6 +24,17 @@ def event(name: str) -> dict[str, Any]:
     return document
 
 
+def as_next_event(output: dict[str, Any]) -> dict[str, Any]:
+    """A stage's output as the next stage's sample event holds it: results trimmed to what later
+    stages read, and the run's start (a new one in every test) left out."""
+    run = {k: v for k, v in output["run"].items() if k != "started_at"}
+    return {**output, "run": run, "results": {k: v for k, v in output["results"].items() if k == "get_data"}}
+
+
+def without_start(document: dict[str, Any]) -> dict[str, Any]:
+    return {**document, "run": {k: v for k, v in document["run"].items() if k != "started_at"}}
+
+
 def invoke(sandbox: Sandbox, logical_id: str, payload: dict[str, Any]) -> dict[str, Any]:
     """Invoke a function through the Lambda API, as Step Functions does; a function error
     fails the test with its type and message."""
@@ -117,8 +128,22 @@ def drain(queue_url: str) -> list[dict[str, Any]]:
 
 
 def latest_items(sandbox: Sandbox, publication: str, model: str = "churn") -> list[dict[str, Any]]:
-    table = boto3.resource("dynamodb").Table(sandbox.ref("ScoresTable"))
-    items: list[dict[str, Any]] = table.query(
-        KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": f"{model}#{publication}"}
-    )["Items"]
-    return items
+    """Every row a publication wrote to the latest-scores table (a scan: tests only)."""
+    return publication_items(sandbox, "ScoresTable", publication, model)
+
+
+def publication_items(
+    sandbox: Sandbox, table: str, publication: str, model: str = "churn"
+) -> list[dict[str, Any]]:
+    """Every item of a table written under a publication (``<model>#<publication>#…``)."""
+    from boto3.dynamodb.conditions import Attr
+
+    resource = boto3.resource("dynamodb").Table(sandbox.ref(table))
+    kwargs: dict[str, Any] = {"FilterExpression": Attr("pk").begins_with(f"{model}#{publication}#")}
+    items: list[dict[str, Any]] = []
+    while True:
+        page = resource.scan(**kwargs)
+        items.extend(page["Items"])
+        if "LastEvaluatedKey" not in page:
+            return items
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

@@ -1,7 +1,7 @@
 """`make events`: regenerate the stage sample events in events/ from a real run.
 
 Each stage's event is what the stage before it returns, with the results trimmed to what later
-stages read (``transform_data``'s, whose manifest key the scoring Map reads). The integration
+stages read (``get_data``'s, whose manifest key the scoring Map reads). The integration
 tests feed these events to the handlers and check that each stage's output still matches the
 next event, so the files cannot drift from the code.
 """
@@ -17,7 +17,8 @@ from modelops_local import demo_data, runner
 from modelops_local.sandbox import PROJECT_ROOT, QUIET, Sandbox, embedded
 
 TRAINING = ["get_data", "transform_data", "validate_data", "train_model", "validate_model", "deploy_model"]
-SCORING = ["get_data", "transform_data", "validate_data", "verify_model", "validate_scores", "deploy_scores"]
+SCORING = ["get_data", "verify_model", "validate_data", "validate_scores", "deploy_scores"]
+CHUNK = ["transform_chunk", "score_data", "publish_chunk"]
 FUNCTIONS = {
     "get_data": "GetDataFunction",
     "transform_data": "TransformDataFunction",
@@ -26,7 +27,9 @@ FUNCTIONS = {
     "validate_model": "ValidateModelFunction",
     "deploy_model": "DeployModelFunction",
     "verify_model": "VerifyModelFunction",
+    "transform_chunk": "TransformChunkFunction",
     "score_data": "ScoreDataFunction",
+    "publish_chunk": "PublishChunkFunction",
     "validate_scores": "ValidateScoresFunction",
     "deploy_scores": "DeployScoresFunction",
     "campaign": "CampaignFunction",
@@ -35,7 +38,7 @@ FUNCTIONS = {
 
 def as_event(output: dict[str, Any]) -> dict[str, Any]:
     """A stage's output as the next stage's sample event."""
-    kept = {k: v for k, v in output.get("results", {}).items() if k == "transform_data"}
+    kept = {k: v for k, v in output.get("results", {}).items() if k == "get_data"}
     return {**output, "results": kept}
 
 
@@ -48,12 +51,17 @@ def chain(
     document = sandbox.call(FUNCTIONS["get_data"], events[f"{prefix}get_data"])
     for stage in stages[1:]:
         name = stage if stage not in ("transform_data", "validate_data") else f"{prefix}{stage}"
+        if flow == "scoring" and stage == "validate_data":  # the Map before it, chunk by chunk
+            for chunk in objects.get_json(document["results"]["get_data"]["manifest_key"]):
+                item: dict[str, Any] = {
+                    "run": document["run"],
+                    "artifacts": document["artifacts"],
+                    "chunk": chunk,
+                }
+                for step in CHUNK:
+                    events.setdefault(step, item)
+                    item = sandbox.call(FUNCTIONS[step], item)
         events[name] = as_event(document)
-        if stage == "validate_scores":  # the Map in between: score every chunk
-            for chunk in objects.get_json(document["results"]["transform_data"]["manifest_key"]):
-                item = {"run": document["run"], "artifacts": document["artifacts"], "chunk": chunk}
-                events.setdefault("score_data", item)
-                sandbox.call(FUNCTIONS["score_data"], item)
         document = sandbox.call(FUNCTIONS[stage], events[name])
     if flow == "scoring":
         events["campaign"] = as_event(document)

@@ -7,6 +7,9 @@ moto's docker-less Lambda only echoes, so ``invoke`` is replaced: the function's
 Handler from the template is imported by file path and called in-process; an exception
 becomes a Lambda error whose errorType Step Functions' Retry/Catch can match.
 
+Where moto lacks a service's behaviour the sandbox emulates it behind the same API calls:
+Athena queries run on DuckDB over the same S3 objects (``athena_emulator``).
+
 Two ways to run it: ``embedded()`` in this process (tests, demo), or ``serve()`` as a local
 server on 127.0.0.1 that the CLI, other processes and the ``aws`` CLI can use.
 """
@@ -33,6 +36,7 @@ from unittest import mock
 
 import boto3
 
+from modelops_local import athena_emulator
 from modelops_local.template import Resolver, load
 
 if TYPE_CHECKING:
@@ -132,6 +136,8 @@ class Sandbox:
             attributes[(logical_id, "Arn")] = f"arn:aws:lambda:{arn}:function:{PREFIX}-{logical_id}"
         for logical_id, resource in self._resources("AWS::Glue::Database"):
             refs[logical_id] = self.resolver.resolve(resource["Properties"]["DatabaseInput"]["Name"])
+        for logical_id, resource in self._resources("AWS::Athena::WorkGroup"):
+            refs[logical_id] = self.resolver.resolve(resource["Properties"]["Name"])
         for logical_id, resource in self._resources("AWS::Glue::Table"):
             refs[logical_id] = self.resolver.resolve(resource["Properties"]["TableInput"]["Name"])
         for logical_id, _ in self._resources("AWS::Serverless::Api"):
@@ -187,7 +193,13 @@ class Sandbox:
             for option in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes", "StreamSpecification"):
                 if option in properties:
                     table[option] = properties[option]
-            boto3.client("dynamodb", region_name=REGION).create_table(**table)
+            dynamodb = boto3.client("dynamodb", region_name=REGION)
+            dynamodb.create_table(**table)
+            if "TimeToLiveSpecification" in properties:
+                dynamodb.update_time_to_live(
+                    TableName=self.ref(logical_id),
+                    TimeToLiveSpecification=properties["TimeToLiveSpecification"],
+                )
         for logical_id, _ in self._resources("AWS::SNS::Topic"):
             name = self.resolver.attributes[(logical_id, "TopicName")]
             boto3.client("sns", region_name=REGION).create_topic(Name=name)
@@ -207,6 +219,14 @@ class Sandbox:
         for _, resource in self._resources("AWS::Glue::Table"):
             properties = self.resolver.resolve(resource["Properties"])
             glue.create_table(DatabaseName=properties["DatabaseName"], TableInput=properties["TableInput"])
+        athena = boto3.client("athena", region_name=REGION)
+        for _, resource in self._resources("AWS::Athena::WorkGroup"):
+            properties = self.resolver.resolve(resource["Properties"])
+            configuration = properties.get("WorkGroupConfiguration", {})
+            athena.create_work_group(
+                Name=properties["Name"],
+                Configuration={"ResultConfiguration": configuration.get("ResultConfiguration", {})},
+            )
         cloudwatch = boto3.client("cloudwatch", region_name=REGION)
         for _, resource in self._resources("AWS::CloudWatch::Dashboard"):
             properties = self.resolver.resolve(resource["Properties"])
@@ -420,6 +440,7 @@ def embedded(root: Path = PROJECT_ROOT, environment: dict[str, str] | None = Non
         stack.enter_context(mock.patch.dict(os.environ, _FAKE_CREDENTIALS))
         stack.enter_context(mock_aws(config=MOTO_CONFIG))
         stack.enter_context(sandbox._lambda_patched())
+        stack.enter_context(athena_emulator.emulated())
         sandbox._apply_environment(stack, environment or {})
         sandbox.provision()
         yield sandbox
@@ -446,6 +467,7 @@ def served(
         )
         stack.enter_context(mock.patch.dict(default_user_config, MOTO_CONFIG))
         stack.enter_context(sandbox._lambda_patched())
+        stack.enter_context(athena_emulator.emulated())
         sandbox._apply_environment(stack, environment or {})
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
         server.start()

@@ -20,6 +20,7 @@ def test_every_template_resource_exists_in_the_sandbox(sandbox: Sandbox):
         "AWS::SNS::Topic",
         "AWS::Glue::Database",
         "AWS::Glue::Table",
+        "AWS::Athena::WorkGroup",
         "AWS::Serverless::LayerVersion",
         "AWS::Serverless::Function",
         "AWS::Serverless::StateMachine",
@@ -28,7 +29,7 @@ def test_every_template_resource_exists_in_the_sandbox(sandbox: Sandbox):
     }, "a new resource type needs the sandbox to create it"
     functions = {k for k, r in resources.items() if r["Type"] == "AWS::Serverless::Function"}
     deployed = {f["FunctionName"] for f in boto3.client("lambda").list_functions()["Functions"]}
-    assert deployed == {sandbox.ref(k) for k in functions} and len(functions) == 12
+    assert deployed == {sandbox.ref(k) for k in functions} and len(functions) == 14
     tables = {k for k, r in resources.items() if r["Type"] == "AWS::DynamoDB::Table"}
     assert set(boto3.client("dynamodb").list_tables()["TableNames"]) == {sandbox.ref(k) for k in tables}
     scores = boto3.client("dynamodb").describe_table(TableName=sandbox.ref("ScoresTable"))["Table"]

@@ -2,31 +2,58 @@
 
 import itertools
 
+import boto3
+
 from modelops.stores import history, latest, objects
-from tests.helpers import SCORING_AS_OF, event, invoke, invoke_raw, latest_items, put_churn_spec
+from tests.helpers import (
+    SCORING_AS_OF,
+    as_next_event,
+    event,
+    invoke,
+    invoke_raw,
+    latest_items,
+    put_churn_spec,
+    without_start,
+)
 
 CHAIN = [
     ("scoring_get_data", "GetDataFunction"),
-    ("scoring_transform_data", "TransformDataFunction"),
-    ("scoring_validate_data", "ValidateDataFunction"),
     ("verify_model", "VerifyModelFunction"),
+    ("scoring_validate_data", "ValidateDataFunction"),
     ("validate_scores", "ValidateScoresFunction"),
     ("deploy_scores", "DeployScoresFunction"),
     ("campaign", "CampaignFunction"),
 ]
+MAP = [
+    ("transform_chunk", "TransformChunkFunction"),
+    ("score_data", "ScoreDataFunction"),
+    ("publish_chunk", "PublishChunkFunction"),
+]
+
+
+def run_chunks(sandbox, document: dict) -> list[dict]:
+    """The scoring Map, chunk after chunk: each chunk through its three stages."""
+    done = []
+    for chunk in objects.get_json(document["results"]["get_data"]["manifest_key"]):
+        item = {"run": document["run"], "artifacts": document["artifacts"], "chunk": chunk}
+        for _, function in MAP:
+            item = invoke(sandbox, function, item)
+        done.append(item)
+    return done
 
 
 def score_month(sandbox, as_of: str) -> dict:
-    """One scoring run through the Lambda API, the Map's chunks one after the other."""
+    """One scoring run through the Lambda API."""
     body = event("scoring_get_data")
     body["request"]["as_of"] = as_of
-    document = invoke(sandbox, "GetDataFunction", body)
-    for function in ("TransformDataFunction", "ValidateDataFunction", "VerifyModelFunction"):
-        document = invoke(sandbox, function, document)
-    for chunk in objects.get_json(document["results"]["transform_data"]["manifest_key"]):
-        item = {"run": document["run"], "artifacts": document["artifacts"], "chunk": chunk}
-        invoke(sandbox, "ScoreDataFunction", item)
-    for function in ("ValidateScoresFunction", "DeployScoresFunction", "CampaignFunction"):
+    document = invoke(sandbox, "VerifyModelFunction", invoke(sandbox, "GetDataFunction", body))
+    run_chunks(sandbox, document)
+    for function in (
+        "ValidateDataFunction",
+        "ValidateScoresFunction",
+        "DeployScoresFunction",
+        "CampaignFunction",
+    ):
         document = invoke(sandbox, function, document)
     return document
 
@@ -35,14 +62,20 @@ def test_the_sample_scoring_events_chain(trained):
     sandbox = trained.sandbox
     outputs = {}
     for name, function in CHAIN:
-        if name == "validate_scores":  # the Map's one chunk first
-            assert invoke(sandbox, "ScoreDataFunction", event("score_data")) == {"chunk": 0, "rows": 2000}
+        if name == "scoring_validate_data":  # the Map's one chunk, from its sample events
+            item = event("transform_chunk")
+            for step, step_function in MAP:
+                assert {**item, "results": {}} == {**event(step), "results": {}}, f"events/{step}.json"
+                item = invoke(sandbox, step_function, event(step))
+            assert item["results"]["publish_chunk"] == {
+                "history_rows": 2000,
+                "latest_rows": 2000,
+                "online_feature_rows": 2000,
+            }
         outputs[name] = invoke(sandbox, function, event(name))
     for (name, _), (following, _) in itertools.pairwise(CHAIN):
-        kept = {k: v for k, v in outputs[name]["results"].items() if k == "transform_data"}
-        assert {**outputs[name], "results": kept} == event(following), (
-            f"{name} differs from events/{following}.json"
-        )
+        expected = without_start(event(following))
+        assert as_next_event(outputs[name]) == expected, f"{name} differs from events/{following}.json"
     results = {name: output["results"] for name, output in outputs.items()}
     assert results["scoring_get_data"]["get_data"]["rows"] == 2000
     assert outputs["scoring_get_data"]["run"]["model_version"] == "1.0.0"  # the champion, resolved once
@@ -50,9 +83,11 @@ def test_the_sample_scoring_events_chain(trained):
     assert results["validate_scores"]["validate_scores"]["rows"] == 2000
     deployed = results["deploy_scores"]["deploy_scores"]
     assert deployed == {
-        "history": objects.uri("scores/model=churn/as_of=2025-09-01/batch.parquet"),
+        "history": objects.uri("scores/model=churn/as_of=2025-09-01/source=batch/"),
         "publication": "scoring-churn-2025-09-01@1.0.0",
         "rows": 2000,
+        "latest": True,
+        "reason": "first publication",
     }
     sent = results["campaign"]["campaign"]
     assert sent["sent"] == sent["selected"] > 0 and sent["in_cooldown"] == sent["already_sent"] == 0
@@ -87,9 +122,15 @@ def test_customers_in_cooldown_are_not_contacted_again(scored):
 def test_a_new_run_replaces_the_latest_scores_atomically(scored):
     first = latest.pointer("churn")
     assert first.as_of == SCORING_AS_OF
+    entity = latest.top("churn", 1)[0].entity_id
     score_month(scored.sandbox, "2025-10-01")
     second = latest.pointer("churn")
     assert second.as_of == "2025-10-01" and second.rows == 2000
-    assert latest_items(scored.sandbox, first.publication) == []  # the previous run's rows are gone
+    assert latest.get("churn", entity).as_of == "2025-10-01"  # readers see only the new run
     assert len(latest_items(scored.sandbox, second.publication)) == 2000
-    assert len(history.read("churn")) == 4000  # ... but the history keeps both runs
+    # The previous run's rows stay until DynamoDB's TTL removes them: no delete loop.
+    old = latest_items(scored.sandbox, first.publication)
+    assert len(old) == 2000 and all(int(i["expires_at"]) > 0 for i in old)
+    ttl = boto3.client("dynamodb").describe_time_to_live(TableName=scored.sandbox.ref("ScoresTable"))
+    assert ttl["TimeToLiveDescription"] == {"TimeToLiveStatus": "ENABLED", "AttributeName": "expires_at"}
+    assert len(history.read("churn")) == 4000  # ... and the history keeps both runs

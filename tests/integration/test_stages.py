@@ -8,7 +8,7 @@ import pytest
 from modelops.domain.features import FeatureMatrix
 from modelops.domain.spec import parse_spec
 from modelops.stores import layout, metadata, objects, registry
-from tests.helpers import CHURN_SPEC, event, invoke, invoke_raw, put_churn_spec
+from tests.helpers import CHURN_SPEC, as_next_event, event, invoke, invoke_raw, put_churn_spec, without_start
 
 STAGES = [
     ("get_data", "GetDataFunction"),
@@ -22,7 +22,7 @@ RUN_ID = "training-churn-2025-08-01"
 
 
 def features_of(run_id: str) -> FeatureMatrix:
-    manifest = objects.get_json(layout.manifest_key(run_id))
+    manifest = objects.get_json(layout.features_manifest_key(run_id))
     return FeatureMatrix.concat(
         [FeatureMatrix.from_bytes(objects.get_bytes(chunk["key"])) for chunk in manifest]
     )
@@ -34,12 +34,15 @@ def test_the_sample_events_chain_through_every_stage(lake):
         outputs[name] = invoke(lake, function, event(name))
     # Each sample event is exactly what the previous stage returns (results trimmed).
     for (name, _), (following, _) in itertools.pairwise(STAGES):
-        kept = {k: v for k, v in outputs[name]["results"].items() if k == "transform_data"}
-        assert {**outputs[name], "results": kept} == event(following), (
-            f"{name} differs from events/{following}.json"
-        )
-    assert outputs["get_data"]["results"]["get_data"] == {"rows": 16_000, "columns": 12}  # 2,000 x 8 months
-    manifest = objects.get_json(layout.manifest_key(RUN_ID))
+        expected = without_start(event(following))
+        assert as_next_event(outputs[name]) == expected, f"{name} differs from events/{following}.json"
+    extracted = outputs["get_data"]["results"]["get_data"]
+    assert (extracted["rows"], extracted["matched"], extracted["columns"]) == (
+        16_000,
+        16_000,
+        12,
+    )  # 2,000 x 8
+    manifest = objects.get_json(layout.features_manifest_key(RUN_ID))
     assert [chunk["rows"] for chunk in manifest] == [2500] * 6 + [1000]  # chunk_rows of the spec
     assert features_of(RUN_ID).X.shape == (16_000, 9)
     assert outputs["deploy_model"]["results"]["deploy_model"]["version"] == "1.0.0"

@@ -42,3 +42,26 @@ def test_a_scheduled_run_derives_the_window_from_the_scheduled_time():
 def test_bad_requests_are_rejected(body):
     with pytest.raises(ValidationError):
         RunRequest.model_validate(body)
+
+
+def test_the_extract_is_cut_into_chunks_of_at_most_chunk_rows():
+    from modelops.pipeline.shared import chunks_of
+
+    chunks = chunks_of([("a", 250), ("b", 0), ("c", 100)], 100)
+    assert [(c.index, c.key, c.offset, c.rows) for c in chunks] == [
+        (0, "a", 0, 100),
+        (1, "a", 100, 100),
+        (2, "a", 200, 50),
+        (3, "c", 0, 100),
+    ]
+
+
+def test_the_window_binds_only_the_window_parameters():
+    from modelops.domain.periods import Window
+    from modelops.stores.query import bind_window
+
+    window = Window(start=date(2025, 1, 1), end=date(2025, 8, 1))
+    sql = "SELECT $start_note FROM t WHERE d BETWEEN $start AND $end"
+    assert bind_window(sql, window) == (
+        "SELECT $start_note FROM t WHERE d BETWEEN DATE '2025-01-01' AND DATE '2025-08-01'"
+    )

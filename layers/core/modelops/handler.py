@@ -14,20 +14,20 @@ from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
-from modelops.domain.contract import ScoreChunkOutput, StageDoc, ValidationResult
+from modelops.domain.contract import ChunkItem, StageDoc, ValidationResult
 
 logger = Logger()
 metrics = Metrics(namespace="modelops")
 
 In = TypeVar("In", bound=BaseModel)
-Out = TypeVar("Out", StageDoc, ScoreChunkOutput)
+Out = TypeVar("Out", StageDoc, ChunkItem)
 Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
 
-def _record(stage: str, output: StageDoc | ScoreChunkOutput, seconds: float) -> None:
+def _record(stage: str, output: StageDoc | ChunkItem, seconds: float) -> None:
     metrics.add_dimension(name="stage", value=stage)
     metrics.add_metric(name="Duration", unit=MetricUnit.Milliseconds, value=seconds * 1000)
-    summary = output if isinstance(output, ScoreChunkOutput) else getattr(output.results, stage, None)
+    summary = getattr(output.results, stage, None)
     rows = getattr(summary, "rows", None)
     if rows is not None:
         metrics.add_metric(name="Rows", unit=MetricUnit.Count, value=rows)

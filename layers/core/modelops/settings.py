@@ -19,6 +19,8 @@ class Settings:
     online_scores_table: str
     campaign_queue_url: str
     alert_topic_arn: str
+    lake_database: str
+    athena_workgroup: str
 
 
 @process_cache()
@@ -33,4 +35,6 @@ def settings() -> Settings:
         online_scores_table=os.environ["ONLINE_SCORES_TABLE"],
         campaign_queue_url=os.environ["CAMPAIGN_QUEUE_URL"],
         alert_topic_arn=os.environ.get("ALERT_TOPIC_ARN", ""),
+        lake_database=os.environ.get("LAKE_DATABASE", ""),
+        athena_workgroup=os.environ.get("ATHENA_WORKGROUP", ""),
     )

@@ -4,8 +4,8 @@ A stage gets one small JSON document and returns it extended: the run, the S3 UR
 artifacts written so far and each stage's results (Step Functions passes at most 256 KB, so
 data moves through S3 under the run's prefix, never inside the document). Every model here
 forbids unknown fields, so a stage fed the wrong document fails by name at its entry.
-The exceptions are the first stage (``GetDataInput``: a request) and the chunk stage of the
-scoring Map (``ScoreChunkInput`` in, ``ScoreChunkOutput`` out).
+The first stage takes a request (``GetDataInput``); the stages inside the scoring Map take
+and return one chunk's item (``ChunkItem``).
 """
 
 from __future__ import annotations
@@ -38,6 +38,13 @@ class Run(_Document):
     as_of: date
     window: Window
     model_version: str | None = None
+    force: bool = False  # publish as latest even if a newer period is already published
+    started_at: datetime | None = None  # when the run was first planned; a re-run keeps it
+
+    def started(self) -> datetime:
+        if self.started_at is None:
+            raise ContractError(f"run {self.run_id}: get_data records when the run started")
+        return self.started_at
 
     def version(self) -> str:
         """The model version a scoring run uses (resolved once, by get_data)."""
@@ -54,6 +61,7 @@ class RunRequest(_Document):
     scheduled_time: datetime | None = None
     run_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._-]{1,80}$")
     model_version: str | None = None
+    force: bool = False
 
     @model_validator(mode="after")
     def _when(self) -> RunRequest:
@@ -89,10 +97,12 @@ class Artifacts(_Document):
 
 
 class Chunk(_Document):
-    """One slice of the rows to score: an item of the manifest the scoring Map reads."""
+    """One slice of the extract, an item of the manifest the scoring Map reads: rows
+    ``[offset, offset + rows)`` of the Parquet part at ``key``."""
 
     index: int = Field(ge=0)
     key: str
+    offset: int = Field(default=0, ge=0)
     rows: int = Field(ge=0)
 
 
@@ -119,20 +129,23 @@ class AlertOutcome(_Document):
 
 
 class GetDataResult(_Document):
-    rows: int
+    rows: int  # extracted (training: after the bounded sample)
+    matched: int  # rows the query returned
     columns: int
+    chunks: int
+    manifest_key: str  # the chunk manifest; the scoring Map's ItemReader reads this key
 
 
 class TransformResult(_Document):
     rows: int
     features: int
     chunks: int
-    manifest_key: str  # the scoring Map's ItemReader reads this key
 
 
 class ValidationResult(_Document):
     rows: int
     profiles: int
+    invalid: dict[str, float] = Field(default_factory=dict)  # feature -> share the schema refuses
     drift: list[Evidence] = Field(default_factory=list)
     alert: AlertOutcome | None = None
     report: str | None = None
@@ -162,6 +175,8 @@ class DeployScoresResult(_Document):
     history: str
     publication: str
     rows: int
+    latest: bool  # whether this run became the latest publication
+    reason: str
 
 
 class CampaignResult(_Document):
@@ -169,6 +184,7 @@ class CampaignResult(_Document):
     in_cooldown: int
     already_sent: int
     sent: int
+    skipped: str | None = None  # why nothing was handed off
 
 
 class Results(_Document):
@@ -207,20 +223,43 @@ class StageDoc(_Document):
         return document
 
 
-class ScoreChunkInput(_Document):
-    """One item of the scoring Map: the run, its artifacts and the chunk to score."""
+class TransformChunkResult(_Document):
+    rows: int
+    invalid: dict[str, int] = Field(default_factory=dict)  # feature -> rows the schema refuses
+    seconds: float = 0.0
+
+
+class ScoreChunkResult(_Document):
+    rows: int
+    seconds: float = 0.0
+
+
+class PublishChunkResult(_Document):
+    history_rows: int
+    latest_rows: int
+    online_feature_rows: int
+    seconds: float = 0.0
+
+
+class ChunkResults(_Document):
+    transform_chunk: TransformChunkResult | None = None
+    score_data: ScoreChunkResult | None = None
+    publish_chunk: PublishChunkResult | None = None
+
+
+class ChunkItem(_Document):
+    """One item of the scoring Map, passed through its states (transform_chunk, score_data,
+    publish_chunk), each adding its result. Per-chunk objects live under the run's prefix at
+    keys derived from the chunk's index."""
 
     run: Run
     artifacts: Artifacts
     chunk: Chunk
-
-
-class ScoreChunkOutput(_Document):
-    chunk: int
-    rows: int
+    results: ChunkResults = Field(default_factory=ChunkResults)
 
     def to_json(self) -> dict[str, Any]:
-        return self.model_dump(mode="json")
+        document: dict[str, Any] = self.model_dump(mode="json", exclude_none=True)
+        return document
 
 
 def plan_run(request: RunRequest, pipeline: Pipeline, training_periods: int, outcome_lag_periods: int) -> Run:
@@ -246,4 +285,5 @@ def plan_run(request: RunRequest, pipeline: Pipeline, training_periods: int, out
         as_of=as_of,
         window=window,
         model_version=request.model_version,
+        force=request.force,
     )

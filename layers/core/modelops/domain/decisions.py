@@ -20,7 +20,7 @@ from modelops.domain.spec import Campaign, Promotion
 
 @dataclass(frozen=True)
 class Decision:
-    promote: bool
+    accept: bool
     reason: str
 
 
@@ -135,3 +135,18 @@ def claim_outcome(previous: Contact | None, run_id: str, cutoff: date) -> str:
     if previous.run_id == run_id:
         return "claim" if previous.status == "pending" else "already_sent"
     return "cooldown"
+
+
+# ---------------------------------------------------------------- publication
+
+
+def becomes_latest(current_as_of: date | None, run_as_of: date, *, force: bool = False) -> Decision:
+    """Whether a scoring run's publication replaces the latest one: time only moves forward,
+    so an older period goes to the history only, unless forced."""
+    if current_as_of is None:
+        return Decision(True, "first publication")
+    if run_as_of >= current_as_of:
+        return Decision(True, f"{run_as_of} is not older than the latest {current_as_of}")
+    if force:
+        return Decision(True, f"forced: {run_as_of} replaces the newer {current_as_of}")
+    return Decision(False, f"{run_as_of} is older than the latest {current_as_of}: history only")

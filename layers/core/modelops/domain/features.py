@@ -124,6 +124,19 @@ class FeatureMatrix:
             )
 
 
+def is_missing(values: np.ndarray) -> np.ndarray:
+    """Where a raw column (masked, object with None, or float with NaN) has no value."""
+    if isinstance(values, np.ma.MaskedArray):
+        mask: np.ndarray = np.ma.getmaskarray(values).copy()
+        return mask
+    if values.dtype == object:
+        return np.array([v is None or (isinstance(v, float) and v != v) for v in values], dtype=bool)
+    if values.dtype.kind == "f":
+        nan: np.ndarray = np.isnan(values)
+        return nan
+    return np.zeros(values.shape[0], dtype=bool)
+
+
 def _as_float(values: np.ndarray) -> np.ndarray:
     """Numeric column (possibly masked, possibly object with None) -> float64 with NaN."""
     if isinstance(values, np.ma.MaskedArray):

@@ -47,11 +47,17 @@ class _Strict(BaseModel):
 class Feature(_Strict):
     type: FeatureType
     description: str = ""
+    # What batch scoring does with a value the model's schema refuses (an unseen category, a
+    # number far outside the training range, missing where training never saw it missing):
+    # fail the run when their share passes scoring.max_invalid_share, or treat it as missing,
+    # or clip a number into the accepted range. Online requests with such a value get a 422.
+    on_invalid: Literal["fail", "missing", "clip"] = "fail"
 
 
 class Source(_Strict):
     tables: list[str] = Field(min_length=1)
     sql: str
+    engine: Literal["duckdb", "athena"] = "duckdb"  # athena: UNLOAD over the lake's Glue tables
 
     @field_validator("tables")
     @classmethod
@@ -103,6 +109,8 @@ class Split(_Strict):
     test_fraction: float = Field(default=0.2, gt=0, lt=1)
     validation_fraction: float = Field(default=0.2, gt=0, lt=1)
     seed: int = 42
+    # A bounded, stratified (period x outcome) sample keeps train_model inside one function.
+    max_training_rows: int = Field(default=2_000_000, ge=100)
 
 
 class Promotion(_Strict):
@@ -119,6 +127,13 @@ class WindowSettings(_Strict):
 
 class Scoring(_Strict):
     chunk_rows: int = Field(default=100_000, ge=1)
+    max_invalid_share: float = Field(default=0.01, ge=0, le=1)  # per feature with on_invalid: fail
+    # Rows of a latest publication (scores, online features) expire by DynamoDB TTL this long
+    # after they are written: keep it above the time between two scoring runs.
+    keep_latest_days: int = Field(default=120, ge=1)
+    # Each chunk indexes its top rows for top-N queries (and every row above the campaign's
+    # min_score): top N is exact for N up to this.
+    top_candidates: int = Field(default=1000, ge=1)
 
 
 class Campaign(_Strict):

@@ -22,11 +22,15 @@ class NothingPublished(LookupError):
     """The model has no published scores to hand off."""
 
 
-def hand_off(model: str, rule: Campaign) -> CampaignResult:
-    """Send the latest run's selected customers, each at most once per run and cooldown."""
+def hand_off(model: str, rule: Campaign, publication: str | None = None) -> CampaignResult:
+    """Send the latest run's selected customers, each at most once per run and cooldown; with
+    ``publication``, only if that is still the latest one."""
     current = latest.pointer(model)
     if current is None:
         raise NothingPublished(f"model {model!r} has no published scores")
+    if publication is not None and current.publication != publication:
+        skipped = f"{publication} is not the latest publication ({current.publication} is)"
+        return CampaignResult(selected=0, in_cooldown=0, already_sent=0, sent=0, skipped=skipped)
     selected = select_contacts(latest.top(model, rule.top_n, rule.min_score), rule)
     today = date.fromisoformat(current.as_of)
     cutoff = cooldown_cutoff(today, rule.cooldown_days)
@@ -64,6 +68,13 @@ def hand_off(model: str, rule: Campaign) -> CampaignResult:
 
 
 def campaign(doc: StageDoc) -> StageDoc:
-    """The scoring flow's last stage: hand the run's model's latest top scores off."""
-    doc.results.campaign = hand_off(doc.run.model, load_spec(doc.run.model).campaign)
+    """The scoring flow's last stage: hand the run's top scores off, if the run is the latest."""
+    deployed = doc.results.deploy_scores
+    if deployed is not None and not deployed.latest:
+        doc.results.campaign = CampaignResult(
+            selected=0, in_cooldown=0, already_sent=0, sent=0, skipped=deployed.reason
+        )
+        return doc
+    publication = None if deployed is None else deployed.publication
+    doc.results.campaign = hand_off(doc.run.model, load_spec(doc.run.model).campaign, publication)
     return doc

@@ -1,24 +1,38 @@
-"""The scoring flow after the shared stages: verify_model, score_data (one chunk, fanned out
-by the Map), validate_scores, deploy_scores."""
+"""The scoring flow after get_data:
+
+verify_model → Map over the extract's chunks: transform_chunk → score_data → publish_chunk
+→ validate_data → validate_scores → deploy_scores → campaign.
+
+Every per-row step runs in the Map's children, in parallel: a chunk is encoded with the model
+version's schema, scored, and written to the run's new publication (latest scores, online
+features) and to a staged history part, each with a sketch for validation. The stages after
+the Map only merge sketches, check counts and flip the ``latest`` pointer: nothing a reader
+sees changes before validation has passed.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import time
+from datetime import date
 
 import numpy as np
 
+from modelops.domain import sketches, validity
 from modelops.domain.contract import (
+    ChunkItem,
+    ChunkResults,
     DeployScoresResult,
-    ScoreChunkInput,
-    ScoreChunkOutput,
+    PublishChunkResult,
+    ScoreChunkResult,
     StageDoc,
+    TransformChunkResult,
     VerifyModelResult,
 )
-from modelops.domain.features import FeatureMatrix
-from modelops.domain.profiles import profile_scores
+from modelops.domain.decisions import becomes_latest
+from modelops.domain.features import FeatureMatrix, FeatureSchema, transform
 from modelops.domain.scores import ScoreSet
 from modelops.pipeline import monitoring
-from modelops.pipeline.shared import chunk_list, read_extract
+from modelops.pipeline.shared import chunk_list, chunks, read_chunk
 from modelops.stores import history, latest, layout, objects, online_features, registry
 from modelops.stores.specs import load_spec
 
@@ -27,7 +41,7 @@ PREDICT_SLICE = 50_000
 
 
 class ScoreCountError(RuntimeError):
-    """The scores do not cover exactly the rows that were prepared for scoring."""
+    """The published rows do not match the rows that were extracted for scoring."""
 
 
 def verify_model(doc: StageDoc) -> StageDoc:
@@ -39,13 +53,67 @@ def verify_model(doc: StageDoc) -> StageDoc:
     return doc
 
 
-def score_data(item: ScoreChunkInput) -> ScoreChunkOutput:
-    """Score one chunk with the run's model version, its artifact verified before loading."""
+def _publication(item: ChunkItem) -> str:
+    return latest.publication_id(item.run.run_id, item.run.version())
+
+
+def _total_rows(item: ChunkItem) -> int:
+    """Rows of the whole extract: each chunk keeps its share of the sketches' samples."""
+    return sum(chunk.rows for chunk in chunks(item.artifacts.require("raw")))
+
+
+def transform_chunk(item: ChunkItem) -> ChunkItem:
+    """Encode one chunk with the model version's schema; apply each feature's policy to the
+    values the schema refuses (and count them); sketch the features; write the chunk's raw
+    features to the run's publication of the online feature table."""
+    started = time.perf_counter()
+    run, chunk = item.run, item.chunk
+    spec = load_spec(run.model)
+    record = registry.get_version(run.model, run.version())
+    schema = FeatureSchema.from_dict(registry.feature_schema(record))
+    columns = read_chunk(chunk)
+    matrix = transform(columns, spec, schema, with_outcome=False)
+    margin = spec.online.range_margin
+    masks = {
+        info.name: validity.invalid_mask(columns[info.name], matrix.X[:, j], info, margin)
+        for j, info in enumerate(schema.features)
+    }
+    policies = {name: feature.on_invalid for name, feature in spec.features.items()}
+    matrix.X = validity.apply_policies(matrix.X, masks, schema, policies, margin)
+    total = _total_rows(item)
+    objects.put_bytes(layout.chunk_key(run.run_id, chunk.index, "features.npz"), matrix.to_bytes())
+    objects.put_bytes(
+        layout.chunk_key(run.run_id, chunk.index, "feature_sketch.npz"),
+        sketches.to_bytes(sketches.sketch_features(matrix, schema, total)),
+    )
+    online_features.write(
+        run.model,
+        _publication(item),
+        run.as_of.isoformat(),
+        matrix.entity.tolist(),
+        {name: columns[name].tolist() for name in spec.features},
+        latest.expiry(spec.scoring.keep_latest_days, now=run.started()),
+    )
+    result = TransformChunkResult(
+        rows=matrix.rows,
+        invalid={name: int(mask.sum()) for name, mask in masks.items()},
+        seconds=round(time.perf_counter() - started, 3),
+    )
+    objects.put_json(layout.chunk_key(run.run_id, chunk.index, "transform.json"), result.model_dump())
+    item.results.transform_chunk = result
+    return item
+
+
+def score_data(item: ChunkItem) -> ChunkItem:
+    """Score one encoded chunk with the run's model version (verified before loading)."""
     from modelops.domain import estimators
 
+    started = time.perf_counter()
     run, chunk = item.run, item.chunk
     estimator = registry.load_estimator(registry.get_version(run.model, run.version()))
-    features = FeatureMatrix.from_bytes(objects.get_bytes(chunk.key))
+    features = FeatureMatrix.from_bytes(
+        objects.get_bytes(layout.chunk_key(run.run_id, chunk.index, "features.npz"))
+    )
     slices = [features.X[start : start + PREDICT_SLICE] for start in range(0, features.rows, PREDICT_SLICE)]
     score = (
         np.concatenate([estimators.positive_scores(estimator, part) for part in slices])
@@ -53,32 +121,83 @@ def score_data(item: ScoreChunkInput) -> ScoreChunkOutput:
         else np.empty(0)
     )
     scored = ScoreSet(features.entity, features.timestamp, score)
-    objects.put_bytes(layout.score_chunk_key(run.run_id, chunk.index), scored.to_bytes())
-    return ScoreChunkOutput(chunk=chunk.index, rows=features.rows)
+    total = _total_rows(item)
+    objects.put_bytes(layout.chunk_key(run.run_id, chunk.index, "scores.npz"), scored.to_bytes())
+    objects.put_bytes(
+        layout.chunk_key(run.run_id, chunk.index, "score_sketch.npz"),
+        sketches.to_bytes(sketches.sketch_scores(score, run.as_of, total)),
+    )
+    item.results.score_data = ScoreChunkResult(
+        rows=scored.rows, seconds=round(time.perf_counter() - started, 3)
+    )
+    return item
 
 
-def load_scores(doc: StageDoc) -> ScoreSet:
-    """Every chunk's scores; a missing chunk or a wrong count is a ScoreCountError."""
-    chunks = chunk_list(doc)
-    parts = []
-    for chunk in chunks:
-        key = layout.score_chunk_key(doc.run.run_id, chunk.index)
-        if not objects.exists(key):
-            raise ScoreCountError(f"chunk {chunk.index} has no scores ({key})")
-        parts.append(ScoreSet.from_bytes(objects.get_bytes(key)))
-    scored = ScoreSet.concat(parts)
-    expected = sum(chunk.rows for chunk in chunks)
-    if scored.rows != expected:
-        raise ScoreCountError(f"{scored.rows} scores for {expected} rows")
-    return scored
+def publish_chunk(item: ChunkItem) -> ChunkItem:
+    """Write one chunk's scores to the run's publication of the latest scores and stage its
+    history part; the receipt lets deploy_scores check that every row arrived."""
+    started = time.perf_counter()
+    run, chunk = item.run, item.chunk
+    spec = load_spec(run.model)
+    scored = ScoreSet.from_bytes(objects.get_bytes(layout.chunk_key(run.run_id, chunk.index, "scores.npz")))
+    scored_at = run.started()
+    history.stage_part(
+        layout.chunk_key(run.run_id, chunk.index, "history.parquet"),
+        run.as_of,
+        scored.entity,
+        scored.score,
+        run.version(),
+        run.run_id,
+        scored_at,
+        "batch",
+    )
+    written = latest.write_rows(
+        run.model,
+        _publication(item),
+        run.run_id,
+        run.as_of.isoformat(),
+        run.version(),
+        scored.entity,
+        scored.score,
+        latest.indexed_rows(scored.score, spec.scoring.top_candidates, spec.campaign.min_score),
+        scored_at.isoformat(timespec="seconds"),
+        latest.expiry(spec.scoring.keep_latest_days, now=run.started()),
+    )
+    transformed = item.results.transform_chunk
+    result = PublishChunkResult(
+        history_rows=scored.rows,
+        latest_rows=written,
+        online_feature_rows=transformed.rows if transformed else 0,
+        seconds=round(time.perf_counter() - started, 3),
+    )
+    item.results.publish_chunk = result
+    # The receipt: what every stage of this chunk did, for deploy_scores' count check.
+    objects.put_json(layout.chunk_key(run.run_id, chunk.index, "receipt.json"), item.results.model_dump())
+    return item
 
 
 def validate_scores(doc: StageDoc) -> StageDoc:
-    """The validation code fed the production scores (stage validate_scores)."""
+    """The validation code fed the production scores (merged chunk sketches)."""
     run = doc.run
     spec = load_spec(run.model)
-    scored = load_scores(doc)
-    profiles = profile_scores(scored.score, None, run.as_of, spec.drift.sample_size)
+    chunks = chunk_list(doc)
+    missing = [
+        c.index
+        for c in chunks
+        if not objects.exists(layout.chunk_key(run.run_id, c.index, "score_sketch.npz"))
+    ]
+    if missing:
+        raise ScoreCountError(
+            f"chunk {missing[0]} has no scores ({len(missing)} of {len(chunks)} chunks missing)"
+        )
+    merged = [
+        s
+        for c in chunks
+        for s in sketches.from_bytes(
+            objects.get_bytes(layout.chunk_key(run.run_id, c.index, "score_sketch.npz"))
+        )
+    ]
+    profiles = sketches.merge(merged, spec.drift.sample_size)
     doc.results.validate_scores = monitoring.validate(
         run.model,
         "validate_scores",
@@ -86,45 +205,73 @@ def validate_scores(doc: StageDoc) -> StageDoc:
         run.as_of,
         profiles,
         spec.drift,
-        rows=scored.rows,
+        rows=sum(c.rows for c in chunks),
         earlier=doc.results.findings("validate_data"),
         reference_stage="validate_model",
     )
     return doc
 
 
+def receipts(doc: StageDoc) -> list[ChunkResults]:
+    """Every chunk's receipt (what its three stages did); a missing one is a ScoreCountError."""
+    found = []
+    for chunk in chunk_list(doc):
+        key = layout.chunk_key(doc.run.run_id, chunk.index, "receipt.json")
+        if not objects.exists(key):
+            raise ScoreCountError(f"chunk {chunk.index} was not published ({key} is missing)")
+        found.append(ChunkResults.model_validate(objects.get_json(key)))
+    return found
+
+
+def _published(doc: StageDoc) -> list[PublishChunkResult]:
+    published = []
+    for chunk, done in zip(chunk_list(doc), receipts(doc), strict=True):
+        receipt = done.publish_chunk
+        if receipt is None:
+            raise ScoreCountError(f"chunk {chunk.index} has a receipt without its publication")
+        if not receipt.history_rows == receipt.latest_rows == receipt.online_feature_rows == chunk.rows:
+            raise ScoreCountError(f"chunk {chunk.index} published {receipt} for {chunk.rows} rows")
+        published.append(receipt)
+    return published
+
+
 def deploy_scores(doc: StageDoc) -> StageDoc:
-    """Publish the run's scores: history (S3 Parquet), online features, then latest (DynamoDB,
-    one atomic pointer flip, last)."""
+    """Check every chunk's receipt against the extract, copy the staged history parts into the
+    history, and flip the latest pointer to the run's publication (last, and only if time moves
+    forward or the run is forced)."""
     run = doc.run
-    version = run.version()
-    current = latest.pointer(run.model)
-    if current is not None and current.publication == latest.publication_id(run.run_id, version):
-        # This very run is already published: leave history and latest exactly as they are.
-        doc.results.deploy_scores = DeployScoresResult(
-            history=objects.uri(layout.history_key(run.model, run.as_of)),
-            publication=current.publication,
-            rows=current.rows,
-        )
-        return doc
-    scored = load_scores(doc)
-    duplicated = scored.rows - np.unique(scored.entity).size
-    if duplicated:
-        raise ScoreCountError(f"{duplicated} entities are scored twice")
-    scored_at = datetime.now(UTC)
-    written = history.write(run.model, run.as_of, scored.entity, scored.score, version, run.run_id, scored_at)
     spec = load_spec(run.model)
-    raw = read_extract(doc)
-    entities = [str(e) for e in raw[spec.entity].tolist()]
-    online_features.write(
-        run.model, run.as_of, entities, {name: raw[name].tolist() for name in spec.features}
-    )
-    # Last: the pointer flip. A retry after a crash before it redoes everything above; after
-    # it, the early return above sees the run published and complete.
-    published = latest.publish(
-        run.model, run.run_id, run.as_of, version, scored.entity, scored.score, scored_at
-    )
+    chunks = chunk_list(doc)
+    published = _published(doc)
+    rows = sum(chunk.rows for chunk in chunks)
+    scored = doc.results.validate_scores.rows if doc.results.validate_scores else rows
+    if sum(r.latest_rows for r in published) != rows or scored != rows:
+        raise ScoreCountError(
+            f"{sum(r.latest_rows for r in published)} rows published, {scored} validated, {rows} extracted"
+        )
+    staged = [layout.chunk_key(run.run_id, chunk.index, "history.parquet") for chunk in chunks]
+    written = history.publish(run.model, run.as_of, "batch", staged)
+    publication = latest.publication_id(run.run_id, run.version())
+    current = latest.pointer(run.model)
+    if current is not None and current.publication == publication:
+        decision_latest, reason = True, "already the latest publication"
+    else:
+        decision = becomes_latest(
+            None if current is None else date.fromisoformat(current.as_of), run.as_of, force=run.force
+        )
+        decision_latest, reason = decision.accept, decision.reason
+        if decision.accept:
+            new = latest.Publication(
+                run.model,
+                publication,
+                run.run_id,
+                run.as_of.isoformat(),
+                run.version(),
+                rows,
+                spec.scoring.top_candidates,
+            )
+            latest.flip(new, current)
     doc.results.deploy_scores = DeployScoresResult(
-        history=written, publication=published.publication, rows=published.rows
+        history=written, publication=publication, rows=rows, latest=decision_latest, reason=reason
     )
     return doc

@@ -134,14 +134,14 @@ def deploy_model(doc: StageDoc) -> StageDoc:
             drift_findings=len(doc.results.findings("validate_data", "validate_model")),
             block_on_drift=spec.drift.block_promotion,
         )
-        if decision.promote:
+        if decision.accept:
             registry.set_champion(run.model, record.version, expected=current)
     doc.results.deploy_model = DeployModelResult(
         version=record.version,
         sha256=record.sha256,
         artifact=objects.uri(record.artifact_key),
         metadata=objects.uri(record.metadata_key),
-        champion=decision.promote,
+        champion=decision.accept,
         reason=decision.reason,
         online_scorer="numpy" if record.fast_sha256 else "scikit-learn",
     )

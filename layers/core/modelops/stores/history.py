@@ -1,5 +1,11 @@
-"""The score history: every score of every run, as Parquet under ``scores/model=<m>/as_of=<d>/``,
-queryable by Athena through the Glue table ``score_history`` (template.yaml)."""
+"""The score history: every score of every run, as Parquet under
+``scores/model=<m>/as_of=<d>/source=<source>/``, queryable by Athena through the Glue table
+``score_history`` (template.yaml).
+
+A scoring chunk stages its part under the run's prefix; ``publish`` copies a run's staged
+parts into the history (server-side copies, no rows read) once the run has passed
+validation, and removes parts a previous run of the same period left beyond them.
+"""
 
 from __future__ import annotations
 
@@ -12,18 +18,20 @@ import numpy as np
 
 from modelops.stores import layout, objects, tabular
 
+SOURCES = ("batch", "shadow", "online")
 
-def write(
-    model: str,
+
+def stage_part(
+    key: str,
     as_of: date,
     entity_id: np.ndarray,
     score: np.ndarray,
     model_version: str,
     run_id: str,
     scored_at: datetime,
+    source: str,
 ) -> str:
-    """One Parquet object per (model, as_of): one PUT, so readers see all of it or none,
-    and a re-run of the same run replaces it."""
+    """One chunk's history rows as a Parquet object at ``key`` (under the run's prefix)."""
     rows = entity_id.size
     columns = {
         "entity_id": entity_id.astype(str),
@@ -32,16 +40,32 @@ def write(
         "run_id": np.full(rows, run_id),
         "as_of": np.full(rows, np.datetime64(as_of, "us")),
         "scored_at": np.full(rows, np.datetime64(scored_at.replace(tzinfo=None), "us")),
-        "source": np.full(rows, "batch"),
+        "source": np.full(rows, source),
     }
     with tempfile.TemporaryDirectory() as scratch:
-        output = tabular.write_columns(Path(scratch) / "scores.parquet", columns, order_by="entity_id")
-        return objects.upload_file(output, layout.history_key(model, as_of))
+        output = tabular.write_columns(Path(scratch) / "part.parquet", columns, order_by="entity_id")
+        return objects.upload_file(output, key)
 
 
-def read(model: str, entity_id: str | None = None) -> list[dict[str, Any]]:
+def publish(model: str, as_of: date, source: str, staged: list[str]) -> str:
+    """Copy a run's staged parts into the history of (model, as_of, source), in order, and
+    remove any other part there; returns the prefix."""
+    prefix = layout.history_prefix(model, as_of, source)
+    wanted = [layout.history_part_key(model, as_of, source, index) for index in range(len(staged))]
+    for source_key, target in zip(staged, wanted, strict=True):
+        objects.copy(source_key, target)
+    for stale in set(objects.list_keys(prefix)) - set(wanted):
+        objects.delete(stale)
+    return objects.uri(prefix)
+
+
+def read(model: str, entity_id: str | None = None, source: str | None = None) -> list[dict[str, Any]]:
     """Rows of the score history (locally; on AWS, Athena queries the same objects)."""
-    keys = objects.list_keys(layout.history_prefix(model))
+    keys = [
+        k
+        for k in objects.list_keys(layout.history_prefix(model))
+        if source is None or f"/source={source}/" in k
+    ]
     if not keys:
         return []
     with tempfile.TemporaryDirectory() as scratch:
@@ -49,7 +73,9 @@ def read(model: str, entity_id: str | None = None) -> list[dict[str, Any]]:
         with tabular.connect() as connection:
             where, params = ("WHERE entity_id = $entity", {"entity": entity_id}) if entity_id else ("", {})
             result = connection.execute(
-                f"SELECT * FROM read_parquet({files!r}) {where} ORDER BY as_of, entity_id", params
+                f"SELECT * FROM read_parquet({files!r}, hive_partitioning = false) {where} "
+                "ORDER BY as_of, source, entity_id",
+                params,
             )
             columns = [column[0] for column in result.description]
             rows = [dict(zip(columns, row, strict=True)) for row in result.fetchall()]

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from modelops.domain.periods import Window
-from modelops.stores import layout, objects, tabular
+from modelops.stores import catalog, layout, objects, tabular
 
 
 def partitions_in_window(table: str, window: Window) -> list[str]:
@@ -23,10 +23,13 @@ def partitions_in_window(table: str, window: Window) -> list[str]:
 
 
 def write_partition(table: str, period: date, columns: dict[str, np.ndarray]) -> str:
-    """Write one period of a table (column name -> numpy array) as a lake partition."""
+    """Write one period of a table (column name -> numpy array) as a lake partition, and keep
+    the table's Glue table in step with its columns."""
     with tempfile.TemporaryDirectory() as scratch:
         output = tabular.write_columns(Path(scratch) / "part.parquet", columns)
-        return objects.upload_file(output, layout.partition_key(table, period))
+        written = objects.upload_file(output, layout.partition_key(table, period))
+    catalog.register(table, columns)
+    return written
 
 
 def load_file(table: str, path: Path, period_column: str) -> dict[date, int]:

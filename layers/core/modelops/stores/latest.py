@@ -1,17 +1,19 @@
-"""The latest scores (DynamoDB): each entity's score from the model's newest published run.
+"""The latest scores (DynamoDB): each entity's score from the model's latest published run.
 
-Published blue/green: a run's rows are written under their own partition
-(``<model>#<publication>``) and become visible only when the model's ``latest`` pointer is
-flipped by one conditional write, so readers see the previous run or the new one, never
-half of one. The top-N index is sharded (``<model>#<publication>#<shard>``) so that a large
-run's writes do not land on one hot index partition; top N merges N from each shard.
+A run's rows are written by the scoring Map's chunks, in parallel, under the run's own
+publication (``<model>#<publication>#<entity>``); they become visible only when the model's
+``latest`` pointer is flipped to the publication by one conditional write, so readers see the
+previous run or the new one, never half of one. Rows carry ``expires_at`` and leave by
+DynamoDB's TTL: no delete loops. The ``TopScores`` index is sparse: each chunk marks only its
+own top rows (and every row at or above the campaign's floor), sharded, so top N is a handful
+of small queries however many rows a run has.
 """
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -23,6 +25,11 @@ from modelops.stores.dynamo import decimal
 
 TOP_SHARDS = 8
 _POINTER_SK = "_pointer"
+_ROW_SK = "score"
+
+
+class TooManyForTheIndex(ValueError):
+    """A top-N question beyond the rows each chunk indexed."""
 
 
 @dataclass(frozen=True)
@@ -44,6 +51,7 @@ class Publication:
     as_of: str
     model_version: str
     rows: int
+    top_candidates: int  # top N is exact up to this N
 
 
 def _table() -> Any:
@@ -52,6 +60,61 @@ def _table() -> Any:
 
 def _shard(entity_id: str) -> int:
     return int(hashlib.blake2b(entity_id.encode(), digest_size=2).hexdigest(), 16) % TOP_SHARDS
+
+
+def publication_id(run_id: str, model_version: str) -> str:
+    return f"{run_id}@{model_version}"
+
+
+def row_key(model: str, publication: str, entity_id: str) -> dict[str, str]:
+    return {"pk": f"{model}#{publication}#{entity_id}", "sk": _ROW_SK}
+
+
+def expiry(keep_days: int, now: datetime | None = None) -> int:
+    """The TTL attribute's value (epoch seconds) of rows written now."""
+    return int((now or datetime.now(UTC)).timestamp()) + keep_days * 86_400
+
+
+def indexed_rows(score: np.ndarray, top: int, floor: float | None) -> np.ndarray:
+    """Which of a chunk's rows the top-N index holds: its ``top`` highest scores (the global top
+    N is among the chunks' top N) and every score at or above ``floor``."""
+    marked = np.zeros(score.size, dtype=bool)
+    if score.size:
+        marked[np.argsort(-score, kind="stable")[:top]] = True
+    if floor is not None:
+        marked |= score >= floor
+    return marked
+
+
+def write_rows(
+    model: str,
+    publication: str,
+    run_id: str,
+    as_of: str,
+    model_version: str,
+    entity_id: np.ndarray,
+    score: np.ndarray,
+    indexed: np.ndarray,
+    scored_at: str,
+    expires_at: int,
+) -> int:
+    """One chunk's rows of a publication (not visible until the pointer flips to it)."""
+    with _table().batch_writer(overwrite_by_pkeys=["pk", "sk"]) as batch:
+        for entity, value, marked in zip(entity_id.tolist(), score.tolist(), indexed.tolist(), strict=True):
+            item = {
+                **row_key(model, publication, entity),
+                "entity_id": entity,
+                "score": decimal(value),
+                "model_version": model_version,
+                "run_id": run_id,
+                "as_of": as_of,
+                "scored_at": scored_at,
+                "expires_at": expires_at,
+            }
+            if marked:
+                item["top_pk"] = f"{model}#{publication}#{_shard(entity)}"
+            batch.put_item(Item=item)
+    return int(entity_id.size)
 
 
 def pointer(model: str) -> Publication | None:
@@ -67,94 +130,47 @@ def pointer(model: str) -> Publication | None:
         as_of=item["as_of"],
         model_version=item["model_version"],
         rows=int(item["rows"]),
+        top_candidates=int(item.get("top_candidates", 0)),
     )
 
 
-def publication_id(run_id: str, model_version: str) -> str:
-    return f"{run_id}@{model_version}"
-
-
-def publish(
-    model: str,
-    run_id: str,
-    as_of: date,
-    model_version: str,
-    entity_id: np.ndarray,
-    score: np.ndarray,
-    scored_at: datetime,
-) -> Publication:
-    """Write the run's rows under their own partition, then flip the pointer to them."""
-    publication = publication_id(run_id, model_version)
-    partition = f"{model}#{publication}"
-    stamp = scored_at.isoformat(timespec="seconds")
-    with _table().batch_writer(overwrite_by_pkeys=["pk", "sk"]) as batch:
-        for entity, value in zip(entity_id.tolist(), score.tolist(), strict=True):
-            batch.put_item(
-                Item={
-                    "pk": partition,
-                    "sk": entity,
-                    "top_pk": f"{partition}#{_shard(entity)}",
-                    "score": decimal(value),
-                    "model_version": model_version,
-                    "run_id": run_id,
-                    "as_of": as_of.isoformat(),
-                    "scored_at": stamp,
-                    "source": "batch",
-                }
-            )
-    previous = pointer(model)
-    new = Publication(model, publication, run_id, as_of.isoformat(), model_version, int(entity_id.size))
-    if previous is not None and previous.publication == publication:
-        return new
+def flip(new: Publication, previous: Publication | None) -> None:
+    """Make ``new`` the latest publication, only if the pointer still shows ``previous``."""
     condition = Attr("pk").not_exists() if previous is None else Attr("publication").eq(previous.publication)
+    fields = {k: v for k, v in new.__dict__.items() if k != "model"}
     _table().put_item(
         Item={
-            "pk": f"{model}#latest",
+            "pk": f"{new.model}#latest",
             "sk": _POINTER_SK,
-            **{k: v for k, v in new.__dict__.items() if k != "model"},
+            **fields,
             "published_at": datetime.now(UTC).isoformat(timespec="seconds"),
         },
         ConditionExpression=condition,
     )
-    if previous is not None:
-        _delete_partition(f"{model}#{previous.publication}")
-    return new
-
-
-def _delete_partition(partition: str) -> None:
-    table = _table()
-    kwargs: dict[str, Any] = {
-        "KeyConditionExpression": Key("pk").eq(partition),
-        "ProjectionExpression": "pk, sk",
-    }
-    with table.batch_writer() as batch:
-        while True:
-            page = table.query(**kwargs)
-            for item in page["Items"]:
-                batch.delete_item(Key={"pk": item["pk"], "sk": item["sk"]})
-            if "LastEvaluatedKey" not in page:
-                return
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 def _from_item(item: dict[str, Any]) -> Score:
     return Score(
-        entity_id=item["sk"],
+        entity_id=item["entity_id"],
         score=float(item["score"]),
         model_version=item["model_version"],
         run_id=item["run_id"],
         as_of=item["as_of"],
         scored_at=item["scored_at"],
-        source=item.get("source", "batch"),
     )
 
 
 def top(model: str, n: int | None, min_score: float | None = None) -> list[Score]:
-    """The latest run's highest scores (N of each shard, merged), optionally above a floor;
-    ties go to the smaller entity id so the answer is stable."""
+    """The latest run's highest scores (N of each shard, merged), optionally at or above a
+    floor; ties go to the smaller entity id so the answer is stable."""
     current = pointer(model)
     if current is None:
         return []
+    if n is not None and n > current.top_candidates:
+        raise TooManyForTheIndex(
+            f"top {n} is more than the {current.top_candidates} rows each chunk indexed "
+            "(spec scoring.top_candidates)"
+        )
     table = _table()
     found: list[Score] = []
     for shard in range(TOP_SHARDS):
@@ -182,5 +198,5 @@ def get(model: str, entity_id: str) -> Score | None:
     current = pointer(model)
     if current is None:
         return None
-    item = _table().get_item(Key={"pk": f"{model}#{current.publication}", "sk": entity_id}).get("Item")
+    item = _table().get_item(Key=row_key(model, current.publication, entity_id)).get("Item")
     return None if item is None else _from_item(item)

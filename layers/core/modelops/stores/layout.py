@@ -3,9 +3,11 @@
 ```
 specs/<model>.yaml                                   model specs
 data/<table>/period=<YYYY-MM-DD>/part-<n>.parquet    the data lake
-runs/<run_id>/...                                    one run's intermediate objects
+runs/<run_id>/raw/part-<n>.parquet                   a run's extract, in parts
+runs/<run_id>/features/..., runs/<run_id>/*          a training run's objects
+runs/<run_id>/chunks/<index>/...                     a scoring chunk's objects
 models/<model>/<version>/{model.joblib,fast.npz,metadata.json}   the model store
-scores/model=<model>/as_of=<YYYY-MM-DD>/batch.parquet            the score history
+scores/model=<model>/as_of=<YYYY-MM-DD>/source=<source>/part-<n>.parquet   the score history
 reports/<model>/drift.html                           the drift report
 ```
 
@@ -46,8 +48,17 @@ def run_prefix(run_id: str) -> str:
     return f"runs/{run_id}/"
 
 
-def raw_key(run_id: str) -> str:
-    return f"{run_prefix(run_id)}raw.parquet"
+def plan_key(run_id: str) -> str:
+    """The run as first planned: a re-run of the same run id reuses it."""
+    return f"{run_prefix(run_id)}run.json"
+
+
+def raw_prefix(run_id: str) -> str:
+    return f"{run_prefix(run_id)}raw/"
+
+
+def raw_part_key(run_id: str, index: int) -> str:
+    return f"{raw_prefix(run_id)}part-{index:05d}.parquet"
 
 
 def schema_key(run_id: str) -> str:
@@ -55,7 +66,12 @@ def schema_key(run_id: str) -> str:
 
 
 def manifest_key(run_id: str) -> str:
-    """The chunk list: a JSON array the scoring Map's ItemReader reads directly."""
+    """The extract's chunks: a JSON array the scoring Map's ItemReader reads directly."""
+    return f"{raw_prefix(run_id)}manifest.json"
+
+
+def features_manifest_key(run_id: str) -> str:
+    """A training run's feature chunks."""
     return f"{run_prefix(run_id)}features/manifest.json"
 
 
@@ -63,8 +79,10 @@ def feature_chunk_key(run_id: str, index: int) -> str:
     return f"{run_prefix(run_id)}features/part-{index:05d}.npz"
 
 
-def score_chunk_key(run_id: str, index: int) -> str:
-    return f"{run_prefix(run_id)}scores/part-{index:05d}.npz"
+def chunk_key(run_id: str, index: int, name: str) -> str:
+    """A scoring chunk's objects: features.npz, feature_sketch.npz, scores.npz,
+    score_sketch.npz, history.parquet, receipt.json."""
+    return f"{run_prefix(run_id)}chunks/{index:05d}/{name}"
 
 
 def training_key(run_id: str, name: str) -> str:
@@ -90,16 +108,22 @@ def model_metadata_key(model: str, version: str) -> str:
 
 
 # ---------------------------------------------------------------- scores and reports
-def history_prefix(model: str) -> str:
-    return f"scores/model={model}/"
+def history_prefix(model: str, as_of: date | None = None, source: str | None = None) -> str:
+    """The score history of a model, of one of its periods, or of one source in it."""
+    prefix = f"scores/model={model}/"
+    if as_of is not None:
+        prefix += f"as_of={as_of.isoformat()}/"
+        if source is not None:
+            prefix += f"source={source}/"
+    return prefix
 
 
-def history_key(model: str, as_of: date) -> str:
-    return f"{history_prefix(model)}as_of={as_of.isoformat()}/batch.parquet"
+def history_part_key(model: str, as_of: date, source: str, index: int) -> str:
+    return f"{history_prefix(model, as_of, source)}part-{index:05d}.parquet"
 
 
 # The Glue table's storage.location.template in template.yaml, as CloudFormation resolves it.
-HISTORY_LOCATION_TEMPLATE = "scores/model=${model}/as_of=${as_of}/"
+HISTORY_LOCATION_TEMPLATE = "scores/model=${model}/as_of=${as_of}/source=${source}/"
 
 
 def report_key(model: str) -> str:

@@ -36,6 +36,22 @@ def put_json(key: str, document: Any) -> str:
     return put_bytes(key, json.dumps(document, indent=2, sort_keys=True).encode())
 
 
+def put_json_once(key: str, document: Any) -> Any:
+    """Write ``document`` unless the key exists (one conditional PUT); returns what is stored."""
+    try:
+        aws.client("s3").put_object(
+            Bucket=settings().bucket,
+            Key=key,
+            Body=json.dumps(document, indent=2, sort_keys=True).encode(),
+            IfNoneMatch="*",
+        )
+    except aws.AwsError as error:
+        if aws.error_code(error) not in ("PreconditionFailed", "ConditionalRequestConflict"):
+            raise
+        return get_json(key)
+    return document
+
+
 def get_json(key: str) -> Any:
     return json.loads(get_bytes(key))
 
@@ -48,6 +64,19 @@ def exists(key: str) -> bool:
             return False
         raise
     return True
+
+
+def copy(source_key: str, target_key: str) -> str:
+    """A server-side copy within the bucket (no bytes pass through here)."""
+    bucket = settings().bucket
+    aws.client("s3").copy_object(
+        Bucket=bucket, Key=target_key, CopySource={"Bucket": bucket, "Key": source_key}
+    )
+    return uri(target_key)
+
+
+def delete(key: str) -> None:
+    aws.client("s3").delete_object(Bucket=settings().bucket, Key=key)
 
 
 def upload_file(path: Path, key: str) -> str:

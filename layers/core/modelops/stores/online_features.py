@@ -1,13 +1,18 @@
-"""The online feature table (DynamoDB): each entity's latest batch features, written by
-deploy_scores and joined with every online request."""
+"""The online feature table (DynamoDB): each entity's batch features from the latest published
+scoring run, joined with every online request.
+
+Written by the scoring Map's chunks under the run's publication
+(``<model>#<publication>#<entity>``), like the latest scores, and read through the same
+``latest`` pointer, so the features an online request joins always come from the published
+run; old publications expire by DynamoDB's TTL (``expires_at``).
+"""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from modelops.settings import settings
-from modelops.stores import aws
+from modelops.stores import aws, latest
 from modelops.stores.dynamo import item_value, plain
 
 
@@ -15,31 +20,48 @@ def _table() -> Any:
     return aws.resource("dynamodb").Table(settings().online_features_table)
 
 
-def write(model: str, as_of: date, entity_id: list[str], columns: dict[str, list[Any]]) -> int:
+def _key(model: str, publication: str, entity_id: str) -> dict[str, str]:
+    return {"pk": f"{model}#{publication}#{entity_id}"}
+
+
+def write(
+    model: str,
+    publication: str,
+    as_of: str,
+    entity_id: list[str],
+    columns: dict[str, list[Any]],
+    expires_at: int,
+) -> int:
     with _table().batch_writer(overwrite_by_pkeys=["pk"]) as batch:
         for i, entity in enumerate(entity_id):
             batch.put_item(
                 Item={
-                    "pk": f"{model}#{entity}",
-                    "as_of": as_of.isoformat(),
+                    **_key(model, publication, entity),
+                    "as_of": as_of,
                     "features": {name: item_value(values[i]) for name, values in columns.items()},
+                    "expires_at": expires_at,
                 }
             )
     return len(entity_id)
 
 
 def read(model: str, entity_ids: list[str]) -> dict[str, dict[str, Any]]:
-    """Batch features of the given entities (absent ones are left out)."""
+    """Batch features of the given entities in the latest publication (absent ones are left out)."""
+    current = latest.pointer(model)
+    if current is None:
+        return {}
     found: dict[str, dict[str, Any]] = {}
     table = settings().online_features_table
     unique = list(dict.fromkeys(entity_ids))
+    prefix = f"{model}#{current.publication}#"
     for start in range(0, len(unique), 100):
-        keys = [{"pk": f"{model}#{entity}"} for entity in unique[start : start + 100]]
+        keys = [_key(model, current.publication, entity) for entity in unique[start : start + 100]]
         request: dict[str, Any] = {table: {"Keys": keys}}
         while request:
             response = aws.resource("dynamodb").batch_get_item(RequestItems=request)
             for item in response["Responses"].get(table, []):
-                entity = item["pk"].split("#", 1)[1]
-                found[entity] = {name: plain(value) for name, value in item["features"].items()}
+                found[item["pk"].removeprefix(prefix)] = {
+                    name: plain(value) for name, value in item["features"].items()
+                }
             request = response.get("UnprocessedKeys") or {}
     return found

@@ -1,11 +1,14 @@
-"""Query engines: run a spec's SQL over the lake for a window and store the result as Parquet.
+"""Query engines: run a spec's SQL over the lake for a window and store the result as Parquet
+parts under the run's prefix, which become the scoring Map's chunks.
 
-DuckDB runs it in-process (locally and in Lambda). An engine for data that outgrows one
-function (Athena) implements the same ``QueryEngine`` protocol.
+DuckDB runs it in-process (locally and in Lambda) for data that fits one function; Athena
+(``athena.py``) runs the same SQL with UNLOAD for data that does not. Both implement
+``QueryEngine``.
 """
 
 from __future__ import annotations
 
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,25 +22,78 @@ class NoDataError(ValueError):
     """The window selects no data."""
 
 
+class DuplicateEntityError(ValueError):
+    """An entity appears more than once in a period that is scored once per entity."""
+
+
 @dataclass(frozen=True)
-class Extract:
-    uri: str
-    columns: list[str]
+class Sample:
+    """Keep at most ``rows`` rows, the same share of every (period, outcome) stratum, chosen by
+    a hash of the entity so a re-run keeps the same rows."""
+
+    rows: int
+    strata: tuple[str, ...]
+    key: str
+    seed: int
+
+
+@dataclass(frozen=True)
+class Query:
+    sql: str  # the spec's SQL, with $start and $end
+    tables: list[str]
+    window: Window
+    part_rows: int  # at most this many rows per Parquet part
+    sample: Sample | None = None
+    unique: str | None = None  # a column that must not repeat (the entity, when scoring)
+
+
+@dataclass(frozen=True)
+class Part:
+    key: str
     rows: int
 
 
+@dataclass(frozen=True)
+class Extract:
+    parts: list[Part]
+    columns: list[str]
+    rows: int  # after sampling
+    matched: int  # rows the query returned, before sampling
+
+
 class QueryEngine(Protocol):
-    def extract(self, sql: str, tables: list[str], window: Window, destination_key: str) -> Extract:
-        """Run ``sql`` with $start/$end bound to the window; store the result as Parquet."""
+    def extract(self, query: Query, destination_prefix: str) -> Extract:
+        """Run the query for its window; store the result as Parquet parts under the prefix."""
         ...
 
 
+def bind_window(sql: str, window: Window) -> str:
+    """The spec's SQL with $start and $end as date literals (both engines read them alike)."""
+    for name, day in (("start", window.start), ("end", window.end)):
+        sql = re.sub(rf"\${name}\b", f"DATE '{day.isoformat()}'", sql)
+    return sql
+
+
+def _sampled(source: str, sample: Sample, matched: int) -> str:
+    """DuckDB SQL: ``source`` cut down to the sample, stratum by stratum."""
+    fraction = min(1.0, sample.rows / max(matched, 1))
+    partition = ", ".join(f'"{column}"' for column in sample.strata)
+    return (
+        "SELECT * EXCLUDE (modelops_rank, modelops_size) FROM ("
+        f"SELECT *, row_number() OVER (PARTITION BY {partition} "
+        f"ORDER BY hash(CAST(\"{sample.key}\" AS VARCHAR) || '{sample.seed}')) AS modelops_rank, "
+        f"count(*) OVER (PARTITION BY {partition}) AS modelops_size FROM {source}) "
+        f"WHERE modelops_rank <= floor(modelops_size * {fraction!r})"
+    )
+
+
 class DuckDBEngine:
-    def extract(self, sql: str, tables: list[str], window: Window, destination_key: str) -> Extract:
+    def extract(self, query: Query, destination_prefix: str) -> Extract:
+        window = query.window
         with tempfile.TemporaryDirectory() as scratch:
             workdir = Path(scratch)
             with tabular.connect() as connection:
-                for table in tables:
+                for table in query.tables:
                     keys = lake.partitions_in_window(table, window)
                     if not keys:
                         raise NoDataError(
@@ -48,16 +104,42 @@ class DuckDBEngine:
                         f"CREATE VIEW {table} AS SELECT * FROM read_parquet({files!r}, "
                         "hive_partitioning = false, union_by_name = true)"
                     )
-                params = {"start": window.start, "end": window.end}
-                connection.execute(f"CREATE TABLE extract AS {sql}", params)
+                connection.execute(f"CREATE TABLE extract AS {bind_window(query.sql, window)}")
+                matched = int(connection.execute("SELECT count(*) FROM extract").fetchone()[0])
+                if query.unique is not None and matched:
+                    repeated = connection.execute(
+                        f'SELECT "{query.unique}", count(*) FROM extract '
+                        "GROUP BY 1 HAVING count(*) > 1 LIMIT 1"
+                    ).fetchone()
+                    if repeated:
+                        raise DuplicateEntityError(
+                            f"{query.unique} {repeated[0]!r} appears {repeated[1]} times between "
+                            f"{window.start} and {window.end}; each entity is scored once per period"
+                        )
+                if query.sample is not None and matched > query.sample.rows:
+                    connection.execute(f"CREATE TABLE kept AS {_sampled('extract', query.sample, matched)}")
+                    connection.execute("DROP TABLE extract")
+                    connection.execute("ALTER TABLE kept RENAME TO extract")
                 columns = [row[0] for row in connection.execute("DESCRIBE extract").fetchall()]
-                rows = connection.execute("SELECT count(*) FROM extract").fetchone()[0]
-                output = workdir / "extract.parquet"
-                connection.execute(f"COPY extract TO '{output}' (FORMAT parquet, COMPRESSION zstd)")
-            return Extract(uri=objects.upload_file(output, destination_key), columns=columns, rows=rows)
+                rows = int(connection.execute("SELECT count(*) FROM extract").fetchone()[0])
+                parts = []
+                for index, offset in enumerate(range(0, rows, query.part_rows)):
+                    output = workdir / f"part-{index:05d}.parquet"
+                    connection.execute(
+                        f"COPY (SELECT * FROM extract ORDER BY rowid LIMIT {query.part_rows} "
+                        f"OFFSET {offset}) TO '{output}' (FORMAT parquet, COMPRESSION zstd)"
+                    )
+                    key = f"{destination_prefix}part-{index:05d}.parquet"
+                    objects.upload_file(output, key)
+                    parts.append(Part(key, min(query.part_rows, rows - offset)))
+        return Extract(parts=parts, columns=columns, rows=rows, matched=matched)
 
 
 def engine_for(name: str) -> QueryEngine:
     if name == "duckdb":
         return DuckDBEngine()
+    if name == "athena":
+        from modelops.stores.athena import AthenaEngine
+
+        return AthenaEngine()
     raise ValueError(f"unknown query engine {name!r}")

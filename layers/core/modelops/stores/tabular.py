@@ -30,6 +30,28 @@ def read_columns(path: Path) -> dict[str, np.ndarray]:
     return columns
 
 
+def read_slice(path: Path, offset: int, rows: int) -> dict[str, np.ndarray]:
+    """Rows ``[offset, offset + rows)`` of a Parquet file, in file order."""
+    with connect() as connection:
+        columns: dict[str, np.ndarray] = connection.execute(
+            "SELECT * EXCLUDE (file_row_number) FROM read_parquet($path, file_row_number = true) "
+            "WHERE file_row_number >= $first AND file_row_number < $last ORDER BY file_row_number",
+            {"path": str(path), "first": offset, "last": offset + rows},
+        ).fetchnumpy()
+    return columns
+
+
+def parquet_rows(path: Path) -> int:
+    """Rows of a Parquet file (from its footer)."""
+    with connect() as connection:
+        found = connection.execute(
+            "SELECT sum(row_group_num_rows) FROM (SELECT DISTINCT row_group_id, row_group_num_rows "
+            "FROM parquet_metadata($path))",
+            {"path": str(path)},
+        ).fetchone()
+    return int(found[0] or 0) if found else 0
+
+
 def write_columns(path: Path, columns: dict[str, np.ndarray], order_by: str | None = None) -> Path:
     """Columns (name -> array of one length) as a zstd-compressed Parquet file."""
     # DuckDB scans this local by name; it reads datetime64 only at microsecond precision.

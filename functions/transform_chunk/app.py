@@ -1,0 +1,6 @@
+"""Lambda entry point of the transform_chunk stage (a scoring Map child): one call into the library."""
+
+from modelops.handler import lambda_entry
+from modelops.pipeline import scoring
+
+lambda_handler = lambda_entry(scoring.transform_chunk)

@@ -1,0 +1,173 @@
+"""Mergeable summaries of one chunk's columns, so that validation after the scoring Map merges
+them instead of reading every row again.
+
+A sketch of a column holds exact counts (rows, missing, category counts), the exact sum of its
+values, and a uniform sample of its present values whose size is the chunk's share of
+``SAMPLE_TOTAL``. Merged, the sketches give the same profile as ``profiles`` computes from all
+rows: counts, missing share, mean and category shares exactly; deciles exactly while the
+data has at most ``SAMPLE_TOTAL`` values, and from a uniform sample of that size beyond (a
+decile's rank is then off by about 0.2 % of the rows).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+
+from modelops.domain.features import FeatureMatrix, FeatureSchema
+from modelops.domain.profiles import DECILE_LEVELS, DECILES, SCORE_METRIC, Profile, bounded_sample
+from modelops.domain.spec import FeatureType
+
+SAMPLE_TOTAL = 100_000
+
+
+@dataclass(frozen=True)
+class Sketch:
+    metric: str
+    timestamp: date
+    kind: str  # numeric | boolean | categorical
+    count: int
+    missing: int
+    total: float = 0.0  # sum of the present values
+    sample: np.ndarray | None = None  # present values (numeric and boolean)
+    categories: tuple[str, ...] = ()
+    counts: np.ndarray | None = None  # rows per category (categorical)
+
+
+def sample_share(rows: int, total_rows: int, budget: int = SAMPLE_TOTAL) -> int:
+    """How many values a chunk of ``rows`` of ``total_rows`` keeps of a column."""
+    return math.ceil(budget * rows / max(total_rows, 1))
+
+
+def _uniform(values: np.ndarray, size: int, seed: int) -> np.ndarray:
+    if values.size <= size:
+        return values
+    chosen = np.random.default_rng(seed).choice(values.size, size, replace=False)
+    kept: np.ndarray = values[np.sort(chosen)]
+    return kept
+
+
+def sketch_column(
+    metric: str,
+    timestamp: date,
+    kind: str,
+    values: np.ndarray,
+    keep: int,
+    categories: list[str] | None = None,
+) -> Sketch:
+    """One column's sketch (``values`` encoded as the model sees them: floats, NaN missing)."""
+    present = values[~np.isnan(values)]
+    if kind == FeatureType.categorical.value:
+        names = list(categories or [])
+        counts = np.bincount(present.astype(np.int64), minlength=len(names))[: len(names)]
+        return Sketch(
+            metric,
+            timestamp,
+            kind,
+            values.size,
+            values.size - present.size,
+            categories=tuple(names),
+            counts=counts,
+        )
+    sample = _uniform(present.astype(np.float64), keep, seed=values.size)
+    return Sketch(
+        metric, timestamp, kind, values.size, values.size - present.size, float(present.sum()), sample
+    )
+
+
+def sketch_features(matrix: FeatureMatrix, schema: FeatureSchema, total_rows: int) -> list[Sketch]:
+    """Every feature of every period in a chunk."""
+    keep = sample_share(matrix.rows, total_rows)
+    sketches = []
+    for period in np.unique(matrix.timestamp):
+        rows = matrix.timestamp == period
+        day = period.astype("datetime64[D]").item()
+        for j, info in enumerate(schema.features):
+            sketches.append(
+                sketch_column(info.name, day, info.type, matrix.X[rows, j], keep, info.categories)
+            )
+    return sketches
+
+
+def sketch_scores(scores: np.ndarray, timestamp: date, total_rows: int) -> list[Sketch]:
+    return [
+        sketch_column(
+            SCORE_METRIC, timestamp, FeatureType.numeric.value, scores, sample_share(scores.size, total_rows)
+        )
+    ]
+
+
+def merge(sketches: Iterable[Sketch], sample_size: int) -> list[Profile]:
+    """The profiles of all chunks' rows, one per (metric, period), as ``profiles`` would give."""
+    groups: dict[tuple[str, date], list[Sketch]] = {}
+    for sketch in sketches:
+        groups.setdefault((sketch.metric, sketch.timestamp), []).append(sketch)
+    profiles = []
+    for (metric, timestamp), parts in groups.items():
+        count = sum(p.count for p in parts)
+        missing = sum(p.missing for p in parts)
+        values = {"count": float(count), "missing": float(missing / count) if count else 0.0}
+        kind = parts[0].kind
+        if kind == FeatureType.categorical.value:
+            counts = np.sum([p.counts for p in parts if p.counts is not None], axis=0)
+            for category, n in zip(parts[0].categories, np.atleast_1d(counts), strict=True):
+                values[f"share:{category}"] = float(n / count) if count else 0.0
+            profiles.append(Profile(metric, timestamp, values))
+            continue
+        sample = np.concatenate([p.sample for p in parts if p.sample is not None])
+        present = count - missing
+        if present:
+            values["mean"] = sum(p.total for p in parts) / present
+            if kind != FeatureType.boolean.value:
+                values.update(zip(DECILES, np.quantile(sample, DECILE_LEVELS).tolist(), strict=True))
+        profiles.append(Profile(metric, timestamp, values, bounded_sample(sample, sample_size)))
+    return sorted(profiles, key=lambda p: (p.timestamp, p.metric))
+
+
+def to_bytes(sketches: list[Sketch]) -> bytes:
+    header = [
+        {
+            "metric": s.metric,
+            "timestamp": s.timestamp.isoformat(),
+            "kind": s.kind,
+            "count": s.count,
+            "missing": s.missing,
+            "total": s.total,
+            "categories": list(s.categories),
+        }
+        for s in sketches
+    ]
+    arrays: dict[str, np.ndarray] = {"header": np.array(json.dumps(header))}
+    for i, s in enumerate(sketches):
+        if s.sample is not None:
+            arrays[f"sample{i}"] = s.sample
+        if s.counts is not None:
+            arrays[f"counts{i}"] = s.counts
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)  # type: ignore[arg-type]
+    return buffer.getvalue()
+
+
+def from_bytes(body: bytes) -> list[Sketch]:
+    with np.load(io.BytesIO(body), allow_pickle=False) as archive:
+        header = json.loads(str(archive["header"]))
+        return [
+            Sketch(
+                metric=h["metric"],
+                timestamp=date.fromisoformat(h["timestamp"]),
+                kind=h["kind"],
+                count=h["count"],
+                missing=h["missing"],
+                total=h["total"],
+                sample=archive[f"sample{i}"] if f"sample{i}" in archive.files else None,
+                categories=tuple(h["categories"]),
+                counts=archive[f"counts{i}"] if f"counts{i}" in archive.files else None,
+            )
+            for i, h in enumerate(header)
+        ]

@@ -1,0 +1,153 @@
+"""`make scale`: one large scoring run of the real scoring state machine in the sandbox, with
+rows counted at every step and each chunk's work measured.
+
+A model is trained on the demo data (10,000 customers), then one month of ``--rows``
+customers is scored in ``--chunks`` chunks. The report checks that rows are conserved end to
+end (extract = scored = history = latest = online features, each counted from the store
+itself) and gives per-chunk seconds of each Map stage, which docs/scaling.md turns into cost.
+Writes its figures to ``--out`` (JSON).
+
+The sandbox's DynamoDB (moto) takes about a millisecond per item, single-threaded: two items
+per row (latest score, online features) make it the slow part here, not on AWS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from modelops_local.sandbox import PROJECT_ROOT
+
+
+def count_items(table: str, prefix: str) -> int:
+    """Items of a table whose key starts with ``prefix`` (a scan, counting only)."""
+    import boto3
+
+    client = boto3.client("dynamodb")
+    total = 0
+    kwargs: dict[str, Any] = {
+        "TableName": table,
+        "Select": "COUNT",
+        "FilterExpression": "begins_with(pk, :p)",
+        "ExpressionAttributeValues": {":p": {"S": prefix}},
+    }
+    while True:
+        page = client.scan(**kwargs)
+        total += int(page["Count"])
+        if "LastEvaluatedKey" not in page:
+            return total
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def history_rows(prefix: str) -> int:
+    import tempfile
+
+    from modelops.stores import objects, tabular
+
+    rows = 0
+    with tempfile.TemporaryDirectory() as scratch:
+        for key in objects.list_keys(prefix):
+            path = objects.download_file(key, Path(scratch) / "part.parquet")
+            rows += tabular.parquet_rows(path)
+    return rows
+
+
+def run(rows: int, chunks: int, engine: str) -> dict[str, Any]:
+    import yaml
+
+    from modelops.domain.contract import StageDoc
+    from modelops.pipeline.scoring import receipts
+    from modelops.stores import lake, latest, layout, specs
+    from modelops_local import demo_data, runner
+    from modelops_local.sandbox import QUIET, embedded
+
+    month = date(2025, 9, 1)
+    chunk_rows = -(-rows // chunks)
+    with embedded(environment=QUIET) as sandbox:
+        document = yaml.safe_load((PROJECT_ROOT / "models" / "churn.yaml").read_text())
+        document["scoring"] = {**document.get("scoring", {}), "chunk_rows": chunk_rows}
+        document["source"] = {**document["source"], "engine": engine}
+        specs.store_spec(yaml.safe_dump(document, sort_keys=False), "scale spec")
+        runner.load_demo_data(demo_data.DemoConfig(customers=10_000, months=8))
+        trained = runner.follow(
+            runner.start(sandbox.ref("TrainingStateMachine"), {"model": "churn", "as_of": "2025-08-01"}),
+            timeout=3600,
+        )
+        if trained.status != "SUCCEEDED":
+            raise RuntimeError(f"training failed: {trained.error}: {trained.cause}")
+        started = time.perf_counter()
+        [(_, columns)] = demo_data.generate(
+            demo_data.DemoConfig(customers=rows, months=1, start=month, burn_in=24)
+        )
+        lake.write_partition("customers", month, columns)
+        generated = time.perf_counter() - started
+        started = time.perf_counter()
+        scored = runner.follow(
+            runner.start(sandbox.ref("ScoringStateMachine"), {"model": "churn", "as_of": month.isoformat()}),
+            timeout=6 * 3600,
+            poll=5.0,
+        )
+        wall = time.perf_counter() - started
+        if scored.status != "SUCCEEDED" or scored.output is None:
+            raise RuntimeError(f"scoring failed: {scored.error}: {scored.cause}")
+        results = scored.output["results"]
+        publication = results["deploy_scores"]["publication"]
+        done = receipts(StageDoc.model_validate(scored.output))
+        counted = {
+            "extract": results["get_data"]["rows"],
+            "scored": sum(r.score_data.rows for r in done if r.score_data),
+            "validated": results["validate_scores"]["rows"],
+            "history": history_rows(layout.history_prefix("churn", month, "batch")),
+            "latest": count_items(sandbox.ref("ScoresTable"), f"churn#{publication}#"),
+            "online_features": count_items(sandbox.ref("OnlineFeaturesTable"), f"churn#{publication}#"),
+        }
+        pointer = latest.pointer("churn")
+
+    def per_chunk(stage: str) -> dict[str, float]:
+        seconds = [getattr(r, stage).seconds for r in done if getattr(r, stage)]
+        return {
+            "median": round(statistics.median(seconds), 3),
+            "max": round(max(seconds), 3),
+            "total": round(sum(seconds), 3),
+        }
+
+    return {
+        "rows": rows,
+        "chunks": len(done),
+        "chunk_rows": chunk_rows,
+        "engine": engine,
+        "conserved": len(set(counted.values())) == 1 and counted["extract"] == rows,
+        "counts": counted,
+        "latest_pointer_rows": None if pointer is None else pointer.rows,
+        "seconds": {
+            "generate_data": round(generated, 1),
+            "scoring_wall": round(wall, 1),
+            "states": {state: round(seconds, 1) for state, seconds in scored.states},
+        },
+        "per_chunk_seconds": {
+            stage: per_chunk(stage) for stage in ("transform_chunk", "score_data", "publish_chunk")
+        },
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--rows", type=int, default=2_000_000)
+    parser.add_argument("--chunks", type=int, default=16)
+    parser.add_argument("--engine", choices=["duckdb", "athena"], default="duckdb")
+    parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "bench" / "scale.json")
+    args = parser.parse_args(argv)
+    report = run(args.rows, args.chunks, args.engine)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    print(json.dumps(report, indent=2))
+    return 0 if report["conserved"] else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
