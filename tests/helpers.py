@@ -4,6 +4,8 @@ machines, specs with changes, and reading what the system sent (alerts, queue me
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -147,3 +149,31 @@ def publication_items(
         if "LastEvaluatedKey" not in page:
             return items
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+@contextmanager
+def s3_writes_fail(key_prefix: str, code: str, times: int) -> Iterator[list[str]]:
+    """The sandbox's S3 refuses the next ``times`` writes under ``key_prefix`` with ``code`` (a
+    fault injected in moto's backend, behind the same API the code calls); yields the keys it
+    refused."""
+    from unittest import mock
+
+    from moto.s3.exceptions import S3ClientError
+    from moto.s3.models import S3Backend
+
+    original = S3Backend.put_object
+    refused: list[str] = []
+
+    def put_object(backend: Any, bucket_name: str, key_name: str, *args: Any, **kwargs: Any) -> Any:
+        if key_name.startswith(key_prefix) and len(refused) < times:
+            refused.append(key_name)
+            raise S3ClientError(code, f"injected fault on {key_name}")
+        return original(backend, bucket_name, key_name, *args, **kwargs)
+
+    with mock.patch.object(S3Backend, "put_object", put_object):
+        yield refused
+
+
+def task_failures(result: runner.ExecutionResult) -> list[str]:
+    """The error names of the failed task attempts of an execution, in order."""
+    return [e["taskFailedEventDetails"]["error"] for e in result.history if e["type"] == "TaskFailed"]

@@ -1,6 +1,10 @@
 """The Lambda handler of a stage: parse the event into the stage's input model, call the stage,
 return its output as JSON; around it, structured logs and CloudWatch metrics (Powertools EMF)
-of rows, drift findings, alerts and duration."""
+of rows, drift findings, alerts and duration.
+
+A transient failure inside a stage (throttling, a service fault, a timeout) leaves as a
+``TransientError``, which the state machines retry with backoff and jitter; any other error
+keeps its own name and fails the run at once."""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
 from modelops.domain.contract import ChunkItem, StageDoc, ValidationResult
+from modelops.stores import aws
 
 logger = Logger()
 metrics = Metrics(namespace="modelops")
@@ -37,6 +42,10 @@ def _record(stage: str, output: StageDoc | ChunkItem, seconds: float) -> None:
             metrics.add_metric(name="DriftAlerts", unit=MetricUnit.Count, value=1)
 
 
+class TransientError(RuntimeError):
+    """A stage failed for a reason that may pass (the state machine retries it)."""
+
+
 def lambda_entry(stage: Callable[[In], Out]) -> Handler:
     """The Lambda handler of ``stage``: its first parameter's type validates the event."""
     name = stage.__name__
@@ -45,7 +54,13 @@ def lambda_entry(stage: Callable[[In], Out]) -> Handler:
     @logger.inject_lambda_context
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         started = time.perf_counter()
-        output = stage(input_model.model_validate(event))  # type: ignore[arg-type]
+        try:
+            output = stage(input_model.model_validate(event))  # type: ignore[arg-type]
+        except Exception as error:
+            if aws.is_transient(error):
+                logger.warning("transient failure, to be retried", exc_info=error)
+                raise TransientError(f"{type(error).__name__}: {error}") from error
+            raise
         if not is_metrics_disabled():  # disabled, Powertools would keep and never flush them
             _record(name, output, time.perf_counter() - started)
             metrics.flush_metrics()

@@ -40,3 +40,38 @@ def error_code(error: AwsError) -> str:
 
 def is_conditional_failure(error: AwsError) -> bool:
     return error_code(error) == "ConditionalCheckFailedException"
+
+
+# AWS error codes that mean "try again later", not "this request is wrong".
+TRANSIENT_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "ProvisionedThroughputExceededException",
+        "RequestThrottled",
+        "SlowDown",
+        "ServiceUnavailable",
+        "InternalError",
+        "InternalServerError",
+        "InternalFailure",
+        "RequestTimeout",
+        "RequestTimeoutException",
+        "TransactionInProgressException",
+        "LimitExceededException",
+    }
+)
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether an error inside a stage is worth retrying: throttling, a service's own fault,
+    a timeout or a dropped connection. Everything else is permanent and fails the run."""
+    from botocore.exceptions import ConnectionError as AwsConnectionError
+    from botocore.exceptions import ReadTimeoutError
+
+    if isinstance(error, AwsError):
+        status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
+        return error_code(error) in TRANSIENT_CODES or status >= 500
+    return isinstance(error, AwsConnectionError | ReadTimeoutError | TimeoutError)

@@ -1,0 +1,29 @@
+"""Faults inside a stage: transient ones are retried by the state machine with backoff, and
+permanent ones fail the run at once, by name."""
+
+import pytest
+
+from modelops.stores import latest
+from tests.helpers import run, s3_writes_fail, task_failures
+
+pytestmark = pytest.mark.e2e
+
+
+def test_a_throttled_write_is_retried_and_the_run_succeeds(trained):
+    # boto3 retries a throttled call 5 times itself; a sixth refusal leaves the stage as a
+    # TransientError, which the state machine retries: the second invocation gets through.
+    with s3_writes_fail("reports/", "SlowDown", times=6) as refused:
+        result = run(trained.sandbox, "ScoringStateMachine", "2025-09-01")
+    assert result.status == "SUCCEEDED", result.cause
+    assert refused == ["reports/churn/drift.html"] * 6
+    assert task_failures(result) == ["TransientError"]
+    assert latest.pointer("churn").as_of == "2025-09-01"
+
+
+def test_a_permanent_error_fails_the_run_without_retries(trained):
+    with s3_writes_fail("reports/", "AccessDenied", times=10) as refused:
+        result = run(trained.sandbox, "ScoringStateMachine", "2025-09-01")
+    assert result.status == "FAILED" and result.error == "ClientError"
+    assert "AccessDenied" in result.cause
+    assert len(refused) == 1 and task_failures(result) == ["ClientError"]  # one attempt, no retry
+    assert latest.pointer("churn") is None  # validate_scores failed: nothing published
