@@ -419,11 +419,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     from botocore.exceptions import EndpointConnectionError
 
     from modelops.domain.spec import SpecError
+    from modelops_local.sandbox import PortInUse
 
     args = build_parser().parse_args(argv)
     try:
         code: int = args.handler(args)
-    except SpecError as error:
+    except (SpecError, PortInUse) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except EndpointConnectionError as error:

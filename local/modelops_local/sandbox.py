@@ -18,6 +18,7 @@ import io
 import json
 import logging
 import os
+import socket
 import threading
 import time
 import traceback
@@ -33,6 +34,7 @@ from unittest import mock
 
 import boto3
 
+from modelops_local import iam
 from modelops_local.template import Resolver, load
 
 if TYPE_CHECKING:
@@ -94,6 +96,7 @@ class Sandbox:
         self.environment: dict[str, str] = {}
         self._modules: dict[str, ModuleType] = {}
         self._import_lock = threading.Lock()
+        self.iam: iam.Authorizer | None = None  # set when roles are enforced (embedded(enforce_roles=True))
         self._plan()
 
     # ------------------------------------------------------------------ naming
@@ -162,6 +165,14 @@ class Sandbox:
                 memory=int(properties.get("MemorySize", 128)),
             )
         self.environment = {key: str(value) for key, value in environment.items()}
+
+    def authorizer(self) -> iam.Authorizer:
+        """The template's roles, resolved to this sandbox's names, ready to check calls."""
+        machines = {
+            self.ref(logical_id): logical_id
+            for logical_id, _ in self._resources("AWS::Serverless::StateMachine")
+        }
+        return iam.Authorizer(iam.Roles.from_template(self.root, self.resolver), REGION, ACCOUNT, machines)
 
     # ------------------------------------------------------------------ creation
     def provision(self) -> None:
@@ -257,6 +268,21 @@ class Sandbox:
                 Target={"Arn": self.ref(logical_id), "RoleArn": _ROLE, "Input": schedule.get("Input", "{}")},
             )
 
+    def fire_schedule(self, name: str, scheduled_time: str) -> str:
+        """Do what EventBridge Scheduler does when schedule ``name`` fires: start its target
+        with its input (the scheduled time substituted) as the schedule's role. moto stores
+        schedules but never fires them. Returns the execution ARN."""
+        schedule = boto3.client("scheduler", region_name=REGION).get_schedule(Name=name)
+        target = schedule["Target"]
+        payload = target.get("Input", "{}").replace("<aws.scheduler.scheduled-time>", scheduled_time)
+        if not target["Arn"].startswith("arn:aws:states:"):
+            raise NotImplementedError(f"schedule {name}: only state machine targets are emulated")
+        with iam.acting_as(name):
+            started = boto3.client("stepfunctions", region_name=REGION).start_execution(
+                stateMachineArn=target["Arn"], input=payload
+            )
+        return str(started["executionArn"])
+
     # ------------------------------------------------------------------ invocation
     def function(self, logical_id: str) -> LocalFunction:
         return self.functions[self.ref(logical_id)]
@@ -278,7 +304,8 @@ class Sandbox:
 
     def call(self, logical_id: str, event: Any) -> Any:
         """Call a function's handler directly (no Lambda API in between); exceptions propagate."""
-        return self.handler(logical_id)(event, self.context(logical_id))
+        with iam.acting_as(logical_id):
+            return self.handler(logical_id)(event, self.context(logical_id))
 
     def _handler(self, function: LocalFunction) -> Callable[[Any, Any], Any]:
         module_file, attribute = function.handler.rsplit(".", 1)
@@ -300,7 +327,8 @@ class Sandbox:
         function = self.functions[name]
         event = json.loads(body) if body else {}
         try:
-            result = self._handler(function)(event, self.context(function.logical_id))
+            with iam.acting_as(function.logical_id):
+                result = self._handler(function)(event, self.context(function.logical_id))
         except Exception as error:  # noqa: BLE001 - every failure becomes a Lambda error
             response_headers["x-amz-function-error"] = "Unhandled"
             return json.dumps(
@@ -410,19 +438,46 @@ _FAKE_CREDENTIALS = {
 
 
 @contextmanager
-def embedded(root: Path = PROJECT_ROOT, environment: dict[str, str] | None = None) -> Iterator[Sandbox]:
-    """The sandbox inside this process: every boto3 call here goes to moto."""
+def embedded(
+    root: Path = PROJECT_ROOT, environment: dict[str, str] | None = None, enforce_roles: bool = False
+) -> Iterator[Sandbox]:
+    """The sandbox inside this process: every boto3 call here goes to moto. With
+    ``enforce_roles``, every call of a function, state machine or schedule is checked against
+    its role in the template (``modelops_local.iam``; needs the SAM environment, .venv-sam)."""
     from moto import mock_aws
 
     _quiet_engine()
     sandbox = Sandbox(root)
     with ExitStack() as stack:
         stack.enter_context(mock.patch.dict(os.environ, _FAKE_CREDENTIALS))
+        if enforce_roles:
+            sandbox.iam = stack.enter_context(sandbox.authorizer().installed())
         stack.enter_context(mock_aws(config=MOTO_CONFIG))
         stack.enter_context(sandbox._lambda_patched())
         sandbox._apply_environment(stack, environment or {})
         sandbox.provision()
         yield sandbox
+
+
+class PortInUse(Exception):
+    """The port asked for is taken: a clear one-line message instead of a server that never starts."""
+
+    def __init__(self, port: int) -> None:
+        super().__init__(
+            f"port {port} on 127.0.0.1 is already in use (another sandbox?); choose another with --port"
+        )
+        self.port = port
+
+
+def claim_check(port: int) -> None:
+    """Raise PortInUse if nothing could listen on 127.0.0.1:port now (bound the way the servers
+    bind, so a port in TIME_WAIT still counts as free)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            raise PortInUse(port) from None
 
 
 @contextmanager
@@ -433,6 +488,8 @@ def served(
     from moto.core.config import default_user_config
     from moto.server import ThreadedMotoServer
 
+    # moto's server binds in a thread and waits for it forever when the bind fails.
+    claim_check(port)
     _quiet_engine()
     sandbox = Sandbox(root)
     endpoint = f"http://127.0.0.1:{port}"
