@@ -223,32 +223,40 @@ def matches(pattern: str, value: str, case_sensitive: bool = True) -> bool:
     return bool(_pattern(pattern, case_sensitive).match(value))
 
 
+_OPERATORS = {
+    "StringEquals",
+    "StringNotEquals",
+    "StringEqualsIgnoreCase",
+    "StringNotEqualsIgnoreCase",
+    "StringLike",
+    "StringNotLike",
+    "ArnEquals",
+    "ArnNotEquals",
+    "ArnLike",
+    "ArnNotLike",
+    "Bool",
+    "Null",
+}
+
+
 def _condition_holds(operator: str, key: str, wanted: list[Any], request: Request) -> bool:
     if_exists = operator.endswith("IfExists")
     base = operator.removesuffix("IfExists")
+    if base not in _OPERATORS:
+        raise Unmapped(f"condition operator {operator}")
     value = request.key(key)
     if base == "Null":
         return (value is None) == (str(wanted[0]).lower() == "true")
-    negated = base in (
-        "StringNotEquals",
-        "StringNotLike",
-        "ArnNotEquals",
-        "ArnNotLike",
-        "StringNotEqualsIgnoreCase",
-    )
-    if value is None:
+    negated = "Not" in base
+    if value is None:  # an absent key matches no positive operator, and every negated one
         return if_exists or negated
     texts = [str(w).lower() if isinstance(w, bool) else str(w) for w in wanted]
     if base in ("StringEquals", "StringNotEquals", "ArnEquals", "ArnNotEquals"):
         hit = value in texts
-    elif base in ("StringEqualsIgnoreCase", "StringNotEqualsIgnoreCase"):
-        hit = value.lower() in (t.lower() for t in texts)
     elif base in ("StringLike", "StringNotLike", "ArnLike", "ArnNotLike"):
         hit = any(matches(t, value) for t in texts)
-    elif base == "Bool":
+    else:  # Bool and the IgnoreCase pair
         hit = value.lower() in (t.lower() for t in texts)
-    else:
-        raise Unmapped(f"condition operator {operator}")
     return not hit if negated else hit
 
 
@@ -296,6 +304,7 @@ class Roles:
     statements: dict[str, list[Statement]]  # principal (template logical id) -> statements
     managed: dict[str, list[str]]  # principal -> managed policy ARNs (Lambda's log/X-Ray agents)
     bucket_policies: dict[str, list[Statement]]  # bucket name -> statements
+    service_roles: list[str] = field(default_factory=list)  # roles only AWS services assume
 
     @classmethod
     def from_template(cls, root: Path, resolver: Resolver, sam_python: Path | None = None) -> Roles:
@@ -333,7 +342,12 @@ class Roles:
                 bucket_policies[bucket] = [
                     _resolved(s, resolver, logical_id) for s in _as_list(document["Statement"])
                 ]
-        return cls(statements, managed, bucket_policies)
+        service_roles = sorted(
+            logical_id
+            for logical_id, resource in resources.items()
+            if resource["Type"] == "AWS::IAM::Role" and logical_id not in role_of
+        )
+        return cls(statements, managed, bucket_policies, service_roles)
 
     def resource_statements(self, request: Request) -> list[Statement]:
         if request.action.startswith("s3:"):
@@ -379,6 +393,30 @@ def translated_template(root: Path, sam_python: Path | None = None) -> dict[str,
     return document
 
 
+_S3_BUCKET_ACTIONS = {
+    "s3:listbucket",
+    "s3:listbucketversions",
+    "s3:listbucketmultipartuploads",
+    "s3:getbucketlocation",
+    "s3:getlifecycleconfiguration",
+    "s3:putlifecycleconfiguration",
+}
+
+
+def _applicable(action: str, resource: str) -> bool:
+    """Whether the action can apply to the resource at all (S3 bucket vs object actions,
+    DynamoDB index ARNs, which only Query and Scan use)."""
+    name = action.lower()
+    if "*" in name or "?" in name:
+        return True
+    if name.startswith("s3:") and resource.startswith("arn:aws:s3:::"):
+        on_bucket = "/" not in resource.removeprefix("arn:aws:s3:::")
+        return on_bucket == (name in _S3_BUCKET_ACTIONS)
+    if "/index/" in resource:
+        return name in ("dynamodb:query", "dynamodb:scan")
+    return True
+
+
 # ---------------------------------------------------------------------- recording
 @dataclass(frozen=True)
 class Call:
@@ -404,6 +442,9 @@ class Authorizer:
     region: str
     account: str
     state_machines: dict[str, str]  # state machine ARN -> logical id
+    # Whether an object exists (asked without an AWS call): S3 answers a read of a missing
+    # key with 404 only to a caller that may s3:ListBucket the bucket, else with 403.
+    object_exists: Callable[[str, str], bool] | None = None
     calls: list[Call] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -427,11 +468,23 @@ class Authorizer:
     def denied(self) -> list[Call]:
         return [c for c in self.calls if not c.allowed]
 
+    @contextmanager
+    def isolated(self) -> Iterator[list[Call]]:
+        """Calls in this block are recorded in the list it yields, not in the session's log
+        (for tests that provoke a denial on purpose)."""
+        kept, self.calls = self.calls, []
+        try:
+            yield self.calls
+        finally:
+            self.calls = kept
+
     def principals(self) -> set[str]:
         return {c.principal for c in self.calls}
 
     def unused(self) -> dict[str, list[str]]:
-        """Per principal, each (action, resource) its role allows that no recorded call used."""
+        """Per principal, what its role allows that no recorded call used: "actions on resource",
+        one line per resource (pairs that cannot apply, such as an object action on the bucket
+        ARN that a SAM policy template also names, are left out)."""
         used: dict[str, list[Request]] = {}
         for call in self.calls:
             if call.allowed:
@@ -439,18 +492,23 @@ class Authorizer:
         report: dict[str, list[str]] = {}
         for principal, statements in sorted(self.roles.statements.items()):
             requests = used.get(principal, [])
+            idle: dict[str, list[str]] = {}
             for statement in statements:
                 if statement.get("Effect") != "Allow":
                     continue
-                for action in _as_list(statement.get("Action", [])):
-                    for resource in _as_list(statement.get("Resource", [])):
-                        if not any(
+                for resource in _as_list(statement.get("Resource", [])):
+                    for action in _as_list(statement.get("Action", [])):
+                        if _applicable(action, resource) and not any(
                             matches(action, r.action, case_sensitive=False)
                             and matches(resource, r.resource)
                             and _conditions_hold(statement, r)
                             for r in requests
                         ):
-                            report.setdefault(principal, []).append(f"{action} on {resource}")
+                            idle.setdefault(resource, []).append(action)
+            if idle:
+                report[principal] = [
+                    f"{', '.join(actions)} on {resource}" for resource, actions in idle.items()
+                ]
         return report
 
     def report(self) -> dict[str, Any]:
@@ -460,6 +518,7 @@ class Authorizer:
             "principals": sorted(self.principals()),
             "unused": self.unused(),
             "managed_policies": {p: arns for p, arns in sorted(self.roles.managed.items()) if arns},
+            "service_roles": self.roles.service_roles,
             "used": sorted(
                 {
                     f"{c.principal}: {c.request.action} on {c.request.resource}"
@@ -496,7 +555,19 @@ class Authorizer:
             requests = requests_for(service, model.name, params, self.region, self.account)
         except Unmapped as unmapped:
             requests = [Request(f"unmapped {unmapped}", "*")]
-        self.check(principal, operation, requests)
+        if (
+            service == "s3"
+            and model.name in ("GetObject", "HeadObject")
+            and self.object_exists is not None
+            and not self.object_exists(str(params.get("Bucket")), str(params.get("Key")))
+        ):
+            # No s3:prefix in this check's context: only an unconditional grant makes it a 404.
+            requests = [*requests, Request("s3:ListBucket", f"arn:aws:s3:::{params.get('Bucket')}")]
+        # Deployed, the SDK always calls over TLS (bucket policies may deny anything else).
+        secure = (("aws:SecureTransport", "true"),)
+        self.check(
+            principal, operation, [Request(r.action, r.resource, r.context + secure) for r in requests]
+        )
 
     def _distributed_map_child(self, original: Callable[..., None]) -> Callable[..., None]:
         authorizer = self
@@ -556,6 +627,9 @@ def print_report(report: Mapping[str, Any]) -> None:
     print("managed policies (used by Lambda's log and X-Ray agents, not by SDK calls; not checked):")
     for principal, arns in report["managed_policies"].items():
         print(f"  {principal}: {', '.join(a.rsplit('/', 1)[-1] for a in arns)}")
+    print("roles only AWS services assume (not exercised in the sandbox):")
+    for role in report["service_roles"]:
+        print(f"  {role}")
 
 
 if __name__ == "__main__":

@@ -137,8 +137,15 @@ class Sandbox:
             refs[logical_id] = self.resolver.resolve(resource["Properties"]["DatabaseInput"]["Name"])
         for logical_id, resource in self._resources("AWS::Glue::Table"):
             refs[logical_id] = self.resolver.resolve(resource["Properties"]["TableInput"]["Name"])
-        for logical_id, _ in self._resources("AWS::Serverless::Api"):
+        for logical_id, _ in self._resources("AWS::Serverless::Api", "AWS::ApiGateway::Account"):
             refs[logical_id] = "local"  # served by `modelops serve`, not created in moto
+        for logical_id, resource in self._resources("AWS::Logs::LogGroup"):
+            name = self.resolver.resolve(resource["Properties"]["LogGroupName"])
+            refs[logical_id] = name
+            attributes[(logical_id, "Arn")] = f"arn:aws:logs:{arn}:log-group:{name}:*"
+        for logical_id, _ in self._resources("AWS::IAM::Role"):
+            refs[logical_id] = f"{PREFIX}-{logical_id}"
+            attributes[(logical_id, "Arn")] = f"arn:aws:iam::{ACCOUNT}:role/{PREFIX}-{logical_id}"
         for logical_id, resource in self._resources("AWS::Serverless::StateMachine"):
             name = self.resolver.resolve(resource["Properties"].get("Name", f"{PREFIX}-{logical_id}"))
             refs[logical_id] = f"arn:aws:states:{arn}:stateMachine:{name}"
@@ -172,7 +179,9 @@ class Sandbox:
             self.ref(logical_id): logical_id
             for logical_id, _ in self._resources("AWS::Serverless::StateMachine")
         }
-        return iam.Authorizer(iam.Roles.from_template(self.root, self.resolver), REGION, ACCOUNT, machines)
+        return iam.Authorizer(
+            iam.Roles.from_template(self.root, self.resolver), REGION, ACCOUNT, machines, _object_exists
+        )
 
     # ------------------------------------------------------------------ creation
     def provision(self) -> None:
@@ -187,6 +196,54 @@ class Sandbox:
                 s3.put_bucket_versioning(
                     Bucket=self.ref(logical_id), VersioningConfiguration=properties["VersioningConfiguration"]
                 )
+        for _, resource in self._resources("AWS::S3::BucketPolicy"):
+            properties = self.resolver.resolve(resource["Properties"])
+            # moto enforces bucket policies but ignores their conditions, so a conditional
+            # Deny (such as insecure transport only) would refuse every request: those are left
+            # to iam.py, which evaluates conditions, for the template's principals.
+            document = properties["PolicyDocument"]
+            statements = [
+                s for s in document["Statement"] if not (s["Effect"] == "Deny" and "Condition" in s)
+            ]
+            document = {**document, "Statement": statements}
+            boto3.client("s3", region_name=REGION).put_bucket_policy(
+                Bucket=properties["Bucket"], Policy=json.dumps(document)
+            )
+        for logical_id, resource in self._resources("AWS::S3::Bucket"):
+            # Configured as declared (after every bucket and its policy exist); moto delivers no
+            # access logs.
+            logging_configuration = self.resolver.resolve(
+                resource.get("Properties", {}).get("LoggingConfiguration")
+            )
+            if logging_configuration:
+                boto3.client("s3", region_name=REGION).put_bucket_logging(
+                    Bucket=self.ref(logical_id),
+                    BucketLoggingStatus={
+                        "LoggingEnabled": {
+                            "TargetBucket": logging_configuration["DestinationBucketName"],
+                            "TargetPrefix": logging_configuration.get("LogFilePrefix", ""),
+                        }
+                    },
+                )
+        logs = boto3.client("logs", region_name=REGION)
+        for logical_id, resource in self._resources("AWS::Logs::LogGroup"):
+            properties = self.resolver.resolve(resource["Properties"])
+            logs.create_log_group(logGroupName=self.ref(logical_id))
+            if "RetentionInDays" in properties:
+                logs.put_retention_policy(
+                    logGroupName=self.ref(logical_id), retentionInDays=int(properties["RetentionInDays"])
+                )
+        for logical_id, resource in self._resources("AWS::IAM::Role"):
+            properties = self.resolver.resolve(resource["Properties"])
+            iam_client = boto3.client("iam", region_name=REGION)
+            iam_client.create_role(
+                RoleName=self.ref(logical_id),
+                AssumeRolePolicyDocument=json.dumps(properties["AssumeRolePolicyDocument"]),
+            )
+            # Its AWS managed policies are not attached: moto does not load them (and nothing
+            # here assumes the role); iam.py checks what the template's roles allow.
+        # AWS::ApiGateway::Account (API Gateway's account-wide log role) is not created: API
+        # Gateway is played by `modelops serve`, which has no logs to deliver.
         for logical_id, resource in self._resources("AWS::DynamoDB::Table"):
             properties = self.resolver.resolve(resource["Properties"])
             table: dict[str, Any] = {
@@ -414,6 +471,17 @@ class Snapshot:
 
     objects: dict[str, dict[str, bytes]]
     items: dict[str, list[dict[str, Any]]]
+
+
+def _object_exists(bucket: str, key: str) -> bool:
+    """Whether moto holds the object (read from its backend: no AWS call, nothing recorded)."""
+    from moto.s3.models import FakeKey, s3_backends
+
+    try:
+        found = s3_backends[ACCOUNT]["aws"].get_bucket(bucket).keys.get(key)
+    except Exception:  # noqa: BLE001 - no such bucket: the object does not exist either
+        return False
+    return isinstance(found, FakeKey)
 
 
 def _placeholder_zip() -> bytes:

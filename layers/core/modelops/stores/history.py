@@ -48,9 +48,9 @@ def read(model: str, entity_id: str | None = None) -> list[dict[str, Any]]:
         files = [str(objects.download_file(key, Path(scratch) / key)) for key in keys]
         with tabular.connect() as connection:
             where, params = ("WHERE entity_id = $entity", {"entity": entity_id}) if entity_id else ("", {})
-            result = connection.execute(
-                f"SELECT * FROM read_parquet({files!r}) {where} ORDER BY as_of, entity_id", params
-            )
+            # The files are this function's own temporary copies; the entity id is bound.
+            query = f"SELECT * FROM read_parquet({files!r}) {where} ORDER BY as_of, entity_id"  # nosec B608
+            result = connection.execute(query, params)
             columns = [column[0] for column in result.description]
             rows = [dict(zip(columns, row, strict=True)) for row in result.fetchall()]
     return rows
