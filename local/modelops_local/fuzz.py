@@ -2,10 +2,11 @@
 document (schemathesis), served over HTTP by the local gateway (`modelops serve`) on an
 embedded sandbox holding a trained and scored model.
 
-Passes when schemathesis reports no failure of the checks below and the gateway answered no
-request with a 5xx. `positive_data_acceptance` is left out: the document describes the API,
-not one model, so a schema-valid body can still name a feature the model does not have (a
-422 by design; GET /models/{model} gives the model's own feature schema).
+Passes when schemathesis reports no failure of the checks below, the gateway answered no
+request with a 5xx, and the online function's role allowed every AWS call it made.
+`positive_data_acceptance` is left out: the document describes the API, not one model, so a
+schema-valid body can still name a feature the model does not have (a 422 by design;
+GET /models/{model} gives the model's own feature schema).
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     statuses: collections.Counter[int] = collections.Counter()
-    with embedded(environment=QUIET) as sandbox:
+    with embedded(environment=QUIET, enforce_roles=True) as sandbox:
         runner.put_spec(PROJECT_ROOT / "models" / "churn.yaml")
         runner.load_demo_data(LAKE)
         _run(sandbox.ref("TrainingStateMachine"), TRAINING_AS_OF)
@@ -102,11 +103,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         ]
         print("$", " ".join(command), flush=True)
         done = subprocess.run(command, check=False)  # noqa: S603 - our own schemathesis, our own URL
+        assert sandbox.iam is not None
+        denied = sandbox.iam.denied()
+        online_calls = sum(1 for c in sandbox.iam.calls if c.principal == "OnlineScoreFunction")
     errors = sum(count for status, count in statuses.items() if status >= 500)
     summary = ", ".join(f"{status}: {count}" for status, count in sorted(statuses.items()))
     print(f"gateway answered {sum(statuses.values())} requests ({summary}); 5xx: {errors}")
     print(f"schemathesis exit code {done.returncode} (0: no check failed)")
-    return 0 if done.returncode == 0 and errors == 0 else 1
+    checked = len(sandbox.iam.calls)
+    print(f"roles: {checked} AWS calls checked ({online_calls} by the online function), {len(denied)} denied")
+    for call in denied[:10]:
+        print(f"  DENIED {call}")
+    return 0 if done.returncode == 0 and errors == 0 and not denied else 1
 
 
 if __name__ == "__main__":
