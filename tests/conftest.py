@@ -10,8 +10,11 @@ that another one already trained.
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -77,8 +80,18 @@ def build_scored(states: States) -> runner.ExecutionResult:
 
 @pytest.fixture(scope="session")
 def aws() -> Iterator[Sandbox]:
-    with embedded(environment=QUIET) as sandbox:
+    """The session's sandbox. Every AWS call of a function, state machine or schedule is
+    checked against its role in the template (a denied call fails the test that made it with
+    AccessDenied); at the end no call may have been denied. MODELOPS_IAM_REPORT=<file> also
+    writes every check and the grants never used (`make least-privilege` prints them)."""
+    with embedded(environment=QUIET, enforce_roles=True) as sandbox:
         yield sandbox
+        assert sandbox.iam is not None
+        if report := os.environ.get("MODELOPS_IAM_REPORT"):
+            Path(report).parent.mkdir(parents=True, exist_ok=True)
+            Path(report).write_text(json.dumps(sandbox.iam.report(), indent=1))
+        denied = sandbox.iam.denied()
+        assert not denied, "calls the template's roles deny:\n" + "\n".join(map(str, denied[:20]))
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,7 @@
 """`modelops serve`: the online API's Lambda handler over HTTP on 127.0.0.1, as API Gateway
-would call it. Routes come from the function's Api events in template.yaml."""
+would call it. Routes come from the function's Api events in template.yaml; as in API
+Gateway, a specific method wins over ANY, `path` stays percent-encoded and `pathParameters`
+are decoded."""
 
 from __future__ import annotations
 
@@ -9,22 +11,22 @@ import uuid
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
-from modelops_local.sandbox import Sandbox
+from modelops_local.sandbox import PortInUse, Sandbox
 
 FUNCTION = "OnlineScoreFunction"
 
 
 def routes(sandbox: Sandbox) -> list[tuple[str, str, re.Pattern[str]]]:
-    """(method, resource, pattern) of every Api event of the online function."""
+    """(method, resource, pattern) of every Api event of the online function, ANY last."""
     found = []
     for spec in sandbox.template["Resources"][FUNCTION]["Properties"]["Events"].values():
         if spec["Type"] == "Api":
             resource = spec["Properties"]["Path"]
             pattern = re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", resource) + "$")
             found.append((spec["Properties"]["Method"].upper(), resource, pattern))
-    return found
+    return sorted(found, key=lambda route: route[0] == "ANY")
 
 
 def api_event(
@@ -38,7 +40,7 @@ def api_event(
     parts = urlsplit(url)
     for route_method, resource, pattern in table:
         match = pattern.match(parts.path)
-        if match and route_method == method:
+        if match and route_method in (method, "ANY"):
             query = dict(parse_qsl(parts.query)) or None
             return {
                 "resource": resource,
@@ -50,7 +52,7 @@ def api_event(
                 "multiValueQueryStringParameters": None
                 if query is None
                 else {k: [v] for k, v in query.items()},
-                "pathParameters": match.groupdict() or None,
+                "pathParameters": {k: unquote(v) for k, v in match.groupdict().items()} or None,
                 "stageVariables": None,
                 "requestContext": {
                     "resourcePath": resource,
@@ -66,8 +68,14 @@ def api_event(
     return None
 
 
-def serve(sandbox: Sandbox, port: int, ready: Callable[[str], None] | None = None) -> None:
-    handler = sandbox.handler(FUNCTION)
+def serve(
+    sandbox: Sandbox,
+    port: int,
+    ready: Callable[[str], None] | None = None,
+    on_response: Callable[[int], None] | None = None,
+) -> None:
+    """Serve until interrupted; ``ready`` gets the URL, ``on_response`` each status sent."""
+    sandbox.handler(FUNCTION)  # import it now, not on the first request
     table = routes(sandbox)
 
     class Gateway(BaseHTTPRequestHandler):
@@ -75,29 +83,43 @@ def serve(sandbox: Sandbox, port: int, ready: Callable[[str], None] | None = Non
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length).decode("utf-8", "replace") if length else None
             event = api_event(self.command, self.path, body, dict(self.headers.items()), table)
+            headers: dict[str, str] = {"Content-Type": "application/json"}
             if event is None:
-                status, payload, content_type = (
-                    404,
-                    json.dumps({"error": "no such route"}),
-                    "application/json",
+                status = 404
+                payload = json.dumps(
+                    {"error": "invalid request", "field": "path", "reason": f"no such route: {self.path}"}
                 )
             else:
-                response = handler(event, sandbox.context(FUNCTION))
+                response = sandbox.call(FUNCTION, event)
                 status, payload = response["statusCode"], response.get("body") or ""
-                content_type = (response.get("headers") or {}).get("Content-Type", "application/json")
+                for name, values in (response.get("multiValueHeaders") or {}).items():
+                    headers[name] = ", ".join(values)
+                headers.update(response.get("headers") or {})
             encoded = payload.encode()
+            if on_response:
+                on_response(status)
             self.send_response(status)
-            self.send_header("Content-Type", content_type)
+            for name, value in headers.items():
+                if name.lower() != "content-length":
+                    self.send_header(name, value)
             self.send_header("Content-Length", str(len(encoded)))
             self.end_headers()
-            self.wfile.write(encoded)
+            if self.command != "HEAD":
+                self.wfile.write(encoded)
 
-        do_GET = do_POST = _handle
+        def __getattr__(self, name: str) -> Any:
+            """Every method (do_GET, do_DELETE, do_QUERY, ...) goes to the routes, as ANY does."""
+            if name.startswith("do_"):
+                return self._handle
+            raise AttributeError(name)
 
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", port), Gateway)
+    try:
+        server = ThreadingHTTPServer(("127.0.0.1", port), Gateway)
+    except OSError:
+        raise PortInUse(port) from None
     if ready:
         ready(f"http://127.0.0.1:{server.server_address[1]}")
     try:

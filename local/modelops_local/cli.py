@@ -282,7 +282,7 @@ def cmd_invoke(args: argparse.Namespace) -> int:
         headers={"Content-Type": "application/json"},
     )
     try:
-        with urllib.request.urlopen(http, timeout=30) as response:  # noqa: S310
+        with urllib.request.urlopen(http, timeout=30) as response:  # noqa: S310  # nosec B310
             status, text = response.status, response.read().decode()
     except urllib.error.HTTPError as error:
         status, text = error.code, error.read().decode()
@@ -419,11 +419,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     from botocore.exceptions import EndpointConnectionError
 
     from modelops.domain.spec import SpecError
+    from modelops_local.sandbox import PortInUse
 
     args = build_parser().parse_args(argv)
     try:
         code: int = args.handler(args)
-    except SpecError as error:
+    except (SpecError, PortInUse) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except EndpointConnectionError as error:

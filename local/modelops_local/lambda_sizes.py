@@ -47,7 +47,7 @@ _CfnLoader.add_multi_constructor("!", _short_tag)
 
 
 def load_template(path: Path) -> dict[str, Any]:
-    document = yaml.load(path.read_text(), Loader=_CfnLoader)  # noqa: S506 - a SafeLoader subclass
+    document = yaml.load(path.read_text(), Loader=_CfnLoader)  # noqa: S506 - a SafeLoader subclass  # nosec B506
     if not isinstance(document, dict):
         raise ValueError(f"{path}: not a CloudFormation template")
     return document

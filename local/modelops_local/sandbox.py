@@ -21,6 +21,7 @@ import io
 import json
 import logging
 import os
+import socket
 import threading
 import time
 import traceback
@@ -36,7 +37,7 @@ from unittest import mock
 
 import boto3
 
-from modelops_local import athena_emulator
+from modelops_local import athena_emulator, iam
 from modelops_local.template import Resolver, load
 
 if TYPE_CHECKING:
@@ -98,6 +99,7 @@ class Sandbox:
         self.environment: dict[str, str] = {}
         self._modules: dict[str, ModuleType] = {}
         self._import_lock = threading.Lock()
+        self.iam: iam.Authorizer | None = None  # set when roles are enforced (embedded(enforce_roles=True))
         self._plan()
 
     # ------------------------------------------------------------------ naming
@@ -140,8 +142,15 @@ class Sandbox:
             refs[logical_id] = self.resolver.resolve(resource["Properties"]["Name"])
         for logical_id, resource in self._resources("AWS::Glue::Table"):
             refs[logical_id] = self.resolver.resolve(resource["Properties"]["TableInput"]["Name"])
-        for logical_id, _ in self._resources("AWS::Serverless::Api"):
+        for logical_id, _ in self._resources("AWS::Serverless::Api", "AWS::ApiGateway::Account"):
             refs[logical_id] = "local"  # served by `modelops serve`, not created in moto
+        for logical_id, resource in self._resources("AWS::Logs::LogGroup"):
+            name = self.resolver.resolve(resource["Properties"]["LogGroupName"])
+            refs[logical_id] = name
+            attributes[(logical_id, "Arn")] = f"arn:aws:logs:{arn}:log-group:{name}:*"
+        for logical_id, _ in self._resources("AWS::IAM::Role"):
+            refs[logical_id] = f"{PREFIX}-{logical_id}"
+            attributes[(logical_id, "Arn")] = f"arn:aws:iam::{ACCOUNT}:role/{PREFIX}-{logical_id}"
         for logical_id, resource in self._resources("AWS::Serverless::StateMachine"):
             name = self.resolver.resolve(resource["Properties"].get("Name", f"{PREFIX}-{logical_id}"))
             refs[logical_id] = f"arn:aws:states:{arn}:stateMachine:{name}"
@@ -169,6 +178,16 @@ class Sandbox:
             )
         self.environment = {key: str(value) for key, value in environment.items()}
 
+    def authorizer(self) -> iam.Authorizer:
+        """The template's roles, resolved to this sandbox's names, ready to check calls."""
+        machines = {
+            self.ref(logical_id): logical_id
+            for logical_id, _ in self._resources("AWS::Serverless::StateMachine")
+        }
+        return iam.Authorizer(
+            iam.Roles.from_template(self.root, self.resolver), REGION, ACCOUNT, machines, _object_exists
+        )
+
     # ------------------------------------------------------------------ creation
     def provision(self) -> None:
         """Create every resource of the template in the (mocked or served) AWS."""
@@ -182,6 +201,54 @@ class Sandbox:
                 s3.put_bucket_versioning(
                     Bucket=self.ref(logical_id), VersioningConfiguration=properties["VersioningConfiguration"]
                 )
+        for _, resource in self._resources("AWS::S3::BucketPolicy"):
+            properties = self.resolver.resolve(resource["Properties"])
+            # moto enforces bucket policies but ignores their conditions, so a conditional
+            # Deny (such as insecure transport only) would refuse every request: those are left
+            # to iam.py, which evaluates conditions, for the template's principals.
+            document = properties["PolicyDocument"]
+            statements = [
+                s for s in document["Statement"] if not (s["Effect"] == "Deny" and "Condition" in s)
+            ]
+            document = {**document, "Statement": statements}
+            boto3.client("s3", region_name=REGION).put_bucket_policy(
+                Bucket=properties["Bucket"], Policy=json.dumps(document)
+            )
+        for logical_id, resource in self._resources("AWS::S3::Bucket"):
+            # Configured as declared (after every bucket and its policy exist); moto delivers no
+            # access logs.
+            logging_configuration = self.resolver.resolve(
+                resource.get("Properties", {}).get("LoggingConfiguration")
+            )
+            if logging_configuration:
+                boto3.client("s3", region_name=REGION).put_bucket_logging(
+                    Bucket=self.ref(logical_id),
+                    BucketLoggingStatus={
+                        "LoggingEnabled": {
+                            "TargetBucket": logging_configuration["DestinationBucketName"],
+                            "TargetPrefix": logging_configuration.get("LogFilePrefix", ""),
+                        }
+                    },
+                )
+        logs = boto3.client("logs", region_name=REGION)
+        for logical_id, resource in self._resources("AWS::Logs::LogGroup"):
+            properties = self.resolver.resolve(resource["Properties"])
+            logs.create_log_group(logGroupName=self.ref(logical_id))
+            if "RetentionInDays" in properties:
+                logs.put_retention_policy(
+                    logGroupName=self.ref(logical_id), retentionInDays=int(properties["RetentionInDays"])
+                )
+        for logical_id, resource in self._resources("AWS::IAM::Role"):
+            properties = self.resolver.resolve(resource["Properties"])
+            iam_client = boto3.client("iam", region_name=REGION)
+            iam_client.create_role(
+                RoleName=self.ref(logical_id),
+                AssumeRolePolicyDocument=json.dumps(properties["AssumeRolePolicyDocument"]),
+            )
+            # Its AWS managed policies are not attached: moto does not load them (and nothing
+            # here assumes the role); iam.py checks what the template's roles allow.
+        # AWS::ApiGateway::Account (API Gateway's account-wide log role) is not created: API
+        # Gateway is played by `modelops serve`, which has no logs to deliver.
         for logical_id, resource in self._resources("AWS::DynamoDB::Table"):
             properties = self.resolver.resolve(resource["Properties"])
             table: dict[str, Any] = {
@@ -277,6 +344,21 @@ class Sandbox:
                 Target={"Arn": self.ref(logical_id), "RoleArn": _ROLE, "Input": schedule.get("Input", "{}")},
             )
 
+    def fire_schedule(self, name: str, scheduled_time: str) -> str:
+        """Do what EventBridge Scheduler does when schedule ``name`` fires: start its target
+        with its input (the scheduled time substituted) as the schedule's role. moto stores
+        schedules but never fires them. Returns the execution ARN."""
+        schedule = boto3.client("scheduler", region_name=REGION).get_schedule(Name=name)
+        target = schedule["Target"]
+        payload = target.get("Input", "{}").replace("<aws.scheduler.scheduled-time>", scheduled_time)
+        if not target["Arn"].startswith("arn:aws:states:"):
+            raise NotImplementedError(f"schedule {name}: only state machine targets are emulated")
+        with iam.acting_as(name):
+            started = boto3.client("stepfunctions", region_name=REGION).start_execution(
+                stateMachineArn=target["Arn"], input=payload
+            )
+        return str(started["executionArn"])
+
     # ------------------------------------------------------------------ invocation
     def function(self, logical_id: str) -> LocalFunction:
         return self.functions[self.ref(logical_id)]
@@ -298,7 +380,8 @@ class Sandbox:
 
     def call(self, logical_id: str, event: Any) -> Any:
         """Call a function's handler directly (no Lambda API in between); exceptions propagate."""
-        return self.handler(logical_id)(event, self.context(logical_id))
+        with iam.acting_as(logical_id):
+            return self.handler(logical_id)(event, self.context(logical_id))
 
     def _handler(self, function: LocalFunction) -> Callable[[Any, Any], Any]:
         module_file, attribute = function.handler.rsplit(".", 1)
@@ -320,7 +403,8 @@ class Sandbox:
         function = self.functions[name]
         event = json.loads(body) if body else {}
         try:
-            result = self._handler(function)(event, self.context(function.logical_id))
+            with iam.acting_as(function.logical_id):
+                result = self._handler(function)(event, self.context(function.logical_id))
         except Exception as error:  # noqa: BLE001 - every failure becomes a Lambda error
             response_headers["x-amz-function-error"] = "Unhandled"
             return json.dumps(
@@ -408,6 +492,17 @@ class Snapshot:
     items: dict[str, list[dict[str, Any]]]
 
 
+def _object_exists(bucket: str, key: str) -> bool:
+    """Whether moto holds the object (read from its backend: no AWS call, nothing recorded)."""
+    from moto.s3.models import FakeKey, s3_backends
+
+    try:
+        found = s3_backends[ACCOUNT]["aws"].get_bucket(bucket).keys.get(key)
+    except Exception:  # noqa: BLE001 - no such bucket: the object does not exist either
+        return False
+    return isinstance(found, FakeKey)
+
+
 def _placeholder_zip() -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
@@ -430,20 +525,47 @@ _FAKE_CREDENTIALS = {
 
 
 @contextmanager
-def embedded(root: Path = PROJECT_ROOT, environment: dict[str, str] | None = None) -> Iterator[Sandbox]:
-    """The sandbox inside this process: every boto3 call here goes to moto."""
+def embedded(
+    root: Path = PROJECT_ROOT, environment: dict[str, str] | None = None, enforce_roles: bool = False
+) -> Iterator[Sandbox]:
+    """The sandbox inside this process: every boto3 call here goes to moto. With
+    ``enforce_roles``, every call of a function, state machine or schedule is checked against
+    its role in the template (``modelops_local.iam``; needs the SAM environment, .venv-sam)."""
     from moto import mock_aws
 
     _quiet_engine()
     sandbox = Sandbox(root)
     with ExitStack() as stack:
         stack.enter_context(mock.patch.dict(os.environ, _FAKE_CREDENTIALS))
+        if enforce_roles:
+            sandbox.iam = stack.enter_context(sandbox.authorizer().installed())
         stack.enter_context(mock_aws(config=MOTO_CONFIG))
         stack.enter_context(sandbox._lambda_patched())
         stack.enter_context(athena_emulator.emulated())
         sandbox._apply_environment(stack, environment or {})
         sandbox.provision()
         yield sandbox
+
+
+class PortInUse(Exception):
+    """The port asked for is taken: a clear one-line message instead of a server that never starts."""
+
+    def __init__(self, port: int) -> None:
+        super().__init__(
+            f"port {port} on 127.0.0.1 is already in use (another sandbox?); choose another with --port"
+        )
+        self.port = port
+
+
+def claim_check(port: int) -> None:
+    """Raise PortInUse if nothing could listen on 127.0.0.1:port now (bound the way the servers
+    bind, so a port in TIME_WAIT still counts as free)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            raise PortInUse(port) from None
 
 
 @contextmanager
@@ -454,6 +576,8 @@ def served(
     from moto.core.config import default_user_config
     from moto.server import ThreadedMotoServer
 
+    # moto's server binds in a thread and waits for it forever when the bind fails.
+    claim_check(port)
     _quiet_engine()
     sandbox = Sandbox(root)
     endpoint = f"http://127.0.0.1:{port}"

@@ -96,7 +96,7 @@ def features(**changes):
             '{"entity_id": "47", "features": {"support_calls": 1, "data_usage_gb": NaN}}',
             422,
             "data_usage_gb",
-            "",
+            "finite",
         ),
         (
             None,
@@ -115,6 +115,131 @@ def test_client_mistakes_are_4xx_naming_the_field(api, request_body, raw, status
     got, body = call(api, post(request_body, raw))
     assert got == status, body
     assert field in body["field"] and reason in body["reason"]
+
+
+HUGE = "1" + "0" * 400  # an integer beyond float range
+LONG = "9" * 5_000  # longer than Python's int-from-text limit (4,300 digits)
+DEEP = 5_000
+
+
+def raw_features(support_calls: str, data_usage_gb: str = "5.5") -> str:
+    features = f'{{"support_calls": {support_calls}, "data_usage_gb": {data_usage_gb}}}'
+    return f'{{"entity_id": "47", "features": {features}}}'
+
+
+@pytest.mark.parametrize(
+    ("raw", "status", "field", "reason"),
+    [
+        (raw_features(HUGE), 422, "features.support_calls", "finite"),
+        (raw_features("-" + HUGE), 422, "features.support_calls", "finite"),
+        (raw_features("1", HUGE), 422, "features.data_usage_gb", "finite"),
+        (raw_features(LONG), 422, "features.support_calls", "finite"),
+        (raw_features("1", "NaN"), 422, "features.data_usage_gb", "finite"),
+        (raw_features("1", "-Infinity"), 422, "features.data_usage_gb", "finite"),
+        (raw_features("1", "1e400"), 422, "features.data_usage_gb", "finite"),
+        ('{"entity_id": ' + HUGE + ', "features": {}}', 422, "entity_id", ""),
+        ("[" * DEEP + "]" * DEEP, 400, "body", "nested deeper"),
+        ('{"a": ' * DEEP + "1" + "}" * DEEP, 400, "body", "nested deeper"),
+        (raw_features("[" * DEEP + "]" * DEEP), 400, "body", "nested deeper"),
+        (raw_features("[" * 20 + "]" * 20), 400, "body", "nested deeper"),
+        (raw_features('{"x": [1]}'), 422, "features.support_calls", "must be a number, a string"),
+        ("[1, 2]", 422, "body", "JSON object"),
+        ('"text"', 422, "body", "JSON object"),
+    ],
+)
+def test_extreme_json_is_a_4xx_naming_the_field(api, raw, status, field, reason):
+    """Numbers beyond float range, 5,000-digit integers and deep nesting used to crash the
+    handler (a 502 behind API Gateway)."""
+    got, body = call(api, post(None, raw))
+    assert (got, body["field"]) == (status, field), body
+    assert reason in body["reason"] and body["error"] == "invalid request"
+
+
+def test_the_same_entity_twice_in_one_batch_is_a_422_naming_the_second(api):
+    other = {"entity_id": "56", "features": GOOD["features"]}
+    got, body = call(api, post({"records": [GOOD, other, GOOD]}))
+    assert (got, body["field"]) == (422, "records[2].entity_id"), body
+    assert "also records[0]" in body["reason"]
+
+
+def test_more_records_than_the_request_model_allows_is_the_documented_413(api):
+    got, body = call(api, post({"records": [GOOD] * 1_001}))
+    assert (got, body["field"]) == (413, "records"), body
+    assert "at most 1000 records" in body["reason"]
+
+
+def test_a_body_that_is_not_json_is_a_415_in_the_error_shape(api):
+    request = post(GOOD)
+    request["headers"] = {**request["headers"], "Content-Type": "text/plain"}
+    got, body = call(api, request)
+    assert got == 415 and body == {
+        "error": "invalid request",
+        "field": "Content-Type",
+        "reason": "must be application/json",
+    }
+    form = post(GOOD)
+    form["headers"] = {"content-type": "application/x-www-form-urlencoded"}
+    assert call(api, form)[0] == 415
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("DELETE", "/models/churn/score", "POST"),
+        ("GET", "/models/churn/score", "POST"),
+        ("PUT", "/models/churn", "GET"),
+        ("POST", "/models/churn/scores/47", "GET"),
+        ("PATCH", "/openapi.json", "GET"),
+    ],
+)
+def test_other_methods_are_405_with_allow(api, method, path, allowed):
+    request = post(GOOD)
+    request["httpMethod"], request["path"] = method, path
+    response = api.call("OnlineScoreFunction", request)
+    body = json.loads(response["body"])
+    assert response["statusCode"] == 405 and body["field"] == "method", body
+    assert response["multiValueHeaders"]["Allow"] == [allowed]
+
+
+def test_an_unknown_path_is_a_404_in_the_error_shape(api):
+    request = post(GOOD)
+    request["httpMethod"], request["path"] = "GET", "/nothing/here"
+    status, body = call(api, request)
+    assert status == 404 and body["field"] == "path"
+
+
+def test_a_model_name_that_cannot_exist_is_a_422(api):
+    request = post(GOOD)
+    request["path"], request["pathParameters"] = "/models/Not A Model!/score", {"model": "Not A Model!"}
+    status, body = call(api, request)
+    assert (status, body["field"]) == (422, "model"), body
+
+
+def test_a_long_entity_id_in_the_path_is_a_422_not_a_key_size_error(api):
+    request = copy.deepcopy(event("online_entity_scores"))
+    entity = "x" * 5_000
+    request["path"] = f"/models/churn/scores/{entity}"
+    request["pathParameters"] = {"model": "churn", "entity_id": entity}
+    status, body = call(api, request)
+    assert (status, body["field"]) == (422, "entity_id"), body
+
+
+def test_the_openapi_document_lists_every_status_with_the_error_schema(api):
+    status, document = call(api, event("online_openapi"))
+    assert status == 200
+    paths = document["paths"]
+    expected = {
+        ("/models/{model}/score", "post"): {"200", "400", "404", "405", "413", "415", "422"},
+        ("/models/{model}/scores/{entity_id}", "get"): {"200", "404", "405", "422"},
+        ("/models/{model}", "get"): {"200", "404", "405", "422"},
+    }
+    for (path, method), statuses in expected.items():
+        responses = paths[path][method]["responses"]
+        assert set(responses) == statuses, (path, set(responses))
+        for code in statuses - {"200"}:
+            schema = responses[code]["content"]["application/json"]["schema"]
+            assert schema == {"$ref": "#/components/schemas/ErrorBody"}, (path, code)
+    assert set(document["components"]["schemas"]["ErrorBody"]["required"]) == {"error", "field", "reason"}
 
 
 def test_unknown_model_and_version_are_404(api):

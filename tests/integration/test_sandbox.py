@@ -26,6 +26,9 @@ def test_every_template_resource_exists_in_the_sandbox(sandbox: Sandbox):
         "AWS::Serverless::StateMachine",
         "AWS::CloudWatch::Dashboard",
         "AWS::Serverless::Api",
+        "AWS::Logs::LogGroup",
+        "AWS::IAM::Role",
+        "AWS::ApiGateway::Account",  # not created: `modelops serve` plays API Gateway
     }, "a new resource type needs the sandbox to create it"
     functions = {k for k, r in resources.items() if r["Type"] == "AWS::Serverless::Function"}
     deployed = {f["FunctionName"] for f in boto3.client("lambda").list_functions()["Functions"]}
@@ -48,6 +51,17 @@ def test_every_template_resource_exists_in_the_sandbox(sandbox: Sandbox):
         boto3.client("cloudwatch").list_dashboards()["DashboardEntries"][0]["DashboardName"]
         == "modelops-local-pipeline"
     )
+    groups = {k for k, r in resources.items() if r["Type"] == "AWS::Logs::LogGroup"}
+    created = {g["logGroupName"]: g for g in boto3.client("logs").describe_log_groups()["logGroups"]}
+    assert set(created) == {sandbox.ref(k) for k in groups} and len(groups) == 15
+    assert {g["retentionInDays"] for g in created.values()} == {365}
+    s3 = boto3.client("s3")
+    assert s3.get_bucket_logging(Bucket=sandbox.ref("DataBucket"))["LoggingEnabled"] == {
+        "TargetBucket": sandbox.ref("AccessLogBucket"),
+        "TargetPrefix": "data-bucket/",
+    }
+    assert "logging.s3.amazonaws.com" in s3.get_bucket_policy(Bucket=sandbox.ref("AccessLogBucket"))["Policy"]
+    assert boto3.client("iam").get_role(RoleName=sandbox.ref("ApiGatewayCloudWatchRole"))["Role"]
 
 
 def test_state_machines_run_the_asl_files_with_substitutions_resolved(sandbox: Sandbox):

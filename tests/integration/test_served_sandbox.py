@@ -158,3 +158,24 @@ def test_modelops_serve_answers_http_like_api_gateway(server, session):
     finally:
         api.terminate()
         api.wait(timeout=10)
+
+
+@pytest.mark.parametrize("command", [("sandbox",), ("serve", "--endpoint-url", "http://127.0.0.1:9")])
+def test_a_port_in_use_is_a_clear_one_line_error(command):
+    """`modelops sandbox` on a taken port used to hang for ever (moto's server thread died)."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "modelops_local.cli", *command, "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=environment(),
+            check=False,
+        )
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.splitlines() == [
+        f"error: port {port} on 127.0.0.1 is already in use (another sandbox?); choose another with --port"
+    ]

@@ -10,6 +10,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# A model's name: it becomes part of S3 keys and DynamoDB keys (and of the online API's paths).
+MODEL_NAME_PATTERN = r"^[a-z][a-z0-9_-]{0,62}$"
 
 # Hyperparameters each estimator kind accepts in its search space; checked at load time
 # so a typo fails before a Lambda is ever invoked.
@@ -221,7 +223,7 @@ class ModelSpec(_Strict):
     @field_validator("name")
     @classmethod
     def _name(cls, name: str) -> str:
-        if not re.match(r"^[a-z][a-z0-9_-]{0,62}$", name):
+        if not re.match(MODEL_NAME_PATTERN, name):
             raise ValueError("must be lowercase letters, digits, '-' or '_', starting with a letter")
         return name
 

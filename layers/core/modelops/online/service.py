@@ -9,9 +9,11 @@ at most every ``REFRESH_SECONDS``.
 
 from __future__ import annotations
 
+import json
 import math
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -28,6 +30,12 @@ from modelops.stores.specs import load_spec
 
 REFRESH_SECONDS = 5.0
 MAX_BODY_BYTES = 256 * 1024
+MAX_ENTITY_ID_LENGTH = 128
+MAX_RECORDS = 1000  # per request, whatever the spec allows (the spec's online.max_records is lower)
+MAX_DEPTH = 16  # JSON nesting; a valid request nests 4 deep ({"records": [{"features": {...}}]})
+# An integer literal with more digits than this is beyond float range (1.8e308): it becomes
+# +-inf, which the request models refuse as "not a finite number", naming the field.
+_MAX_INT_DIGITS = 308
 
 Value = StrictBool | StrictInt | StrictFloat | StrictStr | None
 
@@ -41,14 +49,139 @@ class RequestError(Exception):
 
 
 class ScoreRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-    entity_id: StrictStr = Field(min_length=1, max_length=128)
+    model_config = ConfigDict(
+        extra="forbid",
+        allow_inf_nan=False,
+        json_schema_extra={
+            "examples": [{"entity_id": "47", "features": {"support_calls": 2, "data_usage_gb": 5.5}}]
+        },
+    )
+    entity_id: StrictStr = Field(min_length=1, max_length=MAX_ENTITY_ID_LENGTH)
     features: dict[str, Value] = Field(default_factory=dict)
 
 
 class BatchScoreRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-    records: list[ScoreRequest] = Field(min_length=1, max_length=1000)
+    records: list[ScoreRequest] = Field(min_length=1, max_length=MAX_RECORDS)
+
+
+# ---------------------------------------------------------------- response shapes (OpenAPI)
+class ErrorBody(BaseModel):
+    """Every 4xx: what is wrong (error), where (field), and why (reason)."""
+
+    error: str
+    field: str
+    reason: str
+
+
+class EntityScore(BaseModel):
+    entity_id: str
+    score: float
+    model_version: str
+    scored_at: str
+
+
+class ScoreResponse(EntityScore):
+    model: str
+
+
+class BatchScoreResponse(BaseModel):
+    model: str
+    scores: list[EntityScore]
+
+
+class ScoreHistoryItem(EntityScore):
+    source: str
+    run_id: str | None = None
+    as_of: str | None = None
+
+
+class EntityScores(BaseModel):
+    model: str
+    entity_id: str
+    latest: ScoreHistoryItem
+    history: list[ScoreHistoryItem]
+
+
+class ModelDescription(BaseModel):
+    model: str
+    champion: str
+    sha256: str
+    online_scorer: str
+    feature_schema: dict[str, Any]
+    realtime_features: list[str]
+    metrics: dict[str, Any]
+    training_window: dict[str, Any]
+
+
+def _integer(digits: str) -> int | float:
+    if len(digits.lstrip("-")) <= _MAX_INT_DIGITS:
+        return int(digits)
+    return -math.inf if digits.startswith("-") else math.inf
+
+
+def parse_json(body: str) -> Any:
+    """The request body as JSON, or a RequestError (400) for what no handler should see:
+    malformed JSON, nesting deeper than MAX_DEPTH (a deep document would exhaust the stack)."""
+    try:
+        document = json.loads(body, parse_int=_integer)
+    except RecursionError:
+        raise RequestError(400, "body", f"JSON nested deeper than {MAX_DEPTH} levels") from None
+    except ValueError as error:  # json.JSONDecodeError is a ValueError
+        raise RequestError(400, "body", f"malformed JSON ({error})") from None
+    if _depth(document) > MAX_DEPTH:
+        raise RequestError(400, "body", f"JSON nested deeper than {MAX_DEPTH} levels")
+    return document
+
+
+def _depth(document: Any) -> int:
+    """How deep containers nest (a scalar is 0), without recursion; stops past MAX_DEPTH."""
+    deepest, stack = 0, [(document, 1)]
+    while stack and deepest <= MAX_DEPTH:
+        node, depth = stack.pop()
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else None
+        if children is not None:
+            deepest = max(deepest, depth)
+            stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+_FEATURE_VALUE_TYPES = {"bool", "int", "float", "str"}  # pydantic's names for the members of Value
+
+
+def validation_error(errors: Sequence[dict[str, Any]], body: Any) -> RequestError:
+    """The one RequestError a client sees for a body that fails the request models: the errors
+    of the form the body was meant to be (records present: the batch form), the first field
+    they name, and why. Too many records is a 413, as the spec's own limit is."""
+    form = "BatchScoreRequest" if isinstance(body, dict) and "records" in body else "ScoreRequest"
+    if not isinstance(body, dict):
+        return RequestError(422, "body", "must be a JSON object")
+    mine = [e for e in errors if tuple(e.get("loc", ()))[:1] == (form,)] or list(errors)
+    located = [(_field(tuple(e.get("loc", ()))[1:]), e) for e in mine]
+    field = located[0][0]
+    same_field = [e for f, e in located if f == field]
+    kinds = {str(e.get("type", "")) for e in same_field}
+    if "too_long" in kinds and field == "records":
+        return RequestError(413, "records", f"at most {MAX_RECORDS} records per request")
+    if "finite_number" in kinds:
+        return RequestError(422, field, "must be a finite number (not NaN, Infinity or beyond float range)")
+    if len(same_field) > 1 and all(kind.endswith("_type") for kind in kinds):
+        return RequestError(422, field, "must be a number, a string, true, false or null")
+    return RequestError(422, field, str(same_field[0].get("msg", "invalid")))
+
+
+def _field(location: tuple[Any, ...]) -> str:
+    """A pydantic location as the client wrote it: records[2].features.plan (the union member a
+    feature value was tried as is left out)."""
+    parts: list[str] = []
+    for i, part in enumerate(location):
+        if isinstance(part, int):
+            parts[-1:] = [f"{parts[-1]}[{part}]"] if parts else [f"[{part}]"]
+        elif i >= 2 and location[i - 2] == "features" and part in _FEATURE_VALUE_TYPES:
+            break
+        else:
+            parts.append(str(part))
+    return ".".join(parts) or "body"
 
 
 @dataclass(frozen=True)
@@ -174,6 +307,12 @@ def score(model: str, body: ScoreRequest | BatchScoreRequest, version: str | Non
     records = body.records if isinstance(body, BatchScoreRequest) else [body]
     if len(records) > loaded.spec.online.max_records:
         raise RequestError(413, "records", f"at most {loaded.spec.online.max_records} records per request")
+    first_of: dict[str, int] = {}
+    for i, record in enumerate(records):
+        if (earlier := first_of.setdefault(record.entity_id, i)) != i:
+            raise RequestError(
+                422, f"records[{i}].entity_id", f"entity {record.entity_id!r} is also records[{earlier}]"
+            )
     batch = online_features.read(model, [r.entity_id for r in records])
     rows = []
     for i, record in enumerate(records):
@@ -218,6 +357,8 @@ def describe(model: str) -> dict[str, Any]:
 
 def entity_scores(model: str, entity_id: str, limit: int = 10) -> dict[str, Any]:
     """The entity's latest score (batch or online, whichever is newer) and recent history."""
+    if len(entity_id) > MAX_ENTITY_ID_LENGTH:
+        raise RequestError(422, "entity_id", f"longer than {MAX_ENTITY_ID_LENGTH} characters")
     if registry.champion(model) is None:
         raise RequestError(404, "model", f"model {model!r} has no champion (unknown model?)")
     history = online_log.history(model, entity_id, limit)

@@ -72,11 +72,12 @@ def read(model: str, entity_id: str | None = None, source: str | None = None) ->
         files = [str(objects.download_file(key, Path(scratch) / key)) for key in keys]
         with tabular.connect() as connection:
             where, params = ("WHERE entity_id = $entity", {"entity": entity_id}) if entity_id else ("", {})
-            result = connection.execute(
-                f"SELECT * FROM read_parquet({files!r}, hive_partitioning = false) {where} "
-                "ORDER BY as_of, source, entity_id",
-                params,
+            # The files are this function's own temporary copies; the entity id is bound.
+            query = (
+                f"SELECT * FROM read_parquet({files!r}, hive_partitioning = false) {where} "  # nosec B608
+                "ORDER BY as_of, source, entity_id"
             )
+            result = connection.execute(query, params)
             columns = [column[0] for column in result.description]
             rows = [dict(zip(columns, row, strict=True)) for row in result.fetchall()]
     return rows

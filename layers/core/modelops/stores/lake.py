@@ -36,17 +36,20 @@ def load_file(table: str, path: Path, period_column: str) -> dict[date, int]:
     """Load a CSV or Parquet file into the lake, one partition per distinct period."""
     with tabular.connect() as connection:
         reader = "read_parquet" if path.suffix == ".parquet" else "read_csv_auto"
-        connection.execute(f"CREATE TABLE incoming AS SELECT * FROM {reader}('{path}')")
+        # The developer's own file (`modelops data load`), read by one of two readers.
+        connection.execute(f"CREATE TABLE incoming AS SELECT * FROM {reader}('{path}')")  # nosec B608
         columns = [row[0] for row in connection.execute("DESCRIBE incoming").fetchall()]
         if period_column not in columns:
             raise ValueError(f"{path}: no column {period_column!r} (columns: {', '.join(columns)})")
         loaded = {}
+        # period_column is one of the file's own columns (checked above).
         periods = connection.execute(
-            f"SELECT DISTINCT CAST({period_column} AS DATE) FROM incoming ORDER BY 1"
+            f"SELECT DISTINCT CAST({period_column} AS DATE) FROM incoming ORDER BY 1"  # nosec B608
         ).fetchall()
         for (period,) in periods:
             rows = connection.execute(
-                f"SELECT * FROM incoming WHERE CAST({period_column} AS DATE) = $period", {"period": period}
+                f"SELECT * FROM incoming WHERE CAST({period_column} AS DATE) = $period",  # nosec B608
+                {"period": period},
             ).fetchnumpy()
             write_partition(table, period, rows)
             loaded[period] = len(next(iter(rows.values())))

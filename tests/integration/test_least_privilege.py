@@ -1,0 +1,143 @@
+"""Least privilege, verified: the sandbox checks every AWS call of a function, state machine or
+schedule against the role template.yaml gives it (modelops_local/iam.py). A denied call fails
+like AWS fails it, so a permission missing from the template fails the test that needs it."""
+
+import copy
+
+import boto3
+import pytest
+
+from modelops_local import runner
+from modelops_local.iam import Request
+from modelops_local.sandbox import Sandbox
+from tests.conftest import Prepared
+from tests.helpers import event, invoke_raw
+
+STAGES = {
+    "GetDataFunction",
+    "TransformDataFunction",
+    "ValidateDataFunction",
+    "TrainModelFunction",
+    "ValidateModelFunction",
+    "DeployModelFunction",
+    "VerifyModelFunction",
+    "ScoreDataFunction",
+    "ValidateScoresFunction",
+    "DeployScoresFunction",
+    "CampaignFunction",
+}
+
+
+def without(sandbox: Sandbox, principal: str, sid: str) -> list[dict]:
+    """The principal's statements less the one with this Sid."""
+    assert sandbox.iam is not None
+    statements = sandbox.iam.roles.statements[principal]
+    assert any(s.get("Sid") == sid for s in statements), f"{principal} has no statement {sid}"
+    return [s for s in statements if s.get("Sid") != sid]
+
+
+def test_both_pipelines_run_within_their_roles(scored: Prepared):
+    """Every call of a training and a scoring run (built in this session, here or before) was
+    checked and allowed: each stage, both state machines, the Map's children and ItemReader."""
+    iam = scored.sandbox.iam
+    assert iam is not None and iam.denied() == []
+    assert STAGES | {"TrainingStateMachine", "ScoringStateMachine"} <= iam.principals()
+    by_machine = {(c.principal, c.request.action, c.request.resource) for c in iam.calls}
+    scoring = scored.sandbox.ref("ScoringStateMachine")
+    assert ("ScoringStateMachine", "states:StartExecution", scoring) in by_machine  # Map children
+    manifests = [
+        c for c in iam.calls if c.principal == "ScoringStateMachine" and c.request.action == "s3:GetObject"
+    ]
+    assert manifests and all(c.request.resource.endswith("/features/manifest.json") for c in manifests)
+    for stage in STAGES:
+        function = scored.sandbox.resolver.attributes[(stage, "Arn")]
+        training_only = ("TrainModelFunction", "ValidateModelFunction", "DeployModelFunction")
+        machine = "TrainingStateMachine" if stage in training_only else "ScoringStateMachine"
+        assert (machine, "lambda:InvokeFunction", function) in by_machine, stage
+
+
+def test_only_deploy_model_writes_the_model_store_and_nothing_writes_specs(aws: Sandbox):
+    assert aws.iam is not None
+    bucket = aws.resolver.attributes[("DataBucket", "Arn")]
+    writers = {
+        prefix: {
+            principal
+            for principal in aws.iam.roles.statements
+            if aws.iam.roles.decide(principal, Request("s3:PutObject", f"{bucket}/{prefix}x")) == "allow"
+        }
+        for prefix in ("models/churn/1.0.0/", "specs/", "data/customers/", "scores/", "runs/r/", "reports/")
+    }
+    assert writers["models/churn/1.0.0/"] == {"DeployModelFunction"}
+    assert writers["specs/"] == set() and writers["data/customers/"] == set()
+    assert writers["scores/"] == {"DeployScoresFunction"}
+    assert writers["runs/r/"] == {
+        "GetDataFunction",
+        "TransformDataFunction",
+        "TrainModelFunction",
+        "ScoreDataFunction",
+    }
+    assert writers["reports/"] == {"ValidateModelFunction", "ValidateScoresFunction"}
+    deleters = {
+        principal
+        for principal in aws.iam.roles.statements
+        if aws.iam.roles.decide(principal, Request("s3:DeleteObject", f"{bucket}/models/churn/1.0.0/x"))
+        == "allow"
+    }
+    assert deleters == set()
+
+
+def test_a_permission_missing_from_a_role_fails_the_call_with_access_denied(trained: Prepared, monkeypatch):
+    """verify_model without its read of models/ fails as it would on AWS (AccessDenied)."""
+    sandbox = trained.sandbox
+    assert sandbox.iam is not None
+    monkeypatch.setitem(
+        sandbox.iam.roles.statements, "VerifyModelFunction", without(sandbox, "VerifyModelFunction", "S3Read")
+    )
+    with sandbox.iam.isolated() as calls:
+        error, failed = invoke_raw(sandbox, "VerifyModelFunction", event("verify_model"))
+    assert failed and error["errorType"] == "ClientError" and "AccessDenied" in error["errorMessage"]
+    [denied] = [c for c in calls if not c.allowed]
+    assert denied.principal == "VerifyModelFunction" and denied.request.action == "s3:GetObject"
+    assert "/models/churn/1.0.0/" in denied.request.resource
+
+
+def test_a_missing_key_is_a_404_only_with_list_bucket(sandbox: Sandbox, monkeypatch):
+    """S3 answers a read of a missing key with 403 to a caller that may not list the bucket:
+    without s3:ListBucket, an unknown model's spec would fail with AccessDenied, not SpecError."""
+    assert sandbox.iam is not None
+    request = copy.deepcopy(event("get_data"))
+    request["request"]["model"] = "nope"
+    with sandbox.iam.isolated() as calls:
+        error, _ = invoke_raw(sandbox, "GetDataFunction", request)
+        assert error["errorType"] == "SpecError"
+        monkeypatch.setitem(
+            sandbox.iam.roles.statements, "GetDataFunction", without(sandbox, "GetDataFunction", "S3List")
+        )
+        error, _ = invoke_raw(sandbox, "GetDataFunction", request)
+    assert error["errorType"] == "ClientError" and "AccessDenied" in error["errorMessage"]
+    assert [c.request.action for c in calls if not c.allowed] == ["s3:ListBucket"]
+
+
+@pytest.mark.parametrize(
+    ("schedule", "machine"),
+    [
+        ("TrainingStateMachineMonthlyRetraining", "TrainingStateMachine"),
+        ("ScoringStateMachineMonthlyScoring", "ScoringStateMachine"),
+    ],
+)
+def test_a_fired_schedule_starts_its_state_machine_within_its_role(sandbox: Sandbox, schedule, machine):
+    """The scheduler's role may start its state machine (and the run that follows, failing on an
+    empty lake, alerts within the state machine's role)."""
+    assert sandbox.iam is not None
+    before = len(sandbox.iam.calls)
+    execution = sandbox.fire_schedule(schedule, "2025-09-02T03:00:00Z")
+    result = runner.follow(execution, timeout=300)
+    started = boto3.client("stepfunctions").describe_execution(executionArn=execution)
+    assert started["stateMachineArn"] == sandbox.ref(machine)
+    assert '"scheduled_time": "2025-09-02T03:00:00Z"' in started["input"]
+    assert result.status == "FAILED" and result.error  # nothing to train on or score: alerted
+    calls = sandbox.iam.calls[before:]
+    assert [(c.principal, c.request.action, c.allowed) for c in calls if c.principal == schedule] == [
+        (schedule, "states:StartExecution", True)
+    ]
+    assert (machine, "sns:Publish", True) in {(c.principal, c.request.action, c.allowed) for c in calls}
