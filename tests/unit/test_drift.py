@@ -181,11 +181,14 @@ def test_auto_seasonality_uses_the_calendar_only_where_it_explains_the_series():
     assert kinds[("band", "mean")] == kinds[("band", "d5")] == kinds[("ks", "distribution")] == "seasonal"
     assert kinds[("band", "missing")] == "pooled"  # never missing: the calendar explains nothing
     assert {f.reference for f in evaluate(flat) if f.test in ("band", "ks")} == {"pooled"}
-    # Seasons are no drift: a whole seasonal year (each month against the same month before)
-    # flags nothing; pooled, the same data would flag the summer months.
-    for end in range(25, 37):
-        assert not any(f.flagged for f in evaluate(seasonal[: end + 1]))
-    assert any(f.flagged for f in evaluate(seasonal[:31], Drift(seasonality="none")))
+    # Seasons are no drift: over a seasonal year (each month against the same months before)
+    # at most the chance flag of a 5 % false discovery rate. Pooled, the seasons widen the
+    # band and inflate the KS calibration: quiet too, but blind (next test).
+    def flagged_months(settings: Drift) -> int:
+        return sum(any(f.flagged for f in evaluate(seasonal[: end + 1], settings)) for end in range(25, 37))
+
+    assert flagged_months(SETTINGS) <= 1
+    assert flagged_months(Drift(seasonality="none")) <= 1
 
 
 def test_a_change_in_the_season_is_flagged_against_the_same_season():
@@ -195,6 +198,7 @@ def test_a_change_in_the_season_is_flagged_against_the_same_season():
     changed = [*history[:-1], Observation(history[-1].timestamp, numeric_profile(values), values[:500])]
     flagged = {(f.test, f.reference) for f in evaluate(changed) if f.flagged}
     assert ("band", "seasonal") in flagged and ("ks", "seasonal") in flagged
+    assert not any(f.flagged for f in evaluate(changed, Drift(seasonality="none")))  # hidden by the seasons
 
 
 def test_a_category_that_cycles_by_construction_is_not_tested_and_exclude_skips_a_metric():

@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 
 import numpy as np
 
@@ -103,6 +104,7 @@ def periods_per_year(timestamps: list[date]) -> int | None:
     return max(1, round(DAYS_PER_YEAR / gap))
 
 
+@lru_cache(maxsize=4096)
 def season(day: date, cycle: int) -> int:
     """A period's position in the year, 0 .. cycle-1 (month of year for cycle 12)."""
     return round((day.timetuple().tm_yday - 1) * cycle / DAYS_PER_YEAR) % cycle
@@ -131,7 +133,7 @@ def reference(history: list[Observation], settings: Drift, reference_end: date |
 def seasonal_columns(values: np.ndarray, seasons: np.ndarray, forced: bool) -> np.ndarray:
     """Which columns of ``values`` (periods x series) the calendar explains: a one-way
     analysis of variance of each series on the season, at SEASONAL_LEVEL (all when forced)."""
-    from scipy.stats import f as f_distribution
+    from scipy.special import fdtrc
 
     labels, index = np.unique(seasons, return_inverse=True)
     n, groups = values.shape[0], labels.size
@@ -146,7 +148,7 @@ def seasonal_columns(values: np.ndarray, seasons: np.ndarray, forced: bool) -> n
     between = (counts[:, None] * (means - values.mean(axis=0)) ** 2).sum(axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):
         statistic = (between / (groups - 1)) / (within / (n - groups))
-    p_value = np.where(within > 0, f_distribution.sf(statistic, groups - 1, n - groups), 0.0)
+    p_value = np.where(within > 0, fdtrc(groups - 1, n - groups, np.nan_to_num(statistic, posinf=1e300)), 0.0)
     explained = (p_value < SEASONAL_LEVEL) & (between > 0)
     return np.asarray(explained, dtype=bool)
 
@@ -344,12 +346,17 @@ def _ks_p_values(
 
 def ks_reference_p(samples: list[np.ndarray], groups: np.ndarray) -> np.ndarray:
     """The KS p-value of every reference period against the other periods of its group (its
-    season, or all of them), all evaluated on one grid of the pooled values (vectorised)."""
-    sorted_samples = [np.sort(s) for s in samples]
-    pooled = np.sort(np.concatenate(sorted_samples))
+    season, or all of them), all evaluated on one grid of the pooled values (vectorised: one
+    sort, one count per period and grid cell, one cumulative sum)."""
+    pooled = np.concatenate(samples)
+    labels = np.repeat(np.arange(len(samples)), [s.size for s in samples])
+    ordered = np.argsort(pooled, kind="stable")
+    pooled, labels = pooled[ordered], labels[ordered]
     grid = pooled if pooled.size <= KS_GRID else pooled[np.linspace(0, pooled.size - 1, KS_GRID).astype(int)]
-    own = np.stack([np.searchsorted(s, grid, side="right") for s in sorted_samples]).astype(float)
-    sizes = np.array([s.size for s in sorted_samples], dtype=float)
+    cells = np.searchsorted(grid, pooled, side="left")  # the first grid point at or above each value
+    counts = np.bincount(labels * grid.size + cells, minlength=len(samples) * grid.size)
+    own = np.cumsum(counts.reshape(len(samples), grid.size), axis=1).astype(float)
+    sizes = np.array([s.size for s in samples], dtype=float)
     _, index = np.unique(groups, return_inverse=True)
     pool_counts = np.stack([own[index == g].sum(axis=0) for g in range(index.max() + 1)])[index]
     pool_sizes = np.bincount(index, weights=sizes)[index]
@@ -423,6 +430,12 @@ def evaluate_metric(
     return findings
 
 
+def _common(current: Observation, periods: list[Observation]) -> list[str]:
+    """The tested values of the current period that every reference period has too."""
+    shared = set(current.values).intersection(*(p.values for p in periods)) - UNTESTED
+    return [v for v in current.values if v in shared]
+
+
 def _seasons(ref: Reference, current: Observation) -> tuple[np.ndarray | None, int | None]:
     if ref.cycle is None:
         return None, None
@@ -435,7 +448,7 @@ def _seasons(ref: Reference, current: Observation) -> tuple[np.ndarray | None, i
 
 def _values(metric: str, current: Observation, ref: Reference, settings: Drift) -> list[Finding]:
     """Band and trend tests of every value (decile, mean, missing, share) of the metric."""
-    names = [v for v in current.values if v not in UNTESTED and all(v in p.values for p in ref.periods)]
+    names = _common(current, ref.periods)
     if not names or not (settings.band or settings.trend):
         return []
     matrix = np.array([[p.values[v] for v in names] for p in ref.periods], dtype=float)
@@ -559,7 +572,7 @@ def _distribution(metric: str, current: Observation, ref: Reference, settings: D
     """KS on the samples, chi-square on the category counts, each against the season's
     reference periods where the calendar explains the metric, else all of them."""
     seasons, own = _seasons(ref, current)
-    names = [v for v in current.values if v not in UNTESTED and all(v in p.values for p in ref.periods)]
+    names = _common(current, ref.periods)
     if seasons is not None and names:
         matrix = np.array([[p.values[v] for v in names] for p in ref.periods], dtype=float)
         if not seasonal_columns(matrix, seasons, forced=settings.seasonality != "auto").any():
