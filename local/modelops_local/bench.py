@@ -355,10 +355,18 @@ def detection_quality(seeds: int = 40, customers: int = 2000, runs: int = 200) -
     level = drift_quality.detected_within_two(range(seeds), "level", 0.5, customers)
     spread = drift_quality.detected_within_two(range(seeds), "spread", 2.0, customers)
     return [
-        Figure.limited(f"drift.seasonal_alerted_months_share ({seeds} seeds x 12 months)", quiet, "share", 0.04),
-        Figure.limited(f"drift.stationary_runs_alerted_share ({runs} runs x 30 features)", stationary, "share", 0.05),
-        Figure.at_least(f"drift.level_change_0.5sd_flagged_within_2_share ({seeds} seeds)", level, "share", 0.95),
-        Figure.at_least(f"drift.spread_change_2x_flagged_within_2_share ({seeds} seeds)", spread, "share", 0.95),
+        Figure.limited(
+            f"drift.seasonal_alerted_months_share ({seeds} seeds x 12 months)", quiet, "share", 0.04
+        ),
+        Figure.limited(
+            f"drift.stationary_runs_alerted_share ({runs} runs x 30 features)", stationary, "share", 0.05
+        ),
+        Figure.at_least(
+            f"drift.level_change_0.5sd_flagged_within_2_share ({seeds} seeds)", level, "share", 0.95
+        ),
+        Figure.at_least(
+            f"drift.spread_change_2x_flagged_within_2_share ({seeds} seeds)", spread, "share", 0.95
+        ),
         Figure.at_least(f"drift.shift_0.25sd_n5000_flagged_share ({runs} runs)", power, "share", 0.95),
     ]
 
@@ -377,7 +385,10 @@ def real_data() -> list[Figure]:
             0.1,
         ),
         Figure.at_least(
-            "drift.real_change_flagged_in_its_month (Addison, 2016-04)", float(result.change_flagged), "bool", 1.0
+            "drift.real_change_flagged_in_its_month (Addison, 2016-04)",
+            float(result.change_flagged),
+            "bool",
+            1.0,
         ),
     ]
 

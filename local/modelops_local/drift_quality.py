@@ -68,7 +68,9 @@ def simulate(
     seed: int, customers: int, months: int, change: Change | None = None, reference: int = 36
 ) -> list[dict[str, Observation]]:
     """The seasonal scenario's monthly profiles (with ``change`` applied, if any)."""
-    config = demo_data.DemoConfig(customers=customers, months=months, drift_month=None, seed=seed, seasonal=True)
+    config = demo_data.DemoConfig(
+        customers=customers, months=months, drift_month=None, seed=seed, seasonal=True
+    )
     generated = demo_data.generate(config)
     if change is not None:
         apply_change(generated, change, reference)
@@ -99,29 +101,33 @@ def monitor(
     return flagged_months
 
 
-def seasonal_false_alarms(seeds: range, customers: int = 2000, settings: Drift = Drift()) -> float:
+def seasonal_false_alarms(seeds: range, customers: int = 2000, settings: Drift | None = None) -> float:
     """Share of monitored months (a year after a 36-month reference) that alert, over seeds."""
     alerted = monitored = 0
     for seed in seeds:
-        months = monitor(simulate(seed, customers, 48), 36, settings)
+        months = monitor(simulate(seed, customers, 48), 36, settings or Drift())
         alerted += sum(bool(flagged) for flagged in months)
         monitored += len(months)
     return alerted / monitored
 
 
-def detected_within_two(seeds: range, kind: str, size: float, customers: int = 2000, settings: Drift = Drift()) -> float:
+def detected_within_two(
+    seeds: range, kind: str, size: float, customers: int = 2000, settings: Drift | None = None
+) -> float:
     """Share of seeded runs in which a changed feature is flagged in the month it changes or
     the one after (the feature rotates over CHANGEABLE, the change month over the year)."""
     found = 0
     for seed in seeds:
         start = 36 + seed % 10
         change = Change(CHANGEABLE[seed % len(CHANGEABLE)], kind, size, start)
-        months = monitor(simulate(seed, customers, start + 2, change), 36, settings)
+        months = monitor(simulate(seed, customers, start + 2, change), 36, settings or Drift())
         found += any(change.feature in flagged for flagged in months[-2:])
     return found / len(seeds)
 
 
-def stationary_run(rng: np.random.Generator, features: int, shift_feature: int | None, shift: float) -> tuple[bool, bool]:
+def stationary_run(
+    rng: np.random.Generator, features: int, shift_feature: int | None, shift: float
+) -> tuple[bool, bool]:
     """One simulated run of the stationary check: 10 history periods and a new one of
     ``features`` N(0, 1) columns of 5,000 rows, ``shift`` sd added to one feature's new period.
     Returns (any flag, the shifted feature flagged)."""

@@ -98,7 +98,11 @@ def monthly_profiles(columns: dict[str, np.ndarray], sample_size: int = 1000) ->
     for period in np.unique(columns["month"]):
         rows = columns["month"] == period
         day = period.astype("datetime64[D]").item()
-        month = {"outcome": Observation(day, numeric_profile(columns["rain"][rows].astype(float), with_deciles=False))}
+        month = {
+            "outcome": Observation(
+                day, numeric_profile(columns["rain"][rows].astype(float), with_deciles=False)
+            )
+        }
         for name in FEATURES:
             values = columns[name][rows]
             month[name] = Observation(day, numeric_profile(values), bounded_sample(values, sample_size))
@@ -106,18 +110,16 @@ def monthly_profiles(columns: dict[str, np.ndarray], sample_size: int = 1000) ->
     return out
 
 
-def monitor_directly(settings: Drift = Drift(), until: date = LAST) -> Result:
+def monitor_directly(settings: Drift | None = None, until: date = LAST) -> Result:
     """Ten years of months up to TRAIN_AS_OF as the reference (what the training run profiles),
     then every month up to ``until`` tested as its scoring run's validate_data would."""
     from modelops_local.drift_quality import monitor
 
     first = add_months(TRAIN_AS_OF, -(TRAINING_PERIODS - 1))
     profiles = [
-        month
-        for month in monthly_profiles(table())
-        if first <= next(iter(month.values())).timestamp <= until
+        month for month in monthly_profiles(table()) if first <= next(iter(month.values())).timestamp <= until
     ]
-    flagged_months = monitor(profiles, TRAINING_PERIODS, settings)
+    flagged_months = monitor(profiles, TRAINING_PERIODS, settings or Drift())
     days = [next(iter(month.values())).timestamp for month in profiles[TRAINING_PERIODS:]]
     flagged = {day: sorted(metrics) for day, metrics in zip(days, flagged_months, strict=True)}
     quiet = [day for day in flagged if QUIET_YEAR[0] <= day <= QUIET_YEAR[1]]
@@ -154,12 +156,19 @@ def run_through_cli(port: int = 4617, until: date = LAST) -> list[dict[str, Any]
     with tempfile.TemporaryDirectory() as scratch, served(port, environment=QUIET):
         endpoint = ("--endpoint-url", f"http://127.0.0.1:{port}")
         path = write_csv(Path(scratch) / "chicago.csv", table())
-        loaded = _cli("data", "load", "--file", str(path), "--table", "chicago", "--period-column", "month", *endpoint)
-        print(f"loaded {sum(loaded['partitions'].values()):,} days in {len(loaded['partitions'])} monthly partitions")
+        loaded = _cli(
+            "data", "load", "--file", str(path), "--table", "chicago", "--period-column", "month", *endpoint
+        )
+        print(
+            f"loaded {sum(loaded['partitions'].values()):,} days "
+            f"in {len(loaded['partitions'])} monthly partitions"
+        )
         _cli("spec", "put", str(SPEC), *endpoint)
         trained = _cli("train", "--model", "chicago", "--as-of", TRAIN_AS_OF.isoformat(), *endpoint)
         data_drift = trained["results"]["validate_data"].get("drift", [])
-        print(f"trained as of {TRAIN_AS_OF} ({trained['status']}); training-window findings: {len(data_drift)}")
+        print(
+            f"trained as of {TRAIN_AS_OF} ({trained['status']}); training-window findings: {len(data_drift)}"
+        )
         as_of = add_months(TRAIN_AS_OF, 1)
         while as_of <= until:
             scored = _cli("score", "--model", "chicago", "--as-of", as_of.isoformat(), *endpoint)
@@ -174,7 +183,9 @@ def run_through_cli(port: int = 4617, until: date = LAST) -> list[dict[str, Any]
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--direct", action="store_true", help="the drift code alone, without AWS (seconds)")
     parser.add_argument("--port", type=int, default=4617)
     args = parser.parse_args(argv)
@@ -182,13 +193,18 @@ def main(argv: list[str] | None = None) -> int:
         result = monitor_directly()
         for day, metrics in result.flagged.items():
             print(f"  {day}  {', '.join(metrics) or '-'}")
-        print(f"quiet year: {result.quiet_alerted} of {result.quiet_months} months alerted; "
-              f"{CHANGE[0]} flagged in {CHANGE[1]}: {result.change_flagged}")
+        print(
+            f"quiet year: {result.quiet_alerted} of {result.quiet_months} months alerted; "
+            f"{CHANGE[0]} flagged in {CHANGE[1]}: {result.change_flagged}"
+        )
         return 0
     months = run_through_cli(args.port)
     quiet = [m for m in months if QUIET_YEAR[0].isoformat() <= m["as_of"] <= QUIET_YEAR[1].isoformat()]
     alerted = [m["as_of"] for m in quiet if m["alert"] is not None]
-    print(f"quiet year {QUIET_YEAR[0]} .. {QUIET_YEAR[1]}: {len(alerted)} of {len(quiet)} months alerted {alerted}")
+    print(
+        f"quiet year {QUIET_YEAR[0]} .. {QUIET_YEAR[1]}: "
+        f"{len(alerted)} of {len(quiet)} months alerted {alerted}"
+    )
     return 0 if all(m["status"] == "SUCCEEDED" for m in months) else 1
 
 

@@ -22,7 +22,10 @@ def months(count: int, start: int = 2020) -> list[date]:
 
 
 def evaluate(
-    periods: list[Observation], settings: Drift = SETTINGS, metric: str = "x", reference_end: date | None = None
+    periods: list[Observation],
+    settings: Drift = SETTINGS,
+    metric: str = "x",
+    reference_end: date | None = None,
 ) -> list[drift.Finding]:
     return drift.decide(
         drift.evaluate_metric(metric, periods[-1], periods[:-1], settings, reference_end), settings
@@ -59,7 +62,9 @@ def test_chi2_matches_chi2_contingency_and_handles_a_single_category():
     expected = stats.chi2_contingency(np.vstack([reference, current]), correction=False)
     assert (statistic, p_value) == pytest.approx((expected.statistic, expected.pvalue))
     assert drift.chi2_test(np.array([100.0, 0]), np.array([90.0, 0])) == (0.0, 1.0)
-    statistic, p_value = drift.chi2_test(np.array([100.0, 0, 5]), np.array([90.0, 0, 0]))  # empty column dropped
+    statistic, p_value = drift.chi2_test(
+        np.array([100.0, 0, 5]), np.array([90.0, 0, 0])
+    )  # empty column dropped
     expected = stats.chi2_contingency(np.array([[100.0, 5], [90, 0]]), correction=False)
     assert (statistic, p_value) == pytest.approx((expected.statistic, expected.pvalue))
 
@@ -75,7 +80,9 @@ def test_benjamini_hochberg_matches_scipy():
 def test_band_is_mean_plus_minus_t_sd_with_the_small_sample_correction():
     # Reference 1, 5, 2, 4, 3: mean 3, SD sqrt(10/4); residuals alternate (no carry-over).
     # Prediction SD = SD·sqrt(1 + 1/5) = sqrt(3); t(4 df, 97.5 %) = 2.7764.
-    expected, half, statistic, p_value = drift.band_test(np.array([[1.0], [5], [2], [4], [3]]), np.array([9.0]))
+    expected, half, statistic, p_value = drift.band_test(
+        np.array([[1.0], [5], [2], [4], [3]]), np.array([9.0])
+    )
     assert expected[0] == 3.0
     assert half[0] == pytest.approx(2.7764451 * np.sqrt(3))
     assert statistic[0] == pytest.approx(6 / np.sqrt(3))
@@ -111,7 +118,10 @@ def test_periods_that_carry_over_widen_the_band():
     # near 1) hides its own spread from a short reference, so its band is wider.
     wander = np.linspace(0.0, 1.0, 24)[:, None]
     shuffled = wander[np.random.default_rng(3).permutation(24)]
-    assert drift.band_test(wander, np.array([0.5]))[1][0] > 1.5 * drift.band_test(shuffled, np.array([0.5]))[1][0]
+    assert (
+        drift.band_test(wander, np.array([0.5]))[1][0]
+        > 1.5 * drift.band_test(shuffled, np.array([0.5]))[1][0]
+    )
 
 
 def test_calibration_divides_by_the_references_own_inflation_by_hand():
@@ -146,7 +156,9 @@ def test_ks_is_calibrated_on_autocorrelated_rows():
 
 def test_periods_per_year_and_seasons_from_timestamps():
     assert drift.periods_per_year(months(24)) == 12
-    assert drift.periods_per_year([date(2024, 1, 1), date(2024, 4, 1), date(2024, 7, 1), date(2024, 10, 1)]) == 4
+    assert (
+        drift.periods_per_year([date(2024, 1, 1), date(2024, 4, 1), date(2024, 7, 1), date(2024, 10, 1)]) == 4
+    )
     assert drift.periods_per_year([date(2024, 1, 1 + 7 * k) for k in range(4)]) == 52
     assert drift.periods_per_year([date(2024, 1, 1)]) is None
     assert [drift.season(d, 12) for d in months(12, 2023)] == list(range(12))
@@ -181,6 +193,7 @@ def test_auto_seasonality_uses_the_calendar_only_where_it_explains_the_series():
     assert kinds[("band", "mean")] == kinds[("band", "d5")] == kinds[("ks", "distribution")] == "seasonal"
     assert kinds[("band", "missing")] == "pooled"  # never missing: the calendar explains nothing
     assert {f.reference for f in evaluate(flat) if f.test in ("band", "ks")} == {"pooled"}
+
     # Seasons are no drift: over a seasonal year (each month against the same months before)
     # at most the chance flag of a 5 % false discovery rate. Pooled, the seasons widen the
     # band and inflate the KS calibration: quiet too, but blind (next test).
