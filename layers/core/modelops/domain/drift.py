@@ -258,7 +258,7 @@ def calibrated_p(p_value: float, reference_p: np.ndarray) -> float:
 def effective_count(count: np.ndarray | float, correlation: np.ndarray) -> np.ndarray:
     """How many independent values ``count`` values with neighbour correlation ``correlation``
     are worth when averaged (AR(1): c·(1 - r)/(1 + r)), at least 1.5 and at most ``count``."""
-    worth: np.ndarray = np.clip(count * (1 - correlation) / (1 + correlation), 1.5, count)
+    worth: np.ndarray = np.clip(count * (1 - correlation) / (1 + correlation), np.minimum(1.5, count), count)
     return worth
 
 
@@ -449,8 +449,8 @@ def _seasons(ref: Reference, current: Observation) -> tuple[np.ndarray | None, i
 def _values(metric: str, current: Observation, ref: Reference, settings: Drift) -> list[Finding]:
     """Band and trend tests of every value (decile, mean, missing, share) of the metric."""
     names = _common(current, ref.periods)
-    if not names or not (settings.band or settings.trend):
-        return []
+    if not names or not (settings.band or settings.trend) or len(ref.periods) < 3:
+        return []  # too short a reference to say what a period should look like
     matrix = np.array([[p.values[v] for v in names] for p in ref.periods], dtype=float)
     new = np.array([current.values[v] for v in names], dtype=float)
     seasons, own = _seasons(ref, current)
