@@ -5,6 +5,7 @@ change. `make bench` runs the same over many seeds, with targets."""
 from datetime import date
 
 import numpy as np
+import pytest
 
 from modelops.domain.spec import Drift
 from modelops_local import drift_quality, real_data
@@ -25,6 +26,7 @@ def test_the_seasonal_scenario_has_a_yearly_cycle_a_holiday_spike_and_habits():
     assert np.corrcoef(np.log(a[present]), np.log(b[present]))[0, 1] > 0.8  # behaviour carries over
 
 
+@pytest.mark.slow  # ~3 s
 def test_a_seasonal_year_is_quiet_and_a_change_is_flagged_in_its_month():
     profiles = drift_quality.simulate(seed=0, customers=2000, months=48)
     assert drift_quality.monitor(profiles, 36, Drift()) == [set()] * 12
@@ -33,6 +35,7 @@ def test_a_seasonal_year_is_quiet_and_a_change_is_flagged_in_its_month():
     assert "monthly_charges" in drift_quality.monitor(changed, 36, Drift())[-1]
 
 
+@pytest.mark.slow  # ~4 s
 def test_real_data_quiet_year_is_silent_and_the_station_closure_is_flagged_in_its_month():
     result = real_data.monitor_directly(until=real_data.CHANGE[1])
     assert result.quiet_months == 12 and result.quiet_alerted == 0
