@@ -531,9 +531,10 @@ def _trend(
         return []
     values = np.array([[p.values[v] for v in names] for p in window], dtype=float)
     if ref.cycle is not None and seasonal.any():
-        table = _offset_table(matrix, ref, offsets)
+        cycle = ref.cycle
+        table = {season(p.timestamp, cycle): row for p, row in zip(ref.periods, offsets, strict=True)}
         for i, period in enumerate(window):
-            values[i] -= table.get(season(period.timestamp, ref.cycle), 0.0) * seasonal
+            values[i] -= table.get(season(period.timestamp, cycle), 0.0) * seasonal
     deseasonalised = matrix - offsets * seasonal
     slopes, p_values = slope_p_values(values.T)
     starts = range(matrix.shape[0] - n + 1)
@@ -558,14 +559,6 @@ def _trend(
             )
         )
     return findings
-
-
-def _offset_table(matrix: np.ndarray, ref: Reference, offsets: np.ndarray) -> dict[int, np.ndarray]:
-    assert ref.cycle is not None
-    table: dict[int, np.ndarray] = {}
-    for period, row in zip(ref.periods, offsets, strict=True):
-        table[season(period.timestamp, ref.cycle)] = row
-    return table
 
 
 def _distribution(metric: str, current: Observation, ref: Reference, settings: Drift) -> list[Finding]:
