@@ -71,7 +71,9 @@ def season_of_charges(month: date, price: np.ndarray) -> np.ndarray:
     return extras
 
 
-def _new_customers(rng: np.random.Generator, count: int, first_id: int) -> dict[str, np.ndarray]:
+def _new_customers(
+    rng: np.random.Generator, count: int, first_id: int, seasonal: bool = False
+) -> dict[str, np.ndarray]:
     age = np.clip(rng.normal(45, 13, count), 18, 90).round()
     return {
         "customer_id": np.arange(first_id, first_id + count).astype(str),
@@ -81,14 +83,16 @@ def _new_customers(rng: np.random.Generator, count: int, first_id: int) -> dict[
         "monthly": rng.random(count) < 0.6,
         "base_usage": rng.lognormal(1.6, 0.6, count),
         "tenure": np.zeros(count),
-        "habit": rng.normal(0, 0.25, count),  # log-usage deviation that carries over (seasonal)
+        # log-usage deviation that carries over; drawn only by the seasonal scenario, so the
+        # step-change scenario's random stream (and its data) stays what it was
+        "habit": rng.normal(0, 0.25, count) if seasonal else np.zeros(count),
     }
 
 
 def generate(config: DemoConfig = DemoConfig()) -> list[tuple[date, dict[str, np.ndarray]]]:
     """One table of columns per month: [(month, {column: values})]."""
     rng = np.random.default_rng(config.seed)
-    people = _new_customers(rng, config.customers, 1)
+    people = _new_customers(rng, config.customers, 1, config.seasonal)
     next_id = config.customers + 1
     months = []
     for index in range(-config.burn_in, config.months):
@@ -143,7 +147,7 @@ def generate(config: DemoConfig = DemoConfig()) -> list[tuple[date, dict[str, np
         stay = ~churned
         people = {key: values[stay] for key, values in people.items()}
         people["tenure"] = people["tenure"] + 1
-        newcomers = _new_customers(rng, int(churned.sum()), next_id)
+        newcomers = _new_customers(rng, int(churned.sum()), next_id, config.seasonal)
         next_id += newcomers["customer_id"].size
         people = {key: np.concatenate([people[key], newcomers[key]]) for key in people}
     return months
