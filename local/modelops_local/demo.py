@@ -151,7 +151,7 @@ def _drift_line(alert: dict[str, Any] | None) -> str:
     metrics = ", ".join(alert["metrics"])
     if not alert["sent"]:
         return f"still drifting ({metrics}); {alert['reason']}, not re-sent"
-    return f"ALERT ({alert['severity']}) sent to SNS + EventBridge: {metrics}"
+    return f"ALERT ({alert['severity']}) sent to SNS + EventBridge: {alert.get('summary') or metrics}"
 
 
 def _online_example(sandbox: Sandbox, entity_id: str) -> dict[str, Any]:

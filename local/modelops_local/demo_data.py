@@ -20,6 +20,15 @@ Outcome: churned_next_month ~ Bernoulli(sigmoid(z)) with
 Drift scenario (from ``drift_month``, months counted from 0):
   model drift: price sensitivity of the south region goes from 1.0 to 2.5;
   data drift: data_usage_gb of every customer is multiplied by 2.
+
+Seasonal scenario (``seasonal=True``; use ``months`` >= 36): the world has a calendar and
+customers have habits.
+  usage: u0 · exp(a_t) · season(month) with a_t = 0.7·a_(t-1) + N(0, 0.18) per customer
+    (a heavy user this month is likely one next month: behaviour carries over), season =
+    1 + 0.18·cos(2π(month - 7)/12) (a summer peak) × 1.30 in December (the holiday spike);
+  monthly_charges: also + 6 in December (holiday extras) and + 0.06·price·cos(2π(month-1)/12)
+    (winter roaming and bundles);
+  everything downstream of usage (support calls, charges, churn) follows the seasons.
 """
 
 from __future__ import annotations
@@ -45,9 +54,26 @@ class DemoConfig:
     drift_month: int | None = 9
     seed: int = 7
     burn_in: int = 240  # months simulated before the first snapshot, so the panel starts stationary
+    seasonal: bool = False  # a yearly cycle, a holiday spike and customer habits (see above)
 
 
-def _new_customers(rng: np.random.Generator, count: int, first_id: int) -> dict[str, np.ndarray]:
+def season_of_usage(month: date) -> float:
+    """The seasonal scenario's usage multiplier of a calendar month."""
+    cycle = 1 + 0.18 * np.cos(2 * np.pi * (month.month - 7) / 12)
+    return float(cycle * (1.30 if month.month == 12 else 1.0))
+
+
+def season_of_charges(month: date, price: np.ndarray) -> np.ndarray:
+    """The seasonal scenario's extra charges of a calendar month (per customer's plan price)."""
+    extras: np.ndarray = 0.06 * price * np.cos(2 * np.pi * (month.month - 1) / 12) + (
+        6.0 if month.month == 12 else 0.0
+    )
+    return extras
+
+
+def _new_customers(
+    rng: np.random.Generator, count: int, first_id: int, seasonal: bool = False
+) -> dict[str, np.ndarray]:
     age = np.clip(rng.normal(45, 13, count), 18, 90).round()
     return {
         "customer_id": np.arange(first_id, first_id + count).astype(str),
@@ -57,21 +83,31 @@ def _new_customers(rng: np.random.Generator, count: int, first_id: int) -> dict[
         "monthly": rng.random(count) < 0.6,
         "base_usage": rng.lognormal(1.6, 0.6, count),
         "tenure": np.zeros(count),
+        # log-usage deviation that carries over; drawn only by the seasonal scenario, so the
+        # step-change scenario's random stream (and its data) stays what it was
+        "habit": rng.normal(0, 0.25, count) if seasonal else np.zeros(count),
     }
 
 
 def generate(config: DemoConfig = DemoConfig()) -> list[tuple[date, dict[str, np.ndarray]]]:
     """One table of columns per month: [(month, {column: values})]."""
     rng = np.random.default_rng(config.seed)
-    people = _new_customers(rng, config.customers, 1)
+    people = _new_customers(rng, config.customers, 1, config.seasonal)
     next_id = config.customers + 1
     months = []
     for index in range(-config.burn_in, config.months):
         month = add_months(config.start, index)
         drifted = config.drift_month is not None and index >= config.drift_month
         n = people["customer_id"].size
-        usage = people["base_usage"] * rng.lognormal(0, 0.25, n) * (2.0 if drifted else 1.0)
-        charges = PLAN_PRICE[people["plan"]] + 0.8 * usage + rng.normal(0, 4, n)
+        price = PLAN_PRICE[people["plan"]]
+        if config.seasonal:
+            people["habit"] = 0.7 * people["habit"] + rng.normal(0, 0.18, n)
+            usage = people["base_usage"] * np.exp(people["habit"]) * season_of_usage(month)
+            usage = usage * (2.0 if drifted else 1.0)
+            charges = price + 0.8 * usage + season_of_charges(month, price) + rng.normal(0, 4, n)
+        else:
+            usage = people["base_usage"] * rng.lognormal(0, 0.25, n) * (2.0 if drifted else 1.0)
+            charges = price + 0.8 * usage + rng.normal(0, 4, n)
         support_calls = rng.poisson(0.3 + 0.4 * (usage > 8))
         late_payments = rng.poisson(0.15, n)
         sensitivity = np.where(drifted & (people["region"] == 1), 2.5, 1.0)
@@ -111,7 +147,7 @@ def generate(config: DemoConfig = DemoConfig()) -> list[tuple[date, dict[str, np
         stay = ~churned
         people = {key: values[stay] for key, values in people.items()}
         people["tenure"] = people["tenure"] + 1
-        newcomers = _new_customers(rng, int(churned.sum()), next_id)
+        newcomers = _new_customers(rng, int(churned.sum()), next_id, config.seasonal)
         next_id += newcomers["customer_id"].size
         people = {key: np.concatenate([people[key], newcomers[key]]) for key in people}
     return months

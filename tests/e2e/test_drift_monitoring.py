@@ -1,5 +1,6 @@
 """Drift monitoring on the demo's drift scenario: quiet in stable months, one alert (SNS +
-EventBridge) in the month the drift starts, naming the drifted feature and the scores."""
+EventBridge) in the month the drift starts, naming the drifted feature and the scores in one
+sentence, with the reference band and the reason in the report."""
 
 import json
 
@@ -53,6 +54,12 @@ def test_the_drift_month_alerts_once_naming_the_feature_and_the_scores(monitored
     assert ("data_usage_gb", "ks") in evidence and ("score", "ks") in evidence
     usage = next(f for f in alert["findings"] if f["metric"] == "data_usage_gb" and f["test"] == "band")
     assert usage["series"][-1] > 1.5 * usage["series"][-2]  # the evidence shows the jump
+    assert usage["series"][-1] > 1.5 * usage["expected"] and usage["since"] == "2025-10-01"
+    # One sentence names the metric that changed most, its effect and when the change began.
+    assert alert["summary"] == october["alert"]["summary"]
+    assert alert["summary"].startswith("High-severity drift: data_usage_gb (")
+    assert "since 2025-10-01" in alert["summary"]
+    assert alert["changes"][0]["metric"] == "data_usage_gb" and alert["changes"][0]["severity"] == "high"
     [drift_event] = runs["events"]
     assert drift_event["detail-type"] == "DriftDetected"
     assert drift_event["detail"]["run_id"] == "scoring-churn-2025-10-01"
@@ -64,6 +71,7 @@ def test_each_run_refreshes_the_drift_report(monitored):
     html = objects.get_bytes(layout.report_key("churn")).decode()
     assert "Drift report: churn" in html and html.count('<svg class="chart"') >= 10
     assert "2025-10-01" in html and "data_usage_gb" in html
+    assert "Why this alert:" in html and 'class="band"' in html  # the flagged metric's reference band
 
 
 def test_an_unchanged_alert_is_not_sent_again(monitored):

@@ -46,7 +46,9 @@ def test_every_template_resource_exists_in_the_sandbox(sandbox: Sandbox):
     ]
     location = glue["Parameters"]["storage.location.template"]
     assert location == f"s3://{sandbox.ref('DataBucket')}/{layout.HISTORY_LOCATION_TEMPLATE}"
-    assert layout.history_key("m", date(2025, 1, 1)) == "scores/model=m/as_of=2025-01-01/batch.parquet"
+    assert layout.history_part_key("m", date(2025, 1, 1), "shadow", 3) == (
+        "scores/model=m/as_of=2025-01-01/source=shadow/part-00003.parquet"
+    )
     assert (
         boto3.client("cloudwatch").list_dashboards()["DashboardEntries"][0]["DashboardName"]
         == "modelops-local-pipeline"

@@ -8,9 +8,9 @@ from pydantic import ValidationError
 
 from modelops.domain.contract import (
     AlertOutcome,
+    ChunkItem,
     Evidence,
-    ScoreChunkInput,
-    ScoreChunkOutput,
+    ScoreChunkResult,
     StageDoc,
     ValidationResult,
 )
@@ -32,8 +32,9 @@ def validate_scores(doc: StageDoc) -> StageDoc:
     return doc
 
 
-def score_data(item: ScoreChunkInput) -> ScoreChunkOutput:
-    return ScoreChunkOutput(chunk=item.chunk.index, rows=item.chunk.rows)
+def score_data(item: ChunkItem) -> ChunkItem:
+    item.results.score_data = ScoreChunkResult(rows=item.chunk.rows)
+    return item
 
 
 def emitted(capsys) -> list[dict]:
@@ -57,7 +58,8 @@ def test_a_stage_handler_emits_rows_findings_alerts_and_duration(metrics_on, cap
 
 
 def test_the_chunk_stage_counts_its_rows(metrics_on, capsys, lambda_context):
-    assert lambda_entry(score_data)(event("score_data"), lambda_context) == {"chunk": 0, "rows": 2000}
+    result = lambda_entry(score_data)(event("score_data"), lambda_context)
+    assert result["results"]["score_data"] == {"rows": 2000, "seconds": 0.0}
     [emf] = emitted(capsys)
     assert (emf["stage"], emf["Rows"]) == ("score_data", [2000.0])
 

@@ -177,8 +177,26 @@ def test_api_calls_as_iam_requests(service, operation, params, expected):
 def test_a_listing_carries_its_prefix_and_an_unknown_operation_is_unmapped():
     [listing] = requests_for("s3", "ListObjectsV2", {"Bucket": "b", "Prefix": "data/"}, REGION, ACCOUNT)
     assert listing.key("s3:prefix") == "data/"
-    with pytest.raises(Unmapped, match="athena:StartQueryExecution"):
-        requests_for("athena", "StartQueryExecution", {}, REGION, ACCOUNT)
+    with pytest.raises(Unmapped, match="athena:CreateNamedQuery"):
+        requests_for("athena", "CreateNamedQuery", {}, REGION, ACCOUNT)
+    with pytest.raises(Unmapped, match="kinesis:PutRecord"):
+        requests_for("kinesis", "PutRecord", {}, REGION, ACCOUNT)
+
+
+def test_athena_and_glue_calls_as_iam_requests():
+    [start] = requests_for(
+        "athena", "StartQueryExecution", {"WorkGroup": "lake", "QueryString": "q"}, REGION, ACCOUNT
+    )
+    assert (start.action, start.resource) == (
+        "athena:StartQueryExecution",
+        f"arn:aws:athena:{REGION}:{ACCOUNT}:workgroup/lake",
+    )
+    table = requests_for("glue", "GetTable", {"DatabaseName": "db", "Name": "t"}, REGION, ACCOUNT)
+    assert [r.resource for r in table] == [
+        f"arn:aws:glue:{REGION}:{ACCOUNT}:catalog",
+        f"arn:aws:glue:{REGION}:{ACCOUNT}:database/db",
+        f"arn:aws:glue:{REGION}:{ACCOUNT}:table/db/t",
+    ]
 
 
 def translated(policy_statements):

@@ -55,3 +55,20 @@ def test_score_profile_has_outcome_rate_per_score_decile():
     assert by_metric["score"]["d1"] == pytest.approx(np.quantile(scores, 0.05))
     rates = [by_metric["outcome_by_score_decile"][d] for d in DECILES]
     assert rates[:5] == [0.0] * 5 and rates[5:] == [1.0] * 5
+
+
+def test_a_test_sample_over_several_periods_gets_a_score_profile_per_period():
+    scores = np.concatenate([np.linspace(0, 0.5, 50), np.linspace(0.5, 1, 30)])
+    outcome = (scores > 0.7).astype(float)
+    timestamp = np.array([np.datetime64("2025-07-01")] * 50 + [np.datetime64("2025-08-01")] * 30)
+    profiles = profile_scores(scores, outcome, timestamp)
+    by_key = {(p.metric, p.timestamp): p for p in profiles}
+    assert set(by_key) == {
+        (metric, day)
+        for metric in ("score", "outcome_by_score_decile")
+        for day in (date(2025, 7, 1), date(2025, 8, 1))
+    }
+    assert by_key[("score", date(2025, 7, 1))].values["count"] == 50
+    assert by_key[("score", date(2025, 8, 1))].values["d1"] == pytest.approx(np.quantile(scores[50:], 0.05))
+    assert by_key[("outcome_by_score_decile", date(2025, 7, 1))].values["d10"] == 0.0
+    assert by_key[("score", date(2025, 8, 1))].sample.size == 30

@@ -244,3 +244,44 @@ def test_empty_inputs():
     parse(only_versions)
     assert "No alerts yet" in only_versions and "No drift metadata yet" in only_versions
     assert "<svg" not in only_versions
+
+
+def test_a_flagged_metric_draws_its_reference_band_and_says_why():
+    # Given data_usage_gb flagged in May, with the band its d5 was tested against in April and May,
+    # and an alert whose change names it
+    periods = fixture()
+    usage = periods["validate_data"]["data_usage_gb"]
+    for i, (expected, low, high) in ((3, (8.0, 7.0, 9.0)), (4, (8.5, 7.5, 9.5))):
+        usage[i] = Observation(
+            usage[i].timestamp, usage[i].values, flags=usage[i].flags, bands={"d5": (expected, low, high)}
+        )
+    periods["validate_data"]["plan"][4] = Observation(
+        MONTHS[4], periods["validate_data"]["plan"][4].values, bands={"share:basic": (0.4, 0.3, 0.5)}
+    )
+    why = {
+        "stage": "validate_data",
+        "metric": "data_usage_gb",
+        "why": "data_usage_gb (d5 9.5 vs 8.5 expected)",
+    }
+    alert = {**ALERT, "summary": "High-severity drift: data_usage_gb changed.", "changes": [why]}
+    # When the report is rendered
+    document = render(periods, alerts=[alert])
+    tree = parse(document)
+    # Then the flagged card has one band polygon over April-May (4 corners) and the expected line,
+    [band] = tree.tags("polygon", "band")
+    corners = [tuple(map(float, xy.split(","))) for xy in band["points"].split()]
+    assert len(corners) == 4 and corners[0][0] == corners[-1][0] < corners[1][0] == corners[2][0]
+    assert corners[0][1] < corners[-1][1]  # high above low (SVG y grows downwards)
+    assert len(tree.tags("polyline", "expected")) == 1
+    # the unflagged plan card draws no band although it has one stored,
+    assert document.count('class="band"') == 1
+    # and the why line and the alert's summary are shown, escaped.
+    assert ("strong", "Why this alert:") in tree.text
+    assert any("2025-05-01: data_usage_gb (d5 9.5 vs 8.5 expected)" in text for _, text in tree.text)
+    assert any("High-severity drift: data_usage_gb changed." in text for _, text in tree.text)
+
+
+def test_a_flag_without_an_alert_still_says_why_from_its_flags():
+    tree = parse(render(alerts=[]))
+    assert any(text.startswith("2025-05-01: band:data_usage_gb:d5") for _, text in tree.text)
+    assert tree.tags("polygon", "band") == []  # no stored bands: nothing to draw

@@ -118,6 +118,9 @@ class Evidence(_Document):
     adjusted_p: float | None = None
     effect: float
     series: list[float] = Field(default_factory=list)
+    expected: float | None = None  # band: what the reference expected for this period
+    reference: str | None = None  # "seasonal" (same season of earlier cycles) or "pooled"
+    since: date | None = None  # the first period of the change (unbroken run of flags)
 
 
 class AlertOutcome(_Document):
@@ -126,6 +129,7 @@ class AlertOutcome(_Document):
     metrics: list[str]
     findings: int
     reason: str | None = None
+    summary: str | None = None  # one sentence: what changed most, by how much, since when
 
 
 class GetDataResult(_Document):

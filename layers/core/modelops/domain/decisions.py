@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from typing import Protocol, TypeVar
 
 from modelops.domain.contract import Evidence
+from modelops.domain.drift import is_share
 from modelops.domain.spec import Campaign, Promotion
 
 # ---------------------------------------------------------------- promotion
@@ -72,21 +73,118 @@ def next_version(existing: Sequence[tuple[str, str]], schema_hash: str) -> str:
 
 # ---------------------------------------------------------------- alerts
 
-# Metrics whose drift always matters: what the model outputs and what it predicts.
-HEADLINE_METRICS = frozenset({"score", "outcome", "outcome_by_score_decile"})
+# Effect sizes at which a finding is medium / high: shifts in units of the metric's reference
+# 90% spread (d10 - d1), absolute changes of shares and rates, and the KS distance D.
+SEVERITY_BARS = {"shift": (0.2, 0.5), "share": (0.05, 0.10), "ks": (0.15, 0.30)}
+SEVERITIES = ("low", "medium", "high")
+ALERT_METRICS = 3  # how many metrics an alert's sentence names
+
+
+def _kind(finding: Evidence) -> str:
+    if finding.test == "ks":
+        return "ks"
+    return "share" if finding.test == "chi2" or is_share(finding.metric, finding.value) else "shift"
+
+
+def strength(finding: Evidence) -> float:
+    """A finding's effect as a fraction of its kind's 'high' bar: comparable across tests."""
+    return finding.effect / SEVERITY_BARS[_kind(finding)][1]
+
+
+def finding_severity(finding: Evidence) -> str:
+    medium, high = SEVERITY_BARS[_kind(finding)]
+    return "high" if finding.effect >= high else "medium" if finding.effect >= medium else "low"
+
+
+@dataclass(frozen=True)
+class MetricChange:
+    """One metric's flagged findings, led by its strongest."""
+
+    stage: str
+    metric: str
+    lead: Evidence
+    findings: tuple[Evidence, ...]
+
+    @property
+    def severity(self) -> str:
+        return max((finding_severity(f) for f in self.findings), key=SEVERITIES.index)
+
+    @property
+    def since(self) -> date | None:
+        days = [f.since for f in self.findings if f.since is not None]
+        return min(days) if days else None
+
+
+def metric_changes(findings: Iterable[Evidence]) -> list[MetricChange]:
+    """Flagged findings grouped by (stage, metric), the metric that changed most first."""
+    groups: dict[tuple[str, str], list[Evidence]] = {}
+    for finding in findings:
+        groups.setdefault((finding.stage, finding.metric), []).append(finding)
+    changes = [
+        MetricChange(
+            stage, metric, max(group, key=strength), tuple(sorted(group, key=strength, reverse=True))
+        )
+        for (stage, metric), group in groups.items()
+    ]
+    return sorted(changes, key=lambda c: (-strength(c.lead), c.metric, c.stage))
 
 
 def alert_severity(findings: Iterable[Evidence]) -> str:
-    """'high' when the scores or the outcome drift, or three metrics or more; else 'medium'."""
-    metrics = {f.metric for f in findings}
-    return "high" if metrics & HEADLINE_METRICS or len(metrics) >= 3 else "medium"
+    """The largest effect among the findings decides: 'high', 'medium' or 'low'."""
+    return max((finding_severity(f) for f in findings), key=SEVERITIES.index, default="low")
 
 
 def alert_fingerprint(findings: Iterable[Evidence]) -> str:
-    """What an alert is about (stage, test, metric, value), independent of order and numbers:
-    an alert with the fingerprint of the previous one is not sent again."""
-    keys = sorted({f"{f.stage}:{f.test}:{f.metric}:{f.value}" for f in findings})
+    """What an alert is about (which metrics of which stage, and how severe), independent of
+    order and numbers: an alert with the fingerprint of the previous one is not sent again."""
+    found = list(findings)
+    keys = [*sorted({f"{f.stage}:{f.metric}" for f in found}), alert_severity(found)]
     return hashlib.sha256("\n".join(keys).encode()).hexdigest()[:16]
+
+
+def _number(value: float) -> str:
+    return f"{value:.3g}"
+
+
+def describe(change: MetricChange) -> str:
+    """How one metric changed, in a few words: its strongest value against what the reference
+    expected, and the KS distance when the distribution test flagged it."""
+    lead = change.lead
+    parts = []
+    shifted = next((f for f in change.findings if f.test == "band" and f.series), None)
+    if shifted is not None and shifted.expected is not None:
+        where = "same season" if shifted.reference == "seasonal" else "reference"
+        parts.append(
+            f"{shifted.value} {_number(shifted.series[-1])} vs {_number(shifted.expected)} "
+            f"expected from the {where}"
+        )
+    trend = next((f for f in change.findings if f.test == "trend"), None)
+    if trend is not None and not parts:
+        parts.append(f"{trend.value} trending by {_number(trend.statistic)} a period")
+    ks = next((f for f in change.findings if f.test == "ks"), None)
+    if ks is not None:
+        parts.append(f"KS D {ks.statistic:.2f}")
+    chi2 = next((f for f in change.findings if f.test == "chi2"), None)
+    if chi2 is not None:
+        parts.append(f"category shares moved by up to {chi2.effect:.0%}")
+    if not parts:
+        parts.append(f"{lead.test} on {lead.value}, effect {_number(lead.effect)}")
+    since = f", since {change.since.isoformat()}" if change.since is not None else ""
+    return f"{change.metric} ({'; '.join(parts)}{since})"
+
+
+def alert_summary(findings: Iterable[Evidence], limit: int = ALERT_METRICS) -> str:
+    """The alert in one sentence: the few metrics that changed most, with their effects and
+    the first period of the change."""
+    found = list(findings)
+    changes = metric_changes(found)
+    if not changes:
+        return "No drift."
+    named = [describe(c) for c in changes[:limit]]
+    listed = named[0] if len(named) == 1 else f"{', '.join(named[:-1])} and {named[-1]}"
+    rest = len(changes) - len(named)
+    more = f"; {rest} more metric{'s' if rest > 1 else ''} in the report" if rest else ""
+    return f"{alert_severity(found).capitalize()}-severity drift: {listed} changed{more}."
 
 
 # ---------------------------------------------------------------- campaign

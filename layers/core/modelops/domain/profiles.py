@@ -87,9 +87,19 @@ def profile_features(matrix: FeatureMatrix, schema: FeatureSchema, sample_size: 
 
 
 def profile_scores(
-    scores: np.ndarray, outcome: np.ndarray | None, timestamp: date, sample_size: int = 1000
+    scores: np.ndarray, outcome: np.ndarray | None, timestamp: date | np.ndarray, sample_size: int = 1000
 ) -> list[Profile]:
-    """Score deciles, and where the outcome is known, the outcome rate per score decile."""
+    """Score deciles, and where the outcome is known, the outcome rate per score decile: of
+    one period (``timestamp`` a date), or of each period (``timestamp`` per row), so that a
+    test sample spanning several periods gives the production scores a reference per period."""
+    if isinstance(timestamp, np.ndarray):
+        return [
+            profile
+            for period, rows in _periods(timestamp)
+            for profile in profile_scores(
+                scores[rows], None if outcome is None else outcome[rows], period, sample_size
+            )
+        ]
     profiles = [
         Profile(SCORE_METRIC, timestamp, numeric_profile(scores), bounded_sample(scores, sample_size))
     ]

@@ -1,5 +1,7 @@
 """One self-contained HTML drift report of a model: its alerts, its versions, and an inline SVG
-chart of every metric's history per stage, with the points flagged by drift tests marked.
+chart of every metric's history per stage, with the points flagged by drift tests marked. A
+flagged metric's chart also draws the reference band its value was tested against in each
+monitored period (seasonal where the calendar applies) and says in one line why it alerted.
 
 Pure: data in, a string out (stdlib only; no scripts, fonts or files to fetch), so the page can
 be written to S3, attached to an e-mail or opened from disk as is.
@@ -32,6 +34,7 @@ CATEGORICAL = (
     "#e377c2", "#7f7f7f", "#bcbd22", "#17becf", "#393b79",
 )  # fmt: skip
 FLAG = "#d62728"
+BAND = "#6baed6"
 MAX_X_LABELS = 6
 
 CSS = """
@@ -52,6 +55,9 @@ svg.chart{display:block;width:100%;height:auto;font-size:11px;fill:#555}
 svg.chart .axis{stroke:#bbb;stroke-width:1}svg.chart .rule{stroke:#eee;stroke-width:1}
 svg.chart polyline{fill:none;stroke-width:1.6}
 svg.chart .flag-line{stroke:#d62728;stroke-dasharray:3 3;stroke-width:1}
+svg.chart polygon.band{fill:#6baed6;fill-opacity:.25;stroke:none}
+svg.chart polyline.expected{stroke:#6baed6;stroke-dasharray:4 3;stroke-width:1.2}
+.why{font-size:12.5px;margin:2px 0 4px}
 .legend{font-size:11px;color:#444}.legend span{margin-right:6px;white-space:nowrap}
 .legend i{display:inline-block;width:9px;height:3px;margin-right:3px;vertical-align:middle}
 """
@@ -69,7 +75,12 @@ def render(
     if not (has_periods or alerts or versions):
         body = '<p class="empty">No metadata yet.</p>'
     else:
-        body = _summary(periods, alerts) + _alerts(alerts) + _versions(versions) + _stages(periods)
+        body = (
+            _summary(periods, alerts)
+            + _alerts(alerts)
+            + _versions(versions)
+            + _stages(periods, _reasons(alerts))
+        )
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         f"<title>Drift report: {_e(model)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
@@ -131,11 +142,12 @@ def _alerts(alerts: list[dict[str, Any]]) -> str:
             ]
             for f in findings
         ]
+        summary = f'<p class="why">{_e(alert["summary"])}</p>\n' if alert.get("summary") else ""
         parts.append(
             f'<details class="alert"{" open" if i == 0 else ""}>\n<summary><strong>'
             f'{_e(alert.get("timestamp", ""))}</strong> <span class="sev {css}">{_e(severity)}</span> '
             f'{_e(metrics)} <span class="muted">({len(findings)} finding(s), run '
-            f"{_e(alert.get('run_id', ''))})</span></summary>\n{_table(headers, rows)}</details>\n"
+            f"{_e(alert.get('run_id', ''))})</span></summary>\n{summary}{_table(headers, rows)}</details>\n"
         )
     return "".join(parts)
 
@@ -157,7 +169,17 @@ def _versions(versions: list[dict[str, Any]]) -> str:
     return "<h2>Model versions</h2>\n" + _table(headers, rows)
 
 
-def _stages(periods: dict[str, dict[str, list[Observation]]]) -> str:
+def _reasons(alerts: list[dict[str, Any]]) -> dict[tuple[str, str], str]:
+    """Why each (stage, metric) alerted, from the newest alert that names it."""
+    reasons: dict[tuple[str, str], str] = {}
+    for alert in sorted(alerts, key=lambda a: str(a.get("timestamp", "")), reverse=True):
+        for change in alert.get("changes", []):
+            key = (str(change.get("stage", "")), str(change.get("metric", "")))
+            reasons.setdefault(key, f"{alert.get('timestamp', '')}: {change.get('why', '')}")
+    return reasons
+
+
+def _stages(periods: dict[str, dict[str, list[Observation]]], reasons: dict[tuple[str, str], str]) -> str:
     # The pipeline's order first, then any other stage.
     order = [s for s in VALIDATION_STAGES if s in periods] + sorted(
         s for s in periods if s not in VALIDATION_STAGES
@@ -165,7 +187,10 @@ def _stages(periods: dict[str, dict[str, list[Observation]]]) -> str:
     order = [s for s in order if periods[s]]  # a stage without metrics has nothing to show
     parts = []
     for stage in order:
-        cards = "".join(_card(stage, metric, history) for metric, history in periods[stage].items())
+        cards = "".join(
+            _card(stage, metric, history, reasons.get((stage, metric)))
+            for metric, history in periods[stage].items()
+        )
         parts.append(f'<h2>{_e(stage)}</h2>\n<div class="grid">\n{cards}</div>\n')
     if not parts:
         return '<h2>Metrics</h2>\n<p class="empty">No drift metadata yet.</p>\n'
@@ -212,7 +237,20 @@ def _flags(metric: str, history: list[Observation]) -> dict[tuple[date, str], li
     return found
 
 
-def _card(stage: str, metric: str, history: list[Observation]) -> str:
+def _band_value(metric: str, history: list[Observation]) -> str | None:
+    """Which value's reference band to draw: the newest flagged one that has bands, else the
+    median or the mean."""
+    banded = {value for period in history for value in period.bands}
+    for period in reversed(history):
+        for flag in period.flags:
+            rest = flag.partition(":")[2]
+            value = rest[len(metric) + 1 :] if rest.startswith(f"{metric}:") else ""
+            if value in banded:
+                return value
+    return next((v for v in ("d5", "mean") if v in banded), None)
+
+
+def _card(stage: str, metric: str, history: list[Observation], reason: str | None = None) -> str:
     flags = [flag for period in history for flag in period.flags]
     badge = (
         f'<span class="has-flags" title="{_e(", ".join(dict.fromkeys(flags)))}">⚑ flagged</span>'
@@ -225,22 +263,43 @@ def _card(stage: str, metric: str, history: list[Observation]) -> str:
         f'<span><i style="background:{palette[i % len(palette)]}"></i>{_e(key.removeprefix(SHARE))}</span>'
         for i, key in enumerate(keys)
     )
+    banded = _band_value(metric, history) if flags else None
+    if banded is not None:
+        legend += f'<span><i style="background:{BAND}"></i>reference band of {_e(banded)}</span>'
+    why = ""
+    if flags:
+        newest = next(p for p in reversed(history) if p.flags)
+        text = reason or f"{newest.timestamp.isoformat()}: {', '.join(newest.flags)}"
+        why = f'<p class="why"><strong>Why this alert:</strong> {_e(text)}</p>\n'
     return (
         f'<div class="card{" is-flagged" if flags else ""}">\n<h3>{_e(metric)}{badge}</h3>\n'
-        f'<div class="muted legend">{_e(kind)} · {len(history)} period(s)</div>\n'
-        f"{_chart(stage, metric, history, kind, keys, palette)}"
+        f'<div class="muted legend">{_e(kind)} · {len(history)} period(s)</div>\n{why}'
+        f"{_chart(stage, metric, history, kind, keys, palette, banded)}"
         f'<div class="legend">{legend}</div>\n</div>\n'
     )
 
 
 def _chart(
-    stage: str, metric: str, history: list[Observation], kind: str, keys: list[str], palette: Sequence[str]
+    stage: str,
+    metric: str,
+    history: list[Observation],
+    kind: str,
+    keys: list[str],
+    palette: Sequence[str],
+    banded: str | None = None,
 ) -> str:
     series = {
         key: [(p.timestamp, v) for p in history if (v := _finite(p.values.get(key))) is not None]
         for key in keys
     }
-    ys = [v for points in series.values() for _, v in points]
+    band = [
+        (p.timestamp, *p.bands[banded])
+        for p in history
+        if banded is not None and banded in p.bands and all(math.isfinite(v) for v in p.bands[banded])
+    ]
+    ys = [v for points in series.values() for _, v in points] + [
+        v for _, _, low, high in band for v in (low, high)
+    ]
     low, high = (min(ys), max(ys)) if ys else (0.0, 1.0)
     # Some room above and below, so extreme lines do not hide in the axis; a constant series
     # gets a band around its value instead of a zero range.
@@ -274,6 +333,13 @@ def _chart(
         out.append(
             f'<text x="{LEFT + plot_w / 2}" y="{TOP + plot_h / 2}" text-anchor="middle">no values</text>\n'
         )
+    if band:
+        outline = [(t, high) for t, _, _, high in band] + [(t, low) for t, _, low, _ in reversed(band)]
+        coords = " ".join(f"{x(t):.1f},{y(v):.1f}" for t, v in outline)
+        expected = " ".join(f"{x(t):.1f},{y(e):.1f}" for t, e, _, _ in band)
+        label = _e(f"reference band of {banded}: expected value and its 2.5-97.5 % band")
+        out.append(f'<polygon class="band" points="{coords}"><title>{label}</title></polygon>\n')
+        out.append(f'<polyline class="expected" points="{expected}"><title>{label}</title></polyline>\n')
     for i, (key, points) in enumerate(series.items()):
         if not points:
             continue

@@ -167,22 +167,30 @@ class Persistence(_Strict):
 
 
 class Drift(_Strict):
-    """Drift tests on the decile metadata; each switchable. Effects are relative to the
-    metric's historical 90% spread (d10 - d1), shares are absolute."""
+    """Drift tests on the decile metadata; each switchable (docs/drift.md).
+
+    A period is compared with the model's reference: the periods up to the end of the
+    champion's training window (the newest ``reference_periods`` of them), and where that
+    reference holds two yearly cycles and the calendar explains a series, with the same season
+    of those cycles. Each test's bar comes from its own spread over the reference periods.
+    Effects are relative to the metric's reference 90% spread (d10 - d1); shares are absolute."""
 
     trend: bool = True
     band: bool = True
     ks: bool = True
     chi2: bool = True
-    level: float = 0.05
+    level: float = 0.05  # false discovery rate (Benjamini-Hochberg) across the run's tests
     fdr: float = Field(default=0.05, gt=0, lt=1)
-    min_history: int = Field(default=6, ge=3)
-    band_min_history: int = Field(default=8, ge=3)
+    seasonality: Literal["auto", "none"] | int = "auto"  # or the number of periods in a year
+    reference_periods: int | None = Field(default=None, ge=2)  # None: every period up to the model
+    min_history: int = Field(default=6, ge=3)  # reference periods the trend test's calibration needs
+    band_min_history: int = Field(default=8, ge=3)  # reference periods the band needs
+    trend_periods: int = Field(default=6, ge=4)  # the trend test's window: periods after the model
     min_effect: float = Field(default=0.05, ge=0)
     min_share_change: float = Field(default=0.02, ge=0)
     ks_min_effect: float = Field(default=0.05, ge=0, le=1)
     sample_size: int = Field(default=1000, ge=50, le=5000)
-    reference_periods: int = Field(default=3, ge=1)
+    exclude: list[str] = Field(default_factory=list)  # metrics never tested (still profiled)
     persistence: Persistence = Persistence()
     block_promotion: bool = False
 
@@ -192,6 +200,13 @@ class Drift(_Strict):
         if level not in (0.10, 0.05, 0.01):
             raise ValueError("must be 0.10, 0.05 or 0.01")
         return level
+
+    @field_validator("seasonality")
+    @classmethod
+    def _seasonality(cls, seasonality: str | int) -> str | int:
+        if isinstance(seasonality, int) and not 2 <= seasonality <= 366:
+            raise ValueError("periods per year must be between 2 and 366 (or 'auto' / 'none')")
+        return seasonality
 
 
 class Online(_Strict):

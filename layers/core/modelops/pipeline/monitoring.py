@@ -3,12 +3,20 @@ decile metadata, test the newest period against its history, alert once per run.
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, date, datetime
 from typing import Any
 
 from modelops.domain import drift, report
 from modelops.domain.contract import VALIDATION_STAGES, AlertOutcome, Evidence, ValidationResult
-from modelops.domain.decisions import alert_fingerprint, alert_severity
+from modelops.domain.decisions import (
+    alert_fingerprint,
+    alert_severity,
+    alert_summary,
+    describe,
+    metric_changes,
+    strength,
+)
 from modelops.domain.profiles import Profile
 from modelops.domain.spec import Drift
 from modelops.stores import layout, metadata, notifications, objects, registry
@@ -16,7 +24,7 @@ from modelops.stores import layout, metadata, notifications, objects, registry
 MAX_REPORTED = 40  # flagged findings carried in the stage document and the alert
 
 
-def _as_evidence(stage: str, finding: drift.Finding) -> Evidence:
+def _as_evidence(stage: str, finding: drift.Finding, since: date) -> Evidence:
     return Evidence(
         stage=stage,
         metric=finding.metric,
@@ -27,36 +35,82 @@ def _as_evidence(stage: str, finding: drift.Finding) -> Evidence:
         adjusted_p=None if finding.adjusted_p is None else float(f"{finding.adjusted_p:.4g}"),
         effect=round(finding.effect, 4),
         series=[round(v, 6) for v in finding.series[-12:]],
+        expected=None if finding.expected is None else round(finding.expected, 6),
+        reference=finding.reference,
+        since=since,
     )
+
+
+def model_reference(model: str) -> tuple[date | None, str | None]:
+    """The end of the champion's training window and its training run (None without one):
+    what the monitored periods are compared with."""
+    name = registry.champion(model)
+    if name is None:
+        return None, None
+    record = registry.get_version(model, name)
+    window = objects.get_json(record.metadata_key).get("training_window") or {}
+    end = window.get("end")
+    return (date.fromisoformat(end) if end else None), record.run_id
+
+
+def _history(
+    observed: list[drift.Observation],
+    baseline: list[drift.Observation],
+    timestamp: date,
+    reference_end: date | None,
+    champion_run: str | None,
+) -> list[drift.Observation]:
+    """A metric's periods before ``timestamp``. With a ``baseline`` (production scores get the
+    test sample's), the reference is the champion's own baseline and the stage's periods after
+    the champion's training window (earlier ones came from earlier models)."""
+    earlier = [o for o in observed if o.timestamp < timestamp]
+    if not baseline:
+        return earlier
+    own = [o for o in baseline if o.run_id == champion_run] or baseline
+    after = [o for o in earlier if reference_end is None or o.timestamp > reference_end]
+    return sorted([o for o in own if o.timestamp < timestamp] + after, key=lambda o: o.timestamp)
 
 
 def find_drift(
     model: str, stage: str, timestamp: date, settings: Drift, reference_stage: str | None = None
 ) -> list[Evidence]:
-    """Drift findings (flagged, persistent) of the period ``timestamp`` against earlier ones;
-    stores each metric's flags so that later runs can apply the persistence rule. History of
-    ``reference_stage`` counts too (production scores are compared with the test sample's)."""
+    """Drift findings (flagged, persistent) of the period ``timestamp`` against the model's
+    reference; stores each metric's flags and bands so that later runs can apply the
+    persistence rule and the report can draw them. History of ``reference_stage`` counts too
+    (production scores are compared with the test sample's)."""
+    reference_end, champion_run = model_reference(model)
     findings: list[drift.Finding] = []
-    previous_flags: dict[str, list[tuple[str, ...]]] = {}
-    references = metadata.read_observations(model, reference_stage) if reference_stage else {}
+    earlier: dict[str, list[drift.Observation]] = {}
+    baselines = metadata.read_observations(model, reference_stage) if reference_stage else {}
     for metric, observed in metadata.read_observations(model, stage).items():
         current = [o for o in observed if o.timestamp == timestamp]
-        history = sorted(
-            [o for o in references.get(metric, []) if o.timestamp < timestamp]
-            + [o for o in observed if o.timestamp < timestamp],
-            key=lambda o: o.timestamp,
-        )
         if not current:
             continue
-        findings += drift.evaluate_metric(metric, current[0], history, settings)
-        previous_flags[metric] = [o.flags for o in reversed(history)]
+        history = _history(observed, baselines.get(metric, []), timestamp, reference_end, champion_run)
+        end = reference_end if reference_end is not None and reference_end < timestamp else None
+        findings += drift.evaluate_metric(metric, current[0], history, settings, end)
+        earlier[metric] = history
     drift.decide(findings, settings)
-    flagged = [f for f in findings if drift.persistent(f, previous_flags.get(f.metric, []), settings)]
-    for metric in previous_flags:
-        keys = [f.key for f in findings if f.metric == metric and f.flagged]
-        metadata.set_flags(model, stage, metric, timestamp, keys)
-    flagged.sort(key=lambda f: (-f.effect, f.metric, f.value))
-    return [_as_evidence(stage, f) for f in flagged]
+    flagged = [
+        f for f in findings if drift.persistent(f, [o.flags for o in reversed(earlier[f.metric])], settings)
+    ]
+    for metric in earlier:
+        mine = [f for f in findings if f.metric == metric]
+        bands = {
+            f.value: (f.expected, f.low, f.high)
+            for f in mine
+            if f.test == "band"
+            and f.expected is not None
+            and f.low is not None
+            and f.high is not None
+            and all(math.isfinite(v) for v in (f.expected, f.low, f.high))
+        }
+        metadata.set_flags(model, stage, metric, timestamp, [f.key for f in mine if f.flagged], bands)
+    evidence = [
+        _as_evidence(stage, f, drift.first_flagged(f.metric, timestamp, earlier[f.metric])) for f in flagged
+    ]
+    evidence.sort(key=lambda e: (-strength(e), e.metric, e.value))
+    return evidence
 
 
 def send_alert(model: str, run_id: str, timestamp: date, findings: list[Evidence]) -> AlertOutcome:
@@ -64,8 +118,12 @@ def send_alert(model: str, run_id: str, timestamp: date, findings: list[Evidence
     digest = alert_fingerprint(findings)
     previous = metadata.alerts(model)
     severity = alert_severity(findings)
-    metrics = sorted({f.metric for f in findings})
-    outcome = AlertOutcome(sent=False, severity=severity, metrics=metrics, findings=len(findings))
+    changes = metric_changes(findings)
+    metrics = list(dict.fromkeys(change.metric for change in changes))
+    summary = alert_summary(findings)
+    outcome = AlertOutcome(
+        sent=False, severity=severity, metrics=metrics, findings=len(findings), summary=summary
+    )
     if previous and previous[-1]["fingerprint"] == digest:
         return outcome.model_copy(update={"reason": "unchanged since the last alert"})
     alert = {
@@ -73,7 +131,18 @@ def send_alert(model: str, run_id: str, timestamp: date, findings: list[Evidence
         "run_id": run_id,
         "timestamp": timestamp.isoformat(),
         "severity": severity,
+        "summary": summary,
         "metrics": metrics,
+        "changes": [
+            {
+                "stage": change.stage,
+                "metric": change.metric,
+                "severity": change.severity,
+                "since": None if change.since is None else change.since.isoformat(),
+                "why": describe(change),
+            }
+            for change in changes
+        ],
         "findings": [f.model_dump(mode="json") for f in findings],
     }
     notifications.send_drift_alert(
@@ -101,7 +170,7 @@ def validate(
     written = metadata.write_profiles(model, stage, run_id, profiles)
     findings = find_drift(model, stage, timestamp, settings, reference_stage)
     result = ValidationResult(rows=rows, profiles=written, drift=findings[:MAX_REPORTED])
-    everything = [*(earlier or []), *findings][:MAX_REPORTED]
+    everything = sorted([*(earlier or []), *findings], key=lambda e: -strength(e))[:MAX_REPORTED]
     if alert and everything:
         result.alert = send_alert(model, run_id, timestamp, everything)
     if alert:

@@ -81,7 +81,8 @@ def validate_model(doc: StageDoc) -> StageDoc:
     run = doc.run
     spec = load_spec(run.model)
     scores = _test_scores(doc)
-    profiles = profile_scores(scores.score, scores.outcome, run.window.end, spec.drift.sample_size)
+    # One profile per test period: the reference production scores are compared with.
+    profiles = profile_scores(scores.score, scores.outcome, scores.timestamp, spec.drift.sample_size)
     doc.results.validate_model = monitoring.validate(
         run.model,
         "validate_model",

@@ -76,6 +76,11 @@ def read_observations(model: str, stage: str) -> dict[str, list[Observation]]:
                 if sample is None
                 else np.frombuffer(bytes(sample), dtype="<f4").astype(np.float64),
                 flags=tuple(item.get("flags", [])),
+                bands={
+                    name: (float(expected), float(low), float(high))
+                    for name, (expected, low, high) in json.loads(item.get("bands", "{}")).items()
+                },
+                run_id=str(item.get("run_id", "")),
             )
         )
     for history in periods.values():
@@ -83,11 +88,19 @@ def read_observations(model: str, stage: str) -> dict[str, list[Observation]]:
     return periods
 
 
-def set_flags(model: str, stage: str, metric: str, timestamp: date, flags: list[str]) -> None:
+def set_flags(
+    model: str,
+    stage: str,
+    metric: str,
+    timestamp: date,
+    flags: list[str],
+    bands: dict[str, tuple[float, float, float]] | None = None,
+) -> None:
+    """A period's drift flags, and the band (expected, low, high) each value was tested against."""
     _table().update_item(
         Key={"pk": f"{model}#{stage}", "sk": f"{metric}#{timestamp.isoformat()}"},
-        UpdateExpression="SET flags = :flags",
-        ExpressionAttributeValues={":flags": flags},
+        UpdateExpression="SET flags = :flags, bands = :bands",
+        ExpressionAttributeValues={":flags": flags, ":bands": json.dumps(bands or {})},
     )
 
 
