@@ -48,7 +48,7 @@ def test_both_pipelines_run_within_their_roles(scored: Prepared):
     manifests = [
         c for c in iam.calls if c.principal == "ScoringStateMachine" and c.request.action == "s3:GetObject"
     ]
-    assert manifests and all(c.request.resource.endswith("/features/manifest.json") for c in manifests)
+    assert manifests and all(c.request.resource.endswith("/raw/manifest.json") for c in manifests)
     for stage in STAGES:
         function = scored.sandbox.resolver.attributes[(stage, "Arn")]
         training_only = ("TrainModelFunction", "ValidateModelFunction", "DeployModelFunction")
