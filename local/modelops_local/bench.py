@@ -259,11 +259,15 @@ def online_latency(requests: int = 3000) -> list[Figure]:
         # The two AWS calls are timed on their own (real calls to the sandbox); inside the
         # timed window the lookup answers what the real call returned and the writes wait
         # until the window closes, so moto's own work is not counted as the handler's.
-        lookup, write = online_features.read, online_log.record
+        lookup, write = online_features.read_published, online_log.record
         found = lookup("churn", ["47"])
         pending: list[list[dict[str, Any]]] = []
-        online_features.read = lambda model, ids: found  # type: ignore[assignment]
-        online_log.record = lambda model, results: pending.append(results)
+
+        def recorded(model: str, results: list[dict[str, Any]], period: str | None = None) -> None:
+            pending.append(results)
+
+        online_features.read_published = lambda model, ids: found  # type: ignore[assignment]
+        online_log.record = recorded
         own = []
         try:
             for _ in range(requests):
@@ -273,7 +277,7 @@ def online_latency(requests: int = 3000) -> list[Figure]:
                 if response["statusCode"] != 200:
                     raise RuntimeError(response["body"])
         finally:
-            online_features.read, online_log.record = lookup, write
+            online_features.read_published, online_log.record = lookup, write
         lookups, writes = [], []
         for results in pending[:300]:
             started = time.perf_counter()

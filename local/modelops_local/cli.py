@@ -309,15 +309,88 @@ def cmd_models_list(args: argparse.Namespace) -> int:
     if not rows:
         print(f"model {args.model!r} has no versions")
         return 0
-    print(f"{'version':<10} {'test AUC':>8}  {'created':<25} {'run':<32} sha256")
+    print(f"{'version':<10} {'status':<10} {'test AUC':>8}  {'created':<25} {'run':<41} sha256")
     for row in rows:
         mark = " *" if row["champion"] else ""
         print(
-            f"{row['version'] + mark:<10} {row['test_auc']:>8.4f}  {row['created_at']:<25} "
-            f"{row['run_id']:<32} {row['sha256'][:12]}…"
+            f"{row['version'] + mark:<10} {row['status']:<10} {row['test_auc']:>8.4f}  "
+            f"{row['created_at']:<25} {row['run_id']:<41} {row['sha256'][:12]}…"
         )
     print("* champion")
     return 0
+
+
+def _caller() -> str:
+    """Who runs a registry operation, for its audit row: the AWS identity and the local user."""
+    import getpass
+
+    from modelops.stores import aws
+
+    return f"{aws.caller()} ({getpass.getuser()})"
+
+
+def cmd_models_show(args: argparse.Namespace) -> int:
+    from modelops import lifecycle
+
+    _connect(args.endpoint_url)
+    shown = lifecycle.show(args.model, args.version)
+    if args.json:
+        _print_json(shown)
+        return 0
+    version = shown["version"]
+    mark = " (champion)" if version["version"] == shown["champion"] else ""
+    print(f"model {args.model} {version['version']}{mark}: {version['status']}, run {version['run_id']}")
+    print(f"  trained through {version['trained_through']}, test AUC {version['test_auc']:.4f}")
+    print(f"  sha256 {version['sha256']}  metadata {version['metadata_sha256'][:12]}…")
+    print(f"  hyperparameters {json.dumps(shown['params'], sort_keys=True)}")
+    print("audit trail")
+    for entry in shown["audit"]:
+        moved = f"{entry.get('from')} -> {entry.get('to')}" if "to" in entry else entry["version"]
+        print(
+            f"  {entry['at'][:19]}  {entry['kind']:<10} {moved:<18} "
+            f"{entry.get('caller', '')}: {entry.get('reason', '')}"
+        )
+    return 0
+
+
+def _registry_change(args: argparse.Namespace, change: Callable[[], dict[str, Any]]) -> int:
+    _connect(args.endpoint_url)
+    done = change()
+    if args.json:
+        _print_json(done)
+    elif "champion" in done:
+        print(
+            f"{args.model}: champion {done.get('from')} -> {done['champion']}"
+            if done["changed"]
+            else f"{args.model}: {done['champion']} already is the champion"
+        )
+    else:
+        print(f"{args.model} {done['version']}: {done['status']}")
+    return 0
+
+
+def cmd_models_promote(args: argparse.Namespace) -> int:
+    from modelops import lifecycle
+
+    return _registry_change(
+        args, lambda: lifecycle.promote(args.model, args.version, reason=args.reason, caller=_caller())
+    )
+
+
+def cmd_models_rollback(args: argparse.Namespace) -> int:
+    from modelops import lifecycle
+
+    return _registry_change(
+        args, lambda: lifecycle.rollback(args.model, reason=args.reason, caller=_caller())
+    )
+
+
+def cmd_models_retire(args: argparse.Namespace) -> int:
+    from modelops import lifecycle
+
+    return _registry_change(
+        args, lambda: lifecycle.retire(args.model, args.version, reason=args.reason, caller=_caller())
+    )
 
 
 # ---------------------------------------------------------------------- parser
@@ -412,6 +485,23 @@ def build_parser() -> argparse.ArgumentParser:
     models_commands = models_parser.add_subparsers(dest="models_command", required=True)
     listing = command("list", cmd_models_list, "list a model's versions", models_commands)
     listing.add_argument("--model", default="churn")
+    show = command(
+        "show", cmd_models_show, "a version (default: the champion) and the audit trail", models_commands
+    )
+    show.add_argument("--model", default="churn")
+    show.add_argument("--version")
+    promote = command("promote", cmd_models_promote, "make a version the champion (audited)", models_commands)
+    promote.add_argument("version")
+    rollback = command(
+        "rollback", cmd_models_rollback, "return to the previous champion (audited)", models_commands
+    )
+    retire = command(
+        "retire", cmd_models_retire, "a version that must never serve again (audited)", models_commands
+    )
+    retire.add_argument("version")
+    for operation in (promote, rollback, retire):
+        operation.add_argument("--model", default="churn")
+        operation.add_argument("--reason", required=True, help="why: it goes into the audit trail")
     return parser
 
 
@@ -419,12 +509,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     from botocore.exceptions import EndpointConnectionError
 
     from modelops.domain.spec import SpecError
+    from modelops.lifecycle import NothingToRollBack
+    from modelops.stores.registry import NotAllowed, RegistryConflict, UnknownVersion
     from modelops_local.sandbox import PortInUse
 
     args = build_parser().parse_args(argv)
     try:
         code: int = args.handler(args)
-    except (SpecError, PortInUse) as error:
+    except (SpecError, PortInUse, RegistryConflict, NotAllowed, NothingToRollBack, UnknownVersion) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except EndpointConnectionError as error:

@@ -359,6 +359,7 @@ class Roles:
                 "AWS::Lambda::Function": properties.get("Role"),
                 "AWS::StepFunctions::StateMachine": properties.get("RoleArn"),
                 "AWS::Scheduler::Schedule": (properties.get("Target") or {}).get("RoleArn"),
+                "AWS::Events::Rule": next(iter(properties.get("Targets") or [{}])).get("RoleArn"),
             }.get(resource["Type"])
             if isinstance(reference, dict) and "Fn::GetAtt" in reference:
                 role_of[reference["Fn::GetAtt"][0]] = logical_id

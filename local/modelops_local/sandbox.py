@@ -332,7 +332,16 @@ class Sandbox:
             type=properties.get("Type", "STANDARD"),
         )
         scheduler = boto3.client("scheduler", region_name=REGION)
+        events = boto3.client("events", region_name=REGION)
         for event_id, event in properties.get("Events", {}).items():
+            if event["Type"] == "EventBridgeRule":
+                rule = self.resolver.resolve(event["Properties"])
+                events.put_rule(Name=f"{logical_id}{event_id}", EventPattern=json.dumps(rule["Pattern"]))
+                target: dict[str, Any] = {"Id": logical_id, "Arn": self.ref(logical_id), "RoleArn": _ROLE}
+                if "InputTransformer" in rule:
+                    target["InputTransformer"] = rule["InputTransformer"]
+                events.put_targets(Rule=f"{logical_id}{event_id}", Targets=[target])
+                continue
             if event["Type"] != "ScheduleV2":
                 continue
             schedule = self.resolver.resolve(event["Properties"])
@@ -433,6 +442,40 @@ class Sandbox:
             return sandbox.invoke(function_name, body, response_headers)
 
         with mock.patch.object(LambdaSimpleBackend, "invoke", invoke):
+            yield
+
+    @contextmanager
+    def _events_routed(self) -> Iterator[None]:
+        """moto's EventBridge delivers to logs, queues and buses but not to state machines: a
+        matching rule's state machine target is started here, with the rule's input
+        transformer applied, as EventBridge would (as the rule's role)."""
+        from moto.events.models import Rule
+        from moto.events.utils import EventTemplateParser
+
+        original = Rule.send_to_targets
+
+        def send_to_targets(rule: Any, event: Any, transform_input: bool = True) -> None:
+            machines = [t for t in rule.targets if str(t["Arn"]).startswith("arn:aws:states:")]
+            if machines and rule.event_pattern.matches_event(event):
+                client = boto3.client("stepfunctions", region_name=REGION)
+                for target in machines:
+                    transformer = target.get("InputTransformer", {})
+                    payload = EventTemplateParser.parse(
+                        input_template=transformer.get("InputTemplate"),
+                        input_paths_map=transformer.get("InputPathsMap", {}),
+                        event=event,
+                    )
+                    with iam.acting_as(rule.name):
+                        client.start_execution(stateMachineArn=target["Arn"], input=json.dumps(payload))
+            others = [t for t in rule.targets if t not in machines]
+            if others:
+                kept, rule.targets = rule.targets, others
+                try:
+                    original(rule, event, transform_input)
+                finally:
+                    rule.targets = kept
+
+        with mock.patch.object(Rule, "send_to_targets", send_to_targets):
             yield
 
     def _apply_environment(self, stack: ExitStack, overrides: dict[str, str]) -> None:
@@ -541,6 +584,7 @@ def embedded(
             sandbox.iam = stack.enter_context(sandbox.authorizer().installed())
         stack.enter_context(mock_aws(config=MOTO_CONFIG))
         stack.enter_context(sandbox._lambda_patched())
+        stack.enter_context(sandbox._events_routed())
         stack.enter_context(athena_emulator.emulated())
         sandbox._apply_environment(stack, environment or {})
         sandbox.provision()
@@ -591,6 +635,7 @@ def served(
         )
         stack.enter_context(mock.patch.dict(default_user_config, MOTO_CONFIG))
         stack.enter_context(sandbox._lambda_patched())
+        stack.enter_context(sandbox._events_routed())
         stack.enter_context(athena_emulator.emulated())
         sandbox._apply_environment(stack, environment or {})
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)

@@ -19,7 +19,13 @@ from modelops.domain.periods import Window, add_months, month_start
 
 Pipeline = Literal["training", "scoring"]
 # The stages that write decile metadata, in flow order; each is also its metadata stage name.
-VALIDATION_STAGES = ("validate_data", "validate_model", "validate_scores")
+VALIDATION_STAGES = (
+    "validate_data",
+    "validate_model",
+    "validate_scores",
+    "validate_online",
+    "validate_outcomes",
+)
 
 
 class ContractError(ValueError):
@@ -40,6 +46,7 @@ class Run(_Document):
     model_version: str | None = None
     force: bool = False  # publish as latest even if a newer period is already published
     started_at: datetime | None = None  # when the run was first planned; a re-run keeps it
+    shadow_version: str | None = None  # scoring: a challenger scored alongside (history only)
 
     def started(self) -> datetime:
         if self.started_at is None:
@@ -71,10 +78,12 @@ class RunRequest(_Document):
 
 
 class GetDataInput(_Document):
-    """The first stage's input: which flow, and the request that started it."""
+    """The first stage's input: which flow, the request that started it, and the execution
+    (a training run's id is unique per execution, so no attempt overwrites another's files)."""
 
     pipeline: Pipeline
     request: RunRequest
+    execution: str | None = None
 
 
 class Artifacts(_Document):
@@ -88,6 +97,8 @@ class Artifacts(_Document):
     test_scores: str | None = None  # ScoreSet of the out-of-time test sample
     test_features: str | None = None  # FeatureMatrix of the test sample
     training: str | None = None  # training.json: params, candidates, metrics, schema, window
+    champion_test: str | None = None  # the test rows encoded with the champion's schema
+    champion_scores: str | None = None  # the champion's scores of the test rows
 
     def require(self, name: str) -> str:
         value = getattr(self, name)
@@ -125,6 +136,7 @@ class Evidence(_Document):
 
 class AlertOutcome(_Document):
     sent: bool
+    retrain: bool = False  # the alert asks for a retraining
     severity: str
     metrics: list[str]
     findings: int
@@ -144,6 +156,8 @@ class TransformResult(_Document):
     rows: int
     features: int
     chunks: int
+    champion: str | None = None  # the champion the candidate will be compared with
+    champion_comparable: str | None = None  # why it cannot be, when it cannot
 
 
 class ValidationResult(_Document):
@@ -162,12 +176,14 @@ class TrainResult(_Document):
 
 class DeployModelResult(_Document):
     version: str
+    status: str
     sha256: str
     artifact: str
     metadata: str
     champion: bool
     reason: str
     online_scorer: str
+    evidence: dict[str, Any] = Field(default_factory=dict)
 
 
 class VerifyModelResult(_Document):
@@ -191,6 +207,28 @@ class CampaignResult(_Document):
     skipped: str | None = None  # why nothing was handed off
 
 
+class OutcomeGroup(_Document):
+    """One source's scores of a period joined with the period's outcomes."""
+
+    source: str
+    version: str
+    rows: int
+    key: str  # the ScoreSet (with outcomes) under the run's prefix
+
+
+class CollectResult(_Document):
+    outcome_period: date
+    groups: list[OutcomeGroup] = Field(default_factory=list)
+    online_rows: int = 0
+
+
+class OutcomesResult(_Document):
+    outcome_period: date | None = None
+    online_rows: int = 0
+    realized: dict[str, dict[str, Any]] = Field(default_factory=dict)  # source -> version, measures
+    drift: list[Evidence] = Field(default_factory=list)
+
+
 class Results(_Document):
     """Each stage's summary, under the stage's name."""
 
@@ -201,6 +239,8 @@ class Results(_Document):
     validate_model: ValidationResult | None = None
     deploy_model: DeployModelResult | None = None
     verify_model: VerifyModelResult | None = None
+    collect_outcomes: CollectResult | None = None
+    validate_outcomes: OutcomesResult | None = None
     validate_scores: ValidationResult | None = None
     deploy_scores: DeployScoresResult | None = None
     campaign: CampaignResult | None = None
@@ -210,7 +250,7 @@ class Results(_Document):
         found: list[Evidence] = []
         for stage in stages:
             result = getattr(self, stage)
-            if isinstance(result, ValidationResult):
+            if isinstance(result, ValidationResult | OutcomesResult):
                 found += result.drift
         return found
 
@@ -242,6 +282,7 @@ class PublishChunkResult(_Document):
     history_rows: int
     latest_rows: int
     online_feature_rows: int
+    shadow_rows: int = 0
     seconds: float = 0.0
 
 
@@ -266,7 +307,20 @@ class ChunkItem(_Document):
         return document
 
 
-def plan_run(request: RunRequest, pipeline: Pipeline, training_periods: int, outcome_lag_periods: int) -> Run:
+def attempt_suffix(execution: str | None) -> str:
+    """A short, stable tag of one execution (empty without one)."""
+    import hashlib
+
+    return "" if not execution else "-" + hashlib.sha256(execution.encode()).hexdigest()[:8]
+
+
+def plan_run(
+    request: RunRequest,
+    pipeline: Pipeline,
+    training_periods: int,
+    outcome_lag_periods: int,
+    execution: str | None = None,
+) -> Run:
     """Derive as_of and the window (monthly periods) from the request.
 
     A scheduled run at time t scores the last complete month and trains on months whose
@@ -281,7 +335,10 @@ def plan_run(request: RunRequest, pipeline: Pipeline, training_periods: int, out
         raise ContractError("a run request needs as_of or scheduled_time")
     periods = training_periods if pipeline == "training" else 1
     window = Window(start=add_months(as_of, -(periods - 1)), end=as_of)
-    run_id = request.run_id or f"{pipeline}-{request.model}-{as_of.isoformat()}"
+    # A training attempt gets its own id (its files never overwrite another attempt's); a
+    # scoring run keeps one id per period, so that running it again republishes the same rows.
+    suffix = attempt_suffix(execution) if pipeline == "training" else ""
+    run_id = request.run_id or f"{pipeline}-{request.model}-{as_of.isoformat()}{suffix}"
     return Run(
         run_id=run_id,
         model=request.model,

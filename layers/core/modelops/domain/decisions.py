@@ -1,5 +1,6 @@
-"""The system's decisions as pure functions: promote a model? which version number? how severe
-is an alert, and is it the same as the last one? whom does a campaign contact?
+"""The system's decisions as pure functions: which version number? how severe is an alert,
+and is it the same as the last one? whom does a campaign contact? does a run become the latest?
+(Whether a model is promoted has its own module, ``promotion``.)
 
 The stores and the pipeline only move data in and out of these.
 """
@@ -14,7 +15,7 @@ from typing import Protocol, TypeVar
 
 from modelops.domain.contract import Evidence
 from modelops.domain.drift import is_share
-from modelops.domain.spec import Campaign, Promotion
+from modelops.domain.spec import Campaign
 
 # ---------------------------------------------------------------- promotion
 
@@ -23,28 +24,6 @@ from modelops.domain.spec import Campaign, Promotion
 class Decision:
     accept: bool
     reason: str
-
-
-def promotion(
-    gate: Promotion,
-    candidate_auc: float,
-    champion_auc: float | None,
-    *,
-    drift_findings: int = 0,
-    block_on_drift: bool = False,
-) -> Decision:
-    """Whether a newly registered candidate becomes the champion."""
-    if block_on_drift and drift_findings:
-        return Decision(False, f"drift alert blocks promotion ({drift_findings} findings)")
-    if candidate_auc < gate.min_test_auc:
-        return Decision(False, f"test AUC {candidate_auc:.4f} is below the gate {gate.min_test_auc:.4f}")
-    if champion_auc is not None and candidate_auc < champion_auc - gate.max_auc_drop:
-        return Decision(
-            False,
-            f"test AUC {candidate_auc:.4f} is more than {gate.max_auc_drop} below the "
-            f"champion's {champion_auc:.4f}",
-        )
-    return Decision(True, f"test AUC {candidate_auc:.4f} passes the gate")
 
 
 # ---------------------------------------------------------------- versions
@@ -228,11 +207,11 @@ def claim_outcome(previous: Contact | None, run_id: str, cutoff: date) -> str:
     'claim': yes (never contacted, cooldown over, or this run claimed it and did not finish);
     'already_sent': this run sent it before; 'cooldown': another run contacted it recently.
     The contacts store's conditional write enforces the same rule atomically."""
-    if previous is None or previous.contacted_on <= cutoff:
+    if previous is None:
         return "claim"
-    if previous.run_id == run_id:
+    if previous.run_id == run_id:  # this run's own contact: never twice, whatever the cooldown
         return "claim" if previous.status == "pending" else "already_sent"
-    return "cooldown"
+    return "claim" if previous.contacted_on <= cutoff else "cooldown"
 
 
 # ---------------------------------------------------------------- publication
@@ -248,3 +227,13 @@ def becomes_latest(current_as_of: date | None, run_as_of: date, *, force: bool =
     if force:
         return Decision(True, f"forced: {run_as_of} replaces the newer {current_as_of}")
     return Decision(False, f"{run_as_of} is older than the latest {current_as_of}: history only")
+
+
+# ---------------------------------------------------------------- retraining
+
+
+def should_retrain(severity: str, minimum: str | None) -> bool:
+    """Whether a drift alert of ``severity`` starts a retraining (``minimum`` None: never)."""
+    if minimum is None:
+        return False
+    return SEVERITIES.index(severity) >= SEVERITIES.index(minimum)

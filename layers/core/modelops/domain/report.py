@@ -79,6 +79,7 @@ def render(
             _summary(periods, alerts)
             + _alerts(alerts)
             + _versions(versions)
+            + _realized(periods.get("validate_outcomes", {}))
             + _stages(periods, _reasons(alerts))
         )
     return (
@@ -200,6 +201,49 @@ def _stages(periods: dict[str, dict[str, list[Observation]]], reasons: dict[tupl
 # -- charts ------------------------------------------------------------------------------------
 
 
+def _realized(metrics: dict[str, list[Observation]]) -> str:
+    """Realized AUC and top-decile lift by period, one line per source (the champion's batch
+    scores against the shadow challenger's and the online ones)."""
+    sources = sorted({m.split(":", 1)[0] for m in metrics if "@" not in m.split(":", 1)[0]})
+    if not sources:
+        return ""
+
+    def combined(measure: str, value: Callable[[dict[str, float]], float | None]) -> list[Observation]:
+        by_period: dict[date, dict[str, float]] = {}
+        for source in sources:
+            for period in metrics.get(f"{source}:{measure}", []):
+                found = value(period.values)
+                if found is not None:
+                    by_period.setdefault(period.timestamp, {})[source] = found
+        return [Observation(day, values) for day, values in sorted(by_period.items())]
+
+    def lift(values: dict[str, float]) -> float | None:
+        rates = [values[d] for d in DECILES if d in values]
+        overall = sum(rates) / len(rates) if rates else 0.0
+        return values["d10"] / overall if overall and "d10" in values else None
+
+    cards = []
+    for title, history in (
+        ("realized ROC AUC", combined("roc_auc", lambda v: v.get("value"))),
+        ("top-decile lift", combined("response_rate", lift)),
+    ):
+        legend = "".join(
+            f'<span><i style="background:{CATEGORICAL[i]}"></i>{_e(source)}</span>'
+            for i, source in enumerate(sources)
+        )
+        cards.append(
+            f'<div class="card">\n<h3>{_e(title)}</h3>\n'
+            f'<div class="muted legend">by source · {len(history)} period(s)</div>\n'
+            f"{_chart('validate_outcomes', title, history, 'by source', sources, CATEGORICAL)}"
+            f'<div class="legend">{legend}</div>\n</div>\n'
+        )
+    return (
+        '<h2>Realized performance</h2>\n<p class="muted">Once a scored period\'s outcomes are known: how '
+        "each source's scores did (batch = the champion's).</p>\n"
+        f'<div class="grid">\n{"".join(cards)}</div>\n'
+    )
+
+
 def _lines(history: list[Observation]) -> tuple[str, list[str]]:
     """Which values to draw: deciles, else category shares, else the mean (e.g. the outcome)."""
     keys = {key for period in history for key in period.values}
@@ -211,7 +255,7 @@ def _lines(history: list[Observation]) -> tuple[str, list[str]]:
     deciles = [d for d in DECILES if d in keys]
     if deciles:
         return "deciles", deciles
-    for fallback in ("mean", "missing", "count"):
+    for fallback in ("value", "mean", "missing", "count"):
         if fallback in keys:
             return fallback, [fallback]
     return "no values", []

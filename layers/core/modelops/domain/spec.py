@@ -116,8 +116,27 @@ class Split(_Strict):
 
 
 class Promotion(_Strict):
+    """When a candidate replaces the champion. Both are scored on the candidate's own
+    out-of-time test sample and compared row by row on ``metric``: the candidate is rejected
+    if it is significantly worse (one-sided paired test at ``level``: DeLong for roc_auc, a
+    paired bootstrap otherwise) or worse by more than ``tolerance`` (metric units; default per
+    metric), if its mean score strays from the observed outcome rate by more than
+    ``calibration_tolerance`` (relative), or if the campaign rule would select a share of the
+    customers more than ``selection_factor`` times off the champion's. A first model must be
+    significantly better than knowing nothing (AUC 0.5, or the constant outcome rate)."""
+
+    metric: Literal["roc_auc", "average_precision", "log_loss", "brier"] = "roc_auc"
     min_test_auc: float = Field(default=0.5, ge=0, le=1)
-    max_auc_drop: float = Field(default=0.02, ge=0, le=1)
+    tolerance: float | None = Field(default=None, ge=0)
+    level: float = Field(default=0.05, gt=0, lt=0.5)
+    calibration_tolerance: float = Field(default=0.5, gt=0)
+    selection_factor: float = Field(default=2.0, ge=1)
+
+    @property
+    def allowed_loss(self) -> float:
+        if self.tolerance is not None:
+            return self.tolerance
+        return {"roc_auc": 0.01, "average_precision": 0.01, "log_loss": 0.01, "brier": 0.002}[self.metric]
 
 
 class WindowSettings(_Strict):
@@ -234,6 +253,13 @@ class ModelSpec(_Strict):
     campaign: Campaign = Campaign()
     drift: Drift = Drift()
     online: Online = Online()
+    # Score the newest registered version that is not the champion alongside it, into the
+    # score history only (source=shadow): a challenger's record before it may be promoted.
+    shadow: bool = False
+    # Start a retraining when a drift alert of at least retrain_min_severity is sent; the
+    # promotion gate still decides whether the retrained model replaces the champion.
+    retrain_on_drift: bool = False
+    retrain_min_severity: Literal["low", "medium", "high"] = "high"
 
     @field_validator("name")
     @classmethod

@@ -25,7 +25,7 @@ from modelops import caches
 from modelops.domain import estimators, fastscore
 from modelops.domain.features import FeatureInfo, FeatureSchema, encode_value
 from modelops.domain.spec import FeatureType, ModelSpec
-from modelops.stores import latest, objects, online_features, online_log, registry
+from modelops.stores import latest, online_features, online_log, registry
 from modelops.stores.specs import load_spec
 
 REFRESH_SECONDS = 5.0
@@ -232,7 +232,7 @@ def _load(model: str, version: str) -> LoadedModel:
         record = registry.get_version(model, version)
     except registry.UnknownVersion:
         raise RequestError(404, "version", f"model {model!r} has no version {version!r}") from None
-    metadata: dict[str, Any] = objects.get_json(record.metadata_key)
+    metadata = registry.verified_metadata(record)
     if record.fast_sha256:
         scorer: Any = fastscore.FastModel.from_bytes(registry.verified_artifact(record, fast=True))
     else:
@@ -313,7 +313,7 @@ def score(model: str, body: ScoreRequest | BatchScoreRequest, version: str | Non
             raise RequestError(
                 422, f"records[{i}].entity_id", f"entity {record.entity_id!r} is also records[{earlier}]"
             )
-    batch = online_features.read(model, [r.entity_id for r in records])
+    period, batch = online_features.read_published(model, [r.entity_id for r in records])
     rows = []
     for i, record in enumerate(records):
         prefix = f"records[{i}]." if isinstance(body, BatchScoreRequest) else ""
@@ -333,7 +333,7 @@ def score(model: str, body: ScoreRequest | BatchScoreRequest, version: str | Non
         }
         for r, v in zip(records, values, strict=True)
     ]
-    online_log.record(model, results)
+    online_log.record(model, results, period)
     return (
         {"model": model, "scores": results}
         if isinstance(body, BatchScoreRequest)

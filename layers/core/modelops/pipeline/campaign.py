@@ -2,9 +2,12 @@
 SQS FIFO queue that an email/SMS application consumes.
 
 Exactly-once per run: each contact is first claimed in the contacts table (a conditional
-write that also enforces the cooldown), then sent with a deduplication id
-``<run>-<entity>``, then marked sent. A re-run skips what was sent and re-sends only what
-was left pending (the queue's deduplication absorbs a quick repeat).
+write that also enforces the cooldown), then sent, then marked sent with the queue's message
+id. A re-run skips what was marked sent and re-sends only what was left pending: a crash
+between sending and marking leaves a contact that may or may not have gone out. The queue
+drops such a repeat within five minutes (deduplication id ``<run>-<entity>``); later, the
+message's ``idempotency_key`` (``<model>:<run>:<entity>``, the same on every attempt) lets the
+email/SMS consumer drop it: the consumer keeps the keys it delivered.
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ def hand_off(model: str, rule: Campaign, publication: str | None = None) -> Camp
     claimed = outcomes["claim"]
     for start in range(0, len(claimed), campaign_queue.SQS_BATCH):
         batch = claimed[start : start + campaign_queue.SQS_BATCH]
-        campaign_queue.send(
+        message_ids = campaign_queue.send(
             [
                 (
                     f"{current.run_id}-{s.entity_id}",
@@ -53,12 +56,13 @@ def hand_off(model: str, rule: Campaign, publication: str | None = None) -> Camp
                         "run_id": current.run_id,
                         "as_of": current.as_of,
                         "channel": rule.channel,
+                        "idempotency_key": contacts.idempotency_key(model, current.run_id, s.entity_id),
                     },
                 )
                 for s in batch
             ]
         )
-        contacts.mark_sent(model, [s.entity_id for s in batch])
+        contacts.mark_sent(model, list(zip((s.entity_id for s in batch), message_ids, strict=True)))
     return CampaignResult(
         selected=len(selected),
         in_cooldown=len(outcomes["cooldown"]),

@@ -4,6 +4,7 @@ decile metadata, test the newest period against its history, alert once per run.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -15,13 +16,25 @@ from modelops.domain.decisions import (
     alert_summary,
     describe,
     metric_changes,
+    should_retrain,
     strength,
 )
 from modelops.domain.profiles import Profile
 from modelops.domain.spec import Drift
 from modelops.stores import layout, metadata, notifications, objects, registry
 
-MAX_REPORTED = 40  # flagged findings carried in the stage document and the alert
+MAX_REPORTED = 40
+
+
+@dataclass(frozen=True)
+class Retrain:
+    """Ask for a retraining as of ``as_of`` when an alert is at least ``min_severity``."""
+
+    min_severity: str
+    as_of: date
+
+
+# flagged findings carried in the stage document and the alert
 
 
 def _as_evidence(stage: str, finding: drift.Finding, since: date) -> Evidence:
@@ -113,8 +126,11 @@ def find_drift(
     return evidence
 
 
-def send_alert(model: str, run_id: str, timestamp: date, findings: list[Evidence]) -> AlertOutcome:
-    """Send the run's drift alert unless it repeats the model's previous one."""
+def send_alert(
+    model: str, run_id: str, timestamp: date, findings: list[Evidence], retrain: Retrain | None = None
+) -> AlertOutcome:
+    """Send the run's drift alert unless it repeats the model's previous one; with ``retrain``,
+    an alert severe enough asks for a retraining (an EventBridge rule starts it)."""
     digest = alert_fingerprint(findings)
     previous = metadata.alerts(model)
     severity = alert_severity(findings)
@@ -126,7 +142,7 @@ def send_alert(model: str, run_id: str, timestamp: date, findings: list[Evidence
     )
     if previous and previous[-1]["fingerprint"] == digest:
         return outcome.model_copy(update={"reason": "unchanged since the last alert"})
-    alert = {
+    alert: dict[str, Any] = {
         "model": model,
         "run_id": run_id,
         "timestamp": timestamp.isoformat(),
@@ -145,11 +161,14 @@ def send_alert(model: str, run_id: str, timestamp: date, findings: list[Evidence
         ],
         "findings": [f.model_dump(mode="json") for f in findings],
     }
+    retraining = retrain is not None and should_retrain(severity, retrain.min_severity)
+    if retrain is not None and retraining:
+        alert.update(retrain=True, retrain_as_of=retrain.as_of.isoformat())
     notifications.send_drift_alert(
         f"modelops drift: {model} {timestamp.isoformat()} ({severity})", severity, alert
     )
     metadata.record_alert(model, timestamp, run_id, digest, alert)
-    return outcome.model_copy(update={"sent": True})
+    return outcome.model_copy(update={"sent": True, "retrain": retraining})
 
 
 def validate(
@@ -164,6 +183,7 @@ def validate(
     earlier: list[Evidence] | None = None,
     alert: bool = True,
     reference_stage: str | None = None,
+    retrain: Retrain | None = None,
 ) -> ValidationResult:
     """Save, test, and (when ``alert``: the run's last validation) send one alert for this
     and the ``earlier`` stages' findings of the run, then refresh the drift report."""
@@ -172,7 +192,7 @@ def validate(
     result = ValidationResult(rows=rows, profiles=written, drift=findings[:MAX_REPORTED])
     everything = sorted([*(earlier or []), *findings], key=lambda e: -strength(e))[:MAX_REPORTED]
     if alert and everything:
-        result.alert = send_alert(model, run_id, timestamp, everything)
+        result.alert = send_alert(model, run_id, timestamp, everything, retrain)
     if alert:
         result.report = objects.put_bytes(layout.report_key(model), report_html(model).encode())
     return result

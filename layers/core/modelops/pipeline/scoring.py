@@ -30,6 +30,7 @@ from modelops.domain.contract import (
 )
 from modelops.domain.decisions import becomes_latest
 from modelops.domain.features import FeatureMatrix, FeatureSchema, transform
+from modelops.domain.periods import add_months
 from modelops.domain.scores import ScoreSet
 from modelops.pipeline import monitoring
 from modelops.pipeline.shared import chunk_list, chunks, read_chunk
@@ -82,6 +83,14 @@ def transform_chunk(item: ChunkItem) -> ChunkItem:
     matrix.X = validity.apply_policies(matrix.X, masks, schema, policies, margin)
     total = _total_rows(item)
     objects.put_bytes(layout.chunk_key(run.run_id, chunk.index, "features.npz"), matrix.to_bytes())
+    if run.shadow_version is not None:
+        shadow = registry.get_version(run.model, run.shadow_version)
+        if shadow.schema_sha256 != record.schema_sha256:  # the challenger reads other features
+            theirs = FeatureSchema.from_dict(registry.feature_schema(shadow))
+            encoded = transform(columns, spec, theirs, with_outcome=False)
+            objects.put_bytes(
+                layout.chunk_key(run.run_id, chunk.index, "shadow_features.npz"), encoded.to_bytes()
+            )
     objects.put_bytes(
         layout.chunk_key(run.run_id, chunk.index, "feature_sketch.npz"),
         sketches.to_bytes(sketches.sketch_features(matrix, schema, total)),
@@ -104,29 +113,39 @@ def transform_chunk(item: ChunkItem) -> ChunkItem:
     return item
 
 
-def score_data(item: ChunkItem) -> ChunkItem:
-    """Score one encoded chunk with the run's model version (verified before loading)."""
+def _scores(model: str, version: str, features: FeatureMatrix) -> np.ndarray:
     from modelops.domain import estimators
 
-    started = time.perf_counter()
-    run, chunk = item.run, item.chunk
-    estimator = registry.load_estimator(registry.get_version(run.model, run.version()))
-    features = FeatureMatrix.from_bytes(
-        objects.get_bytes(layout.chunk_key(run.run_id, chunk.index, "features.npz"))
-    )
-    slices = [features.X[start : start + PREDICT_SLICE] for start in range(0, features.rows, PREDICT_SLICE)]
-    score = (
-        np.concatenate([estimators.positive_scores(estimator, part) for part in slices])
-        if slices
+    estimator = registry.load_estimator(registry.get_version(model, version))
+    parts = [features.X[start : start + PREDICT_SLICE] for start in range(0, features.rows, PREDICT_SLICE)]
+    return (
+        np.concatenate([estimators.positive_scores(estimator, part) for part in parts])
+        if parts
         else np.empty(0)
     )
-    scored = ScoreSet(features.entity, features.timestamp, score)
-    total = _total_rows(item)
+
+
+def score_data(item: ChunkItem) -> ChunkItem:
+    """Score one encoded chunk with the run's model version (verified before loading), and
+    with the shadow challenger when the spec asks for one."""
+    started = time.perf_counter()
+    run, chunk = item.run, item.chunk
+
+    def read(name: str) -> FeatureMatrix:
+        return FeatureMatrix.from_bytes(objects.get_bytes(layout.chunk_key(run.run_id, chunk.index, name)))
+
+    features = read("features.npz")
+    scored = ScoreSet(features.entity, features.timestamp, _scores(run.model, run.version(), features))
     objects.put_bytes(layout.chunk_key(run.run_id, chunk.index, "scores.npz"), scored.to_bytes())
     objects.put_bytes(
         layout.chunk_key(run.run_id, chunk.index, "score_sketch.npz"),
-        sketches.to_bytes(sketches.sketch_scores(score, run.as_of, total)),
+        sketches.to_bytes(sketches.sketch_scores(scored.score, run.as_of, _total_rows(item))),
     )
+    if run.shadow_version is not None:
+        key = layout.chunk_key(run.run_id, chunk.index, "shadow_features.npz")
+        theirs = read("shadow_features.npz") if objects.exists(key) else features
+        shadow = ScoreSet(features.entity, features.timestamp, _scores(run.model, run.shadow_version, theirs))
+        objects.put_bytes(layout.chunk_key(run.run_id, chunk.index, "shadow_scores.npz"), shadow.to_bytes())
     item.results.score_data = ScoreChunkResult(
         rows=scored.rows, seconds=round(time.perf_counter() - started, 3)
     )
@@ -163,11 +182,28 @@ def publish_chunk(item: ChunkItem) -> ChunkItem:
         scored_at.isoformat(timespec="seconds"),
         latest.expiry(spec.scoring.keep_latest_days, now=run.started()),
     )
+    shadow_rows = 0
+    if run.shadow_version is not None:  # the challenger goes to the history only
+        shadow = ScoreSet.from_bytes(
+            objects.get_bytes(layout.chunk_key(run.run_id, chunk.index, "shadow_scores.npz"))
+        )
+        history.stage_part(
+            layout.chunk_key(run.run_id, chunk.index, "shadow_history.parquet"),
+            run.as_of,
+            shadow.entity,
+            shadow.score,
+            run.shadow_version,
+            run.run_id,
+            scored_at,
+            "shadow",
+        )
+        shadow_rows = shadow.rows
     transformed = item.results.transform_chunk
     result = PublishChunkResult(
         history_rows=scored.rows,
         latest_rows=written,
         online_feature_rows=transformed.rows if transformed else 0,
+        shadow_rows=shadow_rows,
         seconds=round(time.perf_counter() - started, 3),
     )
     item.results.publish_chunk = result
@@ -206,8 +242,13 @@ def validate_scores(doc: StageDoc) -> StageDoc:
         profiles,
         spec.drift,
         rows=sum(c.rows for c in chunks),
-        earlier=doc.results.findings("validate_data"),
+        earlier=doc.results.findings("validate_data", "validate_outcomes"),
         reference_stage="validate_model",
+        retrain=monitoring.Retrain(
+            spec.retrain_min_severity, add_months(run.as_of, -spec.window.outcome_lag_periods)
+        )
+        if spec.retrain_on_drift
+        else None,
     )
     return doc
 
@@ -251,6 +292,11 @@ def deploy_scores(doc: StageDoc) -> StageDoc:
         )
     staged = [layout.chunk_key(run.run_id, chunk.index, "history.parquet") for chunk in chunks]
     written = history.publish(run.model, run.as_of, "batch", staged)
+    if run.shadow_version is not None:
+        if any(r.shadow_rows != chunk.rows for r, chunk in zip(published, chunks, strict=True)):
+            raise ScoreCountError("the shadow challenger did not score every row")
+        shadows = [layout.chunk_key(run.run_id, chunk.index, "shadow_history.parquet") for chunk in chunks]
+        history.publish(run.model, run.as_of, "shadow", shadows)
     publication = latest.publication_id(run.run_id, run.version())
     current = latest.pointer(run.model)
     if current is not None and current.publication == publication:

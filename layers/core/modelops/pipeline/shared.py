@@ -68,12 +68,22 @@ def get_data(request: GetDataInput) -> StageDoc:
     listed in a manifest of chunks (the scoring Map's items)."""
     spec = load_spec(request.request.model)
     run = plan_run(
-        request.request, request.pipeline, spec.window.training_periods, spec.window.outcome_lag_periods
+        request.request,
+        request.pipeline,
+        spec.window.training_periods,
+        spec.window.outcome_lag_periods,
+        request.execution,
     )
     if run.pipeline == "scoring":
-        # Resolved once, so every chunk scores with the same version even if the champion moves.
+        # Resolved once, so every chunk scores with the same versions even if the champion moves.
         version = registry.resolve_version(run.model, run.model_version).version
-        run = run.model_copy(update={"model_version": version})
+        shadow = registry.challenger(run.model) if spec.shadow else None
+        run = run.model_copy(
+            update={
+                "model_version": version,
+                "shadow_version": None if shadow is None or shadow.version == version else shadow.version,
+            }
+        )
     # A re-run of the same run keeps its first start: what it writes (scored_at) is the same.
     first = objects.put_json_once(
         layout.plan_key(run.run_id), {"started_at": datetime.now(UTC).isoformat(timespec="seconds")}
@@ -130,6 +140,42 @@ def read_extract(doc: StageDoc) -> dict[str, np.ndarray]:
     return {name: _concatenate([part[name] for part in parts]) for name in parts[0]}
 
 
+def _champion_test(
+    doc: StageDoc,
+    spec: ModelSpec,
+    columns: dict[str, np.ndarray],
+    matrix: FeatureMatrix,
+    schema: FeatureSchema,
+) -> None:
+    """The candidate will be compared with the champion on the candidate's own test rows: when
+    the champion reads other features or categories, encode those rows its way too."""
+    from modelops.domain.estimators import TrainingError, split_rows
+
+    current = registry.champion(doc.run.model)
+    if current is None or doc.results.transform_data is None:
+        return
+    doc.results.transform_data.champion = current
+    record = registry.get_version(doc.run.model, current)
+    if record.schema_sha256 == registry.schema_sha256(schema.to_dict()):
+        return  # the candidate's encoding is the champion's
+    theirs = FeatureSchema.from_dict(registry.feature_schema(record))
+    missing = [name for name in theirs.names if name not in columns]
+    if missing:
+        doc.results.transform_data.champion_comparable = (
+            f"the champion reads {', '.join(missing)}, not in this extract"
+        )
+        return
+    try:
+        test = split_rows(matrix, spec.split).test
+    except TrainingError:
+        return  # train_model names the problem
+    rows = {name: values[test] for name, values in columns.items()}
+    encoded = transform(rows, spec, theirs, with_outcome=True)
+    doc.artifacts.champion_test = objects.put_bytes(
+        layout.training_key(doc.run.run_id, "champion_test.npz"), encoded.to_bytes()
+    )
+
+
 def transform_data(doc: StageDoc) -> StageDoc:
     """Training: learn the feature schema from the window and encode it, in chunks."""
     run = doc.run
@@ -149,6 +195,7 @@ def transform_data(doc: StageDoc) -> StageDoc:
     doc.results.transform_data = TransformResult(
         rows=matrix.rows, features=len(schema.features), chunks=len(chunks)
     )
+    _champion_test(doc, spec, columns, matrix, schema)
     return doc
 
 

@@ -75,3 +75,8 @@ def is_transient(error: BaseException) -> bool:
         status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
         return error_code(error) in TRANSIENT_CODES or status >= 500
     return isinstance(error, AwsConnectionError | ReadTimeoutError | TimeoutError)
+
+
+def caller() -> str:
+    """The AWS identity this process acts as (for audit rows)."""
+    return str(client("sts").get_caller_identity()["Arn"])

@@ -19,9 +19,16 @@ def _key(model: str, entity_id: str) -> dict[str, str]:
     return {"pk": f"{model}#{entity_id}"}
 
 
+def idempotency_key(model: str, run_id: str, entity_id: str) -> str:
+    """The same for every attempt to contact this customer for this run: the email/SMS
+    consumer keeps the keys it delivered and drops a message whose key it has seen."""
+    return f"{model}:{run_id}:{entity_id}"
+
+
 def claim(model: str, entity_id: str, run_id: str, today: date, cutoff: date, channel: str) -> str:
     """Claim a contact for this run (``claim_outcome``'s rule, as one conditional write):
-    'claim' when claimed now, else 'already_sent' or 'cooldown'."""
+    'claim' when claimed now (or claimed before and never marked sent: a crash between sending
+    and marking, so the message may or may not be out), else 'already_sent' or 'cooldown'."""
     try:
         _table().put_item(
             Item={
@@ -30,9 +37,10 @@ def claim(model: str, entity_id: str, run_id: str, today: date, cutoff: date, ch
                 "contacted_on": today.isoformat(),
                 "status": "pending",
                 "channel": channel,
+                "idempotency_key": idempotency_key(model, run_id, entity_id),
             },
-            ConditionExpression="attribute_not_exists(pk) OR contacted_on <= :cutoff "
-            "OR (run_id = :run AND #status = :pending)",
+            ConditionExpression="attribute_not_exists(pk) OR (run_id = :run AND #status = :pending) "
+            "OR (run_id <> :run AND contacted_on <= :cutoff)",
             ExpressionAttributeNames={"#status": "status"},
             ExpressionAttributeValues={":cutoff": cutoff.isoformat(), ":run": run_id, ":pending": "pending"},
         )
@@ -48,11 +56,12 @@ def claim(model: str, entity_id: str, run_id: str, today: date, cutoff: date, ch
     return "claim"
 
 
-def mark_sent(model: str, entity_ids: list[str]) -> None:
-    for entity_id in entity_ids:
+def mark_sent(model: str, sent: list[tuple[str, str]]) -> None:
+    """Record ``(entity, queue message id)`` pairs as sent."""
+    for entity_id, message_id in sent:
         _table().update_item(
             Key=_key(model, entity_id),
-            UpdateExpression="SET #status = :sent",
+            UpdateExpression="SET #status = :sent, message_id = :message",
             ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues={":sent": "sent"},
+            ExpressionAttributeValues={":sent": "sent", ":message": message_id},
         )

@@ -59,11 +59,14 @@ def publish(model: str, as_of: date, source: str, staged: list[str]) -> str:
     return objects.uri(prefix)
 
 
-def read(model: str, entity_id: str | None = None, source: str | None = None) -> list[dict[str, Any]]:
-    """Rows of the score history (locally; on AWS, Athena queries the same objects)."""
+def read(
+    model: str, entity_id: str | None = None, source: str | None = None, as_of: date | None = None
+) -> list[dict[str, Any]]:
+    """Rows of the score history, of one entity, source or period if given (here through DuckDB;
+    on AWS, Athena queries the same objects)."""
     keys = [
         k
-        for k in objects.list_keys(layout.history_prefix(model))
+        for k in objects.list_keys(layout.history_prefix(model, as_of))
         if source is None or f"/source={source}/" in k
     ]
     if not keys:

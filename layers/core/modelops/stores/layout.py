@@ -85,6 +85,11 @@ def chunk_key(run_id: str, index: int, name: str) -> str:
     return f"{run_prefix(run_id)}chunks/{index:05d}/{name}"
 
 
+def run_key(run_id: str, name: str) -> str:
+    """Any other object of a run, by name under its prefix."""
+    return f"{run_prefix(run_id)}{name}"
+
+
 def training_key(run_id: str, name: str) -> str:
     """train_model's outputs: model.joblib, fast.npz, test_scores.npz, test_features.npz, training.json."""
     return f"{run_prefix(run_id)}{name}"

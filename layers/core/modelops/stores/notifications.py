@@ -26,6 +26,17 @@ def drift_event(body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def send_rejection(model: str, version: str, reason: str, evidence: dict[str, Any]) -> None:
+    """A candidate the promotion gate refused: people hear why, the champion stays."""
+    body = {"model": model, "version": version, "reason": reason, "evidence": evidence}
+    aws.client("sns").publish(
+        TopicArn=settings().alert_topic_arn,
+        Subject=f"modelops: {model} {version} not promoted"[:100],
+        Message=json.dumps(body, default=str),
+        MessageAttributes={"kind": {"DataType": "String", "StringValue": "CandidateRejected"}},
+    )
+
+
 def send_drift_alert(subject: str, severity: str, body: dict[str, Any]) -> None:
     aws.client("sns").publish(
         TopicArn=settings().alert_topic_arn,

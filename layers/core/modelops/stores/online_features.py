@@ -47,9 +47,15 @@ def write(
 
 def read(model: str, entity_ids: list[str]) -> dict[str, dict[str, Any]]:
     """Batch features of the given entities in the latest publication (absent ones are left out)."""
+    return read_published(model, entity_ids)[1]
+
+
+def read_published(model: str, entity_ids: list[str]) -> tuple[str | None, dict[str, dict[str, Any]]]:
+    """The latest publication's period (its as_of) and the batch features of the given
+    entities in it (absent ones are left out)."""
     current = latest.pointer(model)
     if current is None:
-        return {}
+        return None, {}
     found: dict[str, dict[str, Any]] = {}
     table = settings().online_features_table
     unique = list(dict.fromkeys(entity_ids))
@@ -64,4 +70,4 @@ def read(model: str, entity_ids: list[str]) -> dict[str, dict[str, Any]]:
                     name: plain(value) for name, value in item["features"].items()
                 }
             request = response.get("UnprocessedKeys") or {}
-    return found
+    return current.as_of, found

@@ -1,5 +1,6 @@
 """The online score log (DynamoDB): every score the online API returned, one item per entity
-and time, with an index by model and day for the periodic validation of online scores."""
+and time. The ``ByPeriod`` index lists a model's online scores by the period of the batch
+features they were joined with, for their validation and their copy into the score history."""
 
 from __future__ import annotations
 
@@ -16,16 +17,17 @@ def _table() -> Any:
     return aws.resource("dynamodb").Table(settings().online_scores_table)
 
 
-def record(model: str, results: list[dict[str, Any]]) -> None:
+def record(model: str, results: list[dict[str, Any]], period: str | None = None) -> None:
     """Store each result ({entity_id, score, model_version, scored_at}); entities of one
-    request are distinct, so no two items share a key."""
+    request are distinct, so no two items share a key. ``period`` is the as_of of the batch
+    features the scores were joined with."""
     with _table().batch_writer() as batch:
         for result in results:
             batch.put_item(
                 Item={
                     "pk": f"{model}#{result['entity_id']}",
                     "sk": result["scored_at"],
-                    "day": f"{model}#{result['scored_at'][:10]}",
+                    "period": f"{model}#{period or 'none'}",
                     "model": model,
                     "entity_id": result["entity_id"],
                     "score": decimal(result["score"]),
@@ -49,6 +51,30 @@ def history(model: str, entity_id: str, limit: int) -> list[dict[str, Any]]:
             "model_version": item["model_version"],
             "scored_at": item["scored_at"],
             "source": "online",
+        }
+        for item in items
+    ]
+
+
+def of_period(model: str, period: str) -> list[dict[str, Any]]:
+    """Every online score joined with the batch features of ``period``."""
+    items: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {
+        "IndexName": "ByPeriod",
+        "KeyConditionExpression": Key("period").eq(f"{model}#{period}"),
+    }
+    while True:
+        page = _table().query(**kwargs)
+        items.extend(page["Items"])
+        if "LastEvaluatedKey" not in page:
+            break
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return [
+        {
+            "entity_id": item["entity_id"],
+            "score": float(item["score"]),
+            "model_version": item["model_version"],
+            "scored_at": item["scored_at"],
         }
         for item in items
     ]

@@ -1,8 +1,16 @@
 """The model store (S3) and the model registry (DynamoDB).
 
-Artifacts live under ``models/<model>/<version>/`` with a metadata.json; the registry holds
-one item per version (sk ``v#<version>``) and the ``champion`` alias (sk ``alias#champion``),
-which only conditional writes change.
+Artifacts live under ``models/<model>/<version>/`` (model.joblib, fast.npz, metadata.json); the
+registry holds one item per version (sk ``v#<version>``), the ``champion`` alias (sk
+``alias#champion``) and an audit row for every champion change or status change (sk
+``audit#<time>#<version>``).
+
+A version is allocated first, by a conditional write that only one publisher can win, and
+only then are its files written, under keys nobody else can get; the row is then completed
+and never changes again except its status (registered, rejected, retired). Every object a
+scorer loads is checked against the sha256 the row records. The champion alias changes only
+in a transaction that also writes the audit row, conditional on the alias still pointing where
+the caller saw it.
 """
 
 from __future__ import annotations
@@ -11,7 +19,7 @@ import hashlib
 import io
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -23,6 +31,8 @@ from modelops.settings import settings
 from modelops.stores import aws, layout, objects
 
 CHAMPION = "champion"
+ALLOCATING, REGISTERED, REJECTED, RETIRED = "allocating", "registered", "rejected", "retired"
+ALLOCATION_ATTEMPTS = 10
 
 
 class IntegrityError(RuntimeError):
@@ -37,17 +47,24 @@ class UnknownVersion(LookupError):
     """The registry has no such model version (or no champion to resolve)."""
 
 
+class NotAllowed(ValueError):
+    """A registry operation the version's status rules out (e.g. a retired champion)."""
+
+
 @dataclass(frozen=True)
 class ModelVersion:
     model: str
     version: str
     run_id: str
+    status: str
     sha256: str
     schema_sha256: str
+    metadata_sha256: str
     artifact_key: str
     metadata_key: str
     created_at: str
     test_auc: float
+    trained_through: str  # the end of the training window (ISO date)
     fast_sha256: str = ""  # the NumPy scorer (fast.npz) of the online path, if it passed deploy's check
 
     @property
@@ -57,6 +74,10 @@ class ModelVersion:
     @property
     def sort_key(self) -> tuple[int, int, int]:
         return parse_version(self.version)
+
+    @property
+    def window_end(self) -> date:
+        return date.fromisoformat(self.trained_through)
 
 
 def _table() -> Any:
@@ -78,28 +99,42 @@ def _from_item(item: dict[str, Any]) -> ModelVersion:
         model=item["model"],
         version=item["version"],
         run_id=item["run_id"],
-        sha256=item["sha256"],
-        schema_sha256=item["schema_sha256"],
-        artifact_key=item["artifact_key"],
-        metadata_key=item["metadata_key"],
+        status=item.get("status", ALLOCATING),
+        sha256=item.get("sha256", ""),
+        schema_sha256=item.get("schema_sha256", ""),
+        metadata_sha256=item.get("metadata_sha256", ""),
+        artifact_key=item.get("artifact_key", ""),
+        metadata_key=item.get("metadata_key", ""),
         created_at=item["created_at"],
-        test_auc=float(item["test_auc"]),
+        test_auc=float(item.get("test_auc", 0)),
+        trained_through=item.get("trained_through", ""),
         fast_sha256=item.get("fast_sha256", ""),
     )
 
 
-def versions(model: str) -> list[ModelVersion]:
-    """Every registered version of a model, oldest first."""
-    items = _table().query(
-        KeyConditionExpression=Key("model").eq(model) & Key("sk").begins_with("v#"),
-        ConsistentRead=True,
-    )["Items"]
+def _all_versions(model: str) -> list[ModelVersion]:
+    items: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {
+        "KeyConditionExpression": Key("model").eq(model) & Key("sk").begins_with("v#"),
+        "ConsistentRead": True,
+    }
+    while True:
+        page = _table().query(**kwargs)
+        items.extend(page["Items"])
+        if "LastEvaluatedKey" not in page:
+            break
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
     return sorted((_from_item(item) for item in items), key=lambda version: version.sort_key)
+
+
+def versions(model: str) -> list[ModelVersion]:
+    """Every registered version of a model (any status but half-published), oldest first."""
+    return [v for v in _all_versions(model) if v.status != ALLOCATING]
 
 
 def get_version(model: str, version: str) -> ModelVersion:
     item = _table().get_item(Key={"model": model, "sk": f"v#{version}"}, ConsistentRead=True).get("Item")
-    if item is None:
+    if item is None or item.get("status", ALLOCATING) == ALLOCATING:
         raise UnknownVersion(f"model {model!r} has no version {version!r}")
     return _from_item(item)
 
@@ -109,73 +144,208 @@ def champion(model: str) -> str | None:
     return None if item is None else str(item["version"])
 
 
+def _allocate(model: str, run_id: str, schema_hash: str) -> str:
+    """Claim the next free version number for this run (a conditional write; retried when
+    another publisher takes the same number first)."""
+    for _ in range(ALLOCATION_ATTEMPTS):
+        existing = _all_versions(model)
+        version = next_version([(v.version, v.schema_sha256 or schema_hash) for v in existing], schema_hash)
+        try:
+            _table().put_item(
+                Item={
+                    "model": model,
+                    "sk": f"v#{version}",
+                    "version": version,
+                    "run_id": run_id,
+                    "status": ALLOCATING,
+                    "schema_sha256": schema_hash,
+                    "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                },
+                ConditionExpression="attribute_not_exists(sk)",
+            )
+        except aws.AwsError as error:
+            if aws.is_conditional_failure(error):
+                continue  # someone took this number: try the next one
+            raise
+        return version
+    raise RegistryConflict(
+        f"model {model!r}: no version could be allocated in {ALLOCATION_ATTEMPTS} attempts"
+    )
+
+
 def publish(
-    model: str, run_id: str, artifact: bytes, metadata: dict[str, Any], fast: bytes | None = None
+    model: str,
+    run_id: str,
+    artifact: bytes,
+    metadata: dict[str, Any],
+    fast: bytes | None = None,
+    status: str = REGISTERED,
 ) -> ModelVersion:
-    """Store artifact (+ NumPy scorer) + metadata.json and register the version; a re-run
-    returns the same version."""
-    existing = versions(model)
-    for registered in existing:
-        if registered.run_id == run_id:
-            return registered
-    schema_hash = schema_sha256(metadata["feature_schema"])
-    version = next_version([(v.version, v.schema_sha256) for v in existing], schema_hash)
+    """Register a trained model: allocate its version, write its files under that version's
+    keys, complete its row. A retry of the same run resumes its own allocation; the same bytes
+    already registered (by any run) return that version."""
     digest = sha256(artifact)
-    record = ModelVersion(
-        model=model,
-        version=version,
-        run_id=run_id,
-        sha256=digest,
-        schema_sha256=schema_hash,
-        artifact_key=layout.model_artifact_key(model, version),
-        metadata_key=layout.model_metadata_key(model, version),
-        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        test_auc=float(metadata["metrics"]["test"]["roc_auc"]),
-        fast_sha256="" if fast is None else sha256(fast),
-    )
-    objects.put_bytes(record.artifact_key, artifact)
+    existing = _all_versions(model)
+    for known in existing:
+        if known.status != ALLOCATING and (known.run_id == run_id or known.sha256 == digest):
+            return known
+    schema_hash = schema_sha256(metadata["feature_schema"])
+    mine = [v for v in existing if v.run_id == run_id and v.status == ALLOCATING]
+    version = mine[0].version if mine else _allocate(model, run_id, schema_hash)
+    artifact_key = layout.model_artifact_key(model, version)
+    metadata_key = layout.model_metadata_key(model, version)
+    fast_digest = "" if fast is None else sha256(fast)
+    objects.put_bytes(artifact_key, artifact)
     if fast is not None:
-        objects.put_bytes(record.fast_key, fast)
-    objects.put_json(
-        record.metadata_key,
-        {**metadata, "model": model, "version": version, "sha256": digest, "fast_sha256": record.fast_sha256},
-    )
-    item = {**record.__dict__, "sk": f"v#{version}", "test_auc": Decimal(str(record.test_auc))}
+        objects.put_bytes(layout.model_fast_key(model, version), fast)
+    described = {**metadata, "model": model, "version": version, "sha256": digest, "fast_sha256": fast_digest}
+    metadata_bytes = json.dumps(described, indent=2, sort_keys=True, default=str).encode()
+    objects.put_bytes(metadata_key, metadata_bytes)
+    fields = {
+        "sha256": digest,
+        "metadata_sha256": sha256(metadata_bytes),
+        "fast_sha256": fast_digest,
+        "artifact_key": artifact_key,
+        "metadata_key": metadata_key,
+        "test_auc": Decimal(str(float(metadata["metrics"]["test"]["roc_auc"]))),
+        "trained_through": str(metadata["training_window"]["end"]),
+        "status": status,
+    }
+    names = {f"#{name}": name for name in fields}
     try:
-        _table().put_item(Item=item, ConditionExpression="attribute_not_exists(sk)")
-    except aws.AwsError as error:
-        if aws.is_conditional_failure(error):
-            raise RegistryConflict(f"model {model!r} version {version} was registered concurrently") from None
-        raise
-    return record
-
-
-def set_champion(model: str, version: str, expected: str | None) -> None:
-    """Point the champion alias at ``version`` only if it still points at ``expected``."""
-    condition = "attribute_not_exists(sk)" if expected is None else "version = :expected"
-    values = {} if expected is None else {":expected": expected}
-    try:
-        _table().put_item(
-            Item={
-                "model": model,
-                "sk": f"alias#{CHAMPION}",
-                "version": version,
-                "updated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        _table().update_item(
+            Key={"model": model, "sk": f"v#{version}"},
+            UpdateExpression="SET " + ", ".join(f"#{name} = :{name}" for name in fields),
+            ConditionExpression="run_id = :run AND #status = :allocating",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues={
+                **{f":{k}": v for k, v in fields.items()},
+                ":run": run_id,
+                ":allocating": ALLOCATING,
             },
-            ConditionExpression=condition,
-            **({"ExpressionAttributeValues": values} if values else {}),
         )
     except aws.AwsError as error:
         if aws.is_conditional_failure(error):
             raise RegistryConflict(
-                f"champion of {model!r} changed while promoting {version} (expected {expected})"
+                f"model {model!r} version {version} is no longer this run's to complete"
+            ) from None
+        raise
+    return get_version(model, version)
+
+
+def _audit_item(model: str, kind: str, version: str, detail: dict[str, Any]) -> dict[str, Any]:
+    at = datetime.now(UTC).isoformat(timespec="microseconds")
+    return {
+        "model": model,
+        "sk": f"audit#{at}#{version}",
+        "kind": kind,
+        "version": version,
+        "at": at,
+        "detail": json.dumps(detail, sort_keys=True, default=str),
+    }
+
+
+def change_champion(
+    model: str,
+    version: str,
+    expected: str | None,
+    *,
+    kind: str,
+    reason: str,
+    caller: str,
+    evidence: Any = None,
+) -> None:
+    """Point the champion alias at ``version`` only if it still points at ``expected`` and the
+    version is not retired; the audit row (who, when, why, from, to) is written in the same
+    transaction."""
+    alias: dict[str, Any] = {
+        "Put": {
+            "TableName": settings().registry_table,
+            "Item": {
+                "model": {"S": model},
+                "sk": {"S": f"alias#{CHAMPION}"},
+                "version": {"S": version},
+                "updated_at": {"S": datetime.now(UTC).isoformat(timespec="seconds")},
+            },
+        }
+    }
+    if expected is None:
+        alias["Put"]["ConditionExpression"] = "attribute_not_exists(sk)"
+    else:
+        alias["Put"]["ConditionExpression"] = "version = :expected"
+        alias["Put"]["ExpressionAttributeValues"] = {":expected": {"S": expected}}
+    detail = {"from": expected, "to": version, "reason": reason, "caller": caller, "evidence": evidence}
+    item = _audit_item(model, kind, version, detail)
+    try:
+        aws.client("dynamodb").transact_write_items(
+            TransactItems=[
+                {
+                    "ConditionCheck": {
+                        "TableName": settings().registry_table,
+                        "Key": {"model": {"S": model}, "sk": {"S": f"v#{version}"}},
+                        "ConditionExpression": "#status IN (:registered, :rejected)",
+                        "ExpressionAttributeNames": {"#status": "status"},
+                        "ExpressionAttributeValues": {
+                            ":registered": {"S": REGISTERED},
+                            ":rejected": {"S": REJECTED},
+                        },
+                    }
+                },
+                alias,
+                {
+                    "Put": {
+                        "TableName": settings().registry_table,
+                        "Item": {k: {"S": v} for k, v in item.items()},
+                    }
+                },
+            ]
+        )
+    except aws.AwsError as error:
+        if aws.error_code(error) == "TransactionCanceledException":
+            raise RegistryConflict(
+                f"champion of {model!r} not changed to {version}: it moved from {expected} meanwhile, "
+                f"or {version} is retired or unknown"
             ) from None
         raise
 
 
-def verified_artifact(record: ModelVersion, fast: bool = False) -> bytes:
-    """The artifact's (or NumPy scorer's) bytes, only if their sha256 matches the registry."""
-    key, expected = (record.fast_key, record.fast_sha256) if fast else (record.artifact_key, record.sha256)
+def note(model: str, kind: str, version: str, detail: dict[str, Any]) -> None:
+    """An audit row of its own (e.g. a candidate the promotion gate rejected)."""
+    _table().put_item(Item=_audit_item(model, kind, version, detail))
+
+
+def set_status(model: str, version: str, status: str, *, reason: str, caller: str) -> None:
+    """Change a version's status (the one field that changes), with an audit row."""
+    current = get_version(model, version)
+    if status == RETIRED and champion(model) == version:
+        raise NotAllowed(f"{model} {version} is the champion: promote or roll back to another version first")
+    try:
+        _table().update_item(
+            Key={"model": model, "sk": f"v#{version}"},
+            UpdateExpression="SET #status = :new",
+            ConditionExpression="#status = :old",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={":new": status, ":old": current.status},
+        )
+    except aws.AwsError as error:
+        if aws.is_conditional_failure(error):
+            raise RegistryConflict(f"{model} {version} changed status meanwhile") from None
+        raise
+    detail = {"from_status": current.status, "to_status": status, "reason": reason, "caller": caller}
+    _table().put_item(Item=_audit_item(model, status, version, detail))
+
+
+def audit(model: str) -> list[dict[str, Any]]:
+    """Every champion and status change of a model, oldest first."""
+    items = _table().query(
+        KeyConditionExpression=Key("model").eq(model) & Key("sk").begins_with("audit#"), ConsistentRead=True
+    )["Items"]
+    return [
+        {"kind": i["kind"], "version": i["version"], "at": i["at"], **json.loads(i["detail"])} for i in items
+    ]
+
+
+def _verified(key: str, expected: str, record: ModelVersion) -> bytes:
     body = objects.get_bytes(key)
     if sha256(body) != expected:
         raise IntegrityError(
@@ -183,6 +353,25 @@ def verified_artifact(record: ModelVersion, fast: bool = False) -> bytes:
             f"match the registry's {expected}"
         )
     return body
+
+
+def verified_artifact(record: ModelVersion, fast: bool = False) -> bytes:
+    """The artifact's (or NumPy scorer's) bytes, only if their sha256 matches the registry."""
+    if fast:
+        return _verified(record.fast_key, record.fast_sha256, record)
+    return _verified(record.artifact_key, record.sha256, record)
+
+
+def verified_metadata(record: ModelVersion) -> dict[str, Any]:
+    """metadata.json (feature schema: category order, ranges), only if it is the one registered."""
+    document: dict[str, Any] = json.loads(_verified(record.metadata_key, record.metadata_sha256, record))
+    return document
+
+
+def feature_schema(record: ModelVersion) -> dict[str, Any]:
+    """The feature schema a version was trained with (verified against the registry)."""
+    schema: dict[str, Any] = verified_metadata(record)["feature_schema"]
+    return schema
 
 
 def resolve_version(model: str, pinned: str | None) -> ModelVersion:
@@ -193,10 +382,11 @@ def resolve_version(model: str, pinned: str | None) -> ModelVersion:
     return get_version(model, version)
 
 
-def feature_schema(record: ModelVersion) -> dict[str, Any]:
-    """The feature schema a version was trained with (from its metadata.json)."""
-    schema: dict[str, Any] = objects.get_json(record.metadata_key)["feature_schema"]
-    return schema
+def challenger(model: str) -> ModelVersion | None:
+    """The newest version that is neither the champion nor retired (the shadow to score)."""
+    current = champion(model)
+    candidates = [v for v in versions(model) if v.version != current and v.status != RETIRED]
+    return candidates[-1] if candidates else None
 
 
 @process_cache(maxsize=4)

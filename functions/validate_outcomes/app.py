@@ -1,0 +1,6 @@
+"""Lambda entry point of the validate_outcomes stage: one call into the library, logged and measured."""
+
+from modelops.handler import lambda_entry
+from modelops.pipeline import outcomes
+
+lambda_handler = lambda_entry(outcomes.validate_outcomes)
