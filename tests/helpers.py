@@ -26,11 +26,34 @@ def event(name: str) -> dict[str, Any]:
     return document
 
 
+KEPT_RESULTS = ("get_data", "transform_data")  # what later stages read of earlier results
+
+
 def as_next_event(output: dict[str, Any]) -> dict[str, Any]:
     """A stage's output as the next stage's sample event holds it: results trimmed to what later
     stages read, and the run's start (a new one in every test) left out."""
     run = {k: v for k, v in output["run"].items() if k != "started_at"}
-    return {**output, "run": run, "results": {k: v for k, v in output["results"].items() if k == "get_data"}}
+    return {
+        **output,
+        "run": run,
+        "results": {k: v for k, v in output["results"].items() if k in KEPT_RESULTS},
+    }
+
+
+def recompressed_copy(model: str, version: str, run_id: str) -> Any:
+    """The version's model registered again from other bytes (recompressed: the same model) by
+    another run: a second version to move the champion alias to."""
+    import io
+
+    import joblib
+
+    from modelops.stores import registry
+
+    record = registry.get_version(model, version)
+    buffer = io.BytesIO()
+    joblib.dump(registry.load_estimator(record), buffer, compress=3)
+    fast = registry.verified_artifact(record, fast=True) if record.fast_sha256 else None
+    return registry.publish(model, run_id, buffer.getvalue(), registry.verified_metadata(record), fast)
 
 
 def without_start(document: dict[str, Any]) -> dict[str, Any]:

@@ -38,7 +38,7 @@ FUNCTIONS = {
 
 def as_event(output: dict[str, Any]) -> dict[str, Any]:
     """A stage's output as the next stage's sample event."""
-    kept = {k: v for k, v in output.get("results", {}).items() if k == "get_data"}
+    kept = {k: v for k, v in output.get("results", {}).items() if k in ("get_data", "transform_data")}
     return {**output, "results": kept}
 
 

@@ -33,14 +33,13 @@ def test_the_artifact_matches_the_registry_and_is_the_champion(trained):
     record = registry.get_version("churn", "1.0.0")
     assert registry.sha256(objects.get_bytes(record.artifact_key)) == record.sha256 == deployed["sha256"]
     model = joblib.load(io.BytesIO(registry.verified_artifact(record)))
-    test = objects.get_bytes(layout.training_key("training-churn-2025-08-01", "test_features.npz"))
+    run_id = trained.execution.output["run"]["run_id"]
+    test = objects.get_bytes(layout.training_key(run_id, "test_features.npz"))
     from modelops.domain.features import FeatureMatrix
     from modelops.domain.scores import ScoreSet
 
     features = FeatureMatrix.from_bytes(test)
-    stored = ScoreSet.from_bytes(
-        objects.get_bytes(layout.training_key("training-churn-2025-08-01", "test_scores.npz"))
-    )
+    stored = ScoreSet.from_bytes(objects.get_bytes(layout.training_key(run_id, "test_scores.npz")))
     # The registered artifact reproduces the test-sample scores the metrics were computed on.
     assert np.array_equal(model.predict_proba(features.X)[:, 1], stored.score) and stored.rows == 2000
 

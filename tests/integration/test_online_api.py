@@ -294,17 +294,17 @@ def test_random_bodies_never_get_a_5xx(api, body):
 
 def test_a_new_champion_is_picked_up_after_the_refresh_interval(api, monkeypatch):
     from modelops.online import service as online
-    from modelops.stores import objects, registry
+    from modelops.stores import registry
+    from tests.helpers import recompressed_copy
 
-    current = registry.get_version("churn", "1.0.0")
-    metadata = objects.get_json(current.metadata_key)
-    fast = registry.verified_artifact(current, fast=True)
-    newer = registry.publish("churn", "another-run", registry.verified_artifact(current), metadata, fast)
+    newer = recompressed_copy("churn", "1.0.0", "another-run")
     assert call(api, event("online_score"))[1]["model_version"] == "1.0.0"  # within the interval: cached
-    registry.set_champion("churn", newer.version, expected="1.0.0")
+    registry.change_champion("churn", newer.version, "1.0.0", kind="promote", reason="test", caller="test")
     try:
         assert call(api, event("online_score"))[1]["model_version"] == "1.0.0"
         monkeypatch.setattr(online, "REFRESH_SECONDS", 0.0)
         assert call(api, event("online_score"))[1]["model_version"] == newer.version == "1.1.0"
     finally:
-        registry.set_champion("churn", "1.0.0", expected=newer.version)
+        registry.change_champion(
+            "churn", "1.0.0", newer.version, kind="rollback", reason="test", caller="test"
+        )

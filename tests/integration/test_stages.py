@@ -8,7 +8,16 @@ import pytest
 from modelops.domain.features import FeatureMatrix
 from modelops.domain.spec import parse_spec
 from modelops.stores import layout, metadata, objects, registry
-from tests.helpers import CHURN_SPEC, as_next_event, event, invoke, invoke_raw, put_churn_spec, without_start
+from tests.helpers import (
+    CHURN_SPEC,
+    as_next_event,
+    event,
+    invoke,
+    invoke_raw,
+    put_churn_spec,
+    recompressed_copy,
+    without_start,
+)
 
 STAGES = [
     ("get_data", "GetDataFunction"),
@@ -111,13 +120,23 @@ def test_a_retrain_is_a_new_minor_version_and_the_gate_guards_the_champion(train
 
 
 def test_the_champion_alias_changes_only_by_conditional_write(trained):
+    second = recompressed_copy("churn", "1.0.0", "another-run")
+
+    def move(to: str, expected: str | None) -> None:
+        registry.change_champion("churn", to, expected, kind="promote", reason="test", caller="test")
+
     with pytest.raises(registry.RegistryConflict):
-        registry.set_champion("churn", "9.9.9", expected=None)  # someone already set it
+        move(second.version, None)  # someone already set it
     with pytest.raises(registry.RegistryConflict):
-        registry.set_champion("churn", "9.9.9", expected="0.1.0")
-    assert registry.champion("churn") == "1.0.0"
-    registry.set_champion("churn", "9.9.9", expected="1.0.0")
-    assert registry.champion("churn") == "9.9.9"
+        move(second.version, "0.1.0")  # it moved meanwhile
+    with pytest.raises(registry.RegistryConflict):
+        move("9.9.9", "1.0.0")  # no such version
+    assert registry.champion("churn") == "1.0.0" and [e["kind"] for e in registry.audit("churn")] == [
+        "promotion"
+    ]
+    move(second.version, "1.0.0")
+    assert registry.champion("churn") == second.version == "1.1.0"
+    assert registry.audit("churn")[-1]["from"] == "1.0.0"  # the change and its audit row, together
 
 
 def test_a_tampered_artifact_fails_verification(trained):
@@ -136,14 +155,25 @@ def test_the_feature_matrix_keeps_row_identity(trained):
 
 
 def test_a_drifting_candidate_is_registered_but_not_promoted_when_the_spec_says_so(trained):
+    import io
+
+    import joblib
+
     put_churn_spec(drift={"block_promotion": True})
     candidate = event("deploy_model")
     candidate["run"]["run_id"] = "training-churn-2025-08-01-again"  # another run: a new version
+    record = registry.get_version("churn", "1.0.0")
+    buffer = io.BytesIO()
+    joblib.dump(registry.load_estimator(record), buffer, compress=3)  # other bytes: a new model
+    candidate["artifacts"]["model"] = objects.put_bytes(
+        "runs/training-churn-2025-08-01-again/model.joblib", buffer.getvalue()
+    )
     finding = {"stage": "validate_data", "metric": "age", "value": "d5", "test": "band", "statistic": 1.0}
     candidate["results"] = {
         "validate_data": {"rows": 1, "profiles": 1, "drift": [{**finding, "effect": 0.3}]}
     }
     deployed = invoke(trained.sandbox, "DeployModelFunction", candidate)["results"]["deploy_model"]
     assert deployed["champion"] is False and deployed["reason"] == "drift alert blocks promotion (1 findings)"
+    assert deployed["status"] == "rejected"
     assert registry.champion("churn") == "1.0.0"
     assert [v.version for v in registry.versions("churn")] == ["1.0.0", "1.1.0"]  # registered, not promoted

@@ -23,3 +23,25 @@ def test_each_chunk_indexes_its_top_rows_and_everything_above_the_floor():
     assert indexed_rows(score, 2, None).tolist() == [False, True, False, True, False]
     assert indexed_rows(score, 1, 0.4).tolist() == [False, True, True, True, False]
     assert indexed_rows(np.empty(0), 3, 0.5).tolist() == []
+
+
+def test_a_run_never_contacts_its_own_customers_twice_even_without_cooldown():
+    from modelops.domain.decisions import Contact, claim_outcome
+
+    today = date(2025, 10, 1)
+    sent = Contact("run-10", today, "sent")
+    assert claim_outcome(sent, "run-10", cutoff=today) == "already_sent"  # cooldown 0: cutoff is today
+    assert claim_outcome(Contact("run-10", today, "pending"), "run-10", cutoff=today) == "claim"
+    assert claim_outcome(Contact("run-09", date(2025, 9, 1), "sent"), "run-10", cutoff=today) == "claim"
+    assert (
+        claim_outcome(Contact("run-09", date(2025, 9, 20), "sent"), "run-10", cutoff=date(2025, 9, 1))
+        == "cooldown"
+    )
+    assert claim_outcome(None, "run-10", cutoff=today) == "claim"
+
+
+def test_retraining_needs_the_minimum_severity():
+    from modelops.domain.decisions import should_retrain
+
+    assert should_retrain("high", "medium") and should_retrain("medium", "medium")
+    assert not should_retrain("low", "medium") and not should_retrain("high", None)

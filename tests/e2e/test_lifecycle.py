@@ -1,0 +1,198 @@
+"""A model lifecycle a worse model cannot slip through, that can be undone in one command:
+fair promotion, rejection with reasons, rollback, the shadow challenger and realized
+performance, retraining on drift."""
+
+import json
+
+import boto3
+import pytest
+
+from modelops import lifecycle
+from modelops.stores import history, latest, metadata, registry
+from modelops_local.sandbox import Sandbox
+from tests.conftest import States, build_lake
+from tests.helpers import alert_inbox, drain, event, put_churn_spec, score, train
+
+pytestmark = pytest.mark.e2e
+WEAK = {
+    "kind": "hist_gradient_boosting",
+    "params": {"max_iter": 30},
+    "search": {"space": {"learning_rate": [0.05]}},
+}
+CRIPPLED = {
+    "kind": "hist_gradient_boosting",
+    "params": {"max_iter": 3},
+    "search": {"space": {"learning_rate": [0.1]}},
+}
+
+
+def build_contenders(states: States) -> dict:
+    """A weak champion (1.0.0), then three candidates: a crippled one (1.1.0), one trained five
+    months earlier on three months (1.2.0), and a better one (1.3.0)."""
+    states.restore("lake", build_lake)
+    sandbox = states.sandbox
+    inbox = alert_inbox(sandbox)
+    results = {}
+    put_churn_spec(estimator=WEAK)
+    results["weak"] = train(sandbox).output["results"]["deploy_model"]
+    put_churn_spec(estimator=CRIPPLED)
+    results["crippled"] = train(sandbox).output["results"]["deploy_model"]
+    put_churn_spec(window={"training_periods": 3})
+    results["older"] = train(sandbox, "2025-03-01").output["results"]["deploy_model"]
+    put_churn_spec()
+    results["better"] = train(sandbox).output["results"]["deploy_model"]
+    results["alerts"] = drain(inbox)
+    return results
+
+
+@pytest.fixture
+def contenders(states: States) -> tuple[Sandbox, dict]:
+    return states.sandbox, states.restore("contenders", build_contenders)
+
+
+def test_a_crippled_and_an_older_candidate_are_rejected_with_their_reasons_and_alerts(contenders):
+    _, results = contenders
+    assert results["weak"]["version"] == "1.0.0" and results["weak"]["champion"] is True
+    crippled, older = results["crippled"], results["older"]
+    assert (crippled["version"], crippled["status"], crippled["champion"]) == ("1.1.0", "rejected", False)
+    assert (
+        "would select 0.0% of the customers" in crippled["reason"]
+        or "worse than the champion" in crippled["reason"]
+    )
+    assert (older["version"], older["status"], older["champion"]) == ("1.2.0", "rejected", False)
+    assert older["reason"] == "trained on data up to 2025-03-01, older than the champion's 2025-08-01"
+    subjects = [m["Subject"] for m in results["alerts"]]
+    assert subjects == ["modelops: churn 1.1.0 not promoted", "modelops: churn 1.2.0 not promoted"]
+    rejected = json.loads(results["alerts"][1]["Message"])
+    assert rejected["reason"] == older["reason"]
+    # The alias never moved for them: its audit trail holds only promotions.
+    kinds = [(entry["kind"], entry["version"]) for entry in registry.audit("churn")]
+    assert kinds == [
+        ("promotion", "1.0.0"),
+        ("rejected", "1.1.0"),
+        ("rejected", "1.2.0"),
+        ("promotion", "1.3.0"),
+    ]
+
+
+def test_a_better_candidate_is_promoted_on_the_same_rows(contenders):
+    _, results = contenders
+    better = results["better"]
+    assert (better["version"], better["champion"], registry.champion("churn")) == ("1.3.0", True, "1.3.0")
+    compared = better["evidence"]["champion"]
+    assert compared["version"] == "1.0.0" and compared["method"] == "DeLong"
+    assert compared["difference"] > 0 and compared["candidate"] > compared["reference"]
+    [promotion] = [e for e in registry.audit("churn") if e["version"] == "1.3.0"]
+    assert (promotion["from"], promotion["to"]) == ("1.0.0", "1.3.0") and promotion["caller"].startswith(
+        "training run"
+    )
+
+
+def test_a_rollback_restores_the_previous_champion_for_online_and_batch(contenders, monkeypatch):
+    sandbox, _ = contenders
+    from modelops.online import service
+
+    assert _online_version(sandbox) == "1.3.0"
+    done = lifecycle.rollback("churn", reason="1.3.0 misbehaves in production", caller="test operator")
+    assert done == {"model": "churn", "champion": "1.0.0", "from": "1.3.0", "changed": True}
+    last = registry.audit("churn")[-1]
+    assert (last["kind"], last["from"], last["to"], last["reason"], last["caller"]) == (
+        "rollback",
+        "1.3.0",
+        "1.0.0",
+        "1.3.0 misbehaves in production",
+        "test operator",
+    )
+    monkeypatch.setattr(service, "REFRESH_SECONDS", 0.0)
+    assert _online_version(sandbox) == "1.0.0"  # the next online request
+    assert score(sandbox).output["run"]["model_version"] == "1.0.0"  # the next scoring run
+    with pytest.raises(lifecycle.NothingToRollBack):
+        lifecycle.rollback("churn", reason="again", caller="test operator")  # 1.0.0 was the first
+    with pytest.raises(ValueError, match="a reason is required"):
+        lifecycle.promote("churn", "1.3.0", reason=" ", caller="test operator")
+
+
+def test_a_retired_version_can_neither_serve_nor_be_the_champion(contenders):
+    with pytest.raises(registry.NotAllowed, match="is the champion"):
+        lifecycle.retire("churn", "1.3.0", reason="no", caller="test operator")
+    lifecycle.retire("churn", "1.2.0", reason="trained on stale data", caller="test operator")
+    with pytest.raises(registry.RegistryConflict, match="retired"):
+        lifecycle.promote("churn", "1.2.0", reason="try", caller="test operator")
+    assert registry.challenger("churn").version == "1.1.0"  # the newest not retired, not champion
+
+
+def _online_version(sandbox: Sandbox) -> str:
+    response = sandbox.call("OnlineScoreFunction", event("online_score"))
+    body = json.loads(response["body"])
+    assert response["statusCode"] == 200, body
+    return str(body["model_version"])
+
+
+def build_shadowed(states: States) -> dict:
+    """The contenders' champion (1.3.0) scoring September and October with the shadow
+    challenger (1.2.0, the newest non-champion) alongside."""
+    states.restore("contenders", build_contenders)
+    put_churn_spec(shadow=True)
+    september = score(states.sandbox, "2025-09-01").output["results"]
+    messages = drain(states.sandbox.ref("CampaignQueue"))
+    october = score(states.sandbox, "2025-10-01").output["results"]
+    return {"september": september, "october": october, "messages": messages}
+
+
+def test_shadow_scores_reach_the_history_only_and_realized_performance_follows(states: States):
+    built = states.restore("shadowed", build_shadowed)
+    sources = {(r["source"], r["model_version"]) for r in history.read("churn", as_of=None)}
+    assert {("batch", "1.3.0"), ("shadow", "1.2.0")} <= sources
+    shadow_rows = history.read("churn", source="shadow")
+    assert len(shadow_rows) == 4000 and {r["model_version"] for r in shadow_rows} == {"1.2.0"}
+    assert {s.model_version for s in latest.top("churn", 200)} == {"1.3.0"}  # never published as latest
+    assert {m["model_version"] for m in built["messages"]} == {"1.3.0"}  # nor sent to the campaign
+    realized = built["october"]["validate_outcomes"]
+    assert realized["outcome_period"] == "2025-09-01"
+    assert set(realized["realized"]) == {"batch", "shadow"}
+    assert (
+        realized["realized"]["shadow"]["version"] == "1.2.0"
+        and 0.5 < realized["realized"]["batch"]["roc_auc"] < 1
+    )
+    rows = metadata.read_rows("churn", "validate_outcomes")
+    metrics = {r["metric"] for r in rows}
+    assert {"batch:roc_auc", "shadow:roc_auc", "batch@1.3.0:response_rate", "shadow@1.2.0:brier"} <= metrics
+    assert built["september"]["validate_outcomes"]["realized"] == {}  # August was never scored
+
+
+def test_a_drift_alert_with_retrain_on_drift_starts_a_training_run(scored):
+    sandbox = scored.sandbox
+    put_churn_spec(retrain_on_drift=True, retrain_min_severity="medium")
+    sfn = boto3.client("stepfunctions")
+    before = sfn.list_executions(stateMachineArn=sandbox.ref("TrainingStateMachine"))["executions"]
+    october = score(sandbox, "2025-10-01").output["results"]["validate_scores"]
+    assert october["alert"]["sent"] and october["alert"]["retrain"] is True
+    after = sfn.list_executions(stateMachineArn=sandbox.ref("TrainingStateMachine"))["executions"]
+    [started] = [e for e in after if e["executionArn"] not in {b["executionArn"] for b in before}]
+    request = json.loads(sfn.describe_execution(executionArn=started["executionArn"])["input"])
+    assert request == {"model": "churn", "as_of": "2025-09-01"}  # the last period with outcomes
+
+
+def test_the_templates_retraining_rule_matches_the_alert_the_code_sends(aws: Sandbox):
+    from modelops.stores.notifications import drift_event
+
+    rule = aws.template["Resources"]["TrainingStateMachine"]["Properties"]["Events"]["RetrainOnDrift"]
+    pattern = json.dumps(rule["Properties"]["Pattern"])
+    events = boto3.client("events")
+
+    def matches(detail: dict) -> bool:
+        entry = drift_event(detail)
+        event_json = {
+            "id": "1",
+            "account": "123456789012",
+            "source": entry["Source"],
+            "detail-type": entry["DetailType"],
+            "time": "2025-10-02T00:00:00Z",
+            "region": "us-east-1",
+            "resources": [],
+            "detail": json.loads(entry["Detail"]),
+        }
+        return bool(events.test_event_pattern(EventPattern=pattern, Event=json.dumps(event_json))["Result"])
+
+    assert matches({"model": "churn", "severity": "high", "retrain": True, "retrain_as_of": "2025-09-01"})
+    assert not matches({"model": "churn", "severity": "high"})  # an alert without retrain: no training

@@ -1,0 +1,111 @@
+"""The model store under races and tampering, and the campaign under a crash and a late
+re-run: nothing overwritten, nothing loaded unverified, nobody messaged twice."""
+
+import io
+import json
+import threading
+
+import joblib
+import pytest
+
+from modelops.stores import contacts, objects, registry
+from tests.helpers import drain, put_churn_spec, run, score
+
+
+def _copy_of_champion(tag: int) -> tuple[bytes, dict]:
+    """The champion's model, serialized anew (other bytes, same model), with its metadata."""
+    record = registry.get_version("churn", "1.0.0")
+    buffer = io.BytesIO()
+    joblib.dump(registry.load_estimator(record), buffer, compress=tag)
+    return buffer.getvalue(), registry.verified_metadata(record)
+
+
+def test_two_publishers_at_once_get_two_versions_and_neither_overwrites_the_other(trained):
+    artifacts = [_copy_of_champion(tag) for tag in (1, 2)]
+    barrier, published = threading.Barrier(2), {}
+
+    def publish(index: int) -> None:
+        barrier.wait()
+        artifact, metadata = artifacts[index]
+        published[index] = registry.publish("churn", f"racer-{index}", artifact, metadata)
+
+    threads = [threading.Thread(target=publish, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    versions = sorted(record.version for record in published.values())
+    assert versions == ["1.1.0", "1.2.0"]
+    for index, record in published.items():
+        assert registry.verified_artifact(record) == artifacts[index][0]  # its own bytes, intact
+        assert registry.verified_metadata(record)["version"] == record.version
+
+
+def test_a_stale_read_of_the_versions_still_allocates_a_free_one(trained, monkeypatch):
+    stale = registry._all_versions("churn")[:0]  # a reader that has not seen 1.0.0 yet
+    calls = {"count": 0}
+    real = registry._all_versions
+
+    def first_stale(model):
+        calls["count"] += 1
+        return stale if calls["count"] == 1 else real(model)
+
+    monkeypatch.setattr(registry, "_all_versions", first_stale)
+    version = registry._allocate("churn", "late-run", "schema")
+    assert version == "2.0.0" and calls["count"] >= 2  # 1.0.0 was taken: the write lost, then retried
+    assert registry.get_version("churn", "1.0.0").status == registry.REGISTERED  # untouched
+
+
+def test_a_republished_run_returns_its_version_and_identical_bytes_are_not_registered_twice(trained):
+    record = registry.get_version("churn", "1.0.0")
+    same = registry.publish(
+        "churn", "another-run", registry.verified_artifact(record), registry.verified_metadata(record)
+    )
+    assert same.version == "1.0.0" and same.run_id == record.run_id
+
+
+def test_a_tampered_schema_in_metadata_is_refused_by_batch_and_online_scoring(trained):
+    record = registry.get_version("churn", "1.0.0")
+    document = json.loads(objects.get_bytes(record.metadata_key))
+    region = next(f for f in document["feature_schema"]["features"] if f["name"] == "region")
+    region["categories"].reverse()  # the attack: every region code means another region
+    objects.put_bytes(record.metadata_key, json.dumps(document).encode())
+    result = run(trained.sandbox, "ScoringStateMachine", "2025-09-01")
+    assert result.status == "FAILED"
+    assert "metadata.json sha256" in result.cause and "does not match the registry" in result.cause
+    with pytest.raises(registry.IntegrityError, match=r"metadata\.json"):
+        registry.feature_schema(record)
+
+
+def test_a_crash_between_sending_and_marking_then_a_late_rerun_delivers_each_customer_once(
+    scored, monkeypatch
+):
+    """The queue's 5-minute deduplication is long gone when the re-run comes: what the crashed
+    run sent goes out again, with the same idempotency key, which the consumer drops."""
+    import moto.sqs.models
+
+    sandbox = scored.sandbox
+    drain(sandbox.ref("CampaignQueue"))  # September's hand-off
+    put_churn_spec(campaign={"top_n": 20, "min_score": None})
+    real = contacts.mark_sent
+
+    def crash(model, sent):
+        raise RuntimeError("the function died before marking the contacts sent")
+
+    monkeypatch.setattr(contacts, "mark_sent", crash)
+    crashed = run(sandbox, "ScoringStateMachine", "2025-10-01")
+    assert crashed.status == "FAILED" and "died before marking" in crashed.cause
+    monkeypatch.setattr(contacts, "mark_sent", real)
+    monkeypatch.setattr(moto.sqs.models, "DEDUPLICATION_TIME_IN_SECONDS", 0)  # "more than five minutes later"
+    rerun = score(sandbox, "2025-10-01")
+    assert rerun.output["results"]["campaign"]["sent"] == 20
+    sent = drain(sandbox.ref("CampaignQueue"))
+    keys = [m["idempotency_key"] for m in sent]
+    assert len(keys) == 30 and len(set(keys)) == 20  # the crashed batch of 10 went out twice
+    assert all(key.startswith("churn:scoring-churn-2025-10-01:") for key in keys)
+    delivered: dict[str, dict] = {}
+    for message in sent:  # the consumer's contract: one delivery per key
+        delivered.setdefault(message["idempotency_key"], message)
+    assert sorted(m["entity_id"] for m in delivered.values()) == sorted({m["entity_id"] for m in sent})
+    again = score(sandbox, "2025-10-01").output["results"]["campaign"]
+    assert again["sent"] == 0 and again["already_sent"] == 20 and drain(sandbox.ref("CampaignQueue")) == []
