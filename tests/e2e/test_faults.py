@@ -23,7 +23,8 @@ def test_a_throttled_write_is_retried_and_the_run_succeeds(trained):
 def test_a_permanent_error_fails_the_run_without_retries(trained):
     with s3_writes_fail("reports/", "AccessDenied", times=10) as refused:
         result = run(trained.sandbox, "ScoringStateMachine", "2025-09-01")
-    assert result.status == "FAILED" and result.error == "ClientError"
-    assert "AccessDenied" in result.cause
-    assert len(refused) == 1 and task_failures(result) == ["ClientError"]  # one attempt, no retry
+    # boto3 names the exception after the AWS error code; the run fails by that name.
+    assert result.status == "FAILED" and result.error == "AccessDenied", result.cause
+    assert "injected fault on reports/churn/drift.html" in result.cause
+    assert len(refused) == 1 and task_failures(result) == ["AccessDenied"]  # one attempt, no retry
     assert latest.pointer("churn") is None  # validate_scores failed: nothing published

@@ -21,7 +21,9 @@ STAGES = {
     "ValidateModelFunction",
     "DeployModelFunction",
     "VerifyModelFunction",
+    "TransformChunkFunction",
     "ScoreDataFunction",
+    "PublishChunkFunction",
     "ValidateScoresFunction",
     "DeployScoresFunction",
     "CampaignFunction",
@@ -51,7 +53,12 @@ def test_both_pipelines_run_within_their_roles(scored: Prepared):
     assert manifests and all(c.request.resource.endswith("/raw/manifest.json") for c in manifests)
     for stage in STAGES:
         function = scored.sandbox.resolver.attributes[(stage, "Arn")]
-        training_only = ("TrainModelFunction", "ValidateModelFunction", "DeployModelFunction")
+        training_only = (
+            "TransformDataFunction",
+            "TrainModelFunction",
+            "ValidateModelFunction",
+            "DeployModelFunction",
+        )
         machine = "TrainingStateMachine" if stage in training_only else "ScoringStateMachine"
         assert (machine, "lambda:InvokeFunction", function) in by_machine, stage
 
@@ -74,7 +81,9 @@ def test_only_deploy_model_writes_the_model_store_and_nothing_writes_specs(aws: 
         "GetDataFunction",
         "TransformDataFunction",
         "TrainModelFunction",
+        "TransformChunkFunction",
         "ScoreDataFunction",
+        "PublishChunkFunction",
     }
     assert writers["reports/"] == {"ValidateModelFunction", "ValidateScoresFunction"}
     deleters = {
