@@ -61,6 +61,12 @@ sizes: build $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(BIN)/python -m modelops_local.bench --out bench/results.json
 
+# Mutation testing of the pure domain modules, each against its own unit tests; prints the
+# score per module and fails below 80 % in the gated ones (local/modelops_local/mutation.py).
+# MODULES="spec decisions" for some of them. Not part of `make test`.
+mutation: $(VENV)/.installed
+	$(BIN)/python -m modelops_local.mutation $(MODULES)
+
 # Regenerate the stage sample events in events/ from a real run in the sandbox.
 events: $(VENV)/.installed
 	$(BIN)/python -m modelops_local.sample_events
