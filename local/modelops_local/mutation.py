@@ -342,6 +342,9 @@ class Server:
             cwd=PROJECT_ROOT,
             stdout=subprocess.PIPE,
             text=True,
+            # One test run at a time: scikit-learn's OpenMP threads would only spin against
+            # each other and everything else on the machine (several times slower when busy).
+            env={**os.environ, "OMP_NUM_THREADS": "1"},
         )
         assert self.process.stdout is not None
         if self.process.stdout.readline().strip() != "ready":
@@ -388,6 +391,17 @@ def _restore_interrupted(module: str) -> None:
         print(f"mutation: restored {_source(module)} from the backup an interrupted run left")
 
 
+def _survivor(source: str, line: str, index: int, line_number: int) -> Survivor:
+    """A surviving mutant as the source line and its mutated text; a removed decorator is named
+    with the line it decorates, so that an equivalent entry cannot match another one."""
+    mutant = _mutant_line(source, line, index, line_number)
+    if mutant == "(line removed)":
+        following = source.split("\n")[line_number + 1 :]
+        decorated = next((text.strip() for text in following if not text.strip().startswith("@")), "")
+        line = f"{line.strip()} (on {decorated})"
+    return Survivor(line_number + 1, line, mutant)
+
+
 def _mutant_line(source: str, line: str, index: int, line_number: int) -> str:
     """The mutated text of a source line (mutmut applies mutant ``index`` of that line)."""
     from mutmut import Context, RelativeMutationID, mutate
@@ -397,9 +411,9 @@ def _mutant_line(source: str, line: str, index: int, line_number: int) -> str:
     )
     mutated, _ = mutate(context)
     lines = mutated.split("\n")
-    if len(lines) != source.count("\n") + 1:  # a removed decorator
-        return "(line removed)"
-    return str(lines[line_number])
+    same_lines = len(lines) == source.count("\n") + 1
+    mutant = str(lines[line_number]) if same_lines else ""
+    return mutant if mutant.strip() else "(line removed)"  # a decorator
 
 
 def _read_cache(cache: Path) -> list[tuple[str, int, int, str, int]]:
@@ -471,7 +485,7 @@ def run_module(module: str, server: Server) -> ModuleResult:
         elif status == TIMEOUT:
             timeouts += 1
         elif status == SURVIVED:
-            survivors.append(Survivor(line_number + 1, line, _mutant_line(source, line, index, line_number)))
+            survivors.append(_survivor(source, line, index, line_number))
         else:
             raise SystemExit(f"mutation: {module}: a mutant was left {status} (see {RESULTS / module}.log)")
     cache.unlink()

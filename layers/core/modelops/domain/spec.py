@@ -9,7 +9,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")  # \Z: "$" would allow a trailing newline
 
 # Hyperparameters each estimator kind accepts in its search space; checked at load time
 # so a typo fails before a Lambda is ever invoked.
@@ -206,7 +206,7 @@ class ModelSpec(_Strict):
     @field_validator("name")
     @classmethod
     def _name(cls, name: str) -> str:
-        if not re.match(r"^[a-z][a-z0-9_-]{0,62}$", name):
+        if not re.match(r"^[a-z][a-z0-9_-]{0,62}\Z", name):
             raise ValueError("must be lowercase letters, digits, '-' or '_', starting with a letter")
         return name
 
