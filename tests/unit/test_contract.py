@@ -3,8 +3,21 @@ from datetime import date, datetime
 import pytest
 from pydantic import ValidationError
 
-from modelops.domain.contract import RunRequest, plan_run
-from modelops.domain.periods import add_months
+from modelops.domain.contract import (
+    VALIDATION_STAGES,
+    Artifacts,
+    Chunk,
+    ContractError,
+    Evidence,
+    GetDataResult,
+    Results,
+    RunRequest,
+    ScoreChunkOutput,
+    StageDoc,
+    ValidationResult,
+    plan_run,
+)
+from modelops.domain.periods import Window, add_months, month_start
 
 
 def test_add_months_crosses_years():
@@ -42,3 +55,100 @@ def test_a_scheduled_run_derives_the_window_from_the_scheduled_time():
 def test_bad_requests_are_rejected(body):
     with pytest.raises(ValidationError):
         RunRequest.model_validate(body)
+
+
+def test_month_arithmetic():
+    assert month_start(date(2025, 2, 28)) == date(2025, 2, 1)
+    assert add_months(date(2025, 5, 20), 0) == date(2025, 5, 1)
+    assert add_months(date(2025, 12, 1), 1) == date(2026, 1, 1)
+    assert add_months(date(2025, 3, 1), -14) == date(2024, 1, 1)
+    assert add_months(date(2025, 3, 1), 12) == date(2026, 3, 1)
+
+
+def test_a_window_is_ordered_and_may_be_one_period():
+    assert Window(start=date(2025, 3, 1), end=date(2025, 3, 1)).start == date(2025, 3, 1)
+    with pytest.raises(ValidationError, match="window start 2025-04-01 is after its end 2025-03-01"):
+        Window(start=date(2025, 4, 1), end=date(2025, 3, 1))
+    with pytest.raises(ValidationError, match="frozen"):
+        Window(start=date(2025, 3, 1), end=date(2025, 3, 1)).end = date(2025, 4, 1)  # type: ignore[misc]
+
+
+def test_a_scheduled_training_run_without_outcome_lag_trains_up_to_the_last_month():
+    scheduled = datetime.fromisoformat("2026-01-05T03:00:00+00:00")
+    run = plan_run(RunRequest(model="churn", scheduled_time=scheduled), "training", 1, 0)
+    assert run.as_of == run.window.start == date(2025, 12, 1)
+
+
+def test_a_request_may_name_the_run_and_the_model_version():
+    request = RunRequest(model="churn", as_of=date(2025, 9, 3), run_id="rerun.2_a-b", model_version="1.2.0")
+    run = plan_run(request, "scoring", 8, 1)
+    assert (run.run_id, run.model_version, run.version()) == ("rerun.2_a-b", "1.2.0", "1.2.0")
+    assert run.window == Window(start=date(2025, 9, 1), end=date(2025, 9, 1))
+    assert RunRequest(model="m", as_of=date(2025, 1, 1), run_id="x" * 80).run_id == "x" * 80
+    with pytest.raises(ValidationError):
+        RunRequest(model="m", as_of=date(2025, 1, 1), run_id="x" * 81)
+    with pytest.raises(ValidationError):
+        RunRequest(model="m", as_of=date(2025, 1, 1), run_id="")
+
+
+def test_a_scoring_run_without_a_resolved_version_says_so():
+    run = plan_run(RunRequest(model="churn", as_of=date(2025, 9, 1)), "scoring", 8, 1)
+    with pytest.raises(ContractError) as raised:
+        run.version()
+    assert (
+        str(raised.value)
+        == "run scoring-churn-2025-09-01: a scoring run needs the model version get_data resolves"
+    )
+
+
+def test_a_missing_artifact_is_named():
+    artifacts = Artifacts(raw="s3://b/raw.parquet")
+    assert artifacts.require("raw") == "s3://b/raw.parquet"
+    with pytest.raises(ContractError) as raised:
+        artifacts.require("model")
+    assert str(raised.value) == "the stage needs the 'model' artifact, which no earlier stage wrote"
+
+
+def evidence(metric: str) -> Evidence:
+    return Evidence(stage="validate_data", metric=metric, value="d5", test="ks", statistic=0.3, effect=0.1)
+
+
+def test_findings_are_gathered_from_the_named_validation_stages():
+    results = Results(
+        validate_data=ValidationResult(rows=10, profiles=3, drift=[evidence("age"), evidence("plan")]),
+        validate_scores=ValidationResult(rows=10, profiles=3, drift=[evidence("score")]),
+        get_data=GetDataResult(rows=10, columns=4),
+    )
+    assert [f.metric for f in results.findings(*VALIDATION_STAGES)] == ["age", "plan", "score"]
+    assert [f.metric for f in results.findings("validate_scores")] == ["score"]
+    assert results.findings("validate_model", "get_data") == []
+
+
+def test_a_stage_document_leaves_out_what_is_not_there():
+    run = plan_run(RunRequest(model="churn", as_of=date(2025, 8, 1)), "training", 2, 1)
+    document = StageDoc(run=run).to_json()
+    assert document == {
+        "run": {
+            "run_id": "training-churn-2025-08-01",
+            "model": "churn",
+            "pipeline": "training",
+            "as_of": "2025-08-01",
+            "window": {"start": "2025-07-01", "end": "2025-08-01"},
+        },
+        "artifacts": {},
+        "results": {},
+    }
+    assert StageDoc.model_validate(document).run == run
+    assert ScoreChunkOutput(chunk=2, rows=0).to_json() == {"chunk": 2, "rows": 0}
+
+
+def test_a_chunk_has_a_non_negative_index_and_row_count():
+    assert Chunk(index=0, key="k", rows=0).rows == 0
+    for field in ("index", "rows"):
+        with pytest.raises(ValidationError, match="greater than or equal to 0"):
+            Chunk(**{"index": 0, "key": "k", "rows": 0, field: -1})
+
+
+def test_a_stage_fed_another_document_fails_by_name():
+    with pytest.raises(ValidationError, match="chunks"):
+        StageDoc.model_validate({"run": {}, "chunks": []})
