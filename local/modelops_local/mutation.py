@@ -233,8 +233,10 @@ def _pytest_child(tests: Sequence[str], log: Path, report: int | None = None) ->
     status = 3
     try:
         _silence(log)
+        # Never read a compiled copy (it could be of another mutant): the cache goes to a
+        # folder that does not exist, and nothing is written.
         sys.dont_write_bytecode = True
-        sys.pycache_prefix = tempfile.mkdtemp(prefix="mutation-pyc-")  # no stale compiled mutant
+        sys.pycache_prefix = str(log.parent / "no-bytecode")
         import pytest
 
         status = int(pytest.main([*PYTEST_ARGS, *tests]))
@@ -322,13 +324,10 @@ def run_tests(address: str, tests: Sequence[str], timeout: float | None = None) 
     if not reply:
         print("mutation: the test server closed the connection", file=sys.stderr)
         return 2
-    code = int(reply)
-    # pytest: 0 passed; 1 failed; 2 interrupted (a mutant that breaks an import); 3 internal
-    # error; a negative code is a signal (a mutant that crashes). 4 and 5 mean the command is
-    # wrong, not the code.
-    if code == 0:
-        return 0
-    return 2 if code in (4, 5) else 1
+    # The same tests passed without the mutant, so any other outcome is the mutant's doing:
+    # 1 failed tests, 2 a test module that no longer imports, 4 a conftest that no longer
+    # imports (a mutant that breaks a class definition), a negative code a crash.
+    return 0 if int(reply) == 0 else 1
 
 
 class Server:

@@ -1,3 +1,4 @@
+import io
 import math
 
 import numpy as np
@@ -247,9 +248,10 @@ def test_the_outcome_may_be_bool_or_missing_but_nothing_else():
     )
     assert as_bool.y.tolist() == [1.0, 0.0, 0.0, 1.0]
     unknown = columns(churned_next_month=np.ma.masked_array([1, 0, 1, 0], mask=[0, 0, 1, 1]))
-    np.testing.assert_array_equal(
-        transform(unknown, SPEC, schema, with_outcome=True).y, [1.0, 0.0, np.nan, np.nan]
-    )
+    y = transform(unknown, SPEC, schema, with_outcome=True).y
+    # A plain float array with NaN where the outcome is unknown, not a masked one.
+    assert not isinstance(y, np.ma.MaskedArray) and y.dtype == np.float64
+    assert y[:2].tolist() == [1.0, 0.0] and np.isnan(y[2:]).all()
     with pytest.raises(FeatureError) as raised:
         transform(columns(churned_next_month=np.array([0, 1, 0.5, -1])), SPEC, schema, with_outcome=True)
     assert str(raised.value) == "outcome 'churned_next_month': values must be 0/1, got 0.5"
@@ -297,8 +299,10 @@ def test_chunks_are_consecutive_slices_of_at_most_the_given_rows():
 
 
 def test_an_empty_matrix_is_one_empty_chunk():
-    chunks = matrix_of(0).chunks(3)
-    assert len(chunks) == 1 and chunks[0].rows == 0 and chunks[0].X.shape == (0, 2)
+    for size in (1, 3):
+        chunks = matrix_of(0).chunks(size)
+        assert len(chunks) == 1 and chunks[0].rows == 0 and chunks[0].X.shape == (0, 2)
+    assert [c.rows for c in matrix_of(1).chunks(1)] == [1]
 
 
 def test_concat_undoes_chunks():
@@ -309,6 +313,8 @@ def test_concat_undoes_chunks():
     assert whole.feature_names == ["a", "b"]
     unlabelled = FeatureMatrix.concat(matrix_of(4, with_y=False).chunks(3))
     assert unlabelled.rows == 4 and unlabelled.y is None
+    single = FeatureMatrix.concat([original])
+    assert single.rows == 7 and single.feature_names == ["a", "b"]
 
 
 def test_concat_of_labelled_and_unlabelled_parts_has_no_outcome():
@@ -321,3 +327,34 @@ def test_a_matrix_without_outcome_round_trips_without_one():
     back = FeatureMatrix.from_bytes(matrix_of(3, with_y=False).to_bytes())
     assert back.y is None and back.feature_names == ["a", "b"] and back.rows == 3
     np.testing.assert_array_equal(back.timestamp, matrix_of(3).timestamp)
+
+
+def test_a_tampered_matrix_with_python_objects_is_refused_not_unpickled():
+    buffer = io.BytesIO()
+    np.savez(buffer, entity=np.array([object()], dtype=object), timestamp=np.zeros(1), X=np.zeros((1, 1)))
+    with pytest.raises(ValueError, match="allow_pickle=False"):
+        FeatureMatrix.from_bytes(buffer.getvalue())
+
+
+def test_the_schema_cannot_be_changed_once_learnt():
+    schema = infer_schema(columns(), SPEC)
+    with pytest.raises(AttributeError):
+        schema.features[0].categories = ["other"]  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        schema.features = []  # type: ignore[misc]
+
+
+def test_a_feature_described_by_name_and_type_only_has_no_categories_range_or_missing_values():
+    # What the online check reads: missing_share 0 means the model never saw the feature missing.
+    assert FeatureInfo("x", "numeric") == FeatureInfo("x", "numeric", [], None, None, 0.0)
+    numeric = next(
+        f for f in infer_schema(columns(), SPEC).to_dict()["features"] if f["name"] == "tenure_months"
+    )
+    assert numeric == {
+        "name": "tenure_months",
+        "type": "count",
+        "categories": [],
+        "minimum": 1.0,
+        "maximum": 4.0,
+        "missing_share": 0.0,
+    }
