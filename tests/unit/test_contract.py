@@ -5,12 +5,14 @@ from pydantic import ValidationError
 
 from modelops.domain.contract import (
     VALIDATION_STAGES,
+    AlertOutcome,
     Artifacts,
     Chunk,
     ContractError,
     Evidence,
     GetDataResult,
     Results,
+    Run,
     RunRequest,
     ScoreChunkOutput,
     StageDoc,
@@ -67,8 +69,11 @@ def test_month_arithmetic():
 
 def test_a_window_is_ordered_and_may_be_one_period():
     assert Window(start=date(2025, 3, 1), end=date(2025, 3, 1)).start == date(2025, 3, 1)
-    with pytest.raises(ValidationError, match="window start 2025-04-01 is after its end 2025-03-01"):
+    with pytest.raises(ValidationError) as raised:
         Window(start=date(2025, 4, 1), end=date(2025, 3, 1))
+    assert (
+        raised.value.errors()[0]["msg"] == "Value error, window start 2025-04-01 is after its end 2025-03-01"
+    )
     with pytest.raises(ValidationError, match="frozen"):
         Window(start=date(2025, 3, 1), end=date(2025, 3, 1)).end = date(2025, 4, 1)  # type: ignore[misc]
 
@@ -152,3 +157,30 @@ def test_a_chunk_has_a_non_negative_index_and_row_count():
 def test_a_stage_fed_another_document_fails_by_name():
     with pytest.raises(ValidationError, match="chunks"):
         StageDoc.model_validate({"run": {}, "chunks": []})
+
+
+def test_a_request_needs_exactly_one_of_as_of_and_scheduled_time():
+    with pytest.raises(ValidationError) as raised:
+        RunRequest(model="churn")
+    assert raised.value.errors()[0]["msg"] == "Value error, give exactly one of as_of or scheduled_time"
+    # A request built without validation is still refused by name, not by an assert.
+    with pytest.raises(ContractError) as refused:
+        plan_run(RunRequest.model_construct(model="churn"), "scoring", 1, 1)
+    assert str(refused.value) == "a run request needs as_of or scheduled_time"
+
+
+def test_a_run_is_fixed_and_knows_its_fields():
+    run = plan_run(RunRequest(model="churn", as_of=date(2025, 8, 1)), "training", 2, 1)
+    with pytest.raises(ValidationError, match="frozen"):
+        run.model = "other"  # type: ignore[misc]
+    with pytest.raises(ValidationError, match="owner"):
+        Run.model_validate({**run.model_dump(), "owner": "me"})
+
+
+def test_results_default_to_nothing_found_and_nothing_sent():
+    evidence = Evidence(stage="s", metric="m", value="d1", test="ks", statistic=0.5, effect=0.2)
+    assert (evidence.p_value, evidence.adjusted_p, evidence.series) == (None, None, [])
+    validation = ValidationResult(rows=1, profiles=2)
+    assert (validation.drift, validation.alert, validation.report) == ([], None, None)
+    outcome = AlertOutcome(sent=False, severity="medium", metrics=[], findings=0)
+    assert outcome.reason is None

@@ -127,3 +127,23 @@ def test_an_empty_column_has_nothing_missing_and_no_shares():
         "share:a": 0.0,
         "share:b": 0.0,
     }
+
+
+def test_a_profile_samples_at_most_1000_values_by_default_and_cannot_be_changed():
+    values = np.arange(1500, dtype=float)
+    assert bounded_sample(values, 1000).size == 1000
+    (score,) = profile_scores(values / 1500, None, date(2025, 8, 1))
+    assert score.sample.size == 1000
+    schema = FeatureSchema([FeatureInfo("x", "numeric")])
+    matrix = FeatureMatrix(
+        entity=np.arange(1500).astype(str),
+        timestamp=np.full(1500, np.datetime64("2025-03-01", "D")),
+        X=values[:, None],
+        y=np.zeros(1500),
+        feature_names=["x"],
+    )
+    profiles = {p.metric: p for p in profile_features(matrix, schema)}
+    assert profiles["x"].sample.size == 1000
+    assert set(profiles["outcome"].values) == {"count", "missing", "mean"}  # a rate has no deciles
+    with pytest.raises(AttributeError):
+        profiles["x"].metric = "y"  # type: ignore[misc]
