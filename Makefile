@@ -92,6 +92,11 @@ CHUNKS ?= 16
 ENGINE ?= duckdb
 scale: $(VENV)/.installed
 	$(BIN)/python -m modelops_local.scale --rows $(ROWS) --chunks $(CHUNKS) --engine $(ENGINE)
+# Mutation testing of the pure domain modules, each against its own unit tests; prints the
+# score per module and fails below 80 % in the gated ones (local/modelops_local/mutation.py).
+# MODULES="spec decisions" for some of them. Not part of `make test`.
+mutation: $(VENV)/.installed
+	$(BIN)/python -m modelops_local.mutation $(MODULES)
 
 # Regenerate the stage sample events in events/ from a real run in the sandbox.
 events: $(VENV)/.installed

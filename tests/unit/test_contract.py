@@ -3,8 +3,23 @@ from datetime import date, datetime
 import pytest
 from pydantic import ValidationError
 
-from modelops.domain.contract import RunRequest, plan_run
-from modelops.domain.periods import add_months
+from modelops.domain.contract import (
+    VALIDATION_STAGES,
+    AlertOutcome,
+    Artifacts,
+    Chunk,
+    ChunkItem,
+    ContractError,
+    Evidence,
+    GetDataResult,
+    Results,
+    Run,
+    RunRequest,
+    StageDoc,
+    ValidationResult,
+    plan_run,
+)
+from modelops.domain.periods import Window, add_months, month_start
 
 
 def test_add_months_crosses_years():
@@ -65,3 +80,137 @@ def test_the_window_binds_only_the_window_parameters():
     assert bind_window(sql, window) == (
         "SELECT $start_note FROM t WHERE d BETWEEN DATE '2025-01-01' AND DATE '2025-08-01'"
     )
+
+
+def test_month_arithmetic():
+    assert month_start(date(2025, 2, 28)) == date(2025, 2, 1)
+    assert add_months(date(2025, 5, 20), 0) == date(2025, 5, 1)
+    assert add_months(date(2025, 12, 1), 1) == date(2026, 1, 1)
+    assert add_months(date(2025, 3, 1), -14) == date(2024, 1, 1)
+    assert add_months(date(2025, 3, 1), 12) == date(2026, 3, 1)
+
+
+def test_a_window_is_ordered_and_may_be_one_period():
+    assert Window(start=date(2025, 3, 1), end=date(2025, 3, 1)).start == date(2025, 3, 1)
+    with pytest.raises(ValidationError) as raised:
+        Window(start=date(2025, 4, 1), end=date(2025, 3, 1))
+    assert (
+        raised.value.errors()[0]["msg"] == "Value error, window start 2025-04-01 is after its end 2025-03-01"
+    )
+    with pytest.raises(ValidationError, match="frozen"):
+        Window(start=date(2025, 3, 1), end=date(2025, 3, 1)).end = date(2025, 4, 1)  # type: ignore[misc]
+
+
+def test_a_scheduled_training_run_without_outcome_lag_trains_up_to_the_last_month():
+    scheduled = datetime.fromisoformat("2026-01-05T03:00:00+00:00")
+    run = plan_run(RunRequest(model="churn", scheduled_time=scheduled), "training", 1, 0)
+    assert run.as_of == run.window.start == date(2025, 12, 1)
+
+
+def test_a_request_may_name_the_run_and_the_model_version():
+    request = RunRequest(model="churn", as_of=date(2025, 9, 3), run_id="rerun.2_a-b", model_version="1.2.0")
+    run = plan_run(request, "scoring", 8, 1)
+    assert (run.run_id, run.model_version, run.version()) == ("rerun.2_a-b", "1.2.0", "1.2.0")
+    assert run.window == Window(start=date(2025, 9, 1), end=date(2025, 9, 1))
+    assert RunRequest(model="m", as_of=date(2025, 1, 1), run_id="x" * 80).run_id == "x" * 80
+    with pytest.raises(ValidationError):
+        RunRequest(model="m", as_of=date(2025, 1, 1), run_id="x" * 81)
+    with pytest.raises(ValidationError):
+        RunRequest(model="m", as_of=date(2025, 1, 1), run_id="")
+
+
+def test_a_scoring_run_without_a_resolved_version_says_so():
+    run = plan_run(RunRequest(model="churn", as_of=date(2025, 9, 1)), "scoring", 8, 1)
+    with pytest.raises(ContractError) as raised:
+        run.version()
+    assert (
+        str(raised.value)
+        == "run scoring-churn-2025-09-01: a scoring run needs the model version get_data resolves"
+    )
+
+
+def test_a_missing_artifact_is_named():
+    artifacts = Artifacts(raw="s3://b/raw.parquet")
+    assert artifacts.require("raw") == "s3://b/raw.parquet"
+    with pytest.raises(ContractError) as raised:
+        artifacts.require("model")
+    assert str(raised.value) == "the stage needs the 'model' artifact, which no earlier stage wrote"
+
+
+def evidence(metric: str) -> Evidence:
+    return Evidence(stage="validate_data", metric=metric, value="d5", test="ks", statistic=0.3, effect=0.1)
+
+
+def test_findings_are_gathered_from_the_named_validation_stages():
+    results = Results(
+        validate_data=ValidationResult(rows=10, profiles=3, drift=[evidence("age"), evidence("plan")]),
+        validate_scores=ValidationResult(rows=10, profiles=3, drift=[evidence("score")]),
+        get_data=GetDataResult(rows=10, matched=10, columns=4, chunks=1, manifest_key="k"),
+    )
+    assert [f.metric for f in results.findings(*VALIDATION_STAGES)] == ["age", "plan", "score"]
+    assert [f.metric for f in results.findings("validate_scores")] == ["score"]
+    assert results.findings("validate_model", "get_data") == []
+
+
+def test_a_stage_document_leaves_out_what_is_not_there():
+    run = plan_run(RunRequest(model="churn", as_of=date(2025, 8, 1)), "training", 2, 1)
+    document = StageDoc(run=run).to_json()
+    assert document == {
+        "run": {
+            "run_id": "training-churn-2025-08-01",
+            "model": "churn",
+            "pipeline": "training",
+            "as_of": "2025-08-01",
+            "window": {"start": "2025-07-01", "end": "2025-08-01"},
+            "force": False,
+        },
+        "artifacts": {},
+        "results": {},
+    }
+    assert StageDoc.model_validate(document).run == run
+    item = ChunkItem(run=run, artifacts=Artifacts(), chunk=Chunk(index=2, key="k", rows=0))
+    assert item.to_json() == {
+        "run": document["run"],
+        "artifacts": {},
+        "chunk": {"index": 2, "key": "k", "offset": 0, "rows": 0},
+        "results": {},
+    }
+
+
+def test_a_chunk_has_a_non_negative_index_and_row_count():
+    assert Chunk(index=0, key="k", rows=0).rows == 0
+    for field in ("index", "rows"):
+        with pytest.raises(ValidationError, match="greater than or equal to 0"):
+            Chunk(**{"index": 0, "key": "k", "rows": 0, field: -1})
+
+
+def test_a_stage_fed_another_document_fails_by_name():
+    with pytest.raises(ValidationError, match="chunks"):
+        StageDoc.model_validate({"run": {}, "chunks": []})
+
+
+def test_a_request_needs_exactly_one_of_as_of_and_scheduled_time():
+    with pytest.raises(ValidationError) as raised:
+        RunRequest(model="churn")
+    assert raised.value.errors()[0]["msg"] == "Value error, give exactly one of as_of or scheduled_time"
+    # A request built without validation is still refused by name, not by an assert.
+    with pytest.raises(ContractError) as refused:
+        plan_run(RunRequest.model_construct(model="churn"), "scoring", 1, 1)
+    assert str(refused.value) == "a run request needs as_of or scheduled_time"
+
+
+def test_a_run_is_fixed_and_knows_its_fields():
+    run = plan_run(RunRequest(model="churn", as_of=date(2025, 8, 1)), "training", 2, 1)
+    with pytest.raises(ValidationError, match="frozen"):
+        run.model = "other"  # type: ignore[misc]
+    with pytest.raises(ValidationError, match="owner"):
+        Run.model_validate({**run.model_dump(), "owner": "me"})
+
+
+def test_results_default_to_nothing_found_and_nothing_sent():
+    evidence = Evidence(stage="s", metric="m", value="d1", test="ks", statistic=0.5, effect=0.2)
+    assert (evidence.p_value, evidence.adjusted_p, evidence.series) == (None, None, [])
+    validation = ValidationResult(rows=1, profiles=2)
+    assert (validation.drift, validation.alert, validation.report) == ([], None, None)
+    outcome = AlertOutcome(sent=False, severity="medium", metrics=[], findings=0)
+    assert outcome.reason is None

@@ -1,10 +1,127 @@
-"""The pure decisions the pipeline acts on."""
+"""The system's decisions, each on its boundaries: versions, alerts, campaign, publication,
+retraining. (Promotion has its own tests: test_promotion.py.)"""
 
+from dataclasses import FrozenInstanceError, dataclass
 from datetime import date
 
 import numpy as np
+import pytest
 
-from modelops.domain.decisions import becomes_latest
+from modelops.domain.decisions import (
+    Contact,
+    becomes_latest,
+    claim_outcome,
+    cooldown_cutoff,
+    next_version,
+    parse_version,
+    select_contacts,
+)
+from modelops.domain.spec import Campaign
+
+# ---------------------------------------------------------------- versions
+
+
+@pytest.mark.parametrize(
+    ("version", "parsed"), [("1.0.0", (1, 0, 0)), ("2.13.4", (2, 13, 4)), ("0.0.10", (0, 0, 10))]
+)
+def test_a_semantic_version_parses_to_three_numbers(version, parsed):
+    assert parse_version(version) == parsed
+
+
+@pytest.mark.parametrize("version", ["1.2", "1.2.3.4", "1.x.0", "v1.2.0", "1.-2.0", "", "1..0"])
+def test_anything_else_is_named_in_the_error(version):
+    with pytest.raises(ValueError) as raised:
+        parse_version(version)
+    assert str(raised.value) == f"{version!r} is not a semantic version (major.minor.patch)"
+
+
+def test_the_first_model_is_1_0_0():
+    assert next_version([], "schema-a") == "1.0.0"
+
+
+def test_a_retrain_on_the_same_schema_is_a_minor_version_with_patch_zero():
+    assert next_version([("1.0.0", "a")], "a") == "1.1.0"
+    assert next_version([("3.4.7", "a")], "a") == "3.5.0"
+
+
+def test_a_new_feature_schema_is_a_major_version():
+    assert next_version([("1.0.0", "a")], "b") == "2.0.0"
+    assert next_version([("3.4.7", "a")], "b") == "4.0.0"
+
+
+def test_the_newest_version_is_found_by_number_not_by_text():
+    registered = [("1.9.0", "a"), ("1.10.0", "b"), ("1.2.0", "a")]
+    # As text "1.9.0" sorts last; by number 1.10.0 is the newest, and its schema is "b".
+    assert next_version(registered, "b") == "1.11.0"
+    assert next_version(registered, "a") == "2.0.0"
+
+
+# Alerts (severity, fingerprint, summary) are tested in test_alerts.py.
+
+
+# ---------------------------------------------------------------- campaign
+
+
+@dataclass(frozen=True)
+class Customer:
+    entity_id: str
+    score: float
+
+
+CUSTOMERS = [Customer("c", 0.9), Customer("a", 0.5), Customer("b", 0.9), Customer("d", 0.2)]
+
+
+def ids(selected: list[Customer]) -> list[str]:
+    return [c.entity_id for c in selected]
+
+
+def test_the_top_n_highest_scores_ties_to_the_smaller_id():
+    assert ids(select_contacts(CUSTOMERS, Campaign(top_n=3))) == ["b", "c", "a"]
+    assert ids(select_contacts(CUSTOMERS, Campaign(top_n=1))) == ["b"]
+
+
+def test_min_score_is_inclusive_and_combines_with_top_n():
+    assert ids(select_contacts(CUSTOMERS, Campaign(top_n=None, min_score=0.5))) == ["b", "c", "a"]
+    assert ids(select_contacts(CUSTOMERS, Campaign(top_n=2, min_score=0.2))) == ["b", "c"]
+    assert ids(select_contacts(CUSTOMERS, Campaign(top_n=10, min_score=0.95))) == []
+
+
+def test_without_a_limit_everyone_eligible_is_contacted_in_score_order():
+    assert ids(select_contacts(CUSTOMERS, Campaign(top_n=None, min_score=0.0))) == ["b", "c", "a", "d"]
+    assert ids(select_contacts(iter(CUSTOMERS), Campaign(top_n=100))) == ["b", "c", "a", "d"]
+
+
+def test_the_cooldown_cutoff_is_that_many_days_back():
+    assert cooldown_cutoff(date(2025, 3, 31), 30) == date(2025, 3, 1)
+    assert cooldown_cutoff(date(2025, 3, 1), 1) == date(2025, 2, 28)
+    assert cooldown_cutoff(date(2025, 3, 1), 0) == date(2025, 3, 1)
+
+
+CUTOFF = date(2025, 3, 1)
+
+
+@pytest.mark.parametrize(
+    ("previous", "outcome"),
+    [
+        (None, "claim"),  # never contacted
+        (Contact("other", date(2025, 3, 1), "sent"), "claim"),  # on the cutoff: cooldown over
+        (Contact("other", date(2025, 3, 2), "sent"), "cooldown"),
+        (Contact("other", date(2025, 3, 2), "pending"), "cooldown"),
+        (Contact("run-1", date(2025, 3, 2), "pending"), "claim"),  # this run, crashed before sending
+        (Contact("run-1", date(2025, 3, 2), "sent"), "already_sent"),  # this run, a retry
+        (Contact("run-1", date(2025, 2, 1), "sent"), "already_sent"),  # this run: never twice
+    ],
+)
+def test_who_may_claim_a_customer(previous, outcome):
+    assert claim_outcome(previous, "run-1", CUTOFF) == outcome
+
+
+def test_decisions_and_contacts_are_values():
+    decision = becomes_latest(None, date(2025, 9, 1))
+    with pytest.raises(FrozenInstanceError):
+        decision.accept = False  # type: ignore[misc]
+    with pytest.raises(FrozenInstanceError):
+        Contact("run-1", CUTOFF, "sent").status = "pending"  # type: ignore[misc]
 
 
 def test_time_only_moves_forward_unless_forced():

@@ -249,7 +249,7 @@ class Results(_Document):
         """The drift findings of the named validation stages of this run."""
         found: list[Evidence] = []
         for stage in stages:
-            result = getattr(self, stage)
+            result = getattr(self, stage, None)  # validate_online's findings travel in validate_outcomes
             if isinstance(result, ValidationResult | OutcomesResult):
                 found += result.drift
         return found

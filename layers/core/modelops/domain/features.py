@@ -182,7 +182,7 @@ def infer_schema(columns: dict[str, np.ndarray], spec: ModelSpec) -> FeatureSche
             text = _as_text(values)
             present = [v for v in text if v is not None]
             categories = sorted(set(present))
-            missing = 1 - len(present) / max(len(text), 1)
+            missing = 1 - len(present) / len(text) if len(text) else 0.0  # as for numbers
             infos.append(FeatureInfo(name, feature.type.value, categories, missing_share=missing))
             continue
         numbers = encode_column(values, FeatureInfo(name, feature.type.value))
@@ -247,7 +247,7 @@ def transform(
         )
         bad = ~np.isnan(y) & (y != 0) & (y != 1)
         if bad.any():
-            raise FeatureError(f"outcome {spec.outcome!r}: values must be 0/1, got {y[bad][0]!r}")
+            raise FeatureError(f"outcome {spec.outcome!r}: values must be 0/1, got {float(y[bad][0])!r}")
     timestamp = columns[spec.timestamp]
     if isinstance(timestamp, np.ma.MaskedArray):
         timestamp = timestamp.data

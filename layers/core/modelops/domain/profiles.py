@@ -45,9 +45,14 @@ def bounded_sample(values: np.ndarray, size: int) -> np.ndarray:
     return sample
 
 
+def _missing(present: int, rows: int) -> float:
+    """Share of missing values; 0 for no rows rather than a division by zero."""
+    return float(1 - present / rows) if rows else 0.0
+
+
 def numeric_profile(values: np.ndarray, *, with_deciles: bool = True) -> dict[str, float]:
     present = values[~np.isnan(values)]
-    profile = {"count": float(values.size), "missing": float(1 - present.size / values.size)}
+    profile = {"count": float(values.size), "missing": _missing(present.size, values.size)}
     if present.size:
         profile["mean"] = float(present.mean())
         if with_deciles:
@@ -57,10 +62,10 @@ def numeric_profile(values: np.ndarray, *, with_deciles: bool = True) -> dict[st
 
 def categorical_profile(codes: np.ndarray, categories: list[str]) -> dict[str, float]:
     present = codes[~np.isnan(codes)].astype(np.int64)
-    profile = {"count": float(codes.size), "missing": float(1 - present.size / codes.size)}
+    profile = {"count": float(codes.size), "missing": _missing(present.size, codes.size)}
     counts = np.bincount(present, minlength=len(categories))
     for category, count in zip(categories, counts, strict=True):
-        profile[f"share:{category}"] = float(count / codes.size)
+        profile[f"share:{category}"] = float(count / codes.size) if codes.size else 0.0
     return profile
 
 

@@ -9,9 +9,9 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")  # \Z: "$" would allow a trailing newline
 # A model's name: it becomes part of S3 keys and DynamoDB keys (and of the online API's paths).
-MODEL_NAME_PATTERN = r"^[a-z][a-z0-9_-]{0,62}$"
+MODEL_NAME_PATTERN = r"^[a-z][a-z0-9_-]{0,62}$"  # also the API's path pattern: fullmatch it
 
 # Hyperparameters each estimator kind accepts in its search space; checked at load time
 # so a typo fails before a Lambda is ever invoked.
@@ -264,7 +264,7 @@ class ModelSpec(_Strict):
     @field_validator("name")
     @classmethod
     def _name(cls, name: str) -> str:
-        if not re.match(MODEL_NAME_PATTERN, name):
+        if not re.fullmatch(MODEL_NAME_PATTERN, name):
             raise ValueError("must be lowercase letters, digits, '-' or '_', starting with a letter")
         return name
 
