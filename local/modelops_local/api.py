@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from modelops_local.sandbox import Sandbox
 
@@ -40,9 +40,11 @@ def api_event(
         match = pattern.match(parts.path)
         if match and route_method == method:
             query = dict(parse_qsl(parts.query)) or None
+            # API Gateway hands the function decoded path parameters ('a%20b' -> 'a b').
+            parameters = {name: unquote(value) for name, value in match.groupdict().items()}
             return {
                 "resource": resource,
-                "path": parts.path,
+                "path": unquote(parts.path),
                 "httpMethod": method,
                 "headers": headers,
                 "multiValueHeaders": {k: [v] for k, v in headers.items()},
@@ -50,7 +52,7 @@ def api_event(
                 "multiValueQueryStringParameters": None
                 if query is None
                 else {k: [v] for k, v in query.items()},
-                "pathParameters": match.groupdict() or None,
+                "pathParameters": parameters or None,
                 "stageVariables": None,
                 "requestContext": {
                     "resourcePath": resource,

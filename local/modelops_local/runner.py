@@ -16,7 +16,7 @@ import boto3
 from modelops.stores import lake
 from modelops.stores.specs import store_spec
 from modelops_local import demo_data
-from modelops_local.sandbox import REGION
+from modelops_local.sandbox import REGION, Sandbox
 
 
 def put_spec(path: Path) -> str:
@@ -43,6 +43,37 @@ class ExecutionResult:
     states: list[tuple[str, float]] = field(default_factory=list)  # (state, seconds)
     seconds: float = 0.0
     history: list[dict[str, Any]] = field(default_factory=list)  # the execution's events
+
+    @property
+    def failure(self) -> str | None:
+        """Why the execution failed, in one line: the failed stage's error message (the cause of
+        a Lambda error is its JSON with the stack trace, which a person does not need)."""
+        if not self.cause:
+            return None
+        try:
+            document = json.loads(self.cause)
+        except json.JSONDecodeError:
+            document = None
+        message = document.get("errorMessage") if isinstance(document, dict) else None
+        return " ".join(str(message if message is not None else self.cause).split())
+
+
+DISPATCH_SCHEDULE = "DispatcherFunctionHourly"  # template.yaml: DispatcherFunction's Hourly event
+
+
+def dispatch(sandbox: Sandbox, scheduled_time: str, interval_minutes: int | None = None) -> dict[str, Any]:
+    """Invoke the dispatcher through the Lambda API with the event its schedule would send at
+    ``scheduled_time`` (moto keeps schedules but never fires them); returns its result."""
+    target, event = sandbox.schedule_input(DISPATCH_SCHEDULE, scheduled_time)
+    if interval_minutes is not None:
+        event["interval_minutes"] = interval_minutes
+    response = boto3.client("lambda", region_name=REGION).invoke(
+        FunctionName=target, Payload=json.dumps(event).encode()
+    )
+    body: dict[str, Any] = json.loads(response["Payload"].read())
+    if "FunctionError" in response:
+        raise RuntimeError(f"the dispatcher failed: {body.get('errorType')}: {body.get('errorMessage')}")
+    return body
 
 
 def start(state_machine_arn: str, request: dict[str, Any], name: str | None = None) -> str:

@@ -227,6 +227,10 @@ class Sandbox:
             )
         for logical_id, resource in self._resources("AWS::Serverless::StateMachine"):
             self._create_state_machine(logical_id, resource["Properties"])
+        for logical_id, resource in self._resources(
+            "AWS::Serverless::StateMachine", "AWS::Serverless::Function"
+        ):
+            self._create_schedules(logical_id, resource["Properties"])
 
     def definition(self, logical_id: str) -> str:
         """The state machine's ASL with DefinitionSubstitutions resolved, as deployed."""
@@ -244,7 +248,12 @@ class Sandbox:
             roleArn=_ROLE,
             type=properties.get("Type", "STANDARD"),
         )
+
+    def _create_schedules(self, logical_id: str, properties: dict[str, Any]) -> None:
+        """The resource's ScheduleV2 events as Scheduler schedules (moto keeps them; it does
+        not fire them: tests send the target the input a schedule would, see ``schedule_input``)."""
         scheduler = boto3.client("scheduler", region_name=REGION)
+        target = self.resolver.attributes.get((logical_id, "Arn"), self.ref(logical_id))
         for event_id, event in properties.get("Events", {}).items():
             if event["Type"] != "ScheduleV2":
                 continue
@@ -254,7 +263,7 @@ class Sandbox:
                 ScheduleExpression=schedule["ScheduleExpression"],
                 ScheduleExpressionTimezone=schedule.get("ScheduleExpressionTimezone", "UTC"),
                 FlexibleTimeWindow={"Mode": "OFF"},
-                Target={"Arn": self.ref(logical_id), "RoleArn": _ROLE, "Input": schedule.get("Input", "{}")},
+                Target={"Arn": target, "RoleArn": _ROLE, "Input": schedule.get("Input", "{}")},
             )
 
     # ------------------------------------------------------------------ invocation
@@ -293,6 +302,14 @@ class Sandbox:
                 self._modules[function.name] = module
         handler: Callable[[Any, Any], Any] = getattr(module, attribute)
         return handler
+
+    def schedule_input(self, name: str, scheduled_time: str) -> tuple[str, dict[str, Any]]:
+        """(target ARN, event) that the Scheduler would send when schedule ``name`` fires at
+        ``scheduled_time`` (its ``<aws.scheduler.scheduled-time>`` placeholder filled in)."""
+        schedule = boto3.client("scheduler", region_name=REGION).get_schedule(Name=name)
+        text = schedule["Target"]["Input"].replace("<aws.scheduler.scheduled-time>", scheduled_time)
+        event: dict[str, Any] = json.loads(text)
+        return schedule["Target"]["Arn"], event
 
     def invoke(self, function_name: str, body: str | bytes | None, response_headers: dict[str, str]) -> bytes:
         """Run a function's handler here and now, the way Lambda would answer."""

@@ -62,7 +62,7 @@ def test_stores_know_nothing_above_them(path):
 
 
 def test_bucket_keys_are_spelled_only_in_the_layout():
-    prefixes = ('"runs/', '"models/', '"scores/', '"reports/', '"specs/', '"data/', "f\"runs/", "f\"models/")
+    prefixes = ('"runs/', '"models/', '"scores/', '"reports/', '"specs/', '"data/', 'f"runs/', 'f"models/')
     for path in LIBRARY.rglob("*.py"):
         if path.name == "layout.py":
             continue
@@ -78,7 +78,10 @@ def test_nothing_in_the_repository_points_outside_it():
         name
         for name in tracked
         if not name.endswith((".png", ".npz", ".parquet"))
-        and any(marker in (PROJECT_ROOT / name).read_text(errors="ignore") for marker in ("DESIGN.md", "../shared"))
+        and any(
+            marker in (PROJECT_ROOT / name).read_text(errors="ignore")
+            for marker in ("DESIGN.md", "../shared")
+        )
         and name != "tests/unit/test_architecture.py"
     ]
     assert offenders == []

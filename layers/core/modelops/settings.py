@@ -19,6 +19,9 @@ class Settings:
     online_scores_table: str
     campaign_queue_url: str
     alert_topic_arn: str
+    # Only the dispatcher function has these (the state machines it starts).
+    training_state_machine_arn: str = ""
+    scoring_state_machine_arn: str = ""
 
 
 @process_cache()
@@ -33,4 +36,6 @@ def settings() -> Settings:
         online_scores_table=os.environ["ONLINE_SCORES_TABLE"],
         campaign_queue_url=os.environ["CAMPAIGN_QUEUE_URL"],
         alert_topic_arn=os.environ.get("ALERT_TOPIC_ARN", ""),
+        training_state_machine_arn=os.environ.get("TRAINING_STATE_MACHINE_ARN", ""),
+        scoring_state_machine_arn=os.environ.get("SCORING_STATE_MACHINE_ARN", ""),
     )

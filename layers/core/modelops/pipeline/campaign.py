@@ -64,6 +64,13 @@ def hand_off(model: str, rule: Campaign) -> CampaignResult:
 
 
 def campaign(doc: StageDoc) -> StageDoc:
-    """The scoring flow's last stage: hand the run's model's latest top scores off."""
-    doc.results.campaign = hand_off(doc.run.model, load_spec(doc.run.model).campaign)
+    """The scoring flow's last stage: hand the run's model's latest top scores off, unless the
+    spec switches the campaign off (then the stage sends nothing and says so)."""
+    rule = load_spec(doc.run.model).campaign
+    if not rule.enabled:
+        doc.results.campaign = CampaignResult(
+            selected=0, in_cooldown=0, already_sent=0, sent=0, skipped="campaign.enabled is false in the spec"
+        )
+        return doc
+    doc.results.campaign = hand_off(doc.run.model, rule)
     return doc

@@ -14,7 +14,7 @@ from modelops.domain.contract import (
     StageDoc,
     VerifyModelResult,
 )
-from modelops.domain.features import FeatureMatrix
+from modelops.domain.features import FeatureMatrix, entity_ids
 from modelops.domain.profiles import profile_scores
 from modelops.domain.scores import ScoreSet
 from modelops.pipeline import monitoring
@@ -115,9 +115,11 @@ def deploy_scores(doc: StageDoc) -> StageDoc:
     written = history.write(run.model, run.as_of, scored.entity, scored.score, version, run.run_id, scored_at)
     spec = load_spec(run.model)
     raw = read_extract(doc)
-    entities = [str(e) for e in raw[spec.entity].tolist()]
     online_features.write(
-        run.model, run.as_of, entities, {name: raw[name].tolist() for name in spec.features}
+        run.model,
+        run.as_of,
+        entity_ids(raw, spec).tolist(),
+        {name: raw[spec.column_of(name)].tolist() for name in spec.features},
     )
     # Last: the pointer flip. A retry after a crash before it redoes everything above; after
     # it, the early return above sees the run published and complete.

@@ -19,7 +19,14 @@ from modelops.domain.contract import (
     TransformResult,
     plan_run,
 )
-from modelops.domain.features import FeatureMatrix, FeatureSchema, infer_schema, transform
+from modelops.domain.features import (
+    FeatureMatrix,
+    FeatureSchema,
+    as_dates,
+    infer_schema,
+    period_starts,
+    transform,
+)
 from modelops.domain.profiles import profile_features
 from modelops.pipeline import monitoring
 from modelops.stores import layout, objects, registry, tabular
@@ -31,14 +38,20 @@ def get_data(request: GetDataInput) -> StageDoc:
     """Start a run from a request and extract the spec's query over the window as Parquet."""
     spec = load_spec(request.request.model)
     run = plan_run(
-        request.request, request.pipeline, spec.window.training_periods, spec.window.outcome_lag_periods
+        request.request,
+        request.pipeline,
+        spec.window.training_periods,
+        spec.window.outcome_lag_periods,
+        spec.period,
+        spec.window.allow_partial,
     )
     if run.pipeline == "scoring":
         # Resolved once, so every chunk scores with the same version even if the champion moves.
         version = registry.resolve_version(run.model, run.model_version).version
         run = run.model_copy(update={"model_version": version})
+    # $start/$end are the window's first and last day, whatever the period.
     extract = DuckDBEngine().extract(
-        spec.source.sql, spec.source.tables, run.window, layout.raw_key(run.run_id)
+        spec.source.sql, spec.source.tables, run.window.days(spec.period), layout.raw_key(run.run_id)
     )
     spec.require_columns(extract.columns, with_outcome=run.pipeline == "training")
     doc = StageDoc(run=run)
@@ -61,6 +74,9 @@ def transform_data(doc: StageDoc) -> StageDoc:
     run = doc.run
     spec = load_spec(run.model)
     columns = read_extract(doc)
+    periods = period_starts(as_dates(columns[spec.timestamp], spec.timestamp), spec.period)
+    present = {day.item() for day in np.unique(periods)}
+    run.window.require_complete(present, spec.period, allow_partial=bool(run.allow_partial))
     training = run.pipeline == "training"
     if training:
         schema = infer_schema(columns, spec)
