@@ -767,7 +767,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from modelops.stores.lake import LoadError
     from modelops.stores.query import NoDataError, QueryError
 
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as done:  # --help, or a usage error argparse already printed on one line
+        return int(done.code or 0)
     try:
         code: int = args.handler(args)
     except Exception as error:  # noqa: BLE001 - every error becomes one line (or a traceback with --debug)

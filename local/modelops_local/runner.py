@@ -76,8 +76,14 @@ def dispatch(sandbox: Sandbox, scheduled_time: str, interval_minutes: int | None
     return body
 
 
+def _region(arn: str) -> str:
+    """The region an ARN names (a deployed stack's may not be the sandbox's)."""
+    parts = arn.split(":")
+    return parts[3] if len(parts) > 3 and parts[3] else REGION
+
+
 def start(state_machine_arn: str, request: dict[str, Any], name: str | None = None) -> str:
-    client = boto3.client("stepfunctions", region_name=REGION)
+    client = boto3.client("stepfunctions", region_name=_region(state_machine_arn))
     name = name or f"{request.get('model', 'run')}-{uuid.uuid4().hex[:12]}"
     response = client.start_execution(stateMachineArn=state_machine_arn, input=json.dumps(request), name=name)
     arn: str = response["executionArn"]
@@ -102,7 +108,7 @@ def follow(
     poll: float = 0.2,
 ) -> ExecutionResult:
     """Poll an execution until it ends; report each state as it starts and finishes."""
-    client = boto3.client("stepfunctions", region_name=REGION)
+    client = boto3.client("stepfunctions", region_name=_region(arn))
     started = time.monotonic()
     seen = 0
     entered: dict[str, float] = {}

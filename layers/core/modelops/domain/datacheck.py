@@ -59,6 +59,7 @@ class ColumnProfile:
     first_non_date: Example | None = None
     non_numbers: int = 0  # distinct values that are not numbers
     non_dates: int = 0  # distinct values that are not dates
+    padded: int = 0  # whole numbers with a leading zero ('007'): codes, so the column is text
     examples: list[str] = field(default_factory=list)  # a few distinct values, for messages
 
     @property
@@ -106,6 +107,8 @@ def column_type(profile: ColumnProfile) -> LoadType:
             f"--types '{profile.name}=text' to load the column as text"
         )
 
+    if profile.padded:
+        return "VARCHAR"
     if 0 < profile.numbers >= MOSTLY * present and profile.non_numbers <= FEW and profile.first_non_number:
         raise refuse("numbers", profile.numbers, profile.first_non_number)
     dates = profile.dates + profile.timestamps

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from modelops.domain.datacheck import ColumnError, ColumnProfile, column_type
-from modelops.domain.periods import Period, Window
+from modelops.domain.periods import Period, Window, period_end
 from modelops.stores import layout, objects, tabular
 from modelops.stores.tabular import literal, quote
 
@@ -48,9 +48,28 @@ class LoadError(ValueError):
 
 
 # ---------------------------------------------------------------------- partitions
+def table_period(table: str) -> Period | None:
+    """The period a table was loaded by (None for a table written without `data load`)."""
+    key = layout.table_info_key(table)
+    if not objects.exists(key):
+        return None
+    period: Period = objects.get_json(key)["period"]
+    return period
+
+
 def partitions_in_window(table: str, window: Window) -> list[str]:
     """Parquet keys of a table's partitions that hold days of the window (closed interval of
-    days): those starting inside it, and the one that starts before it and runs into it."""
+    days). With the table's period known, exactly those; otherwise the partitions starting
+    inside the window and the last one starting before it (which may run into it)."""
+    period = table_period(table)
+    if period is not None:
+        return [
+            key
+            for key in objects.list_keys(layout.table_prefix(table))
+            if (start := layout.partition_period(key)) is not None
+            and start <= window.end
+            and period_end(start, period) >= window.start
+        ]
     keys, before, before_period = [], None, None
     for key in objects.list_keys(layout.table_prefix(table)):
         period = layout.partition_period(key)
@@ -122,9 +141,16 @@ class _Lines:
         return f"line {self.starts[row]}" if row < len(self.starts) else f"row {row + 1}"
 
 
+def _not_utf8(path: Path, error: UnicodeDecodeError) -> LoadError:
+    return LoadError(f"{path.name}: not UTF-8 text ({error.reason} at byte {error.start}); save it as UTF-8")
+
+
 def _delimiter(path: Path, skip_rows: int) -> str:
-    with path.open(newline="", encoding="utf-8") as handle:
-        lines = [handle.readline() for _ in range(skip_rows + 20)][skip_rows:]
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            lines = [handle.readline() for _ in range(skip_rows + 20)][skip_rows:]
+    except UnicodeDecodeError as error:
+        raise _not_utf8(path, error) from None
     sample = "".join(lines)
     try:
         return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
@@ -153,7 +179,7 @@ def _check_rows(path: Path, delimiter: str, skip_rows: int) -> array[int]:
                     ragged.append((first + skip_rows, len(row)))
                 starts.append(first + skip_rows)
     except UnicodeDecodeError as error:
-        raise LoadError(f"{path.name}: not UTF-8 text ({error.reason} at byte {error.start})") from None
+        raise _not_utf8(path, error) from None
     except csv.Error as error:
         raise LoadError(f"{path.name}: line {line + skip_rows}: {error}") from None
     if ragged:
@@ -294,14 +320,12 @@ def _period_expression(date_sql: str, period: Period) -> str:
 def _check_period(table: str, period: Period) -> None:
     """One table, one period: a table loaded by days and then by months would hold every row
     twice for the window reader."""
-    key = layout.table_info_key(table)
-    if objects.exists(key):
-        stored = objects.get_json(key).get("period")
-        if stored != period:
-            raise LoadError(
-                f"table {table!r} is partitioned by {stored}: load it with --period {stored}, or load "
-                "into a new table"
-            )
+    stored = table_period(table)
+    if stored is not None and stored != period:
+        raise LoadError(
+            f"table {table!r} is partitioned by {stored}: load it with --period {stored}, or load "
+            "into a new table"
+        )
 
 
 def _typed(connection: Any, path: Path, options: LoadOptions) -> tuple[list[ColumnSummary], str]:

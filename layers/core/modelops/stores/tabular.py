@@ -71,7 +71,9 @@ def write_columns(path: Path, columns: dict[str, np.ndarray], order_by: str | No
 
 # ------------------------------------------------------------------ column profiles
 _INTEGER = r"^[+-]?(0|[1-9][0-9]*)$"
-_NUMBER = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
+# No leading zero before the point: '007' and '01234' are codes, not numbers.
+_PADDED = r"^[+-]?0[0-9]+$"
+_NUMBER = r"^[+-]?((0|[1-9][0-9]*)(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$"
 _DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 _TIMESTAMP = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?$"
 
@@ -95,6 +97,7 @@ def _text_aggregates(column: str) -> list[str]:
         f"arg_min({quote(column)}, __row) FILTER (WHERE {present} AND NOT ({date} OR {timestamp}))",
         f"count(DISTINCT {value}) FILTER (WHERE {present} AND NOT {number})",
         f"count(DISTINCT {value}) FILTER (WHERE {present} AND NOT ({date} OR {timestamp}))",
+        f"count(*) FILTER (WHERE {present} AND regexp_full_match({value}, '{_PADDED}'))",
     ]
 
 
@@ -103,9 +106,9 @@ def _typed_aggregates(column: str, duckdb_type: str) -> list[str]:
     present = f"count({name})"
     if kind.startswith(("DATE", "TIMESTAMP")):
         dates, stamps = (present, "0") if kind == "DATE" else ("0", present)
-        return ["0", "0", "0", dates, stamps, "0", "NULL", "NULL", "NULL", "NULL", "0", "0"]
+        return ["0", "0", "0", dates, stamps, "0", "NULL", "NULL", "NULL", "NULL", "0", "0", "0"]
     if kind == "BOOLEAN":
-        return ["0", "0", present, "0", "0", "0", "NULL", "NULL", "NULL", "NULL", "0", "0"]
+        return ["0", "0", present, "0", "0", "0", "NULL", "NULL", "NULL", "NULL", "0", "0", "0"]
     try_number = f"TRY_CAST({name} AS DOUBLE)"
     return [
         f"count(*) FILTER (WHERE {try_number} = floor({try_number}))",
@@ -120,6 +123,7 @@ def _typed_aggregates(column: str, duckdb_type: str) -> list[str]:
         "NULL",
         "0",
         "0",
+        "0",
     ]
 
 
@@ -127,7 +131,7 @@ def _typed_aggregates(column: str, duckdb_type: str) -> list[str]:
 # in profile_columns, the rest from _text_aggregates / _typed_aggregates).
 _AGGREGATES = (
     "missing", "distinct", "integers", "numbers", "booleans", "dates", "timestamps", "negatives",
-    "non_number_row", "non_number", "non_date_row", "non_date", "non_numbers", "non_dates",
+    "non_number_row", "non_number", "non_date_row", "non_date", "non_numbers", "non_dates", "padded",
 )  # fmt: skip
 _FIRSTS = ("non_number_row", "non_number", "non_date_row", "non_date")
 _COUNTS = tuple(name for name in _AGGREGATES if name not in _FIRSTS)

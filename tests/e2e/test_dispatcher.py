@@ -1,0 +1,98 @@
+"""Many models per stack: each spec carries its own schedules; the dispatcher (one hourly
+Scheduler schedule from template.yaml) starts every due run. moto keeps schedules but never
+fires them, so the tests send the dispatcher what its schedule would, at chosen times."""
+
+import json
+
+import boto3
+import pytest
+
+from modelops.stores import registry
+from modelops.stores.specs import store_spec
+from modelops_local import runner
+from modelops_local.sandbox import Sandbox
+from tests.conftest import States, build_trained
+from tests.helpers import HYMOD_SPEC, churn_spec, load_hymod
+
+pytestmark = pytest.mark.e2e
+CHURN_SCORING = "cron(0 4 1 * ? *)"  # monthly, on the 1st at 04:00 UTC
+HYMOD_TRAINING = "cron(0 3 2 1,4,7,10 ? *)"  # quarterly, on the 2nd at 03:00 UTC (models/hymod.yaml)
+
+
+def build_two_models(states: States) -> None:
+    """The trained churn model scheduled monthly, and hymod's data and spec (quarterly)."""
+    import yaml
+
+    states.restore("trained", build_trained)
+    store_spec(yaml.safe_dump(churn_spec(schedule={"scoring": CHURN_SCORING})), source="churn.yaml")
+    store_spec(HYMOD_SPEC.read_text(), source=str(HYMOD_SPEC))
+    load_hymod()
+
+
+@pytest.fixture
+def two_models(states: States) -> Sandbox:
+    states.restore("two-models", build_two_models)
+    return states.sandbox
+
+
+def executions(sandbox: Sandbox) -> dict[str, dict]:
+    """Every execution of both state machines, by name, with its input."""
+    sfn, found = boto3.client("stepfunctions"), {}
+    for machine in ("TrainingStateMachine", "ScoringStateMachine"):
+        for execution in sfn.list_executions(stateMachineArn=sandbox.ref(machine))["executions"]:
+            found[execution["name"]] = {
+                "machine": machine,
+                "arn": execution["executionArn"],
+                "input": json.loads(sfn.describe_execution(executionArn=execution["executionArn"])["input"]),
+            }
+    return found
+
+
+def test_two_models_on_their_own_schedules_are_both_started_by_the_dispatcher(two_models):
+    quiet = runner.dispatch(two_models, "2025-10-01T03:00:00Z")
+    assert quiet["started"] == [] and quiet["unreadable"] == {}
+
+    monthly = runner.dispatch(two_models, "2025-10-01T04:00:00Z")
+    [churn] = monthly["started"]
+    assert (churn["model"], churn["pipeline"], churn["new"]) == ("churn", "scoring", True)
+    quarterly = runner.dispatch(two_models, "2015-01-02T03:00:00Z")
+    [hymod] = quarterly["started"]
+    assert (hymod["model"], hymod["pipeline"], hymod["fired_at"]) == (
+        "hymod",
+        "training",
+        "2015-01-02T03:00:00Z",
+    )
+
+    started = executions(two_models)
+    assert started["churn-scoring-20251001T0400Z"]["input"] == {
+        "model": "churn",
+        "scheduled_time": "2025-10-01T04:00:00+00:00",
+    }
+    assert started["hymod-training-20150102T0300Z"]["machine"] == "TrainingStateMachine"
+    results = {name: runner.follow(e["arn"], timeout=600) for name, e in started.items()}
+    assert {name: r.status for name, r in results.items()} == {
+        "churn-scoring-20251001T0400Z": "SUCCEEDED",
+        "hymod-training-20150102T0300Z": "SUCCEEDED",
+    }
+    # The firing time made the runs: September scored (the last complete month), hymod trained
+    # on the 24 months up to 2014-12 (its outcome has no lag).
+    assert results["churn-scoring-20251001T0400Z"].output["run"]["as_of"] == "2025-09-01"
+    assert results["hymod-training-20150102T0300Z"].output["run"]["window"] == {
+        "start": "2013-01-01",
+        "end": "2014-12-01",
+    }
+    assert registry.champion("hymod") == "1.0.0"
+
+    again = runner.dispatch(two_models, "2025-10-01T04:00:00Z")  # the Scheduler retries a tick
+    assert [s["new"] for s in again["started"]] == [False]
+    assert len(executions(two_models)) == 2
+
+
+def test_a_broken_spec_does_not_stop_the_other_models(two_models):
+    from modelops.stores import layout, objects
+
+    objects.put_bytes(layout.spec_key("broken"), b"name: broken\nestimater: {}\n")
+    result = runner.dispatch(two_models, "2025-11-01T04:00:00Z")
+    assert [s["model"] for s in result["started"]] == ["churn"]
+    assert "estimater: unknown field; did you mean 'estimator'?" in result["unreadable"]["broken"]
+    runner.follow(result["started"][0]["execution"], timeout=600)  # let it finish before the next test
