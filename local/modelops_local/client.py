@@ -147,7 +147,10 @@ class Client:
 
         with self._active():
             rows = history.read(self._model(model), entity)
-        return pd.DataFrame(rows, columns=HISTORY_COLUMNS)
+        frame = pd.DataFrame(rows, columns=HISTORY_COLUMNS)
+        frame["as_of"] = pd.to_datetime(frame["as_of"])
+        frame["scored_at"] = pd.to_datetime(frame["scored_at"])
+        return frame
 
     def deciles(self, model: str | None = None, stage: str | None = None) -> pd.DataFrame:
         """The decile metadata: (model, stage, metric, decile, value, timestamp) rows."""

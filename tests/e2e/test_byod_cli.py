@@ -80,7 +80,8 @@ def test_drift_metadata_is_monthly(served_sandbox, hymod, tmp_path):
     with out.open() as handle:
         rows = list(csv.DictReader(handle))
     data = {r["timestamp"] for r in rows if r["stage"] == "validate_data"}
-    assert data == {f"{year}-{month:02d}-01" for year in (2013, 2014) for month in range(1, 13)}
+    months = {f"{year}-{month:02d}-01" for year in (2013, 2014) for month in range(1, 13)}
+    assert data == months | {"2015-01-01"}  # training's 24 months, then the scored one
     assert {r["metric"] for r in rows if r["stage"] == "validate_data"} >= {
         "rainfall",
         "rain_7d",
@@ -176,3 +177,15 @@ def test_the_model_is_required_once_two_specs_exist(served_sandbox, hymod):
     assert one_line(modelops(served_sandbox, "scores", "history", "1990-06-15", "--model", "hymod")) == (
         "error: no scores for entity '1990-06-15' of model 'hymod'"
     )
+
+
+def test_the_dispatcher_starts_a_due_run_once(served_sandbox, hymod):
+    # hymod scores monthly on the 1st at 04:30 UTC: the 05:00 tick starts it, with that time.
+    quiet = json.loads(ok(modelops(served_sandbox, "dispatch", "--at", "2015-02-01T04:00:00Z", "--json")))
+    assert quiet["started"] == []
+    first = json.loads(ok(modelops(served_sandbox, "dispatch", "--at", "2015-02-01T05:00:00Z", "--json")))
+    assert [(s["model"], s["pipeline"], s["fired_at"], s["new"]) for s in first["started"]] == [
+        ("hymod", "scoring", "2015-02-01T04:30:00Z", True)
+    ]
+    again = ok(modelops(served_sandbox, "dispatch", "--at", "2015-02-01T05:00:00Z"))
+    assert "hymod scoring (fired 2015-02-01T04:30:00Z): already started" in again

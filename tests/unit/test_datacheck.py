@@ -45,6 +45,7 @@ def number(name, rows=100, *, distinct=50, integers=100, negatives=0, kind="BIGI
         (text(rows=10, missing=10), "VARCHAR"),
         (text(numbers=20, non_numbers=8), "VARCHAR"),  # a text column that has some numbers
         (text(numbers=60, non_numbers=40), "VARCHAR"),  # many different words: text
+        (text(integers=60, numbers=60, non_numbers=40, padded=40), "VARCHAR"),  # '007': codes
     ],
 )
 def test_a_text_column_loads_as_the_narrowest_type_that_fits_every_value(profile, loaded_as):

@@ -21,10 +21,24 @@ def state_machine(pipeline: str) -> str:
     return arn
 
 
+def _exists(execution: str) -> bool:
+    try:
+        aws.client("stepfunctions").describe_execution(executionArn=execution)
+    except aws.AwsError as error:
+        if aws.error_code(error) == "ExecutionDoesNotExist":
+            return False
+        raise
+    return True
+
+
 def start(pipeline: str, name: str, request: dict[str, Any]) -> tuple[str, bool]:
-    """Start an execution named ``name``; (its ARN, False) when one of that name already exists,
-    so a retried dispatch starts nothing twice."""
+    """Start an execution named ``name``; (its ARN, False) when one of that name exists already,
+    running or done, so a retried dispatch starts nothing twice. (Step Functions itself returns
+    a running execution of the same name and input as if it were new, hence the look first.)"""
     machine = state_machine(pipeline)
+    execution = machine.replace(":stateMachine:", ":execution:", 1) + f":{name}"
+    if _exists(execution):
+        return execution, False
     try:
         response = aws.client("stepfunctions").start_execution(
             stateMachineArn=machine, name=name, input=json.dumps(request)
@@ -32,6 +46,5 @@ def start(pipeline: str, name: str, request: dict[str, Any]) -> tuple[str, bool]
     except aws.AwsError as error:
         if aws.error_code(error) != "ExecutionAlreadyExists":
             raise
-        execution = machine.replace(":stateMachine:", ":execution:", 1) + f":{name}"
         return execution, False
     return str(response["executionArn"]), True

@@ -62,27 +62,21 @@ def partitions_in_window(table: str, window: Window) -> list[str]:
     days). With the table's period known, exactly those; otherwise the partitions starting
     inside the window and the last one starting before it (which may run into it)."""
     period = table_period(table)
+    listed = [
+        (key, start)
+        for key in objects.list_keys(layout.table_prefix(table))
+        if (start := layout.partition_period(key))
+    ]
     if period is not None:
         return [
-            key
-            for key in objects.list_keys(layout.table_prefix(table))
-            if (start := layout.partition_period(key)) is not None
-            and start <= window.end
-            and period_end(start, period) >= window.start
+            key for key, start in listed if start <= window.end and period_end(start, period) >= window.start
         ]
-    keys, before, before_period = [], None, None
-    for key in objects.list_keys(layout.table_prefix(table)):
-        period = layout.partition_period(key)
-        if period is None or period > window.end:
-            continue
-        if period >= window.start:
-            keys.append(key)
-        elif before_period is None or period > before_period:
-            before, before_period = [key], period
-        elif period == before_period and before is not None:
-            before.append(key)
-    starts_on_time = any(layout.partition_period(key) == window.start for key in keys)
-    return sorted(keys + ([] if starts_on_time or before is None else before))
+    inside = [key for key, start in listed if window.start <= start <= window.end]
+    earlier = [start for _, start in listed if start < window.start]
+    if not earlier or any(start == window.start for _, start in listed):
+        return inside
+    last = max(earlier)
+    return sorted(inside + [key for key, start in listed if start == last])
 
 
 def write_partition(table: str, period: date, columns: dict[str, np.ndarray]) -> str:
