@@ -480,12 +480,10 @@ def cmd_invoke(args: argparse.Namespace) -> int:
         request = json.loads(event_file.read_text())
         method, path, body = request["httpMethod"], request["path"], request.get("body")
     elif args.entity is not None:
-        model = args.model or "churn"
-        method, path, body = (
-            "GET",
-            f"/models/{quote(model, safe='')}/scores/{quote(args.entity, safe='')}",
-            None,
-        )
+        if not args.model:
+            raise CliError("--entity needs --model (the online API serves every model)")
+        entity = quote(args.entity, safe="")
+        method, path, body = "GET", f"/models/{quote(args.model, safe='')}/scores/{entity}", None
     else:
         method, path, body = args.method, args.path, args.data
     http = urllib.request.Request(  # noqa: S310 - a local URL given by the user
@@ -724,7 +722,7 @@ def build_parser() -> argparse.ArgumentParser:
     invoke.add_argument("--path", default="/models/churn", help="request path, e.g. '/models/m/scores/a b'")
     invoke.add_argument("--data", help="request body (JSON)")
     invoke.add_argument("--entity", help="GET the scores of this entity (of --model)")
-    invoke.add_argument("--model", help="with --entity: the model", default=None)
+    invoke.add_argument("--model", help="with --entity: the model")
 
     metadata_parser = commands.add_parser("metadata", help="the decile metadata table")
     metadata_commands = metadata_parser.add_subparsers(

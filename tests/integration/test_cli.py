@@ -169,3 +169,6 @@ def test_invoke_encodes_the_path_and_names_an_unreachable_api(capsys):
     assert request_path("/models/m/scores/a|b?version=1.0.0") == "/models/m/scores/a%7Cb?version=1.0.0"
     line = error_line(capsys, "invoke", "--url", "http://127.0.0.1:9", "--model", "m", "--entity", "a b")
     assert line.startswith("error: cannot reach the online API at http://127.0.0.1:9")
+    assert error_line(capsys, "invoke", "--entity", "a b") == (
+        "error: --entity needs --model (the online API serves every model)"
+    )
