@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +23,16 @@ import pytest
 
 from modelops_local import demo_data, runner
 from modelops_local.sandbox import QUIET, Sandbox, Snapshot, embedded
-from tests.helpers import CHURN_SPEC, score, train
+from tests.helpers import (
+    CHURN_SPEC,
+    alert_inbox,
+    cli_environment,
+    drain,
+    event_inbox,
+    free_port,
+    score,
+    train,
+)
 
 LAKE = demo_data.DemoConfig(customers=2_000)  # 12 months from 2025-01, drift from 2025-10
 
@@ -78,6 +89,20 @@ def build_scored(states: States) -> runner.ExecutionResult:
     return score(states.sandbox)
 
 
+def build_october(states: States) -> dict[str, Any]:
+    """September scored (quiet), then October (the drift starts), with inboxes listening."""
+    september = states.restore("scored", build_scored)
+    alerts, events = alert_inbox(states.sandbox), event_inbox()
+    october = score(states.sandbox, "2025-10-01")
+    return {
+        "training": states.value("trained").output["results"],
+        "september": september.output["results"],
+        "october": october.output["results"],
+        "alerts": [m for m in drain(alerts) if m["Subject"].startswith("modelops drift")],
+        "events": drain(events),
+    }
+
+
 @pytest.fixture(scope="session")
 def aws() -> Iterator[Sandbox]:
     """The session's sandbox. Every AWS call of a function, state machine or schedule is
@@ -124,6 +149,33 @@ def trained(states: States) -> Prepared:
 def scored(states: States) -> Prepared:
     """The trained sandbox with 2025-09 scored and published, and that scoring execution."""
     return Prepared(states.sandbox, states.restore("scored", build_scored))
+
+
+@pytest.fixture
+def october(states: States) -> tuple[Sandbox, dict[str, Any]]:
+    """The scored sandbox with October scored too: the drift month, one alert sent."""
+    return states.sandbox, states.restore("october", build_october)
+
+
+@pytest.fixture(scope="session")
+def served_sandbox() -> Iterator[str]:
+    """`modelops sandbox` in its own process for the whole session; yields its endpoint. The
+    CLI tests of several modules share it (each uses its own model and tables)."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "modelops_local.cli", "sandbox", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=cli_environment(),
+    )
+    try:
+        first = process.stdout.readline() if process.stdout else ""
+        assert "sandbox serving on" in first, first + (process.stdout.read() if process.stdout else "")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
 
 
 @pytest.fixture

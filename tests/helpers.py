@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,11 @@ from modelops_local.sandbox import PROJECT_ROOT, Sandbox
 
 EVENTS = PROJECT_ROOT / "events"
 CHURN_SPEC = PROJECT_ROOT / "models" / "churn.yaml"
+HYMOD_SPEC = PROJECT_ROOT / "models" / "hymod.yaml"
+# A real daily data set as it ships (spotpy, MIT, pinned in requirements/dev.txt): 2012-2016,
+# a dd.mm.yyyy 'Date', 'rainfall[mm]', 'TURC [mm d-1]', 'Discharge[ls-1]' ('nan' in 2012).
+HYMOD_DATA = Path(str(find_spec("spotpy").origin)).parent / "examples" / "hymod_python" / "hymod_input.csv"
+HYMOD_LOAD = ("--date-column", "Date", "--date-format", "%d.%m.%Y")
 TRAINING_AS_OF = "2025-08-01"
 SCORING_AS_OF = "2025-09-01"
 
@@ -200,3 +206,49 @@ def s3_writes_fail(key_prefix: str, code: str, times: int) -> Iterator[list[str]
 def task_failures(result: runner.ExecutionResult) -> list[str]:
     """The error names of the failed task attempts of an execution, in order."""
     return [e["taskFailedEventDetails"]["error"] for e in result.history if e["type"] == "TaskFailed"]
+
+
+def load_hymod(table: str = "hymod") -> Any:
+    """The hymod file as it ships into the lake, by month (returns the load's summary)."""
+    from modelops.stores import lake
+
+    options = lake.LoadOptions(date_column="Date", date_format="%d.%m.%Y")
+    return lake.load_file(table, HYMOD_DATA, options)
+
+
+def write_lines(path: Path, *lines: str) -> Path:
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def cli_environment() -> dict[str, str]:
+    """This process's environment less the embedded sandbox's AWS settings (for the CLI in
+    another process, talking to a served sandbox)."""
+    import os
+
+    from modelops_local.sandbox import QUIET
+
+    return {**{k: v for k, v in os.environ.items() if not k.startswith("AWS_")}, **QUIET}
+
+
+def modelops(endpoint: str, *args: str, timeout: float = 600) -> Any:
+    """Run the CLI in its own process against a served sandbox (a CompletedProcess)."""
+    import subprocess
+    import sys
+
+    return subprocess.run(
+        [sys.executable, "-m", "modelops_local.cli", *args, "--endpoint-url", endpoint],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=cli_environment(),
+        check=False,
+    )

@@ -42,9 +42,11 @@ def api_event(
         match = pattern.match(parts.path)
         if match and route_method in (method, "ANY"):
             query = dict(parse_qsl(parts.query)) or None
+            # API Gateway hands the function decoded path parameters ('a%20b' -> 'a b').
+            parameters = {name: unquote(value) for name, value in match.groupdict().items()}
             return {
                 "resource": resource,
-                "path": parts.path,
+                "path": unquote(parts.path),
                 "httpMethod": method,
                 "headers": headers,
                 "multiValueHeaders": {k: [v] for k, v in headers.items()},
@@ -52,7 +54,7 @@ def api_event(
                 "multiValueQueryStringParameters": None
                 if query is None
                 else {k: [v] for k, v in query.items()},
-                "pathParameters": {k: unquote(v) for k, v in match.groupdict().items()} or None,
+                "pathParameters": parameters or None,
                 "stageVariables": None,
                 "requestContext": {
                     "resourcePath": resource,

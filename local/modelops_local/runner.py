@@ -16,7 +16,7 @@ import boto3
 from modelops.stores import lake
 from modelops.stores.specs import store_spec
 from modelops_local import demo_data
-from modelops_local.sandbox import REGION
+from modelops_local.sandbox import REGION, Sandbox
 
 
 def put_spec(path: Path) -> str:
@@ -44,9 +44,46 @@ class ExecutionResult:
     seconds: float = 0.0
     history: list[dict[str, Any]] = field(default_factory=list)  # the execution's events
 
+    @property
+    def failure(self) -> str | None:
+        """Why the execution failed, in one line: the failed stage's error message (the cause of
+        a Lambda error is its JSON with the stack trace, which a person does not need)."""
+        if not self.cause:
+            return None
+        try:
+            document = json.loads(self.cause)
+        except json.JSONDecodeError:
+            document = None
+        message = document.get("errorMessage") if isinstance(document, dict) else None
+        return " ".join(str(message if message is not None else self.cause).split())
+
+
+DISPATCH_SCHEDULE = "DispatcherFunctionHourly"  # template.yaml: DispatcherFunction's Hourly event
+
+
+def dispatch(sandbox: Sandbox, scheduled_time: str, interval_minutes: int | None = None) -> dict[str, Any]:
+    """Invoke the dispatcher through the Lambda API with the event its schedule would send at
+    ``scheduled_time`` (moto keeps schedules but never fires them); returns its result."""
+    target, event = sandbox.schedule_input(DISPATCH_SCHEDULE, scheduled_time)
+    if interval_minutes is not None:
+        event["interval_minutes"] = interval_minutes
+    response = boto3.client("lambda", region_name=REGION).invoke(
+        FunctionName=target, Payload=json.dumps(event).encode()
+    )
+    body: dict[str, Any] = json.loads(response["Payload"].read())
+    if "FunctionError" in response:
+        raise RuntimeError(f"the dispatcher failed: {body.get('errorType')}: {body.get('errorMessage')}")
+    return body
+
+
+def _region(arn: str) -> str:
+    """The region an ARN names (a deployed stack's may not be the sandbox's)."""
+    parts = arn.split(":")
+    return parts[3] if len(parts) > 3 and parts[3] else REGION
+
 
 def start(state_machine_arn: str, request: dict[str, Any], name: str | None = None) -> str:
-    client = boto3.client("stepfunctions", region_name=REGION)
+    client = boto3.client("stepfunctions", region_name=_region(state_machine_arn))
     name = name or f"{request.get('model', 'run')}-{uuid.uuid4().hex[:12]}"
     response = client.start_execution(stateMachineArn=state_machine_arn, input=json.dumps(request), name=name)
     arn: str = response["executionArn"]
@@ -71,7 +108,7 @@ def follow(
     poll: float = 0.2,
 ) -> ExecutionResult:
     """Poll an execution until it ends; report each state as it starts and finishes."""
-    client = boto3.client("stepfunctions", region_name=REGION)
+    client = boto3.client("stepfunctions", region_name=_region(arn))
     started = time.monotonic()
     seen = 0
     entered: dict[str, float] = {}

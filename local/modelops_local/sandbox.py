@@ -314,6 +314,10 @@ class Sandbox:
             )
         for logical_id, resource in self._resources("AWS::Serverless::StateMachine"):
             self._create_state_machine(logical_id, resource["Properties"])
+        for logical_id, resource in self._resources(
+            "AWS::Serverless::StateMachine", "AWS::Serverless::Function"
+        ):
+            self._create_schedules(logical_id, resource["Properties"])
 
     def definition(self, logical_id: str) -> str:
         """The state machine's ASL with DefinitionSubstitutions resolved, as deployed."""
@@ -331,13 +335,19 @@ class Sandbox:
             roleArn=_ROLE,
             type=properties.get("Type", "STANDARD"),
         )
+
+    def _create_schedules(self, logical_id: str, properties: dict[str, Any]) -> None:
+        """The resource's ScheduleV2 events as Scheduler schedules (moto keeps them; it does
+        not fire them: tests send the target the input a schedule would, see ``schedule_input``)."""
         scheduler = boto3.client("scheduler", region_name=REGION)
         events = boto3.client("events", region_name=REGION)
+        # A function's schedule targets its ARN; a state machine's Ref is already its ARN.
+        arn = self.resolver.attributes.get((logical_id, "Arn"), self.ref(logical_id))
         for event_id, event in properties.get("Events", {}).items():
             if event["Type"] == "EventBridgeRule":
                 rule = self.resolver.resolve(event["Properties"])
                 events.put_rule(Name=f"{logical_id}{event_id}", EventPattern=json.dumps(rule["Pattern"]))
-                target: dict[str, Any] = {"Id": logical_id, "Arn": self.ref(logical_id), "RoleArn": _ROLE}
+                target: dict[str, Any] = {"Id": logical_id, "Arn": arn, "RoleArn": _ROLE}
                 if "InputTransformer" in rule:
                     target["InputTransformer"] = rule["InputTransformer"]
                 events.put_targets(Rule=f"{logical_id}{event_id}", Targets=[target])
@@ -350,23 +360,32 @@ class Sandbox:
                 ScheduleExpression=schedule["ScheduleExpression"],
                 ScheduleExpressionTimezone=schedule.get("ScheduleExpressionTimezone", "UTC"),
                 FlexibleTimeWindow={"Mode": "OFF"},
-                Target={"Arn": self.ref(logical_id), "RoleArn": _ROLE, "Input": schedule.get("Input", "{}")},
+                Target={"Arn": arn, "RoleArn": _ROLE, "Input": schedule.get("Input", "{}")},
             )
 
-    def fire_schedule(self, name: str, scheduled_time: str) -> str:
-        """Do what EventBridge Scheduler does when schedule ``name`` fires: start its target
-        with its input (the scheduled time substituted) as the schedule's role. moto stores
-        schedules but never fires them. Returns the execution ARN."""
-        schedule = boto3.client("scheduler", region_name=REGION).get_schedule(Name=name)
-        target = schedule["Target"]
-        payload = target.get("Input", "{}").replace("<aws.scheduler.scheduled-time>", scheduled_time)
-        if not target["Arn"].startswith("arn:aws:states:"):
-            raise NotImplementedError(f"schedule {name}: only state machine targets are emulated")
+    def fire_schedule(self, name: str, scheduled_time: str) -> dict[str, Any]:
+        """Do what EventBridge Scheduler does when schedule ``name`` fires: send its target its
+        input (the scheduled time filled in) as the schedule's role: start a state machine's
+        execution ({"executionArn": ...}) or invoke a function ({"payload": its result}).
+        moto stores schedules but never fires them."""
+        target, event = self.schedule_input(name, scheduled_time)
         with iam.acting_as(name):
-            started = boto3.client("stepfunctions", region_name=REGION).start_execution(
-                stateMachineArn=target["Arn"], input=payload
-            )
-        return str(started["executionArn"])
+            if target.startswith("arn:aws:states:"):
+                started = boto3.client("stepfunctions", region_name=REGION).start_execution(
+                    stateMachineArn=target, input=json.dumps(event)
+                )
+                return {"executionArn": started["executionArn"]}
+            if target.startswith("arn:aws:lambda:"):
+                response = boto3.client("lambda", region_name=REGION).invoke(
+                    FunctionName=target, Payload=json.dumps(event).encode()
+                )
+                payload = json.loads(response["Payload"].read())
+                if "FunctionError" in response:
+                    raise RuntimeError(
+                        f"schedule {name}: {payload.get('errorType')}: {payload.get('errorMessage')}"
+                    )
+                return {"payload": payload}
+        raise NotImplementedError(f"schedule {name}: only state machine and function targets are emulated")
 
     # ------------------------------------------------------------------ invocation
     def function(self, logical_id: str) -> LocalFunction:
@@ -405,6 +424,14 @@ class Sandbox:
                 self._modules[function.name] = module
         handler: Callable[[Any, Any], Any] = getattr(module, attribute)
         return handler
+
+    def schedule_input(self, name: str, scheduled_time: str) -> tuple[str, dict[str, Any]]:
+        """(target ARN, event) that the Scheduler would send when schedule ``name`` fires at
+        ``scheduled_time`` (its ``<aws.scheduler.scheduled-time>`` placeholder filled in)."""
+        schedule = boto3.client("scheduler", region_name=REGION).get_schedule(Name=name)
+        text = schedule["Target"]["Input"].replace("<aws.scheduler.scheduled-time>", scheduled_time)
+        event: dict[str, Any] = json.loads(text)
+        return schedule["Target"]["Arn"], event
 
     def invoke(self, function_name: str, body: str | bytes | None, response_headers: dict[str, str]) -> bytes:
         """Run a function's handler here and now, the way Lambda would answer."""

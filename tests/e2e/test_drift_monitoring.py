@@ -8,29 +8,14 @@ import pytest
 
 from modelops.stores import layout, metadata, objects
 from modelops_local.sandbox import Sandbox
-from tests.conftest import States, build_scored
-from tests.helpers import alert_inbox, drain, event_inbox, score
+from tests.helpers import alert_inbox, drain, score
 
 pytestmark = pytest.mark.e2e
 
 
-def build_october(states: States) -> dict:
-    """September scored (quiet), then October (the drift starts), with inboxes listening."""
-    september = states.restore("scored", build_scored)
-    alerts, events = alert_inbox(states.sandbox), event_inbox()
-    october = score(states.sandbox, "2025-10-01")
-    return {
-        "training": states.value("trained").output["results"],
-        "september": september.output["results"],
-        "october": october.output["results"],
-        "alerts": [m for m in drain(alerts) if m["Subject"].startswith("modelops drift")],
-        "events": drain(events),
-    }
-
-
 @pytest.fixture
-def monitored(states: States) -> tuple[Sandbox, dict]:
-    return states.sandbox, states.restore("october", build_october)
+def monitored(october: tuple[Sandbox, dict]) -> tuple[Sandbox, dict]:
+    return october
 
 
 def test_stable_months_raise_no_alert(monitored):

@@ -308,3 +308,26 @@ def test_a_new_champion_is_picked_up_after_the_refresh_interval(api, monkeypatch
         registry.change_champion(
             "churn", "1.0.0", newer.version, kind="rollback", reason="test", caller="test"
         )
+
+
+def test_a_new_entity_that_brings_every_feature_is_scored(api):
+    from modelops_local import api as gateway
+
+    batch = latest.get("churn", "47")
+    everything = online_features.read("churn", ["47"])["47"]  # all of 47's features, sent in the request
+    status, body = call(api, post({"entity_id": "new customer 1", "features": everything}))
+    assert status == 200 and body["entity_id"] == "new customer 1"
+    assert abs(body["score"] - batch.score) <= 1e-9  # the same vector scores the same
+    # The local gateway decodes the path as API Gateway does ('new%20customer%201').
+    routes = gateway.routes(api)
+    request = gateway.api_event("GET", "/models/churn/scores/new%20customer%201", None, {}, routes)
+    assert request["pathParameters"] == {"model": "churn", "entity_id": "new customer 1"}
+    status, scores = call(api, request)
+    assert status == 200 and scores["latest"]["score"] == body["score"]
+    status, refused = call(
+        api, post({"entity_id": "new customer 2", "features": {**everything, "age": "old"}})
+    )
+    assert status == 422 and refused["field"] == "features.age"
+    partial = {k: v for k, v in everything.items() if k != "plan"}
+    status, refused = call(api, post({"entity_id": "new customer 3", "features": partial}))
+    assert status == 404 and "send every feature" in refused["reason"]

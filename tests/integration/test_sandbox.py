@@ -32,7 +32,7 @@ def test_every_template_resource_exists_in_the_sandbox(sandbox: Sandbox):
     }, "a new resource type needs the sandbox to create it"
     functions = {k for k, r in resources.items() if r["Type"] == "AWS::Serverless::Function"}
     deployed = {f["FunctionName"] for f in boto3.client("lambda").list_functions()["Functions"]}
-    assert deployed == {sandbox.ref(k) for k in functions} and len(functions) == 14
+    assert deployed == {sandbox.ref(k) for k in functions} and len(functions) == 17
     tables = {k for k, r in resources.items() if r["Type"] == "AWS::DynamoDB::Table"}
     assert set(boto3.client("dynamodb").list_tables()["TableNames"]) == {sandbox.ref(k) for k in tables}
     scores = boto3.client("dynamodb").describe_table(TableName=sandbox.ref("ScoresTable"))["Table"]
@@ -80,17 +80,26 @@ def test_state_machines_run_the_asl_files_with_substitutions_resolved(sandbox: S
         )
 
 
-def test_schedules_carry_the_scheduled_time_to_get_data(sandbox: Sandbox):
+def test_the_only_schedule_is_the_dispatchers_and_it_carries_the_scheduler_time(sandbox: Sandbox):
+    from modelops_local import runner
+
     scheduler = boto3.client("scheduler")
-    names = sorted(s["Name"] for s in scheduler.list_schedules()["Schedules"])
-    assert names == ["ScoringStateMachineMonthlyScoring", "TrainingStateMachineMonthlyRetraining"]
-    for name in names:
-        schedule = scheduler.get_schedule(Name=name)
-        assert json.loads(schedule["Target"]["Input"]) == {
-            "model": "churn",
-            "scheduled_time": "<aws.scheduler.scheduled-time>",
-        }
-        assert schedule["ScheduleExpression"].startswith("cron(")
+    assert [s["Name"] for s in scheduler.list_schedules()["Schedules"]] == [runner.DISPATCH_SCHEDULE]
+    schedule = scheduler.get_schedule(Name=runner.DISPATCH_SCHEDULE)
+    assert schedule["ScheduleExpression"] == "cron(0 * * * ? *)"  # hourly, so interval_minutes is 60
+    assert json.loads(schedule["Target"]["Input"]) == {
+        "scheduled_time": "<aws.scheduler.scheduled-time>",
+        "interval_minutes": 60,
+    }
+    assert schedule["Target"]["Arn"] == sandbox.resolver.attributes[("DispatcherFunction", "Arn")]
+    dispatcher = sandbox.function("DispatcherFunction")
+    assert sandbox.environment["TRAINING_STATE_MACHINE_ARN"] == sandbox.ref("TrainingStateMachine")
+    assert dispatcher.timeout == 60
+    # events/dispatcher.json is what the schedule sends at that time
+    from tests.helpers import event
+
+    target, sent = sandbox.schedule_input(runner.DISPATCH_SCHEDULE, "2025-10-01T04:00:00Z")
+    assert sent == event("dispatcher") and target == dispatcher.arn
 
 
 def test_reset_empties_and_restore_brings_back_exactly_a_snapshot(sandbox: Sandbox):

@@ -8,6 +8,7 @@ from modelops.stores import history, latest, objects
 from tests.helpers import (
     SCORING_AS_OF,
     as_next_event,
+    drain,
     event,
     invoke,
     invoke_raw,
@@ -131,3 +132,20 @@ def test_a_new_run_replaces_the_latest_scores_atomically(scored):
     ttl = boto3.client("dynamodb").describe_time_to_live(TableName=scored.sandbox.ref("ScoresTable"))
     assert ttl["TimeToLiveDescription"] == {"TimeToLiveStatus": "ENABLED", "AttributeName": "expires_at"}
     assert len(history.read("churn")) == 4000  # ... and the history keeps both runs
+
+
+def test_a_campaign_switched_off_in_the_spec_sends_nothing_and_says_so(scored):
+    put_churn_spec(campaign={"enabled": False})
+    queue = scored.sandbox.ref("CampaignQueue")
+    drain(queue)
+    result = invoke(scored.sandbox, "CampaignFunction", event("campaign"))["results"]["campaign"]
+    assert result == {
+        "selected": 0,
+        "in_cooldown": 0,
+        "already_sent": 0,
+        "sent": 0,
+        "skipped": "campaign.enabled is false in the spec",
+    }
+    assert drain(queue) == []
+    put_churn_spec(campaign={"enabled": True, "top_n": 5, "min_score": None, "cooldown_days": 0})
+    assert invoke(scored.sandbox, "CampaignFunction", event("campaign"))["results"]["campaign"]["sent"] == 5

@@ -3,59 +3,20 @@ CLI, `modelops serve`) load data, train, score, list, export and call the online
 
 import csv
 import json
-import os
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
 
 import pytest
 
-from modelops_local.sandbox import QUIET
+from tests.helpers import cli_environment, free_port, modelops
 
 pytestmark = pytest.mark.e2e
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def environment() -> dict[str, str]:
-    """This process's environment less the embedded sandbox's AWS settings."""
-    return {**{k: v for k, v in os.environ.items() if not k.startswith("AWS_")}, **QUIET}
-
-
-def modelops(endpoint: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "modelops_local.cli", *args, "--endpoint-url", endpoint],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env=environment(),
-        check=False,
-    )
-
-
 @pytest.fixture(scope="module")
-def server() -> Iterator[str]:
-    """`modelops sandbox` in its own process; yields its endpoint."""
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "modelops_local.cli", "sandbox", "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=environment(),
-    )
-    try:
-        first = process.stdout.readline()
-        assert "sandbox serving on" in first, first + process.stdout.read()
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
+def server(served_sandbox: str) -> str:
+    return served_sandbox
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +24,8 @@ def session(server: str) -> dict[str, subprocess.CompletedProcess[str]]:
     """One user session through the CLI: load, train, score (each step's output kept)."""
     steps = {
         "load": ("data", "load", "--customers", "800", "--months", "5", "--json"),
-        "train": ("train", "--model", "churn", "--as-of", "2025-04-01"),
+        # 5 months loaded, a window of 8: allowed by the flag (refused without it)
+        "train": ("train", "--model", "churn", "--as-of", "2025-04-01", "--allow-partial-window"),
         "score": ("score", "--model", "churn", "--as-of", "2025-05-01"),
     }
     done = {}
@@ -78,7 +40,10 @@ def test_another_process_loads_data_trains_scores_and_lists_models(server, sessi
     trained = session["train"].stdout
     for state in ("GetData", "TransformData", "ValidateData", "TrainModel", "ValidateModel", "DeployModel"):
         assert f"✓ {state}" in trained  # progress, state by state
-    assert "SUCCEEDED: version 1.0.0" in trained
+    assert "SUCCEEDED: churn version 1.0.0 — champion" in trained
+    table = trained[trained.index("sample ") :].splitlines()
+    assert table[0].split() == ["sample", "rows", "ROC", "AUC", "log", "loss", "Brier", "outcome", "rate"]
+    assert [line.split()[0] for line in table[1:3]] == ["validation", "test"]  # the full metrics table
     assert "✓ ScoreChunks" in session["score"].stdout and "800 scores published" in session["score"].stdout
 
     [version] = json.loads(modelops(server, "models", "list", "--model", "churn", "--json").stdout)
@@ -104,7 +69,10 @@ def test_metadata_exports_as_csv_and_parquet_and_the_report_is_written(server, s
     assert len(rows) == json.loads(exported.stdout)["rows"]
     parquet = tmp_path / "m.parquet"
     assert (
-        modelops(server, "metadata", "export", "--format", "parquet", "--out", str(parquet)).returncode == 0
+        modelops(
+            server, "metadata", "export", "--model", "churn", "--format", "parquet", "--out", str(parquet)
+        ).returncode
+        == 0
     )
     assert duckdb.sql(f"SELECT count(*) FROM '{parquet}'").fetchall()[0][0] == len(rows)
     reported = modelops(server, "report", "--model", "churn", "--out", str(tmp_path / "r.html"))
@@ -124,7 +92,7 @@ def test_modelops_serve_answers_http_like_api_gateway(server, session):
         [sys.executable, "-m", "modelops_local.cli", "serve", "--port", str(port), "--endpoint-url", server],
         stdout=subprocess.PIPE,
         text=True,
-        env=environment(),
+        env=cli_environment(),
     )
     try:
         assert "online API on" in api.stdout.readline()
@@ -172,7 +140,7 @@ def test_a_port_in_use_is_a_clear_one_line_error(command):
             capture_output=True,
             text=True,
             timeout=60,
-            env=environment(),
+            env=cli_environment(),
             check=False,
         )
     assert result.returncode == 2, result.stdout + result.stderr

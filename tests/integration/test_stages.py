@@ -62,7 +62,7 @@ def test_get_data_names_a_window_without_data(sandbox):
     body["request"]["as_of"] = "2030-01-01"
     error, failed = invoke_raw(sandbox, "GetDataFunction", body)
     assert failed and error["errorType"] == "NoDataError"
-    assert "no partitions between 2029-06-01 and 2030-01-01" in error["errorMessage"]
+    assert "no partitions between 2029-06-01 and 2030-01-31" in error["errorMessage"]
 
 
 def test_get_data_names_a_spec_column_missing_from_the_data(lake):

@@ -1,18 +1,23 @@
 import io
 import math
+from datetime import date
 
 import numpy as np
 import pytest
 
 from modelops.domain.features import (
+    MAX_CATEGORIES,
     FeatureError,
     FeatureInfo,
     FeatureMatrix,
     FeatureSchema,
+    as_dates,
     encode_column,
     encode_value,
+    entity_ids,
     infer_schema,
     transform,
+    value_text,
 )
 from modelops.domain.spec import parse_spec
 from tests.helpers import CHURN_SPEC
@@ -189,15 +194,15 @@ def test_a_numeric_column_with_gaps_becomes_floats_with_nan():
 @pytest.mark.parametrize(
     ("values", "message"),
     [
-        (np.array(["1", "abc"], dtype=object), "feature 'age': values are not numbers"),
-        (np.array([object()], dtype=object), "feature 'age': values are not numbers"),
+        (np.array(["1", "abc"], dtype=object), "feature 'age': declared numeric, but row 2 holds 'abc', not"),
+        (np.array([None, {}], dtype=object), "feature 'age': declared numeric, but row 2 holds '{}', not"),
         (np.array([1.0, -np.inf]), "feature 'age': infinite values"),
     ],
 )
 def test_a_column_that_is_not_finite_numbers_is_refused(values, message):
     with pytest.raises(FeatureError) as raised:
         encode_column(values, AGE)
-    assert str(raised.value) == message
+    assert str(raised.value).startswith(message)
 
 
 def test_a_masked_category_is_missing():
@@ -358,3 +363,99 @@ def test_a_feature_described_by_name_and_type_only_has_no_categories_range_or_mi
         "maximum": 4.0,
         "missing_share": 0.0,
     }
+
+
+# ---------------------------------------------------------------- entities and periods
+DAILY = parse_spec(
+    """
+name: daily
+source: {tables: [t], sql: "SELECT * FROM t WHERE day BETWEEN $start AND $end"}
+timestamp: day
+period: month
+outcome: wet
+features:
+  dew_point: {column: "dew point", type: numeric}
+  kind: {type: categorical}
+estimator: {kind: logistic_regression}
+"""
+)
+
+
+def daily_columns(**overrides):
+    base = {
+        "day": np.array(["1991-03-04", "1991-03-31", "1991-04-01"], dtype="datetime64[D]"),
+        "dew point": np.array([1.5, 2.5, 3.5]),
+        "kind": np.array(["a", "b", "a"], dtype=object),
+        "wet": np.array([0, 1, 1]),
+    }
+    base.update(overrides)
+    return base
+
+
+def test_without_an_entity_the_day_is_the_key_and_the_month_the_period():
+    schema = infer_schema(daily_columns(), DAILY)
+    matrix = transform(daily_columns(), DAILY, schema, with_outcome=True)
+    assert matrix.entity.tolist() == ["1991-03-04", "1991-03-31", "1991-04-01"]  # as loaded
+    assert matrix.timestamp.tolist() == [date(1991, 3, 1), date(1991, 3, 1), date(1991, 4, 1)]
+    assert matrix.X[:, 0].tolist() == [1.5, 2.5, 3.5]  # read from the column 'dew point'
+
+
+@pytest.mark.parametrize(
+    ("values", "text"),
+    [
+        (np.array(["1991-03-04"], dtype="datetime64[D]"), ["1991-03-04"]),  # a DATE, never 00:00:00
+        (np.array(["1991-03-04T10:30:05"], dtype="datetime64[us]"), ["1991-03-04 10:30:05"]),
+        (np.array([1757, 12], dtype=np.int32), ["1757", "12"]),
+        (np.array([1757.0, 2.5]), ["1757", "2.5"]),
+        (np.array(["a b", "c/d"], dtype=object), ["a b", "c/d"]),
+        (np.array([True, False]), ["true", "false"]),
+        (np.ma.masked_array([1, 2], mask=[0, 1]), ["1", None]),
+    ],
+)
+def test_values_print_as_they_were_loaded(values, text):
+    assert value_text(values) == text
+
+
+def test_a_composite_key_joins_its_parts_and_a_missing_part_is_refused():
+    spec = DAILY.model_copy(update={"entity": ["store", "sku"]})
+    columns = {
+        "store": np.array([12, 7]),
+        "sku": np.array(["A-1", "B 2"], dtype=object),
+        "day": daily_columns()["day"][:2],
+    }
+    assert entity_ids(columns, spec).tolist() == ["12|A-1", "7|B 2"]
+    columns["sku"] = np.array(["A-1", None], dtype=object)
+    with pytest.raises(FeatureError, match="entity column 'sku': row 2 has no value"):
+        entity_ids(columns, spec)
+
+
+def test_a_timestamp_that_is_no_date_is_named_with_its_row():
+    with pytest.raises(FeatureError, match="timestamp 'day': row 2 holds 'soon', not a date"):
+        as_dates(np.array(["1991-03-04", "soon"], dtype=object), "day")
+    with pytest.raises(FeatureError, match="timestamp 'day': row 1 has no value"):
+        as_dates(np.array([None, "1991-03-04"], dtype=object), "day")
+    assert as_dates(np.array(["1991-03-04 10:00:00"], dtype=object), "day").tolist() == [date(1991, 3, 4)]
+
+
+def test_a_numeric_feature_with_text_names_the_row_and_what_to_declare():
+    with pytest.raises(FeatureError) as raised:
+        infer_schema(daily_columns(**{"dew point": np.array(["1.5", "n/a", "3"], dtype=object)}), DAILY)
+    assert str(raised.value) == (
+        "feature 'dew_point': declared numeric, but row 2 holds 'n/a', not a number; declare it "
+        "categorical if it is a category (or load the data with --na-values 'n/a' if that marks a "
+        "missing value)"
+    )
+
+
+def test_too_many_categories_are_refused_before_training_naming_the_feature():
+    many = np.array([f"c{i}" for i in range(MAX_CATEGORIES + 1)], dtype=object)
+    columns = {
+        "day": np.full(many.size, "2020-01-01", dtype="datetime64[D]"),
+        "dew point": np.zeros(many.size),
+        "kind": many,
+        "wet": np.zeros(many.size),
+    }
+    with pytest.raises(
+        FeatureError, match=f"feature 'kind': declared categorical, but it has {MAX_CATEGORIES + 1}"
+    ):
+        infer_schema(columns, DAILY)

@@ -21,6 +21,9 @@ class Settings:
     alert_topic_arn: str
     lake_database: str
     athena_workgroup: str
+    # Only the dispatcher function has these (the state machines it starts).
+    training_state_machine_arn: str = ""
+    scoring_state_machine_arn: str = ""
 
 
 @process_cache()
@@ -37,4 +40,6 @@ def settings() -> Settings:
         alert_topic_arn=os.environ.get("ALERT_TOPIC_ARN", ""),
         lake_database=os.environ.get("LAKE_DATABASE", ""),
         athena_workgroup=os.environ.get("ATHENA_WORKGROUP", ""),
+        training_state_machine_arn=os.environ.get("TRAINING_STATE_MACHINE_ARN", ""),
+        scoring_state_machine_arn=os.environ.get("SCORING_STATE_MACHINE_ARN", ""),
     )

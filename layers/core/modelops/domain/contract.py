@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from modelops.domain.periods import Window, add_months, month_start
+from modelops.domain.periods import Period, Window, add_periods, period_start
 
 Pipeline = Literal["training", "scoring"]
 # The stages that write decile metadata, in flow order; each is also its metadata stage name.
@@ -47,6 +47,7 @@ class Run(_Document):
     force: bool = False  # publish as latest even if a newer period is already published
     started_at: datetime | None = None  # when the run was first planned; a re-run keeps it
     shadow_version: str | None = None  # scoring: a challenger scored alongside (history only)
+    allow_partial: bool | None = None  # read the window even if some periods have no rows
 
     def started(self) -> datetime:
         if self.started_at is None:
@@ -69,6 +70,7 @@ class RunRequest(_Document):
     run_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._-]{1,80}$")
     model_version: str | None = None
     force: bool = False
+    allow_partial: bool = False  # accept a window with periods that have no rows
 
     @model_validator(mode="after")
     def _when(self) -> RunRequest:
@@ -204,7 +206,7 @@ class CampaignResult(_Document):
     in_cooldown: int
     already_sent: int
     sent: int
-    skipped: str | None = None  # why nothing was handed off
+    skipped: str | None = None  # why nothing was handed off (switched off, or not the latest)
 
 
 class OutcomeGroup(_Document):
@@ -320,21 +322,25 @@ def plan_run(
     training_periods: int,
     outcome_lag_periods: int,
     execution: str | None = None,
+    period: Period = "month",
+    allow_partial: bool = False,
 ) -> Run:
-    """Derive as_of and the window (monthly periods) from the request.
+    """Derive as_of and the window (in the spec's periods) from the request.
 
-    A scheduled run at time t scores the last complete month and trains on months whose
-    outcome is already known: that is ``outcome_lag_periods`` further back.
+    ``as_of`` is the start of the period holding the requested date. A scheduled run at time t
+    scores the last complete period and trains on periods whose outcome is already known:
+    that is ``outcome_lag_periods`` further back. The window is the ``training_periods``
+    periods up to as_of (one period when scoring).
     """
     if request.as_of is not None:
-        as_of = month_start(request.as_of)
+        as_of = period_start(request.as_of, period)
     elif request.scheduled_time is not None:
         lag = 1 + (outcome_lag_periods if pipeline == "training" else 0)
-        as_of = add_months(month_start(request.scheduled_time.date()), -lag)
+        as_of = add_periods(request.scheduled_time.date(), -lag, period)
     else:  # RunRequest's validator rules this out; kept for the type checker and python -O
         raise ContractError("a run request needs as_of or scheduled_time")
     periods = training_periods if pipeline == "training" else 1
-    window = Window(start=add_months(as_of, -(periods - 1)), end=as_of)
+    window = Window(start=add_periods(as_of, -(periods - 1), period), end=as_of)
     # A training attempt gets its own id (its files never overwrite another attempt's); a
     # scoring run keeps one id per period, so that running it again republishes the same rows.
     suffix = attempt_suffix(execution) if pipeline == "training" else ""
@@ -347,4 +353,5 @@ def plan_run(
         window=window,
         model_version=request.model_version,
         force=request.force,
+        allow_partial=True if allow_partial or request.allow_partial else None,
     )

@@ -17,10 +17,16 @@ from typing import Any
 
 import numpy as np
 
+from modelops.domain.periods import Period
 from modelops.domain.spec import FeatureType, ModelSpec
 
 _TRUE = {"true", "1", "yes", "y", "t"}
 _FALSE = {"false", "0", "no", "n", "f"}
+# A categorical feature has at most this many categories: HistGradientBoosting's limit
+# (max_bins), and far more than a category a person would name.
+MAX_CATEGORIES = 255
+# The parts of a composite entity key, joined into one id.
+ENTITY_SEPARATOR = "|"
 
 
 class FeatureError(ValueError):
@@ -65,7 +71,7 @@ class FeatureSchema:
 @dataclass
 class FeatureMatrix:
     entity: np.ndarray  # str
-    timestamp: np.ndarray  # datetime64[D]
+    timestamp: np.ndarray  # datetime64[D]: the start of the row's period (spec.period)
     X: np.ndarray  # float64, rows x features
     y: np.ndarray | None  # float64 0/1, NaN where unknown
     feature_names: list[str]
@@ -137,6 +143,84 @@ def is_missing(values: np.ndarray) -> np.ndarray:
     return np.zeros(values.shape[0], dtype=bool)
 
 
+def _present(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(the values, a mask of the missing ones) of a column that may be masked or hold None/NaN."""
+    if isinstance(values, np.ma.MaskedArray):
+        return values.data, np.ma.getmaskarray(values)
+    if values.dtype == object:
+        return values, np.array([v is None or (isinstance(v, float) and math.isnan(v)) for v in values], bool)
+    if values.dtype.kind == "f":
+        return values, np.isnan(values)
+    if values.dtype.kind == "M":
+        return values, np.isnat(values)
+    return values, np.zeros(values.shape, bool)
+
+
+def value_text(values: np.ndarray) -> list[str | None]:
+    """Each value as text, the way it was loaded: a DATE as 2024-03-01, a TIMESTAMP as
+    2024-03-01 10:30:00, a whole number without '.0'; None where missing."""
+    data, missing = _present(values)
+    if data.dtype.kind == "M":
+        by_day = np.datetime_data(data.dtype)[0] == "D"
+        text = np.datetime_as_string(data, unit="D") if by_day else np.datetime_as_string(data, unit="s")
+        rendered: list[str | None] = [str(v).replace("T", " ") for v in text]
+    elif data.dtype.kind == "f":
+        rendered = [str(int(v)) if math.isfinite(v) and v == int(v) else repr(float(v)) for v in data]
+    elif data.dtype.kind == "b":
+        rendered = ["true" if v else "false" for v in data]
+    else:
+        rendered = [str(v) for v in data]
+    return [None if gone else text for text, gone in zip(rendered, missing.tolist(), strict=True)]
+
+
+def entity_ids(columns: dict[str, np.ndarray], spec: ModelSpec) -> np.ndarray:
+    """Each row's entity id as text: the entity column's value as loaded, the composite key's
+    values joined with '|', or (no entity in the spec) the timestamp's."""
+    keys = spec.entity_columns or [spec.timestamp]
+    parts = [value_text(columns[key]) for key in keys]
+    ids = []
+    for row, values in enumerate(zip(*parts, strict=True)):
+        for key, value in zip(keys, values, strict=True):
+            if value is None:
+                raise FeatureError(f"entity column {key!r}: row {row + 1} has no value; every row needs one")
+        ids.append(ENTITY_SEPARATOR.join(str(value) for value in values))
+    return np.array(ids, dtype=str) if ids else np.empty(0, dtype=str)
+
+
+def as_dates(values: np.ndarray, name: str) -> np.ndarray:
+    """A DATE / TIMESTAMP (or ISO text) column as datetime64[D]; a missing or unreadable value
+    is a FeatureError naming its row."""
+    data, missing = _present(values)
+    if missing.any():
+        raise FeatureError(f"timestamp {name!r}: row {int(np.argmax(missing)) + 1} has no value")
+    if data.dtype.kind == "M":
+        return data.astype("datetime64[D]")
+    days = np.empty(len(data), dtype="datetime64[D]")
+    for row, value in enumerate(data):
+        try:
+            days[row] = np.datetime64(str(value).strip().replace(" ", "T"), "D")
+        except ValueError:
+            raise FeatureError(
+                f"timestamp {name!r}: row {row + 1} holds {value!r}, not a date (YYYY-MM-DD)"
+            ) from None
+    return days
+
+
+def period_starts(days: np.ndarray, period: Period) -> np.ndarray:
+    """The start of each day's period (datetime64[D]); domain.periods.period_start, vectorized."""
+    days = days.astype("datetime64[D]")
+    if period == "day":
+        return days
+    if period == "week":
+        # 1970-01-01 was a Thursday: Monday-based weekday = (days since epoch + 3) % 7.
+        ordinal = days.astype(np.int64)
+        return (ordinal - (ordinal + 3) % 7).astype("datetime64[D]")
+    months = days.astype("datetime64[M]").astype(np.int64)
+    if period == "quarter":
+        months -= months % 3
+    return months.astype("datetime64[M]").astype("datetime64[D]")
+
+
 def _as_float(values: np.ndarray) -> np.ndarray:
     """Numeric column (possibly masked, possibly object with None) -> float64 with NaN."""
     if isinstance(values, np.ma.MaskedArray):
@@ -177,11 +261,16 @@ def infer_schema(columns: dict[str, np.ndarray], spec: ModelSpec) -> FeatureSche
     """Learn categories and ranges from training data."""
     infos = []
     for name, feature in spec.features.items():
-        values = columns[name]
+        values = columns[spec.column_of(name)]
         if feature.type is FeatureType.categorical:
             text = _as_text(values)
             present = [v for v in text if v is not None]
             categories = sorted(set(present))
+            if len(categories) > MAX_CATEGORIES:
+                raise FeatureError(
+                    f"feature {name!r}: declared categorical, but it has {len(categories):,} distinct "
+                    f"values (at most {MAX_CATEGORIES}); declare it numeric"
+                )
             missing = 1 - len(present) / len(text) if len(text) else 0.0  # as for numbers
             infos.append(FeatureInfo(name, feature.type.value, categories, missing_share=missing))
             continue
@@ -214,6 +303,22 @@ def encode_value(value: Any, info: FeatureInfo) -> float:
     return number
 
 
+def _not_numbers(values: np.ndarray, info: FeatureInfo) -> str:
+    """Why a numeric feature's column is not numbers: its first non-number, and what to declare."""
+    for row, value in enumerate(value_text(values)):
+        if value is None:
+            continue
+        try:
+            float(value)
+        except ValueError:
+            return (
+                f"feature {info.name!r}: declared {info.type}, but row {row + 1} holds {value!r}, not a "
+                "number; declare it categorical if it is a category (or load the data with "
+                f"--na-values {value!r} if that marks a missing value)"
+            )
+    return f"feature {info.name!r}: values are not numbers"
+
+
 def encode_column(values: np.ndarray, info: FeatureInfo) -> np.ndarray:
     """One raw column -> float64 column, the encoding the model was trained on."""
     if info.type == FeatureType.categorical.value:
@@ -224,7 +329,7 @@ def encode_column(values: np.ndarray, info: FeatureInfo) -> np.ndarray:
     try:
         numbers = _as_float(values)
     except (TypeError, ValueError):
-        raise FeatureError(f"feature {info.name!r}: values are not numbers") from None
+        raise FeatureError(_not_numbers(values, info)) from None
     if np.isinf(numbers).any():
         raise FeatureError(f"feature {info.name!r}: infinite values")
     return numbers
@@ -233,11 +338,12 @@ def encode_column(values: np.ndarray, info: FeatureInfo) -> np.ndarray:
 def transform(
     columns: dict[str, np.ndarray], spec: ModelSpec, schema: FeatureSchema, *, with_outcome: bool
 ) -> FeatureMatrix:
-    """Raw query columns -> FeatureMatrix (the only place features are prepared)."""
-    rows = len(columns[spec.entity])
+    """Raw query columns -> FeatureMatrix (the only place features are prepared): the entity
+    ids as text, each row's period, the encoded features and the outcome."""
+    rows = len(columns[spec.timestamp])
     X = np.empty((rows, len(schema.features)), dtype=np.float64)
     for j, info in enumerate(schema.features):
-        X[:, j] = encode_column(columns[info.name], info)
+        X[:, j] = encode_column(columns[spec.column_of(info.name)], info)
     y = None
     if with_outcome:
         y = (
@@ -248,12 +354,9 @@ def transform(
         bad = ~np.isnan(y) & (y != 0) & (y != 1)
         if bad.any():
             raise FeatureError(f"outcome {spec.outcome!r}: values must be 0/1, got {float(y[bad][0])!r}")
-    timestamp = columns[spec.timestamp]
-    if isinstance(timestamp, np.ma.MaskedArray):
-        timestamp = timestamp.data
     return FeatureMatrix(
-        entity=_as_text(columns[spec.entity]).astype(str),
-        timestamp=np.asarray(timestamp).astype("datetime64[D]"),
+        entity=entity_ids(columns, spec),
+        timestamp=period_starts(as_dates(columns[spec.timestamp], spec.timestamp), spec.period),
         X=X,
         y=y,
         feature_names=schema.names,

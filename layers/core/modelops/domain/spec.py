@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from enum import Enum
-from typing import Any, Literal
+from typing import Any, Literal, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from modelops.domain.periods import Period
+from modelops.domain.schedules import ScheduleError, parse_cron
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")  # \Z: "$" would allow a trailing newline
 # A model's name: it becomes part of S3 keys and DynamoDB keys (and of the online API's paths).
@@ -54,6 +58,9 @@ class Feature(_Strict):
     # fail the run when their share passes scoring.max_invalid_share, or treat it as missing,
     # or clip a number into the accepted range. Online requests with such a value get a 422.
     on_invalid: Literal["fail", "missing", "clip"] = "fail"
+    # The query result's column this feature reads, when it is not the feature's name
+    # (a column named "dew point" or "TURC [mm d-1]" becomes a feature named dew_point ...).
+    column: str | None = Field(default=None, min_length=1)
 
 
 class Source(_Strict):
@@ -140,10 +147,12 @@ class Promotion(_Strict):
 
 
 class WindowSettings(_Strict):
-    """How many periods a training run reads, and how late outcomes arrive."""
+    """How many periods a training run reads, how late outcomes arrive, and whether a run may
+    read a window with periods missing (refused by default: it would train on less than asked)."""
 
     training_periods: int = Field(default=12, ge=1)
     outcome_lag_periods: int = Field(default=1, ge=0)
+    allow_partial: bool = False
 
 
 class Scoring(_Strict):
@@ -158,8 +167,10 @@ class Scoring(_Strict):
 
 
 class Campaign(_Strict):
-    """Who gets contacted after a scoring run: the top N and/or everyone above a score."""
+    """Who gets contacted after a scoring run: the top N and/or everyone above a score.
+    ``enabled: false`` keeps the scoring flow's campaign stage from sending anything."""
 
+    enabled: bool = True
     top_n: int | None = Field(default=100, ge=1)
     min_score: float | None = Field(default=None, ge=0, le=1)
     cooldown_days: int = Field(default=30, ge=0)
@@ -237,13 +248,47 @@ class Online(_Strict):
     range_margin: float = Field(default=0.5, ge=0)  # accepted: training [min, max] ± margin x span
 
 
+class Schedule(_Strict):
+    """When the dispatcher starts this model's pipelines: cron expressions in UTC (see
+    domain/schedules.py); a pipeline without one only runs when asked."""
+
+    training: str | None = None
+    scoring: str | None = None
+
+    @field_validator("training", "scoring")
+    @classmethod
+    def _cron(cls, expression: str | None) -> str | None:
+        if expression is not None:
+            try:
+                parse_cron(expression)
+            except ScheduleError as error:
+                raise ValueError(str(error)) from None
+        return expression
+
+    def expressions(self) -> dict[str, str]:
+        return {
+            pipeline: cron
+            for pipeline, cron in (("training", self.training), ("scoring", self.scoring))
+            if cron
+        }
+
+
+def alias_for(column: str) -> str:
+    """A feature name (an identifier) for a column name such as 'dew point' or 'TURC [mm d-1]'."""
+    name = re.sub(r"[^0-9A-Za-z_]+", "_", column).strip("_").lower() or "feature"
+    return f"f_{name}" if name[0].isdigit() else name
+
+
 class ModelSpec(_Strict):
     name: str
     description: str = ""
     source: Source
-    entity: str
-    timestamp: str
-    outcome: str
+    # Column(s) naming who a row is about; none when the data has one row per timestamp
+    # (the timestamp is then the key), several for a composite key (joined with '|').
+    entity: str | list[str] | None = None
+    timestamp: str = Field(min_length=1)
+    period: Period = "month"
+    outcome: str = Field(min_length=1)
     features: dict[str, Feature] = Field(min_length=1)
     estimator: Estimator
     split: Split = Split()
@@ -253,6 +298,7 @@ class ModelSpec(_Strict):
     campaign: Campaign = Campaign()
     drift: Drift = Drift()
     online: Online = Online()
+    schedule: Schedule = Schedule()
     # Score the newest registered version that is not the champion alongside it, into the
     # score history only (source=shadow): a challenger's record before it may be promoted.
     shadow: bool = False
@@ -268,44 +314,109 @@ class ModelSpec(_Strict):
             raise ValueError("must be lowercase letters, digits, '-' or '_', starting with a letter")
         return name
 
+    @field_validator("entity")
+    @classmethod
+    def _entity(cls, entity: str | list[str] | None) -> str | list[str] | None:
+        columns = [entity] if isinstance(entity, str) else entity or []
+        if any(not column for column in columns):
+            raise ValueError("an entity column name cannot be empty")
+        if len(set(columns)) < len(columns):
+            raise ValueError("an entity column is listed twice")
+        return entity
+
+    @field_validator("features")
+    @classmethod
+    def _feature_names(cls, features: dict[str, Feature]) -> dict[str, Feature]:
+        for name, feature in features.items():
+            if not _IDENTIFIER.match(name):
+                raise ValueError(
+                    f"{name!r} is not an identifier (letters, digits, _): name the feature "
+                    f"{alias_for(name)} and read the column with `{alias_for(name)}: "
+                    f'{{column: "{name}", type: {feature.type.value}}}`'
+                )
+        return features
+
     @model_validator(mode="after")
     def _distinct_columns(self) -> ModelSpec:
-        for column in (self.entity, self.timestamp, self.outcome, *self.features):
-            if not _IDENTIFIER.match(column):
-                raise ValueError(f"column name {column!r} is not an identifier")
-        for role in ("entity", "timestamp", "outcome"):
-            if getattr(self, role) in self.features:
-                raise ValueError(f"features: {getattr(self, role)!r} is the {role}, not a feature")
-        if len({self.entity, self.timestamp, self.outcome}) < 3:
-            raise ValueError("entity, timestamp and outcome must be three different columns")
+        roles = dict.fromkeys(self.entity_columns, "entity")
+        for role in ("timestamp", "outcome"):
+            column = getattr(self, role)
+            if column in roles:
+                raise ValueError(f"{role}: {column!r} is already the {roles[column]}")
+            roles[column] = role
+        for name in self.features:
+            column = self.column_of(name)
+            if column in roles:
+                raise ValueError(f"features.{name}: column {column!r} is the {roles[column]}, not a feature")
+            roles[column] = f"feature {name}"
         for name in self.online.realtime_features:
             if name not in self.features:
                 raise ValueError(f"online.realtime_features: {name!r} is not a feature")
         return self
 
     @property
-    def key_columns(self) -> list[str]:
-        return [self.entity, self.timestamp]
+    def entity_columns(self) -> list[str]:
+        """The columns whose values, joined, identify an entity (empty: the timestamp does)."""
+        if self.entity is None:
+            return []
+        return [self.entity] if isinstance(self.entity, str) else list(self.entity)
 
     @property
     def feature_names(self) -> list[str]:
         return list(self.features)
 
+    def column_of(self, feature: str) -> str:
+        """The query result's column a feature reads."""
+        return self.features[feature].column or feature
+
+    def needed_columns(self, *, with_outcome: bool) -> list[str]:
+        columns = [*self.entity_columns, self.timestamp, *(self.column_of(n) for n in self.features)]
+        return [*columns, self.outcome] if with_outcome else columns
+
     def require_columns(self, columns: list[str], *, with_outcome: bool) -> None:
         """Raise SpecError naming the first spec column the data does not have."""
-        needed = [*self.key_columns, *self.feature_names]
-        if with_outcome:
-            needed.append(self.outcome)
-        for column in needed:
+        for column in self.needed_columns(with_outcome=with_outcome):
             if column not in columns:
+                close = difflib.get_close_matches(column, columns, n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
                 raise SpecError(
                     f"model {self.name!r}: column {column!r} named in the spec is not in the "
-                    f"query result (columns: {', '.join(columns)})"
+                    f"query result{hint} (columns: {', '.join(columns)})"
                 )
 
 
+def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
+    """The spec section (a pydantic model) that holds the field at ``loc``."""
+    model: type[BaseModel] = ModelSpec
+    parts = list(loc[:-1])
+    while parts:
+        field = model.model_fields.get(str(parts.pop(0)))
+        if field is None:
+            return None
+        annotation = field.annotation
+        if get_origin(annotation) is dict:
+            annotation = get_args(annotation)[1]
+            if parts:
+                parts.pop(0)  # the mapping's key (a feature's name)
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return None
+        model = annotation
+    return model
+
+
+def _unknown_field(loc: tuple[int | str, ...]) -> str:
+    model = _model_at(loc)
+    known = list(model.model_fields) if model else []
+    close = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.6)
+    if close:
+        return f"unknown field; did you mean {close[0]!r}?"
+    return f"unknown field (known: {', '.join(known)})" if known else "unknown field"
+
+
 def parse_spec(text: str, source: str = "spec") -> ModelSpec:
-    """Parse and validate a YAML model spec; every mistake becomes a SpecError naming the field."""
+    """Parse and validate a YAML model spec; every mistake becomes a SpecError naming the field.
+    An unknown field is reported before anything else (a typo often also makes a field
+    missing), with the field it probably meant."""
     try:
         document = yaml.safe_load(text)
     except yaml.YAMLError as error:
@@ -315,9 +426,13 @@ def parse_spec(text: str, source: str = "spec") -> ModelSpec:
     try:
         return ModelSpec.model_validate(document)
     except ValidationError as error:
-        first = error.errors()[0]
-        field = ".".join(str(part) for part in first["loc"]) or "(top level)"
+        errors = error.errors()
+        first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
         message = first["msg"].removeprefix("Value error, ")
         if first["type"] == "extra_forbidden":
-            message = "unknown field"
-        raise SpecError(f"{source}: {field}: {message}") from None
+            message = _unknown_field(first["loc"])
+        elif first["type"] == "missing":
+            message = "required, and missing"
+        field = ".".join(str(part) for part in first["loc"])
+        # Checks across fields (loc is empty) name their fields in the message.
+        raise SpecError(f"{source}: {field}: {message}" if field else f"{source}: {message}") from None

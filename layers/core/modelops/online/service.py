@@ -277,10 +277,12 @@ def _check(info: FeatureInfo, value: Any, field: str, margin: float) -> None:
 
 
 def build_vector(
-    loaded: LoadedModel, realtime: dict[str, Any], batch: dict[str, Any], prefix: str
+    loaded: LoadedModel, realtime: dict[str, Any], batch: dict[str, Any] | None, prefix: str
 ) -> np.ndarray:
-    """The complete feature vector (1 x features) from real-time and batch values."""
-    allowed = set(loaded.spec.online.realtime_features)
+    """The complete feature vector (1 x features) from real-time and batch values; an entity
+    without batch values (``batch`` None) brings every feature in the request."""
+    allowed = set(loaded.spec.online.realtime_features) if batch is not None else set(loaded.spec.features)
+    batch = batch or {}
     for name in realtime:
         if name not in loaded.spec.features:
             raise RequestError(422, f"{prefix}features.{name}", "unknown feature")
@@ -317,11 +319,15 @@ def score(model: str, body: ScoreRequest | BatchScoreRequest, version: str | Non
     rows = []
     for i, record in enumerate(records):
         prefix = f"records[{i}]." if isinstance(body, BatchScoreRequest) else ""
-        if record.entity_id not in batch:
+        known = batch.get(record.entity_id)
+        if known is None and not set(loaded.spec.features) <= set(record.features):
             raise RequestError(
-                404, f"{prefix}entity_id", f"unknown entity {record.entity_id!r} for model {model!r}"
+                404,
+                f"{prefix}entity_id",
+                f"unknown entity {record.entity_id!r} for model {model!r} (no batch features: send every "
+                "feature to score it)",
             )
-        rows.append(build_vector(loaded, record.features, batch[record.entity_id], prefix))
+        rows.append(build_vector(loaded, record.features, known, prefix))
     values = loaded.score(np.vstack(rows))
     scored_at = datetime.now(UTC)
     results = [

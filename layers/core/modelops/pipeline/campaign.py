@@ -72,13 +72,18 @@ def hand_off(model: str, rule: Campaign, publication: str | None = None) -> Camp
 
 
 def campaign(doc: StageDoc) -> StageDoc:
-    """The scoring flow's last stage: hand the run's top scores off, if the run is the latest."""
+    """The scoring flow's last stage: hand the run's top scores off, unless the spec switches
+    the campaign off or the run did not become the latest publication."""
+    rule = load_spec(doc.run.model).campaign
     deployed = doc.results.deploy_scores
-    if deployed is not None and not deployed.latest:
+    skipped = "campaign.enabled is false in the spec" if not rule.enabled else None
+    if skipped is None and deployed is not None and not deployed.latest:
+        skipped = deployed.reason
+    if skipped is not None:
         doc.results.campaign = CampaignResult(
-            selected=0, in_cooldown=0, already_sent=0, sent=0, skipped=deployed.reason
+            selected=0, in_cooldown=0, already_sent=0, sent=0, skipped=skipped
         )
         return doc
     publication = None if deployed is None else deployed.publication
-    doc.results.campaign = hand_off(doc.run.model, load_spec(doc.run.model).campaign, publication)
+    doc.results.campaign = hand_off(doc.run.model, rule, publication)
     return doc

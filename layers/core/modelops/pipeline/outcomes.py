@@ -20,7 +20,8 @@ import numpy as np
 
 from modelops.domain import performance
 from modelops.domain.contract import CollectResult, ContractError, OutcomeGroup, OutcomesResult, StageDoc
-from modelops.domain.periods import Window, add_months
+from modelops.domain.features import entity_ids
+from modelops.domain.periods import Window, add_periods
 from modelops.domain.profiles import profile_scores
 from modelops.domain.scores import ScoreSet
 from modelops.pipeline import monitoring
@@ -63,14 +64,19 @@ def _collect_online(doc: StageDoc) -> int:
 def _outcomes(doc: StageDoc, period: Window) -> dict[str, float]:
     """entity -> outcome of the period, from the spec's query (either engine)."""
     spec = load_spec(doc.run.model)
-    query = Query(spec.source.sql, spec.source.tables, period, part_rows=max(spec.scoring.chunk_rows, 1))
+    query = Query(
+        spec.source.sql,
+        spec.source.tables,
+        period.days(spec.period),
+        part_rows=max(spec.scoring.chunk_rows, 1),
+    )
     extract = engine_for(spec.source.engine).extract(query, layout.run_key(doc.run.run_id, "outcomes/raw/"))
     found: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as scratch:
         for part in extract.parts:
             columns = tabular.read_columns(objects.download_file(part.key, Path(scratch) / "part.parquet"))
             outcome = np.ma.filled(np.ma.asarray(columns[spec.outcome], dtype=np.float64), np.nan)
-            for entity, value in zip(np.asarray(columns[spec.entity]).astype(str), outcome, strict=True):
+            for entity, value in zip(entity_ids(columns, spec), outcome, strict=True):
                 if not np.isnan(value):
                     found[str(entity)] = float(value)
     return found
@@ -80,7 +86,7 @@ def collect_outcomes(doc: StageDoc) -> StageDoc:
     run = doc.run
     spec = load_spec(run.model)
     online_rows = _collect_online(doc)
-    period = add_months(run.as_of, -spec.window.outcome_lag_periods)
+    period = add_periods(run.as_of, -spec.window.outcome_lag_periods, spec.period)
     groups: list[OutcomeGroup] = []
     scored = history.read(run.model, as_of=period)
     if scored and period < run.as_of:

@@ -30,7 +30,7 @@ from modelops.domain.contract import (
 )
 from modelops.domain.decisions import becomes_latest
 from modelops.domain.features import FeatureMatrix, FeatureSchema, transform
-from modelops.domain.periods import add_months
+from modelops.domain.periods import add_periods
 from modelops.domain.scores import ScoreSet
 from modelops.pipeline import monitoring
 from modelops.pipeline.shared import chunk_list, chunks, read_chunk
@@ -76,7 +76,7 @@ def transform_chunk(item: ChunkItem) -> ChunkItem:
     matrix = transform(columns, spec, schema, with_outcome=False)
     margin = spec.online.range_margin
     masks = {
-        info.name: validity.invalid_mask(columns[info.name], matrix.X[:, j], info, margin)
+        info.name: validity.invalid_mask(columns[spec.column_of(info.name)], matrix.X[:, j], info, margin)
         for j, info in enumerate(schema.features)
     }
     policies = {name: feature.on_invalid for name, feature in spec.features.items()}
@@ -100,7 +100,7 @@ def transform_chunk(item: ChunkItem) -> ChunkItem:
         _publication(item),
         run.as_of.isoformat(),
         matrix.entity.tolist(),
-        {name: columns[name].tolist() for name in spec.features},
+        {name: columns[spec.column_of(name)].tolist() for name in spec.features},
         latest.expiry(spec.scoring.keep_latest_days, now=run.started()),
     )
     result = TransformChunkResult(
@@ -245,7 +245,7 @@ def validate_scores(doc: StageDoc) -> StageDoc:
         earlier=doc.results.findings("validate_data", "validate_outcomes"),
         reference_stage="validate_model",
         retrain=monitoring.Retrain(
-            spec.retrain_min_severity, add_months(run.as_of, -spec.window.outcome_lag_periods)
+            spec.retrain_min_severity, add_periods(run.as_of, -spec.window.outcome_lag_periods, spec.period)
         )
         if spec.retrain_on_drift
         else None,

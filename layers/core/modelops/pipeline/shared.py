@@ -23,7 +23,14 @@ from modelops.domain.contract import (
     TransformResult,
     plan_run,
 )
-from modelops.domain.features import FeatureMatrix, FeatureSchema, infer_schema, transform
+from modelops.domain.features import (
+    FeatureMatrix,
+    FeatureSchema,
+    as_dates,
+    infer_schema,
+    period_starts,
+    transform,
+)
 from modelops.domain.profiles import profile_features
 from modelops.domain.spec import ModelSpec
 from modelops.pipeline import monitoring
@@ -35,20 +42,21 @@ from modelops.stores.specs import load_spec
 def _query(spec: ModelSpec, doc: StageDoc) -> Query:
     run = doc.run
     training = run.pipeline == "training"
+    entity = tuple(spec.entity_columns or [spec.timestamp])
     return Query(
         sql=spec.source.sql,
         tables=spec.source.tables,
-        window=run.window,
+        window=run.window.days(spec.period),
         part_rows=spec.scoring.chunk_rows,
         sample=Sample(
             rows=spec.split.max_training_rows,
             strata=(spec.timestamp, spec.outcome),
-            key=spec.entity,
+            key=entity,
             seed=spec.split.seed,
         )
         if training
         else None,
-        unique=None if training else spec.entity,
+        unique=() if training else entity,
     )
 
 
@@ -73,6 +81,8 @@ def get_data(request: GetDataInput) -> StageDoc:
         spec.window.training_periods,
         spec.window.outcome_lag_periods,
         request.execution,
+        spec.period,
+        spec.window.allow_partial,
     )
     if run.pipeline == "scoring":
         # Resolved once, so every chunk scores with the same versions even if the champion moves.
@@ -181,6 +191,9 @@ def transform_data(doc: StageDoc) -> StageDoc:
     run = doc.run
     spec = load_spec(run.model)
     columns = read_extract(doc)
+    periods = period_starts(as_dates(columns[spec.timestamp], spec.timestamp), spec.period)
+    present = {day.item() for day in np.unique(periods)}
+    run.window.require_complete(present, spec.period, allow_partial=bool(run.allow_partial))
     schema = infer_schema(columns, spec)
     matrix = transform(columns, spec, schema, with_outcome=True)
     chunks = []

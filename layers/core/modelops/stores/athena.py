@@ -45,7 +45,8 @@ def sampled_sql(source: str, columns: list[str], sample: Sample, matched: int) -
     fraction = min(1.0, sample.rows / max(matched, 1))
     partition = ", ".join(f'"{column}"' for column in sample.strata)
     listed = ", ".join(f'"{column}"' for column in columns)
-    order = f"xxhash64(to_utf8(CAST(\"{sample.key}\" AS varchar) || '{sample.seed}'))"
+    key = ", ".join(f'CAST("{column}" AS varchar)' for column in sample.key)
+    order = f"xxhash64(to_utf8(concat_ws('|', {key}, '{sample.seed}')))"
     return (
         f"SELECT {listed} FROM (SELECT *, row_number() OVER (PARTITION BY {partition} ORDER BY {order}) "
         f"AS modelops_rank, count(*) OVER (PARTITION BY {partition}) AS modelops_size FROM ({source})) "
@@ -87,7 +88,8 @@ def _one_row(execution: str) -> tuple[list[str], list[str | None]]:
 class AthenaEngine:
     def extract(self, query: Query, destination_prefix: str) -> Extract:
         scoped = scoped_sql(query)
-        unique = f'count(DISTINCT "{query.unique}")' if query.unique else "0"
+        entity = ", ".join(f'CAST("{column}" AS varchar)' for column in query.unique)
+        unique = f"count(DISTINCT concat_ws('|', {entity}))" if query.unique else "0"
         _, values = _one_row(_run(f"SELECT count(*) AS matched, {unique} AS entities FROM ({scoped})"))
         matched, entities = int(values[0] or 0), int(values[1] or 0)
         if matched == 0:
@@ -96,8 +98,8 @@ class AthenaEngine:
             )
         if query.unique and entities != matched:
             raise DuplicateEntityError(
-                f"{matched - entities} rows repeat an entity ({query.unique}) between {query.window.start} "
-                f"and {query.window.end}; each entity is scored once per period"
+                f"{matched - entities} rows repeat an entity ({'|'.join(query.unique)}) between "
+                f"{query.window.start} and {query.window.end}; each entity is scored once per period"
             )
         columns, _ = _one_row(_run(f"SELECT * FROM ({scoped}) LIMIT 1"))
         selected = scoped

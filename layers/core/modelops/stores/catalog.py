@@ -11,17 +11,23 @@ from modelops.settings import settings
 from modelops.stores import aws, layout, objects
 
 
-def athena_type(values: np.ndarray) -> str:
-    kind = values.dtype.kind
-    if kind == "b":
-        return "boolean"
-    if kind in "iu":
-        return "bigint"
-    if kind == "f":
-        return "double"
-    if kind == "M":
-        return "timestamp"
-    return "string"
+def array_types(columns: dict[str, np.ndarray]) -> dict[str, str]:
+    """Athena column types of NumPy columns (as the lake's Parquet files store them)."""
+
+    def of(values: np.ndarray) -> str:
+        kind = values.dtype.kind
+        if kind == "M":
+            return "date" if np.datetime_data(values.dtype)[0] == "D" else "timestamp"
+        return {"b": "boolean", "i": "bigint", "u": "bigint", "f": "double"}.get(kind, "string")
+
+    return {name: of(values) for name, values in columns.items()}
+
+
+def sql_types(columns: dict[str, str]) -> dict[str, str]:
+    """Athena column types of DuckDB-typed columns (as `data load` writes them)."""
+    names = {"BIGINT": "bigint", "INTEGER": "bigint", "DOUBLE": "double", "BOOLEAN": "boolean"}
+    names |= {"DATE": "date", "TIMESTAMP": "timestamp"}
+    return {name: names.get(kind.upper(), "string") for name, kind in columns.items()}
 
 
 def table_input(table: str, columns: dict[str, str]) -> dict[str, Any]:
@@ -53,12 +59,12 @@ def table_input(table: str, columns: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def register(table: str, columns: dict[str, np.ndarray]) -> None:
-    """Create or update the lake table's Glue table from a sample of its columns."""
+def register(table: str, columns: dict[str, str]) -> None:
+    """Create or update the lake table's Glue table (columns: name -> Athena type)."""
     if not settings().lake_database:
         return  # a stack without a lake catalog (Athena unused)
     glue = aws.client("glue")
-    described = table_input(table, {name: athena_type(values) for name, values in columns.items()})
+    described = table_input(table, columns)
     try:
         glue.create_table(DatabaseName=settings().lake_database, TableInput=described)
     except aws.AwsError as error:

@@ -2,7 +2,8 @@
 
 ```
 specs/<model>.yaml                                   model specs
-data/<table>/period=<YYYY-MM-DD>/part-<n>.parquet    the data lake
+data/<table>/period=<YYYY-MM-DD>/part-<n>.parquet    the data lake (period: its first day)
+data/<table>/_table.json                             the table's period (hidden from Athena: "_")
 runs/<run_id>/raw/part-<n>.parquet                   a run's extract, in parts
 runs/<run_id>/features/..., runs/<run_id>/*          a training run's objects
 runs/<run_id>/chunks/<index>/...                     a scoring chunk's objects
@@ -24,13 +25,28 @@ from datetime import date
 _PARTITION = re.compile(r"/period=(\d{4}-\d{2}-\d{2})/")
 
 
+SPECS_PREFIX = "specs/"
+
+
 def spec_key(model: str) -> str:
-    return f"specs/{model}.yaml"
+    return f"{SPECS_PREFIX}{model}.yaml"
+
+
+def spec_model(key: str) -> str | None:
+    """The model whose spec a key holds, or None for any other key."""
+    if key.startswith(SPECS_PREFIX) and key.endswith(".yaml") and "/" not in key[len(SPECS_PREFIX) :]:
+        return key[len(SPECS_PREFIX) : -len(".yaml")]
+    return None
 
 
 # ---------------------------------------------------------------- the lake
 def table_prefix(table: str) -> str:
     return f"data/{table}/"
+
+
+def table_info_key(table: str) -> str:
+    """What a table's loads agreed on (its period); no partition key matches it."""
+    return f"{table_prefix(table)}_table.json"
 
 
 def partition_key(table: str, period: date, part: int = 0) -> str:

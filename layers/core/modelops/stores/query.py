@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import re
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
+from modelops.domain.datacheck import ColumnProfile
 from modelops.domain.periods import Window
 from modelops.stores import lake, objects, tabular
 
@@ -26,6 +28,10 @@ class DuplicateEntityError(ValueError):
     """An entity appears more than once in a period that is scored once per entity."""
 
 
+class QueryError(ValueError):
+    """The spec's SQL does not run; the message is the engine's first line."""
+
+
 @dataclass(frozen=True)
 class Sample:
     """Keep at most ``rows`` rows, the same share of every (period, outcome) stratum, chosen by
@@ -33,7 +39,7 @@ class Sample:
 
     rows: int
     strata: tuple[str, ...]
-    key: str
+    key: tuple[str, ...]  # the columns that name an entity
     seed: int
 
 
@@ -44,7 +50,7 @@ class Query:
     window: Window
     part_rows: int  # at most this many rows per Parquet part
     sample: Sample | None = None
-    unique: str | None = None  # a column that must not repeat (the entity, when scoring)
+    unique: tuple[str, ...] = ()  # columns whose values must not repeat (the entity, when scoring)
 
 
 @dataclass(frozen=True)
@@ -77,14 +83,59 @@ def bind_window(sql: str, window: Window) -> str:
 def _sampled(source: str, sample: Sample, matched: int) -> str:
     """DuckDB SQL: ``source`` cut down to the sample, stratum by stratum."""
     fraction = min(1.0, sample.rows / max(matched, 1))
-    partition = ", ".join(f'"{column}"' for column in sample.strata)
+    partition = ", ".join(tabular.quote(column) for column in sample.strata)
+    key = ", ".join(f"CAST({tabular.quote(column)} AS VARCHAR)" for column in sample.key)
     return (
         "SELECT * EXCLUDE (modelops_rank, modelops_size) FROM ("
         f"SELECT *, row_number() OVER (PARTITION BY {partition} "
-        f"ORDER BY hash(CAST(\"{sample.key}\" AS VARCHAR) || '{sample.seed}')) AS modelops_rank, "
+        f"ORDER BY hash(concat_ws('|', {key}, '{sample.seed}'))) AS modelops_rank, "
         f"count(*) OVER (PARTITION BY {partition}) AS modelops_size FROM {source}) "
         f"WHERE modelops_rank <= floor(modelops_size * {fraction!r})"
     )
+
+
+def _attach(connection: Any, table: str, files: list[str]) -> None:
+    """Parquet files as a view named after the lake table the SQL reads."""
+    # files: our own temporary copies (or the developer's file for `spec check`).
+    connection.execute(
+        f"CREATE VIEW {tabular.quote(table)} AS SELECT * FROM read_parquet({files!r}, "  # nosec B608
+        "hive_partitioning = false, union_by_name = true)"
+    )
+
+
+def _attach_lake(connection: Any, tables: list[str], window: Window, workdir: Path) -> None:
+    for table in tables:
+        keys = lake.partitions_in_window(table, window)
+        if not keys:
+            raise NoDataError(f"table {table!r} has no partitions between {window.start} and {window.end}")
+        _attach(connection, table, [str(objects.download_file(key, workdir / key)) for key in keys])
+
+
+def _run(connection: Any, sql: str, window: Window, into: str) -> None:
+    try:
+        # The spec's own SQL, over the views above; only the window's dates are bound into it.
+        connection.execute(f"CREATE TABLE {into} AS {bind_window(sql, window)}")  # nosec B608
+    except Exception as error:  # noqa: BLE001 - DuckDB's errors share no useful base
+        raise QueryError(str(error).strip().splitlines()[0]) from None
+
+
+def profile_result(
+    sql: str, window: Window, *, lake_tables: Sequence[str] = (), files: dict[str, Path] | None = None
+) -> dict[str, ColumnProfile]:
+    """Run the SQL over lake tables (their partitions in the window) and/or Parquet files named
+    as tables, and profile every column of the result (for `spec check`)."""
+    with tempfile.TemporaryDirectory() as scratch, tabular.connect() as connection:
+        _attach_lake(connection, list(lake_tables), window, Path(scratch))
+        for table, path in (files or {}).items():
+            _attach(connection, table, [str(path)])
+        _run(connection, sql, window, "result")
+        connection.execute(
+            "CREATE TABLE numbered AS SELECT *, (row_number() OVER ()) - 1 AS __row FROM result"
+        )
+        profiles: dict[str, ColumnProfile] = tabular.profile_columns(
+            connection, "numbered", lambda row: f"row {row + 1} of the result"
+        )
+        return profiles
 
 
 class DuckDBEngine:
@@ -93,28 +144,18 @@ class DuckDBEngine:
         with tempfile.TemporaryDirectory() as scratch:
             workdir = Path(scratch)
             with tabular.connect() as connection:
-                for table in query.tables:
-                    keys = lake.partitions_in_window(table, window)
-                    if not keys:
-                        raise NoDataError(
-                            f"table {table!r} has no partitions between {window.start} and {window.end}"
-                        )
-                    files = [str(objects.download_file(key, workdir / key)) for key in keys]
-                    # table: an identifier the spec validated; files: our own temporary copies.
-                    connection.execute(
-                        f"CREATE VIEW {table} AS SELECT * FROM read_parquet({files!r}, "  # nosec B608
-                        "hive_partitioning = false, union_by_name = true)"
-                    )
-                connection.execute(f"CREATE TABLE extract AS {bind_window(query.sql, window)}")
+                _attach_lake(connection, query.tables, window, workdir)
+                _run(connection, query.sql, window, "extract")
                 matched = int(connection.execute("SELECT count(*) FROM extract").fetchone()[0])
-                if query.unique is not None and matched:
+                if query.unique and matched:
+                    key = ", ".join(tabular.quote(column) for column in query.unique)
                     repeated = connection.execute(
-                        f'SELECT "{query.unique}", count(*) FROM extract '
-                        "GROUP BY 1 HAVING count(*) > 1 LIMIT 1"
+                        f"SELECT concat_ws('|', {key}), count(*) FROM extract "  # nosec B608
+                        "GROUP BY ALL HAVING count(*) > 1 LIMIT 1"
                     ).fetchone()
                     if repeated:
                         raise DuplicateEntityError(
-                            f"{query.unique} {repeated[0]!r} appears {repeated[1]} times between "
+                            f"{'|'.join(query.unique)} {repeated[0]!r} appears {repeated[1]} times between "
                             f"{window.start} and {window.end}; each entity is scored once per period"
                         )
                 if query.sample is not None and matched > query.sample.rows:

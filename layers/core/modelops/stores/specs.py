@@ -18,3 +18,8 @@ def store_spec(text: str, source: str) -> tuple[ModelSpec, str]:
     """Validate a spec's YAML and store it under its model's name; returns it and its URI."""
     spec = parse_spec(text, source=source)
     return spec, objects.put_bytes(layout.spec_key(spec.name), text.encode())
+
+
+def list_models() -> list[str]:
+    """Every model with a stored spec, by name."""
+    return sorted(m for key in objects.list_keys(layout.SPECS_PREFIX) if (m := layout.spec_model(key)))

@@ -1,0 +1,191 @@
+"""Bring your own data, as a new user would, through the CLI in other processes: a real daily
+data set as it ships (spotpy's hymod_input.csv: a dd.mm.yyyy 'Date', no id column, column
+names with spaces, brackets and hyphens) is loaded, checked, trained, scored and served with
+no reshaping by hand, and its drift metadata is monthly."""
+
+import csv
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.helpers import CHURN_SPEC, HYMOD_DATA, HYMOD_LOAD, HYMOD_SPEC, cli_environment, free_port, modelops
+
+pytestmark = pytest.mark.e2e
+
+
+def ok(done: subprocess.CompletedProcess[str]) -> str:
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+@pytest.fixture(scope="module")
+def hymod(served_sandbox: str) -> dict[str, str]:
+    """Load, check, store, train as of 2014-12 (24 months), score January 2015."""
+    server = served_sandbox
+    return {
+        "dry_run": ok(
+            modelops(
+                server,
+                "data",
+                "load",
+                "--file",
+                str(HYMOD_DATA),
+                "--table",
+                "hymod",
+                *HYMOD_LOAD,
+                "--dry-run",
+            )
+        ),
+        "load": ok(
+            modelops(server, "data", "load", "--file", str(HYMOD_DATA), "--table", "hymod", *HYMOD_LOAD)
+        ),
+        "check": ok(modelops(server, "spec", "check", str(HYMOD_SPEC), "--lake")),
+        "put": ok(modelops(server, "spec", "put", str(HYMOD_SPEC))),
+        "train": ok(modelops(server, "train", "--model", "hymod", "--as-of", "2014-12-01")),
+        "score": ok(modelops(server, "score", "--model", "hymod", "--as-of", "2015-01-15")),
+    }
+
+
+def test_the_file_loads_as_it_ships_into_monthly_partitions(hymod):
+    assert (
+        "would load into table 'hymod': 60 month partitions (2012-01-01 … 2016-12-01); nothing written"
+        in hymod["dry_run"]
+    )
+    assert "'TURC [mm d-1]'" in hymod["load"] and "'Discharge[ls-1]'  DOUBLE     366 missing" in hymod["load"]
+    assert "'Date'             DATE       the date column" in hymod["load"]
+    assert "loaded into table 'hymod': 60 month partitions" in hymod["load"]
+    assert "checked against 731 rows of the query over the lake, 2015-01-01 … 2016-12-31" in hymod["check"]
+    assert "ok: every column the spec names is there" in hymod["check"]
+
+
+def test_it_trains_and_scores_with_the_day_as_the_entity(served_sandbox, hymod):
+    assert "SUCCEEDED: hymod version 1.0.0 — champion" in hymod["train"]
+    test_line = next(line for line in hymod["train"].splitlines() if line.split()[:1] == ["test"])
+    rows, auc = int(test_line.split()[1]), float(test_line.split()[2])
+    assert rows == 92 and auc > 0.8  # October to December 2014, out of time
+    assert "SUCCEEDED: 31 scores published" in hymod["score"]
+    assert "campaign off (campaign.enabled is false in the spec)" in hymod["score"]
+    top = json.loads(ok(modelops(served_sandbox, "top", "--model", "hymod", "-n", "31", "--json")))
+    days = sorted(t["entity_id"] for t in top)
+    assert days == [f"2015-01-{d:02d}" for d in range(1, 32)]  # dates as loaded, never 00:00:00
+    history = ok(modelops(served_sandbox, "scores", "history", "2015-01-05", "--model", "hymod"))
+    assert "scoring-hymod-2015-01-01" in history and history.count("\n") == 2
+
+
+def test_drift_metadata_is_monthly(served_sandbox, hymod, tmp_path):
+    out = tmp_path / "m.csv"
+    ok(modelops(served_sandbox, "metadata", "export", "--model", "hymod", "--out", str(out)))
+    with out.open() as handle:
+        rows = list(csv.DictReader(handle))
+    data = {r["timestamp"] for r in rows if r["stage"] == "validate_data"}
+    months = {f"{year}-{month:02d}-01" for year in (2013, 2014) for month in range(1, 13)}
+    assert data == months | {"2015-01-01"}  # training's 24 months, then the scored one
+    assert {r["metric"] for r in rows if r["stage"] == "validate_data"} >= {
+        "rainfall",
+        "rain_7d",
+        "month",
+        "outcome",
+    }
+    assert {r["timestamp"] for r in rows if r["stage"] == "validate_scores"} == {"2015-01-01"}
+
+
+def test_it_is_served_online_for_known_and_new_days(served_sandbox, hymod):
+    port = free_port()
+    api = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "modelops_local.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--endpoint-url",
+            served_sandbox,
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=cli_environment(),
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        assert "online API on" in api.stdout.readline()
+        scores = json.loads(
+            ok(
+                modelops(
+                    served_sandbox,
+                    "invoke",
+                    "--url",
+                    url,
+                    "--model",
+                    "hymod",
+                    "--entity",
+                    "2015-01-05",
+                    "--json",
+                )
+            )
+        )
+        assert scores["status"] == 200 and scores["body"]["entity_id"] == "2015-01-05"
+
+        def post(body: dict) -> dict:
+            args = ("invoke", "--url", url, "--method", "POST", "--path", "/models/hymod/score", "--json")
+            return json.loads(modelops(served_sandbox, *args, "--data", json.dumps(body)).stdout)
+
+        known = post({"entity_id": "2015-01-05", "features": {"rainfall": 3.0}})
+        assert known["status"] == 200 and 0 < known["body"]["score"] < 1
+        new = {"rainfall": 12.0, "evapotranspiration": 0.4, "rain_7d": 40.0, "month": "January"}
+        fresh = post({"entity_id": "2017-01-03", "features": new})  # no batch features for that day
+        assert fresh["status"] == 200 and fresh["body"]["entity_id"] == "2017-01-03"
+        partial = post({"entity_id": "2017-01-04", "features": {"rainfall": 1.0}})
+        assert partial["status"] == 404 and "send every feature" in partial["body"]["reason"]
+    finally:
+        api.terminate()
+        api.wait(timeout=10)
+
+
+# ---------------------------------------------------------------- errors, one line each
+def one_line(done: subprocess.CompletedProcess[str], code: int = 2) -> str:
+    assert done.returncode == code, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    return lines[0]
+
+
+def test_a_pipeline_failure_prints_its_error_and_message_not_the_lambda_json(served_sandbox, hymod):
+    done = modelops(served_sandbox, "train", "--model", "hymod", "--as-of", "2012-06-01")
+    assert done.returncode == 1
+    failed = done.stdout.strip().splitlines()[-1]
+    assert failed == (
+        "FAILED: PartialWindowError: the window 2010-07-01 … 2012-06-01 has no rows for 18 of its 24 months "
+        "(2010-07-01, 2010-08-01, 2010-09-01 …); choose another as-of date, or allow a partial window "
+        "(window.allow_partial in the spec, or --allow-partial-window)"
+    )
+    assert "stackTrace" not in done.stdout and "errorType" not in done.stdout
+    missing = modelops(served_sandbox, "score", "--model", "hymod", "--as-of", "2030-01-01")
+    assert missing.stdout.strip().splitlines()[-1] == (
+        "FAILED: NoDataError: table 'hymod' has no partitions between 2030-01-01 and 2030-01-31"
+    )
+
+
+def test_the_model_is_required_once_two_specs_exist(served_sandbox, hymod):
+    ok(modelops(served_sandbox, "spec", "put", str(CHURN_SPEC)))
+    assert one_line(modelops(served_sandbox, "top")) == (
+        "error: several models have specs (churn, hymod): choose one with --model"
+    )
+    assert one_line(modelops(served_sandbox, "scores", "history", "1990-06-15", "--model", "hymod")) == (
+        "error: no scores for entity '1990-06-15' of model 'hymod'"
+    )
+
+
+def test_the_dispatcher_starts_a_due_run_once(served_sandbox, hymod):
+    # hymod scores monthly on the 1st at 04:30 UTC: the 05:00 tick starts it, with that time.
+    quiet = json.loads(ok(modelops(served_sandbox, "dispatch", "--at", "2015-02-01T04:00:00Z", "--json")))
+    assert quiet["started"] == []
+    first = json.loads(ok(modelops(served_sandbox, "dispatch", "--at", "2015-02-01T05:00:00Z", "--json")))
+    assert [(s["model"], s["pipeline"], s["fired_at"], s["new"]) for s in first["started"]] == [
+        ("hymod", "scoring", "2015-02-01T04:30:00Z", True)
+    ]
+    again = ok(modelops(served_sandbox, "dispatch", "--at", "2015-02-01T05:00:00Z"))
+    assert "hymod scoring (fired 2015-02-01T04:30:00Z): already started" in again
