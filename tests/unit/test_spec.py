@@ -208,7 +208,11 @@ def test_a_minimal_spec_gets_the_documented_defaults():
         "selection_factor": 2.0,
     }
     assert spec.promotion.allowed_loss == 0.01
-    assert spec.window.model_dump() == {"training_periods": 12, "outcome_lag_periods": 1, "allow_partial": False}
+    assert spec.window.model_dump() == {
+        "training_periods": 12,
+        "outcome_lag_periods": 1,
+        "allow_partial": False,
+    }
     assert spec.scoring.model_dump() == {
         "chunk_rows": 100_000,
         "max_invalid_share": 0.01,
@@ -451,8 +455,10 @@ def test_realtime_features_must_be_features():
 
 
 def test_unknown_fields_are_refused_at_any_depth():
-    assert error_of(with_value("split.folds", 5)).startswith("test.yaml: split.folds: unknown field (known: test,")
-    assert error_of(with_value("features.x.unit", "EUR")).startswith("test.yaml: features.x.unit: unknown field")
+    folds = error_of(with_value("split.folds", 5))
+    assert folds.startswith("test.yaml: split.folds: unknown field (known: test,")
+    unit = error_of(with_value("features.x.unit", "EUR"))
+    assert unit.startswith("test.yaml: features.x.unit: unknown field")
 
 
 def test_a_parsed_spec_cannot_be_changed():

@@ -77,7 +77,7 @@ def read(
             where, params = ("WHERE entity_id = $entity", {"entity": entity_id}) if entity_id else ("", {})
             # The files are this function's own temporary copies; the entity id is bound.
             query = (
-                f"SELECT * FROM read_parquet({files!r}, hive_partitioning = false) {where} "  # nosec B608
+                f"SELECT * FROM read_parquet({files!r}, hive_partitioning = false) {where} "
                 "ORDER BY as_of, source, entity_id"
             )
             result = connection.execute(query, params)

@@ -98,7 +98,7 @@ def _attach(connection: Any, table: str, files: list[str]) -> None:
     """Parquet files as a view named after the lake table the SQL reads."""
     # files: our own temporary copies (or the developer's file for `spec check`).
     connection.execute(
-        f"CREATE VIEW {tabular.quote(table)} AS SELECT * FROM read_parquet({files!r}, "  # nosec B608
+        f"CREATE VIEW {tabular.quote(table)} AS SELECT * FROM read_parquet({files!r}, "
         "hive_partitioning = false, union_by_name = true)"
     )
 
@@ -114,7 +114,7 @@ def _attach_lake(connection: Any, tables: list[str], window: Window, workdir: Pa
 def _run(connection: Any, sql: str, window: Window, into: str) -> None:
     try:
         # The spec's own SQL, over the views above; only the window's dates are bound into it.
-        connection.execute(f"CREATE TABLE {into} AS {bind_window(sql, window)}")  # nosec B608
+        connection.execute(f"CREATE TABLE {into} AS {bind_window(sql, window)}")
     except Exception as error:  # noqa: BLE001 - DuckDB's errors share no useful base
         raise QueryError(str(error).strip().splitlines()[0]) from None
 
@@ -150,7 +150,7 @@ class DuckDBEngine:
                 if query.unique and matched:
                     key = ", ".join(tabular.quote(column) for column in query.unique)
                     repeated = connection.execute(
-                        f"SELECT concat_ws('|', {key}), count(*) FROM extract "  # nosec B608
+                        f"SELECT concat_ws('|', {key}), count(*) FROM extract "
                         "GROUP BY ALL HAVING count(*) > 1 LIMIT 1"
                     ).fetchone()
                     if repeated:

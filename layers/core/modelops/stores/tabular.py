@@ -88,7 +88,7 @@ def write_columns(path: Path, columns: dict[str, np.ndarray], order_by: str | No
         for name, values in columns.items()
     )
     # Column names are quoted identifiers; order_by is named by the calling code.
-    query = f"SELECT {selected} FROM frame" + (f" ORDER BY {quote(order_by)}" if order_by else "")  # nosec B608
+    query = f"SELECT {selected} FROM frame" + (f" ORDER BY {quote(order_by)}" if order_by else "")
     with connect() as connection:
         connection.execute(f"COPY ({query}) TO {literal(str(path))} (FORMAT parquet, COMPRESSION zstd)")
     return path
