@@ -11,7 +11,7 @@ from modelops_local import runner
 from modelops_local.iam import Request
 from modelops_local.sandbox import Sandbox
 from tests.conftest import Prepared
-from tests.helpers import event, invoke_raw
+from tests.helpers import CHURN_SPEC, event, invoke_raw
 
 STAGES = {
     "GetDataFunction",
@@ -127,26 +127,31 @@ def test_a_missing_key_is_a_404_only_with_list_bucket(sandbox: Sandbox, monkeypa
     assert [c.request.action for c in calls if not c.allowed] == ["s3:ListBucket"]
 
 
-@pytest.mark.parametrize(
-    ("schedule", "machine"),
-    [
-        ("TrainingStateMachineMonthlyRetraining", "TrainingStateMachine"),
-        ("ScoringStateMachineMonthlyScoring", "ScoringStateMachine"),
-    ],
-)
-def test_a_fired_schedule_starts_its_state_machine_within_its_role(sandbox: Sandbox, schedule, machine):
-    """The scheduler's role may start its state machine (and the run that follows, failing on an
-    empty lake, alerts within the state machine's role)."""
+def test_the_fired_schedule_dispatches_both_pipelines_within_each_role(sandbox: Sandbox, tmp_path):
+    """The hourly schedule's role may invoke the dispatcher only; the dispatcher may read the
+    specs and start both state machines; each run that follows (failing on an empty lake)
+    alerts within its state machine's role."""
     assert sandbox.iam is not None
+    scheduled = tmp_path / "churn.yaml"
+    scheduled.write_text(
+        CHURN_SPEC.read_text() + "schedule:\n  training: cron(0 3 2 * ? *)\n  scoring: cron(0 3 2 * ? *)\n"
+    )
+    runner.put_spec(scheduled)
     before = len(sandbox.iam.calls)
-    execution = sandbox.fire_schedule(schedule, "2025-09-02T03:00:00Z")
-    result = runner.follow(execution, timeout=300)
-    started = boto3.client("stepfunctions").describe_execution(executionArn=execution)
-    assert started["stateMachineArn"] == sandbox.ref(machine)
-    assert '"scheduled_time": "2025-09-02T03:00:00Z"' in started["input"]
-    assert result.status == "FAILED" and result.error  # nothing to train on or score: alerted
-    calls = sandbox.iam.calls[before:]
-    assert [(c.principal, c.request.action, c.allowed) for c in calls if c.principal == schedule] == [
-        (schedule, "states:StartExecution", True)
-    ]
-    assert (machine, "sns:Publish", True) in {(c.principal, c.request.action, c.allowed) for c in calls}
+    fired = sandbox.fire_schedule(runner.DISPATCH_SCHEDULE, "2025-09-02T03:00:00Z")
+    started = {run["pipeline"]: run["execution"] for run in fired["payload"]["started"]}
+    assert set(started) == {"training", "scoring"}
+    for pipeline, machine in (("training", "TrainingStateMachine"), ("scoring", "ScoringStateMachine")):
+        result = runner.follow(started[pipeline], timeout=300)
+        described = boto3.client("stepfunctions").describe_execution(executionArn=started[pipeline])
+        assert described["stateMachineArn"] == sandbox.ref(machine)
+        assert '"scheduled_time": "2025-09-02T03:00:00+00:00"' in described["input"]
+        assert result.status == "FAILED" and result.error  # nothing to train on or score: alerted
+    calls = [(c.principal, c.request.action, c.allowed) for c in sandbox.iam.calls[before:]]
+    assert {call for call in calls if call[0] == runner.DISPATCH_SCHEDULE} == {
+        (runner.DISPATCH_SCHEDULE, "lambda:InvokeFunction", True)
+    }
+    dispatcher = {(action, allowed) for principal, action, allowed in calls if principal == "DispatcherFunction"}
+    assert ("states:StartExecution", True) in dispatcher and all(allowed for _, allowed in dispatcher)
+    for machine in ("TrainingStateMachine", "ScoringStateMachine"):
+        assert (machine, "sns:Publish", True) in calls
