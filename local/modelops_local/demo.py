@@ -127,11 +127,13 @@ def _score_months(sandbox: Sandbox, options: DemoOptions, as_json: bool) -> list
             months.append(month)
             break
         results = result.output["results"]
+        outcomes = results.get("validate_outcomes", {})
         month.update(
             rows=results["deploy_scores"]["rows"],
-            chunks=results["transform_data"]["chunks"],
+            chunks=results["get_data"]["chunks"],
             campaign=results["campaign"],
             drift=results["validate_scores"].get("alert"),
+            realized={"period": outcomes.get("outcome_period"), **outcomes.get("realized", {})},
         )
         months.append(month)
         campaign = results["campaign"]
@@ -142,7 +144,19 @@ def _score_months(sandbox: Sandbox, options: DemoOptions, as_json: bool) -> list
             f"{campaign['sent']} sent  ({result.seconds:.1f}s)",
         )
         _say(as_json, f"              drift: {_drift_line(month['drift'])}")
+        if month["realized"]["period"]:
+            _say(as_json, f"              realized: {_realized_line(month['realized'])}")
     return months
+
+
+def _realized_line(realized: dict[str, Any]) -> str:
+    """How each source's scores of an earlier period did once its outcomes were known."""
+    measured = [
+        f"{source} {found['version']} AUC {found['roc_auc']:.3f}"
+        for source, found in realized.items()
+        if source != "period" and found.get("roc_auc") is not None
+    ]
+    return f"scores of {realized['period']} against their outcomes: " + (", ".join(measured) or "none")
 
 
 def _drift_line(alert: dict[str, Any] | None) -> str:

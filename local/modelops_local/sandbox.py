@@ -100,6 +100,9 @@ class Sandbox:
         self._modules: dict[str, ModuleType] = {}
         self._import_lock = threading.Lock()
         self.iam: iam.Authorizer | None = None  # set when roles are enforced (embedded(enforce_roles=True))
+        # moto runs a Map's children as threads of this one process: a cap (e.g. the cores)
+        # keeps each child's wall time close to its own work, as in its own Lambda.
+        self.map_concurrency: int | None = None
         self._plan()
 
     # ------------------------------------------------------------------ naming
@@ -325,7 +328,14 @@ class Sandbox:
         text: str = (self.root / properties["DefinitionUri"]).read_text()
         for key, value in self.resolver.resolve(properties.get("DefinitionSubstitutions", {})).items():
             text = text.replace("${" + key + "}", str(value))
-        return text
+        if self.map_concurrency is None:
+            return text
+        document = json.loads(text)
+        for state in document["States"].values():
+            if state["Type"] == "Map":
+                declared = state.get("MaxConcurrency") or self.map_concurrency
+                state["MaxConcurrency"] = min(declared, self.map_concurrency)
+        return json.dumps(document)
 
     def _create_state_machine(self, logical_id: str, properties: dict[str, Any]) -> None:
         name = self.resolver.attributes[(logical_id, "Name")]
@@ -505,6 +515,62 @@ class Sandbox:
         with mock.patch.object(Rule, "send_to_targets", send_to_targets):
             yield
 
+    @staticmethod
+    @contextmanager
+    def _map_failures_as_on_aws() -> Iterator[None]:
+        """moto's Distributed Map counts a failed child and goes on; AWS fails the Map run
+        once failures exceed its tolerated count or percentage (0 unless the ASL says), with
+        States.ExceedToleratedFailureThreshold, which the Map's Catch sees. moto's Fail state
+        also refuses to rethrow a caught ``States.*`` error through its ErrorPath (the ASL
+        reserves the prefix for names a definition declares, not for errors passed on)."""
+        from moto.stepfunctions.parser.api import ExecutionFailedEventDetails, HistoryEventType
+        from moto.stepfunctions.parser.asl.component.common.error_name.error_name import ErrorName
+        from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+            FailureEvent,
+            FailureEventException,
+        )
+        from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import (
+            StatesErrorName,
+        )
+        from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
+            StatesErrorNameType,
+        )
+        from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.distributed_iteration_component import (  # noqa: E501
+            DistributedIterationComponent,
+        )
+        from moto.stepfunctions.parser.asl.component.state.fail import state_fail
+        from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+
+        original = DistributedIterationComponent._map_run
+
+        def map_run(component: Any, env: Any, eval_input: Any) -> None:
+            original(component, env, eval_input)
+            record = eval_input.map_run_record
+            counted = record.item_counter
+            failed = counted.failed.get() + counted.timed_out.get() + counted.aborted.get()
+            total = max(counted.total.get(), 1)
+            if failed > (record.tolerated_failure_count or 0) and (
+                100.0 * failed / total > (record.tolerated_failure_percentage or 0.0)
+            ):
+                error = StatesErrorNameType.StatesExceedToleratedFailureThreshold.to_name()
+                cause = f"{failed} of {total} items failed: the Map tolerates none"
+                raise FailureEventException(
+                    FailureEvent(
+                        env=env,
+                        error_name=StatesErrorName(StatesErrorNameType.StatesExceedToleratedFailureThreshold),
+                        event_type=HistoryEventType.ExecutionFailed,
+                        event_details=EventDetails(  # type: ignore[typeddict-item]  # one key, as moto's own
+                            executionFailedEventDetails=ExecutionFailedEventDetails(error=error, cause=cause)
+                        ),
+                    )
+                )
+
+        with (
+            mock.patch.object(DistributedIterationComponent, "_map_run", map_run),
+            mock.patch.object(state_fail, "CustomErrorName", ErrorName),
+        ):
+            yield
+
     def _apply_environment(self, stack: ExitStack, overrides: dict[str, str]) -> None:
         stack.enter_context(mock.patch.dict(os.environ, {**self.environment, **overrides}))
         # A new sandbox is a cold start: no settings or models cached from an earlier one.
@@ -596,15 +662,20 @@ _FAKE_CREDENTIALS = {
 
 @contextmanager
 def embedded(
-    root: Path = PROJECT_ROOT, environment: dict[str, str] | None = None, enforce_roles: bool = False
+    root: Path = PROJECT_ROOT,
+    environment: dict[str, str] | None = None,
+    enforce_roles: bool = False,
+    map_concurrency: int | None = None,
 ) -> Iterator[Sandbox]:
     """The sandbox inside this process: every boto3 call here goes to moto. With
     ``enforce_roles``, every call of a function, state machine or schedule is checked against
-    its role in the template (``modelops_local.iam``; needs the SAM environment, .venv-sam)."""
+    its role in the template (``modelops_local.iam``; needs the SAM environment, .venv-sam).
+    ``map_concurrency`` caps the Map's concurrent children (see ``Sandbox.map_concurrency``)."""
     from moto import mock_aws
 
     _quiet_engine()
     sandbox = Sandbox(root)
+    sandbox.map_concurrency = map_concurrency
     with ExitStack() as stack:
         stack.enter_context(mock.patch.dict(os.environ, _FAKE_CREDENTIALS))
         if enforce_roles:
@@ -612,6 +683,7 @@ def embedded(
         stack.enter_context(mock_aws(config=MOTO_CONFIG))
         stack.enter_context(sandbox._lambda_patched())
         stack.enter_context(sandbox._events_routed())
+        stack.enter_context(sandbox._map_failures_as_on_aws())
         stack.enter_context(athena_emulator.emulated())
         sandbox._apply_environment(stack, environment or {})
         sandbox.provision()
@@ -663,6 +735,7 @@ def served(
         stack.enter_context(mock.patch.dict(default_user_config, MOTO_CONFIG))
         stack.enter_context(sandbox._lambda_patched())
         stack.enter_context(sandbox._events_routed())
+        stack.enter_context(sandbox._map_failures_as_on_aws())
         stack.enter_context(athena_emulator.emulated())
         sandbox._apply_environment(stack, environment or {})
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)

@@ -21,7 +21,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from modelops_local.sandbox import PROJECT_ROOT
+from modelops_local.sandbox import PROJECT_ROOT, Sandbox
 
 
 def count_items(table: str, prefix: str) -> int:
@@ -57,56 +57,69 @@ def history_rows(prefix: str) -> int:
     return rows
 
 
+# moto runs the Map's children as threads of one process: as many at once as there are cores,
+# so that each child's seconds measure its own work, as in its own Lambda (the ASL allows 100).
+MAP_CONCURRENCY = 2
+
+
 def run(rows: int, chunks: int, engine: str) -> dict[str, Any]:
+    from modelops_local.sandbox import QUIET, embedded
+
+    with embedded(environment=QUIET, map_concurrency=MAP_CONCURRENCY) as sandbox:
+        report, _ = score_at_scale(sandbox, rows, chunks, engine)
+    return report
+
+
+def score_at_scale(sandbox: Sandbox, rows: int, chunks: int, engine: str) -> tuple[dict[str, Any], Any]:
+    """Train, then score one month of ``rows`` customers in ``chunks`` chunks with ``engine``
+    in an empty sandbox: the report, and the scoring execution's output document."""
     import yaml
 
     from modelops.domain.contract import StageDoc
     from modelops.pipeline.scoring import receipts
     from modelops.stores import lake, latest, layout, specs
     from modelops_local import demo_data, runner
-    from modelops_local.sandbox import QUIET, embedded
 
     month = date(2025, 9, 1)
     chunk_rows = -(-rows // chunks)
-    with embedded(environment=QUIET) as sandbox:
-        document = yaml.safe_load((PROJECT_ROOT / "models" / "churn.yaml").read_text())
-        document["scoring"] = {**document.get("scoring", {}), "chunk_rows": chunk_rows}
-        document["source"] = {**document["source"], "engine": engine}
-        specs.store_spec(yaml.safe_dump(document, sort_keys=False), "scale spec")
-        runner.load_demo_data(demo_data.DemoConfig(customers=10_000, months=8))
-        trained = runner.follow(
-            runner.start(sandbox.ref("TrainingStateMachine"), {"model": "churn", "as_of": "2025-08-01"}),
-            timeout=3600,
-        )
-        if trained.status != "SUCCEEDED":
-            raise RuntimeError(f"training failed: {trained.error}: {trained.cause}")
-        started = time.perf_counter()
-        [(_, columns)] = demo_data.generate(
-            demo_data.DemoConfig(customers=rows, months=1, start=month, burn_in=24)
-        )
-        lake.write_partition("customers", month, columns)
-        generated = time.perf_counter() - started
-        started = time.perf_counter()
-        scored = runner.follow(
-            runner.start(sandbox.ref("ScoringStateMachine"), {"model": "churn", "as_of": month.isoformat()}),
-            timeout=6 * 3600,
-            poll=5.0,
-        )
-        wall = time.perf_counter() - started
-        if scored.status != "SUCCEEDED" or scored.output is None:
-            raise RuntimeError(f"scoring failed: {scored.error}: {scored.cause}")
-        results = scored.output["results"]
-        publication = results["deploy_scores"]["publication"]
-        done = receipts(StageDoc.model_validate(scored.output))
-        counted = {
-            "extract": results["get_data"]["rows"],
-            "scored": sum(r.score_data.rows for r in done if r.score_data),
-            "validated": results["validate_scores"]["rows"],
-            "history": history_rows(layout.history_prefix("churn", month, "batch")),
-            "latest": count_items(sandbox.ref("ScoresTable"), f"churn#{publication}#"),
-            "online_features": count_items(sandbox.ref("OnlineFeaturesTable"), f"churn#{publication}#"),
-        }
-        pointer = latest.pointer("churn")
+    document = yaml.safe_load((PROJECT_ROOT / "models" / "churn.yaml").read_text())
+    document["scoring"] = {**document.get("scoring", {}), "chunk_rows": chunk_rows}
+    document["source"] = {**document["source"], "engine": engine}
+    specs.store_spec(yaml.safe_dump(document, sort_keys=False), "scale spec")
+    runner.load_demo_data(demo_data.DemoConfig(customers=10_000, months=8))
+    trained = runner.follow(
+        runner.start(sandbox.ref("TrainingStateMachine"), {"model": "churn", "as_of": "2025-08-01"}),
+        timeout=3600,
+    )
+    if trained.status != "SUCCEEDED":
+        raise RuntimeError(f"training failed: {trained.error}: {trained.cause}")
+    started = time.perf_counter()
+    [(_, columns)] = demo_data.generate(
+        demo_data.DemoConfig(customers=rows, months=1, start=month, burn_in=24)
+    )
+    lake.write_partition("customers", month, columns)
+    generated = time.perf_counter() - started
+    started = time.perf_counter()
+    scored = runner.follow(
+        runner.start(sandbox.ref("ScoringStateMachine"), {"model": "churn", "as_of": month.isoformat()}),
+        timeout=6 * 3600,
+        poll=5.0,
+    )
+    wall = time.perf_counter() - started
+    if scored.status != "SUCCEEDED" or scored.output is None:
+        raise RuntimeError(f"scoring failed: {scored.error}: {scored.cause}")
+    results = scored.output["results"]
+    publication = results["deploy_scores"]["publication"]
+    done = receipts(StageDoc.model_validate(scored.output))
+    counted = {
+        "extract": results["get_data"]["rows"],
+        "scored": sum(r.score_data.rows for r in done if r.score_data),
+        "validated": results["validate_scores"]["rows"],
+        "history": history_rows(layout.history_prefix("churn", month, "batch")),
+        "latest": count_items(sandbox.ref("ScoresTable"), f"churn#{publication}#"),
+        "online_features": count_items(sandbox.ref("OnlineFeaturesTable"), f"churn#{publication}#"),
+    }
+    pointer = latest.pointer("churn")
 
     def per_chunk(stage: str) -> dict[str, float]:
         seconds = [getattr(r, stage).seconds for r in done if getattr(r, stage)]
@@ -116,11 +129,12 @@ def run(rows: int, chunks: int, engine: str) -> dict[str, Any]:
             "total": round(sum(seconds), 3),
         }
 
-    return {
+    report = {
         "rows": rows,
         "chunks": len(done),
         "chunk_rows": chunk_rows,
         "engine": engine,
+        "map_concurrency": sandbox.map_concurrency,
         "conserved": len(set(counted.values())) == 1 and counted["extract"] == rows,
         "counts": counted,
         "latest_pointer_rows": None if pointer is None else pointer.rows,
@@ -133,6 +147,7 @@ def run(rows: int, chunks: int, engine: str) -> dict[str, Any]:
             stage: per_chunk(stage) for stage in ("transform_chunk", "score_data", "publish_chunk")
         },
     }
+    return report, scored.output
 
 
 def main(argv: list[str] | None = None) -> int:

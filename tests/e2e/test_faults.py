@@ -28,3 +28,16 @@ def test_a_permanent_error_fails_the_run_without_retries(trained):
     assert "injected fault on reports/churn/drift.html" in result.cause
     assert len(refused) == 1 and task_failures(result) == ["AccessDenied"]  # one attempt, no retry
     assert latest.pointer("churn") is None  # validate_scores failed: nothing published
+
+
+def test_a_chunk_failing_inside_the_map_fails_the_run_by_name_and_publishes_nothing(trained):
+    # The chunk's last write of its transform stage is refused: the Map's child fails, and
+    # the Map with it (it tolerates no failed item), as on AWS.
+    receipt = "runs/scoring-churn-2025-09-01/chunks/00000/transform.json"
+    with s3_writes_fail(receipt, "AccessDenied", 10) as refused:
+        result = run(trained.sandbox, "ScoringStateMachine", "2025-09-01")
+    assert refused == [receipt]
+    assert result.status == "FAILED", result.cause
+    assert result.error == "States.ExceedToleratedFailureThreshold", (result.error, result.cause)
+    assert "1 of 1 items failed" in result.cause
+    assert latest.pointer("churn") is None

@@ -5,7 +5,6 @@ like AWS fails it, so a permission missing from the template fails the test that
 import copy
 
 import boto3
-import pytest
 
 from modelops_local import runner
 from modelops_local.iam import Request
@@ -76,7 +75,8 @@ def test_only_deploy_model_writes_the_model_store_and_nothing_writes_specs(aws: 
     }
     assert writers["models/churn/1.0.0/"] == {"DeployModelFunction"}
     assert writers["specs/"] == set() and writers["data/customers/"] == set()
-    assert writers["scores/"] == {"DeployScoresFunction"}
+    # deploy_scores publishes batch and shadow scores; collect_outcomes adds the online ones.
+    assert writers["scores/"] == {"DeployScoresFunction", "CollectOutcomesFunction"}
     assert writers["runs/r/"] == {
         "GetDataFunction",
         "TransformDataFunction",
@@ -84,6 +84,7 @@ def test_only_deploy_model_writes_the_model_store_and_nothing_writes_specs(aws: 
         "TransformChunkFunction",
         "ScoreDataFunction",
         "PublishChunkFunction",
+        "CollectOutcomesFunction",
     }
     assert writers["reports/"] == {"ValidateModelFunction", "ValidateScoresFunction"}
     deleters = {
@@ -151,7 +152,7 @@ def test_the_fired_schedule_dispatches_both_pipelines_within_each_role(sandbox: 
     assert {call for call in calls if call[0] == runner.DISPATCH_SCHEDULE} == {
         (runner.DISPATCH_SCHEDULE, "lambda:InvokeFunction", True)
     }
-    dispatcher = {(action, allowed) for principal, action, allowed in calls if principal == "DispatcherFunction"}
+    dispatcher = {(action, allowed) for who, action, allowed in calls if who == "DispatcherFunction"}
     assert ("states:StartExecution", True) in dispatcher and all(allowed for _, allowed in dispatcher)
     for machine in ("TrainingStateMachine", "ScoringStateMachine"):
         assert (machine, "sns:Publish", True) in calls

@@ -86,7 +86,8 @@ def test_a_crash_between_sending_and_marking_then_a_late_rerun_delivers_each_cus
 
     sandbox = scored.sandbox
     drain(sandbox.ref("CampaignQueue"))  # September's hand-off
-    put_churn_spec(campaign={"top_n": 20, "min_score": None})
+    # No cooldown: September's hand-off must not take any of October's top 20.
+    put_churn_spec(campaign={"top_n": 20, "min_score": None, "cooldown_days": 0})
     real = contacts.mark_sent
 
     def crash(model, sent):

@@ -56,8 +56,8 @@ def test_every_template_resource_exists_in_the_sandbox(sandbox: Sandbox):
     groups = {k for k, r in resources.items() if r["Type"] == "AWS::Logs::LogGroup"}
     created = {g["logGroupName"]: g for g in boto3.client("logs").describe_log_groups()["logGroups"]}
     assert (
-        set(created) == {sandbox.ref(k) for k in groups} and len(groups) == 17
-    )  # 14 functions, 2 state machines, the API
+        set(created) == {sandbox.ref(k) for k in groups} and len(groups) == 20
+    )  # 17 functions, 2 state machines, the API
     assert {g["retentionInDays"] for g in created.values()} == {365}
     s3 = boto3.client("s3")
     assert s3.get_bucket_logging(Bucket=sandbox.ref("DataBucket"))["LoggingEnabled"] == {

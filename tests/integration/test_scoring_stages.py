@@ -69,7 +69,12 @@ def test_the_sample_scoring_events_chain(trained):
                 assert {**item, "results": {}} == {**event(step), "results": {}}, f"events/{step}.json"
                 item = invoke(sandbox, step_function, event(step))
             published = {k: v for k, v in item["results"]["publish_chunk"].items() if k != "seconds"}
-            assert published == {"history_rows": 2000, "latest_rows": 2000, "online_feature_rows": 2000}
+            assert published == {
+                "history_rows": 2000,
+                "latest_rows": 2000,
+                "online_feature_rows": 2000,
+                "shadow_rows": 0,
+            }
         outputs[name] = invoke(sandbox, function, event(name))
     for (name, _), (following, _) in itertools.pairwise(CHAIN):
         expected = without_start(event(following))
@@ -147,5 +152,9 @@ def test_a_campaign_switched_off_in_the_spec_sends_nothing_and_says_so(scored):
         "skipped": "campaign.enabled is false in the spec",
     }
     assert drain(queue) == []
-    put_churn_spec(campaign={"enabled": True, "top_n": 5, "min_score": None, "cooldown_days": 0})
-    assert invoke(scored.sandbox, "CampaignFunction", event("campaign"))["results"]["campaign"]["sent"] == 5
+    # Switched on again: the top 300 less those this run's hand-off already sent go out.
+    put_churn_spec(campaign={"enabled": True, "top_n": 300, "min_score": None, "cooldown_days": 0})
+    result = invoke(scored.sandbox, "CampaignFunction", event("campaign"))["results"]["campaign"]
+    assert result["selected"] == 300 and result["sent"] > 0
+    assert result["sent"] + result["already_sent"] == 300
+    assert len(drain(queue)) == result["sent"]

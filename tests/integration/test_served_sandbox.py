@@ -23,7 +23,8 @@ def server(served_sandbox: str) -> str:
 def session(server: str) -> dict[str, subprocess.CompletedProcess[str]]:
     """One user session through the CLI: load, train, score (each step's output kept)."""
     steps = {
-        "load": ("data", "load", "--customers", "800", "--months", "5", "--json"),
+        # 2,000 customers: fewer leave a first model too overfitted to pass the calibration gate
+        "load": ("data", "load", "--customers", "2000", "--months", "5", "--json"),
         # 5 months loaded, a window of 8: allowed by the flag (refused without it)
         "train": ("train", "--model", "churn", "--as-of", "2025-04-01", "--allow-partial-window"),
         "score": ("score", "--model", "churn", "--as-of", "2025-05-01"),
@@ -36,7 +37,7 @@ def session(server: str) -> dict[str, subprocess.CompletedProcess[str]]:
 
 
 def test_another_process_loads_data_trains_scores_and_lists_models(server, session):
-    assert sum(json.loads(session["load"].stdout)["partitions"].values()) == 4_000
+    assert sum(json.loads(session["load"].stdout)["partitions"].values()) == 10_000
     trained = session["train"].stdout
     for state in ("GetData", "TransformData", "ValidateData", "TrainModel", "ValidateModel", "DeployModel"):
         assert f"✓ {state}" in trained  # progress, state by state
@@ -44,7 +45,7 @@ def test_another_process_loads_data_trains_scores_and_lists_models(server, sessi
     table = trained[trained.index("sample ") :].splitlines()
     assert table[0].split() == ["sample", "rows", "ROC", "AUC", "log", "loss", "Brier", "outcome", "rate"]
     assert [line.split()[0] for line in table[1:3]] == ["validation", "test"]  # the full metrics table
-    assert "✓ ScoreChunks" in session["score"].stdout and "800 scores published" in session["score"].stdout
+    assert "✓ ScoreChunks" in session["score"].stdout and "2,000 scores published" in session["score"].stdout
 
     [version] = json.loads(modelops(server, "models", "list", "--model", "churn", "--json").stdout)
     assert version["version"] == "1.0.0" and version["champion"] is True

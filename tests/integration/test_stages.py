@@ -8,6 +8,7 @@ import pytest
 from modelops.domain.features import FeatureMatrix
 from modelops.domain.spec import parse_spec
 from modelops.stores import layout, metadata, objects, registry
+from tests.conftest import Prepared
 from tests.helpers import (
     CHURN_SPEC,
     as_next_event,
@@ -28,6 +29,16 @@ STAGES = [
     ("deploy_model", "DeployModelFunction"),
 ]
 RUN_ID = "training-churn-2025-08-01"
+
+
+def of_the_trained_run(trained: Prepared, name: str) -> dict:
+    """A sample event with the run and artifacts of the execution that trained the champion
+    (each training execution has its own run id)."""
+    document = event(name)
+    output = trained.execution.output
+    assert output is not None
+    document["run"], document["artifacts"] = output["run"], output["artifacts"]
+    return document
 
 
 def features_of(run_id: str) -> FeatureMatrix:
@@ -95,7 +106,8 @@ def test_validate_data_writes_the_outcome_and_every_feature_per_period(trained):
 
 
 def test_deploy_is_idempotent_and_the_registry_matches_the_artifact(trained):
-    again = invoke(trained.sandbox, "DeployModelFunction", event("deploy_model"))["results"]["deploy_model"]
+    again = invoke(trained.sandbox, "DeployModelFunction", of_the_trained_run(trained, "deploy_model"))
+    again = again["results"]["deploy_model"]
     assert again["version"] == "1.0.0" and again["reason"] == "already the champion"
     [version] = registry.versions("churn")
     assert registry.sha256(objects.get_bytes(version.artifact_key)) == version.sha256
@@ -149,7 +161,8 @@ def test_a_tampered_artifact_fails_verification(trained):
 
 
 def test_the_feature_matrix_keeps_row_identity(trained):
-    matrix = features_of(RUN_ID)
+    assert trained.execution.output is not None
+    matrix = features_of(trained.execution.output["run"]["run_id"])
     assert np.unique(matrix.timestamp).size == 8 and matrix.rows == 16_000
     assert len(set(zip(matrix.entity.tolist(), matrix.timestamp.tolist(), strict=True))) == matrix.rows
 
@@ -160,7 +173,7 @@ def test_a_drifting_candidate_is_registered_but_not_promoted_when_the_spec_says_
     import joblib
 
     put_churn_spec(drift={"block_promotion": True})
-    candidate = event("deploy_model")
+    candidate = of_the_trained_run(trained, "deploy_model")
     candidate["run"]["run_id"] = "training-churn-2025-08-01-again"  # another run: a new version
     record = registry.get_version("churn", "1.0.0")
     buffer = io.BytesIO()

@@ -1,7 +1,8 @@
 """The scoring flow after get_data:
 
 verify_model → Map over the extract's chunks: transform_chunk → score_data → publish_chunk
-→ validate_data → validate_scores → deploy_scores → campaign.
+→ validate_data → (collect_outcomes → validate_outcomes: pipeline/outcomes.py)
+→ validate_scores → deploy_scores → campaign.
 
 Every per-row step runs in the Map's children, in parallel: a chunk is encoded with the model
 version's schema, scored, and written to the run's new publication (latest scores, online
@@ -33,16 +34,12 @@ from modelops.domain.features import FeatureMatrix, FeatureSchema, transform
 from modelops.domain.periods import add_periods
 from modelops.domain.scores import ScoreSet
 from modelops.pipeline import monitoring
-from modelops.pipeline.shared import chunk_list, chunks, read_chunk
+from modelops.pipeline.shared import ScoreCountError, chunk_list, chunks, read_chunk
 from modelops.stores import history, latest, layout, objects, online_features, registry
 from modelops.stores.specs import load_spec
 
 # Rows per predict_proba call: bounds scikit-learn's working copies of the input.
 PREDICT_SLICE = 50_000
-
-
-class ScoreCountError(RuntimeError):
-    """The published rows do not match the rows that were extracted for scoring."""
 
 
 def verify_model(doc: StageDoc) -> StageDoc:

@@ -222,6 +222,19 @@ def load_features(doc: StageDoc) -> tuple[FeatureMatrix, FeatureSchema]:
     return FeatureMatrix.concat(parts), schema
 
 
+class ScoreCountError(RuntimeError):
+    """A scoring chunk's work is missing, or the published rows do not match the rows that
+    were extracted for scoring."""
+
+
+def _chunk_object(run_id: str, index: int, name: str) -> bytes:
+    """What a chunk of the scoring Map wrote; missing, the chunk did not finish."""
+    key = layout.chunk_key(run_id, index, name)
+    if not objects.exists(key):
+        raise ScoreCountError(f"chunk {index} did not finish its transform ({key} is missing)")
+    return objects.get_bytes(key)
+
+
 def validate_data(doc: StageDoc) -> StageDoc:
     """Deciles of the outcome and every feature, per period, into the metadata table. Scoring
     merges its chunks' sketches and refuses the run when too many values are invalid."""
@@ -236,17 +249,14 @@ def validate_data(doc: StageDoc) -> StageDoc:
         merged = [
             s
             for c in chunks
-            for s in sketches.from_bytes(
-                objects.get_bytes(layout.chunk_key(run.run_id, c.index, "feature_sketch.npz"))
-            )
+            for s in sketches.from_bytes(_chunk_object(run.run_id, c.index, "feature_sketch.npz"))
         ]
         profiles = sketches.merge(merged, spec.drift.sample_size)
         rows = sum(c.rows for c in chunks)
         invalid: dict[str, int] = {}
         for c in chunks:
-            done = TransformChunkResult.model_validate(
-                objects.get_json(layout.chunk_key(run.run_id, c.index, "transform.json"))
-            )
+            written = _chunk_object(run.run_id, c.index, "transform.json")
+            done = TransformChunkResult.model_validate_json(written)
             for name, count in done.invalid.items():
                 invalid[name] = invalid.get(name, 0) + count
         shares = {name: count / rows for name, count in invalid.items() if count}
