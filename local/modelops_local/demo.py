@@ -8,10 +8,11 @@ from datetime import date
 from typing import Any
 
 import boto3
+import yaml
 
 from modelops.domain.periods import add_months
 from modelops.pipeline.monitoring import report_html
-from modelops.stores import latest, layout, objects, online_features
+from modelops.stores import latest, layout, objects, online_features, specs
 from modelops_local import demo_data, runner
 from modelops_local.sandbox import QUIET, REGION, Sandbox, embedded
 
@@ -86,6 +87,7 @@ def run(options: DemoOptions, as_json: bool = False) -> int:
         }
         if not as_json:
             _print_model(report)
+        report["challenger"] = _train_challenger(sandbox, options, as_json)
 
         report["scoring"] = _score_months(sandbox, options, as_json)
         if any(month["status"] != "SUCCEEDED" for month in report["scoring"]):
@@ -104,6 +106,29 @@ def run(options: DemoOptions, as_json: bool = False) -> int:
             return 0
         _print_scoring(report)
     return 0
+
+
+def _train_challenger(sandbox: Sandbox, options: DemoOptions, as_json: bool) -> dict[str, Any]:
+    """A challenger trained a month earlier (an older window), judged by the promotion gate on
+    its own test month against the champion; with the spec's ``shadow: true`` the scoring runs
+    score it beside the champion, into the history only."""
+    from modelops_local.sandbox import PROJECT_ROOT
+
+    document = yaml.safe_load((PROJECT_ROOT / SPEC).read_text())
+    specs.store_spec(yaml.safe_dump({**document, "shadow": True}, sort_keys=False), "demo: shadow on")
+    as_of = add_months(options.training_as_of, -1)
+    request = {"model": "churn", "as_of": as_of.isoformat()}
+    result = runner.follow(runner.start(sandbox.ref("TrainingStateMachine"), request))
+    if result.status != "SUCCEEDED" or result.output is None:
+        raise RuntimeError(f"training the challenger {result.status}: {result.error}: {result.cause}")
+    deployed: dict[str, Any] = result.output["results"]["deploy_model"]
+    role = "the champion now" if deployed["champion"] else "scored beside the champion as its shadow"
+    _say(
+        as_json,
+        f"\nchallenger churn {deployed['version']} trained as of {as_of}: {deployed['status']} — "
+        f"{deployed['reason']}; {role}",
+    )
+    return deployed
 
 
 def _score_months(sandbox: Sandbox, options: DemoOptions, as_json: bool) -> list[dict[str, Any]]:

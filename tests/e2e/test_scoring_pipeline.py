@@ -49,6 +49,8 @@ def test_the_map_fans_out_over_chunks_and_nothing_is_lost_or_doubled(chunked):
         "VerifyModel",
         "ScoreChunks",
         "ValidateData",
+        "CollectOutcomes",
+        "ValidateOutcomes",
         "ValidateScores",
         "DeployScores",
         "Campaign",

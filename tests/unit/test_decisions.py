@@ -14,6 +14,7 @@ from modelops.domain.decisions import (
     cooldown_cutoff,
     next_version,
     parse_version,
+    rollback_target,
     select_contacts,
 )
 from modelops.domain.spec import Campaign
@@ -162,3 +163,17 @@ def test_retraining_needs_the_minimum_severity():
 
     assert should_retrain("high", "medium") and should_retrain("medium", "medium")
     assert not should_retrain("low", "medium") and not should_retrain("high", None)
+
+
+def test_a_rollback_goes_back_along_the_line_of_champions_never_forth():
+    promoted = [("promotion", "1.0.0"), ("promotion", "1.3.0")]
+    assert rollback_target([("promotion", "1.0.0")]) is None  # the first champion
+    assert rollback_target(promoted) == "1.0.0"
+    assert rollback_target([*promoted, ("rollback", "1.0.0")]) is None  # not back to 1.3.0
+    three = [*promoted, ("promote", "1.4.0")]
+    assert rollback_target(three) == "1.3.0"
+    assert rollback_target([*three, ("rollback", "1.3.0")]) == "1.0.0"
+    # an operator's promotion of an older version is undone like any other
+    assert rollback_target([*promoted, ("promote", "1.0.0")]) == "1.3.0"
+    # a trail that began after the first champion: a rollback names where it went
+    assert rollback_target([("rollback", "0.9.0"), ("promotion", "1.0.0")]) == "0.9.0"

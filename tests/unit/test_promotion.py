@@ -48,6 +48,28 @@ def test_a_crippled_candidate_is_refused_when_the_campaign_would_select_nobody()
     assert "would select 0.0% of the customers instead of the champion's" in verdict.reason
 
 
+def test_a_selection_of_a_handful_of_customers_is_not_judged_by_its_ratio():
+    y, score = rows()
+    champion = Candidate("1.0.0", score, AUGUST)
+    order = np.argsort(score)[::-1]
+
+    def lifted(floor_rank: int, reaching: int) -> tuple[Campaign, np.ndarray]:
+        """A floor at the champion's ``floor_rank``-th score, and a candidate that lifts the
+        next rows to it, so ``reaching`` rows reach it (the rest, and the mean, unchanged)."""
+        floor = float(score[order[floor_rank - 1]])
+        ours = score.copy()
+        ours[order[floor_rank:reaching]] = floor
+        return Campaign(min_score=floor), ours
+
+    few, ours = lifted(20, 60)  # 20 customers against 60: a campaign three times the size
+    judged = decide(GATE, few, y, Candidate("new", ours, AUGUST), champion, baseline_rate=y.mean())
+    assert "would select 1.5% of the customers instead of the champion's 0.5%" in judged.reason
+    fewer, ours = lifted(3, 13)  # 3 against 13: noise
+    verdict = decide(GATE, fewer, y, Candidate("new", ours, AUGUST), champion, baseline_rate=y.mean())
+    assert verdict.accept, verdict.reason
+    assert verdict.evidence["selected_share"] == {"candidate": 13 / y.size, "champion": 3 / y.size}
+
+
 def test_a_significantly_worse_candidate_is_refused():
     y, score = rows()
     noisy = 1 / (1 + np.exp(-(np.log(score / (1 - score)) + np.random.default_rng(2).normal(0, 1.5, y.size))))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from modelops.domain.decisions import rollback_target
 from modelops.stores import registry
 
 
@@ -45,13 +46,14 @@ def promote(model: str, version: str, *, reason: str, caller: str) -> dict[str, 
     return {"model": model, "champion": version, "from": current, "changed": True}
 
 
-def previous_champion(model: str, current: str) -> str | None:
-    """The champion before ``current``, from the audit trail."""
-    for entry in reversed(registry.audit(model)):
-        if entry["kind"] in ("promotion", "promote", "rollback") and entry.get("to") == current:
-            previous = entry.get("from")
-            return str(previous) if previous else None
-    return None
+def previous_champion(model: str) -> str | None:
+    """The champion before the current one, from the audit trail's champion changes."""
+    changes = [
+        (str(entry["kind"]), str(entry["version"]))
+        for entry in registry.audit(model)
+        if entry["kind"] in ("promotion", "promote", "rollback")
+    ]
+    return rollback_target(changes)
 
 
 def rollback(model: str, *, reason: str, caller: str) -> dict[str, Any]:
@@ -59,7 +61,7 @@ def rollback(model: str, *, reason: str, caller: str) -> dict[str, Any]:
     current = registry.champion(model)
     if current is None:
         raise NothingToRollBack(f"model {model!r} has no champion")
-    previous = previous_champion(model, current)
+    previous = previous_champion(model)
     if previous is None:
         raise NothingToRollBack(f"{model} {current} has no earlier champion to roll back to")
     registry.change_champion(model, previous, current, kind="rollback", reason=_reason(reason), caller=caller)

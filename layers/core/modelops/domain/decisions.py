@@ -237,3 +237,19 @@ def should_retrain(severity: str, minimum: str | None) -> bool:
     if minimum is None:
         return False
     return SEVERITIES.index(severity) >= SEVERITIES.index(minimum)
+
+
+def rollback_target(champion_changes: Iterable[tuple[str, str]]) -> str | None:
+    """The version a rollback returns to, from the champion changes ``(kind, new champion)``
+    oldest first: promotions stack champions up, a rollback takes the top one off, so rolling
+    back twice goes two champions back, never forth again. None when there is no earlier one."""
+    line: list[str] = []
+    for kind, version in champion_changes:
+        if kind == "rollback":
+            if line:
+                line.pop()
+            if not line or line[-1] != version:  # a history that began before the trail did
+                line.append(version)
+        else:
+            line.append(version)
+    return line[-2] if len(line) >= 2 else None

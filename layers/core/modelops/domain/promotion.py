@@ -16,6 +16,10 @@ import numpy as np
 from modelops.domain import metrics
 from modelops.domain.spec import Campaign, Promotion
 
+# Below this many selected customers (by the larger of the two selections) a share is too
+# few people to compare: 1 against 8 of 2,000 rows is noise, not a changed campaign.
+MIN_SELECTED = 20
+
 
 @dataclass(frozen=True)
 class Candidate:
@@ -124,7 +128,7 @@ def decide(
         )
     ours, theirs = selected_share(candidate.scores, rule), selected_share(champion.scores, rule)
     evidence["selected_share"] = {"candidate": ours, "champion": theirs}
-    if _selects_differently(ours, theirs, gate.selection_factor):
+    if _selects_differently(ours, theirs, gate.selection_factor, rows=outcome.size):
         return Verdict(
             False,
             f"the campaign rule (score >= {rule.min_score}) would select {ours:.1%} of the customers "
@@ -139,9 +143,10 @@ def decide(
     )
 
 
-def _selects_differently(ours: float | None, theirs: float | None, factor: float) -> bool:
-    """Whether the candidate's selected share is more than ``factor`` times off the champion's."""
-    if ours is None or not theirs:
+def _selects_differently(ours: float | None, theirs: float | None, factor: float, *, rows: int) -> bool:
+    """Whether the candidate's selected share is more than ``factor`` times off the champion's
+    (judged once either selects at least ``MIN_SELECTED`` of the ``rows``)."""
+    if ours is None or not theirs or max(ours, theirs) * rows < MIN_SELECTED:
         return False
     return not theirs / factor <= ours <= theirs * factor
 

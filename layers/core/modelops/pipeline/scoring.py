@@ -47,6 +47,11 @@ def verify_model(doc: StageDoc) -> StageDoc:
     fails the run early and by name."""
     record = registry.get_version(doc.run.model, doc.run.version())
     registry.load_estimator(record)
+    registry.feature_schema(record)  # the metadata too: a Map child's failure would not say why
+    if doc.run.shadow_version is not None:
+        shadow = registry.get_version(doc.run.model, doc.run.shadow_version)
+        registry.load_estimator(shadow)
+        registry.feature_schema(shadow)
     doc.results.verify_model = VerifyModelResult(model_version=record.version, sha256=record.sha256)
     return doc
 
