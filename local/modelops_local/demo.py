@@ -117,7 +117,8 @@ def _train_challenger(sandbox: Sandbox, options: DemoOptions, as_json: bool) -> 
     document = yaml.safe_load((PROJECT_ROOT / SPEC).read_text())
     specs.store_spec(yaml.safe_dump({**document, "shadow": True}, sort_keys=False), "demo: shadow on")
     as_of = add_months(options.training_as_of, -1)
-    request = {"model": "churn", "as_of": as_of.isoformat()}
+    # its window starts a month before the data: a partial window, allowed for this run
+    request = {"model": "churn", "as_of": as_of.isoformat(), "allow_partial": True}
     result = runner.follow(runner.start(sandbox.ref("TrainingStateMachine"), request))
     if result.status != "SUCCEEDED" or result.output is None:
         raise RuntimeError(f"training the challenger {result.status}: {result.error}: {result.cause}")
@@ -181,7 +182,8 @@ def _realized_line(realized: dict[str, Any]) -> str:
         for source, found in realized.items()
         if source != "period" and found.get("roc_auc") is not None
     ]
-    return f"scores of {realized['period']} against their outcomes: " + (", ".join(measured) or "none")
+    found = ", ".join(measured) or "none in the history (not a scored month)"
+    return f"scores of {realized['period']} against their outcomes: {found}"
 
 
 def _drift_line(alert: dict[str, Any] | None) -> str:
@@ -266,9 +268,13 @@ def _print_model(report: dict[str, Any]) -> None:
         )
     print("\nS3 keys written")
     for group in ("model", "run"):
-        chunks = [key for key in report["keys"][group] if "/features/part-" in key]
+        parts: dict[str, list[str]] = {}  # a folder of numbered parts prints as one line
         for key in report["keys"][group]:
-            if key not in chunks:
+            folder, name = key.rsplit("/", 1)
+            if name.startswith("part-"):
+                parts.setdefault(folder, []).append(name)
+            else:
                 print(f"  {objects.uri(key)}")
-        if chunks:
-            print(f"  {objects.uri(chunks[0].rsplit('/', 1)[0])}/part-*.npz ({len(chunks)} feature chunks)")
+        for folder, names in parts.items():
+            extension = names[0].rsplit(".", 1)[-1]
+            print(f"  {objects.uri(folder)}/part-*.{extension} ({len(names)} parts)")
