@@ -39,8 +39,10 @@ CONFIG = """
 [checks.negative_data_rejection]
 expected-statuses = ["400", "404", "405", "413", "415", "422"]
 """
-LAKE = demo_data.DemoConfig(customers=800, months=5)
-TRAINING_AS_OF, SCORING_AS_OF = "2025-04-01", "2025-05-01"
+# A full training window (8 months up to August) and enough customers for a first model the
+# promotion gate accepts; September is scored, so every route has data to answer with.
+LAKE = demo_data.DemoConfig(customers=2000, months=9)
+TRAINING_AS_OF, SCORING_AS_OF = "2025-08-01", "2025-09-01"
 
 
 def _run(machine_arn: str, as_of: str) -> None:
