@@ -9,6 +9,7 @@ import pytest
 
 from modelops import lifecycle
 from modelops.stores import history, latest, metadata, registry
+from modelops_local import runner
 from modelops_local.sandbox import Sandbox
 from tests.conftest import States, build_lake
 from tests.helpers import alert_inbox, drain, event, put_churn_spec, score, train
@@ -178,6 +179,9 @@ def test_a_drift_alert_with_retrain_on_drift_starts_a_training_run(scored):
     [started] = [e for e in after if e["executionArn"] not in {b["executionArn"] for b in before}]
     request = json.loads(sfn.describe_execution(executionArn=started["executionArn"])["input"])
     assert request == {"model": "churn", "as_of": "2025-09-01"}  # the last period with outcomes
+    # Let it finish: a run left going would write into the sandbox the next test restores.
+    retrained = runner.follow(started["executionArn"], timeout=600)
+    assert retrained.status == "SUCCEEDED", retrained.cause  # trained; the gate decided
 
 
 def test_the_templates_retraining_rule_matches_the_alert_the_code_sends(aws: Sandbox):
