@@ -1,4 +1,5 @@
-"""Conversions between Python values and DynamoDB attribute values."""
+"""Conversions between Python values and DynamoDB attribute values, and reading every page of
+a query."""
 
 from __future__ import annotations
 
@@ -28,3 +29,14 @@ def plain(value: Any) -> Any:
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() and "." not in str(value) else float(value)
     return value
+
+
+def query_all(table: Any, **query: Any) -> list[dict[str, Any]]:
+    """Every item a DynamoDB query matches, page after page (a boto3 Table resource)."""
+    items: list[dict[str, Any]] = []
+    while True:
+        page = table.query(**query)
+        items.extend(page["Items"])
+        if "LastEvaluatedKey" not in page:
+            return items
+        query["ExclusiveStartKey"] = page["LastEvaluatedKey"]

@@ -20,7 +20,7 @@ from boto3.dynamodb.conditions import Key
 from modelops.domain.drift import Observation
 from modelops.domain.profiles import Profile
 from modelops.settings import settings
-from modelops.stores import aws
+from modelops.stores import aws, dynamo
 
 _DECIMAL = Context(prec=15)
 
@@ -53,14 +53,7 @@ def write_profiles(model: str, stage: str, run_id: str, profiles: list[Profile])
 
 
 def _items(model: str, partition: str) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = []
-    kwargs: dict[str, Any] = {"KeyConditionExpression": Key("pk").eq(f"{model}#{partition}")}
-    while True:
-        page = _table().query(**kwargs)
-        items.extend(page["Items"])
-        if "LastEvaluatedKey" not in page:
-            return items
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return dynamo.query_all(_table(), KeyConditionExpression=Key("pk").eq(f"{model}#{partition}"))
 
 
 def read_observations(model: str, stage: str) -> dict[str, list[Observation]]:

@@ -9,7 +9,7 @@ from typing import Any
 from boto3.dynamodb.conditions import Key
 
 from modelops.settings import settings
-from modelops.stores import aws
+from modelops.stores import aws, dynamo
 from modelops.stores.dynamo import decimal
 
 
@@ -58,17 +58,9 @@ def history(model: str, entity_id: str, limit: int) -> list[dict[str, Any]]:
 
 def of_period(model: str, period: str) -> list[dict[str, Any]]:
     """Every online score joined with the batch features of ``period``."""
-    items: list[dict[str, Any]] = []
-    kwargs: dict[str, Any] = {
-        "IndexName": "ByPeriod",
-        "KeyConditionExpression": Key("period").eq(f"{model}#{period}"),
-    }
-    while True:
-        page = _table().query(**kwargs)
-        items.extend(page["Items"])
-        if "LastEvaluatedKey" not in page:
-            break
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    items = dynamo.query_all(
+        _table(), IndexName="ByPeriod", KeyConditionExpression=Key("period").eq(f"{model}#{period}")
+    )
     return [
         {
             "entity_id": item["entity_id"],

@@ -28,7 +28,7 @@ from boto3.dynamodb.conditions import Key
 from modelops.caches import process_cache
 from modelops.domain.decisions import next_version, parse_version
 from modelops.settings import settings
-from modelops.stores import aws, layout, objects
+from modelops.stores import aws, dynamo, layout, objects
 
 CHAMPION = "champion"
 ALLOCATING, REGISTERED, REJECTED, RETIRED = "allocating", "registered", "rejected", "retired"
@@ -113,17 +113,11 @@ def _from_item(item: dict[str, Any]) -> ModelVersion:
 
 
 def _all_versions(model: str) -> list[ModelVersion]:
-    items: list[dict[str, Any]] = []
-    kwargs: dict[str, Any] = {
-        "KeyConditionExpression": Key("model").eq(model) & Key("sk").begins_with("v#"),
-        "ConsistentRead": True,
-    }
-    while True:
-        page = _table().query(**kwargs)
-        items.extend(page["Items"])
-        if "LastEvaluatedKey" not in page:
-            break
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    items = dynamo.query_all(
+        _table(),
+        KeyConditionExpression=Key("model").eq(model) & Key("sk").begins_with("v#"),
+        ConsistentRead=True,
+    )
     return sorted((_from_item(item) for item in items), key=lambda version: version.sort_key)
 
 
