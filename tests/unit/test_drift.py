@@ -44,6 +44,7 @@ def test_trend_matches_linregress():
     slopes, p_values = drift.slope_p_values(np.vstack([values, np.full(8, 3.0)]))
     assert slopes.tolist() == pytest.approx([reference.slope, 0.0])
     assert p_values.tolist() == pytest.approx([reference.pvalue, 1.0])
+    assert drift.slope_p_values(np.array([[1.0, 2, 3, 4, 5]]))[1].tolist() == [0.0]  # a perfect line
 
 
 def test_ks_statistic_matches_ks_2samp_and_its_p_value_is_stephens_formula():
@@ -67,6 +68,11 @@ def test_chi2_matches_chi2_contingency_and_handles_a_single_category():
     )  # empty column dropped
     expected = stats.chi2_contingency(np.array([[100.0, 5], [90, 0]]), correction=False)
     assert (statistic, p_value) == pytest.approx((expected.statistic, expected.pvalue))
+    # Small counts: expected cells under 1, a category seen once, a row of a single count.
+    for reference, current in (([10.0, 1, 5], [8.0, 0, 6]), ([5.0, 5], [1.0, 0])):
+        statistic, p_value = drift.chi2_test(np.array(reference), np.array(current))
+        expected = stats.chi2_contingency(np.array([reference, current]), correction=False)
+        assert (statistic, p_value) == pytest.approx((expected.statistic, expected.pvalue))
 
 
 def test_benjamini_hochberg_matches_scipy():
@@ -87,6 +93,14 @@ def test_band_is_mean_plus_minus_t_sd_with_the_small_sample_correction():
     assert half[0] == pytest.approx(2.7764451 * np.sqrt(3))
     assert statistic[0] == pytest.approx(6 / np.sqrt(3))
     assert p_value[0] == pytest.approx(2 * stats.t.sf(6 / np.sqrt(3), 4))  # 0.0257
+    # Two values, 1 and 3: SD sqrt(2), prediction SD sqrt(2 · 1.5), t with one degree of freedom.
+    _, half, _, p_value = drift.band_test(np.array([[1.0], [3.0]]), np.array([9.0]))
+    assert half[0] == pytest.approx(stats.t.ppf(0.975, 1) * np.sqrt(3))
+    assert p_value[0] == pytest.approx(2 * stats.t.sf(7 / np.sqrt(3), 1))
+    # No spread: no band, and only a different value is news.
+    expected, half, statistic, p_value = drift.band_test(np.full((6, 1), 2.0), np.array([2.0]))
+    assert (expected[0], half[0], statistic[0], p_value[0]) == (2.0, 0.0, 0.0, 1.0)
+    assert drift.band_test(np.full((6, 1), 2.0), np.array([2.5]))[3][0] == 0.0
 
 
 def test_a_value_the_reference_has_seen_is_inside_the_band():
@@ -116,12 +130,13 @@ def test_the_seasonal_band_compares_with_the_same_season_by_hand():
 def test_periods_that_carry_over_widen_the_band():
     # The same values in a slow wander and in a shuffled order: the wander (lag-1 correlation
     # near 1) hides its own spread from a short reference, so its band is wider.
-    wander = np.linspace(0.0, 1.0, 24)[:, None]
-    shuffled = wander[np.random.default_rng(3).permutation(24)]
-    assert (
-        drift.band_test(wander, np.array([0.5]))[1][0]
-        > 1.5 * drift.band_test(shuffled, np.array([0.5]))[1][0]
-    )
+    for scale in (1.0, 0.01):  # the correlation is a ratio: the unit of the values does not matter
+        wander = np.linspace(0.0, scale, 24)[:, None]
+        shuffled = wander[np.random.default_rng(3).permutation(24)]
+        assert (
+            drift.band_test(wander, np.array([scale / 2]))[1][0]
+            > 1.5 * drift.band_test(shuffled, np.array([scale / 2]))[1][0]
+        )
 
 
 def test_calibration_divides_by_the_references_own_inflation_by_hand():
@@ -132,6 +147,8 @@ def test_calibration_divides_by_the_references_own_inflation_by_hand():
     # A reference that behaves (mean z² <= 1) leaves the test's own p-value; so do too few statistics.
     assert drift.calibrated_p(z6, np.full(4, 2 * stats.norm.sf(0.5))) == z6
     assert drift.calibrated_p(z6, np.full(2, z2)) == z6
+    z_mild = 2 * stats.norm.sf(np.sqrt(1.5))  # phi² = 1.5: still calibrated
+    assert drift.calibrated_p(z6, np.full(4, z_mild)) == pytest.approx(2 * stats.t.sf(6 / np.sqrt(1.5), 4))
     assert drift.z_of(np.array([z2, 1.0])).tolist() == pytest.approx([2.0, 0.0])
     assert drift.z_of(np.array([1e-200]))[0] == pytest.approx(30.2, abs=0.1)  # no underflow
 
@@ -334,3 +351,327 @@ def test_false_alarms_and_power_over_simulated_runs():
     assert false_alarms <= 0.05 * runs, f"{false_alarms} of {runs} stationary runs alerted"
     detected = sum(stationary_run(rng, 1, 0, 0.25)[1] for _ in range(runs))
     assert detected >= 0.95 * runs, f"a 0.25-sd shift was flagged in only {detected} of {runs} runs"
+
+
+# ------------------------------------------------------------------ the parts, one at a time
+
+
+def test_what_counts_as_a_share_and_what_one_unit_of_effect_is():
+    assert drift.is_share("outcome", "mean") and drift.is_share("outcome_by_score_decile", "d3")
+    assert drift.is_share("income", "missing") and drift.is_share("plan", "share:gold")
+    assert not drift.is_share("income", "mean") and not drift.is_share("outcomes", "d5")
+    assert not drift.is_share("income", "shares") and not drift.is_share("score_decile", "d1")
+    deciles = [
+        Observation(day, {"d1": 1.0, "d10": 1.0 + width})
+        for day, width in zip(months(3), (4, 6, 10), strict=True)
+    ]
+    assert drift._spread(deciles) == 6.0  # the median of d10 - d1
+    assert drift._spread([Observation(d, {"d1": 1.0, "mean": 3.0}) for d in months(2)]) == 0.0  # no d10
+    assert drift._spread([Observation(d, {"d10": 1.0, "mean": 3.0}) for d in months(2)]) == 0.0  # no d1
+    column = np.array([-4.0, 2.0, 3.0])
+    assert drift._unit("income", "mean", column, 6.0) == 6.0
+    assert drift._unit("income", "mean", column, 0.5) == 0.5  # a spread under one is still the unit
+    assert drift._unit("income", "mean", np.array([0.25, -0.5, 0.75]), 0.0) == 0.5
+    assert drift._unit("income", "mean", column, 0.0) == 3.0  # the median |value| without a spread
+    assert drift._unit("income", "mean", np.zeros(3), 0.0) == 1.0
+    assert drift._unit("income", "mean", np.empty(0), 0.0) == 1.0
+    assert drift._unit("income", "missing", column, 6.0) == 1.0  # shares are absolute
+
+
+def test_daily_periods_have_a_season_per_day_of_the_year():
+    days = [date(2023, 1, 1) + (date(2023, 1, 2) - date(2023, 1, 1)) * k for k in range(365)]
+    assert drift.periods_per_year(days) == 365
+    assert [drift.season(day, 365) for day in days] == list(range(365))
+    assert drift.periods_per_year([date(2020, 1, 1), date(2022, 1, 1), date(2024, 1, 1)]) == 1
+    assert drift.periods_per_year([date(2024, 1, 1), date(2024, 7, 1)]) == 2  # two are enough
+    assert drift.reference([Observation(d, {}) for d in months(4)], Drift(seasonality=2)).cycle == 2
+
+
+def test_observations_are_frozen_and_findings_start_undecided():
+    observation = Observation(date(2025, 1, 1), {"mean": 1.0})
+    with pytest.raises(AttributeError):
+        observation.values = {}  # type: ignore[misc]
+    assert observation.sample is None and observation.flags == () and observation.bands == {}
+    reference = drift.reference([observation], SETTINGS)
+    with pytest.raises(AttributeError):
+        reference.cycle = 12  # type: ignore[misc]
+    finding = drift.Finding("income", "d5", "band", 1.0, 0.01, 0.3)
+    assert finding.key == "band:income:d5"
+    assert (finding.adjusted_p, finding.flagged, finding.series, finding.reference) == (
+        None,
+        False,
+        [],
+        "pooled",
+    )
+    assert (finding.expected, finding.low, finding.high) == (None, None, None)
+
+
+def test_seasonal_columns_agree_with_a_one_way_analysis_of_variance():
+    rng = np.random.default_rng(8)
+    seasons = np.tile(np.arange(12), 3)
+    amplitude = np.linspace(0.0, 1.2, 4000)  # from no season to a clear one: p-values of every size
+    values = rng.normal(size=(36, 4000)) + amplitude * np.cos(2 * np.pi * seasons / 12)[:, None]
+    p_values = stats.f_oneway(*(values[seasons == s] for s in range(12)), axis=0).pvalue
+    assert ((p_values > 0.01) & (p_values < 0.011)).any()  # the bar is tested near its edge
+    assert drift.seasonal_columns(values, seasons, forced=False).tolist() == (p_values < 0.01).tolist()
+    assert drift.seasonal_columns(values, seasons, forced=True).all()
+    one_season = np.zeros(36, dtype=int)
+    assert not drift.seasonal_columns(values, one_season, forced=True).any()
+    assert not drift.seasonal_columns(values[:12], seasons[:12], forced=True).any()  # one value a season
+    assert drift.seasonal_columns(values[:13], seasons[:13], forced=True).all()
+    constant = np.ones((36, 1))
+    assert not drift.seasonal_columns(constant, seasons, forced=False).any()
+    assert drift.seasonal_columns(values * 1e-3, seasons, forced=False).tolist() == (p_values < 0.01).tolist()
+    perfect = np.cos(2 * np.pi * seasons / 12)[:, None]  # nothing but the season
+    assert drift.seasonal_columns(perfect, seasons, forced=False).all()
+    assert drift.seasonal_columns(values[:6], seasons[:6] % 2, forced=True).all()  # two seasons are enough
+
+
+def test_each_reference_period_is_tested_against_the_others_of_its_group():
+    rng = np.random.default_rng(9)
+    samples = [rng.normal(0.3 * (k % 2), 1.0, 40 + k) for k in range(6)] + [
+        np.array([0.2]),
+        rng.normal(size=9),
+    ]
+    groups = np.array([0, 1, 0, 1, 0, 1, 0, 2])  # the last period is alone in its group: no test
+    expected = []
+    for k, sample in enumerate(samples[:7]):
+        others = np.concatenate([s for j, s in enumerate(samples) if j != k and groups[j] == groups[k]])
+        expected.append(drift.ks_test(others, sample)[1])
+    assert drift.ks_reference_p(samples, groups).tolist() == pytest.approx(expected)
+    counts = np.array([[50.0, 30, 20], [10, 60, 30], [45, 35, 20], [15, 55, 30], [40, 40, 20], [0, 0, 0]])
+    chi2 = []
+    for k in range(5):
+        others = sum(counts[j] for j in range(6) if j != k and groups[j] == groups[k])
+        chi2.append(drift.chi2_test(others, counts[k])[1])
+    chi2.append(1.0)  # an empty period has nothing to compare
+    assert drift.chi2_reference_p(counts, groups[:6]).tolist() == pytest.approx(chi2)
+    lonely = drift.chi2_reference_p(counts[:2], np.array([0, 1]))  # no other period in its group
+    assert lonely.size == 0
+    pair = np.array(
+        [[1.0, 0, 0], [5, 5, 0]]
+    )  # each period's "others" is the other one; one holds a single count
+    assert drift.chi2_reference_p(pair, np.zeros(2, dtype=int)).tolist() == pytest.approx(
+        [drift.chi2_test(pair[1], pair[0])[1], drift.chi2_test(pair[0], pair[1])[1]]
+    )
+
+
+def test_effective_count_and_the_calibration_bar():
+    assert drift.effective_count(10.0, np.array([0.0, 0.5, 0.95])).tolist() == pytest.approx(
+        [10.0, 10 / 3, 1.5]
+    )
+    assert drift.effective_count(1.0, np.array([0.0, 0.9])).tolist() == [1.0, 1.0]
+    z2, z6 = 2 * stats.norm.sf(2.0), 2 * stats.norm.sf(6.0)
+    assert drift.calibrated_p(z6, np.full(3, z2)) == pytest.approx(2 * stats.t.sf(3.0, 3))  # 3 are enough
+    assert drift.z_of(np.array([0.0]))[0] == pytest.approx(37.0, abs=0.1)  # p = 0 still has a finite z
+    assert drift.benjamini_hochberg([]) == []
+    assert drift.chi2_test(np.array([0.0, 0.0]), np.array([5.0, 7.0])) == (0.0, 1.0)  # an empty reference
+
+
+def test_decide_flags_what_is_significant_and_at_least_as_large_as_the_tests_bar():
+    settings = Drift(level=0.05, min_effect=0.2, min_share_change=0.1, ks_min_effect=0.3)
+
+    def flagged(
+        test: str, value: str, effect: float, p_value: float | None = 1e-9, metric: str = "x"
+    ) -> bool:
+        [finding] = drift.decide([drift.Finding(metric, value, test, 1.0, p_value, effect)], settings)
+        return finding.flagged
+
+    assert flagged("band", "d5", 0.2) and not flagged("band", "d5", 0.199)  # min_effect
+    assert flagged("trend", "mean", 0.2) and not flagged("trend", "mean", 0.19)
+    assert flagged("ks", "distribution", 0.3) and not flagged("ks", "distribution", 0.29)  # ks_min_effect
+    assert flagged("chi2", "categories", 0.1) and not flagged("chi2", "categories", 0.09)  # min_share_change
+    assert flagged("band", "missing", 0.1) and not flagged("band", "missing", 0.09)
+    assert flagged("band", "d5", 0.1, metric="outcome") and not flagged("band", "d5", 0.09, metric="outcome")
+    assert not flagged("band", "d5", 5.0, p_value=None)  # no p-value is no evidence
+    assert not flagged("band", "d5", 5.0, p_value=0.05) and flagged("band", "d5", 5.0, p_value=0.0499)
+    # Benjamini-Hochberg across the run: the same p-value passes alone and fails among many.
+    many = [drift.Finding("x", f"d{k}", "band", 1.0, 0.03 if k == 0 else 0.9, 1.0) for k in range(5)]
+    assert not drift.decide(many, settings)[0].flagged
+    assert drift.decide(many[:1], settings)[0].adjusted_p == 0.03
+
+
+def test_a_malformed_flag_does_not_count_as_this_metrics():
+    earlier = [
+        Observation(date(2025, 9, 1), {}, flags=("x",)),
+        Observation(date(2025, 10, 1), {}, flags=("band:x:d5",)),
+    ]
+    assert drift.first_flagged("x", date(2025, 11, 1), earlier) == date(2025, 10, 1)
+
+
+# ------------------------------------------------------------------ one metric, test by test
+
+
+def drifting(rng: np.random.Generator, periods: int = 14, last: float = 0.0) -> list[Observation]:
+    """A numeric metric with a category share, stationary until ``last`` shifts the newest."""
+    out = []
+    for i, day in enumerate(months(periods)):
+        values = rng.normal(last if i == periods - 1 else 0.0, 1.0, 3000)
+        share = 0.5 + (0.2 if last and i == periods - 1 else 0.0)
+        profile = {**numeric_profile(values), "share:a": share, "share:b": 1 - share}
+        out.append(Observation(day, profile, bounded_sample(values, 500)))
+    return out
+
+
+def test_each_test_can_be_switched_off_and_count_is_never_tested():
+    periods = drifting(np.random.default_rng(21), last=1.0)
+    end = periods[8].timestamp  # nine reference periods, four after the model, then the newest
+
+    def tests(settings: Drift = SETTINGS) -> set[str]:
+        return {f.test for f in evaluate(periods, settings, reference_end=end)}
+
+    assert tests() == {"band", "trend", "ks", "chi2"}
+    for test in ("band", "trend", "ks", "chi2"):
+        assert tests(Drift(**{test: False})) == {"band", "trend", "ks", "chi2"} - {test}
+    assert tests(Drift(band=False, trend=False)) == {"ks", "chi2"}
+    assert not any(f.value == "count" for f in evaluate(periods, reference_end=end))
+
+
+def test_the_band_finding_carries_its_expectation_band_and_last_twelve_values():
+    periods = drifting(np.random.default_rng(22), periods=20, last=1.0)
+    [mean] = [f for f in evaluate(periods) if f.test == "band" and f.value == "mean"]
+    reference = np.array([p.values["mean"] for p in periods[:-1]])
+    assert mean.statistic == periods[-1].values["mean"]
+    assert mean.expected == pytest.approx(reference.mean())
+    assert mean.low is not None and mean.high is not None and mean.expected is not None
+    assert mean.high - mean.expected == pytest.approx(mean.expected - mean.low)
+    assert mean.low < mean.expected < mean.high < mean.statistic
+    assert mean.series == [p.values["mean"] for p in periods[-12:]]
+    spread = float(np.median([p.values["d10"] - p.values["d1"] for p in periods[:-1]]))
+    assert mean.effect == pytest.approx(abs(mean.statistic - mean.expected) / spread)
+    assert mean.flagged
+
+
+def test_the_band_needs_band_min_history_reference_periods_and_values_three():
+    rng = np.random.default_rng(23)
+    nine = drifting(rng, periods=9, last=1.0)
+    assert any(f.test == "band" for f in evaluate(nine, Drift(band_min_history=8)))
+    assert not any(f.test == "band" for f in evaluate(nine, Drift(band_min_history=9)))
+    three = drifting(rng, periods=4)
+    assert any(f.test == "band" for f in evaluate(three, Drift(band_min_history=3)))
+    assert not any(f.test in ("band", "trend") for f in evaluate(three[1:], Drift(band_min_history=3)))
+
+
+def test_a_value_missing_from_a_reference_period_is_not_tested():
+    periods = drifting(np.random.default_rng(24))
+    periods[3] = Observation(periods[3].timestamp, {k: v for k, v in periods[3].values.items() if k != "d5"})
+    values = {f.value for f in evaluate(periods) if f.test == "band"}
+    assert "d5" not in values and "d4" in values
+
+
+def test_the_trend_reads_the_window_after_the_model_against_the_references_slopes():
+    rng = np.random.default_rng(25)
+    before = [Observation(day, {"mean": float(rng.normal()), "d1": -1.0, "d10": 1.0}) for day in months(12)]
+    after = [
+        Observation(day, {"mean": 0.5 * k + float(rng.normal(0, 0.1)), "d1": -1.0, "d10": 1.0})
+        for k, day in enumerate(months(8, 2021))
+    ]
+    periods = [*before, *after]
+    settings = Drift(trend_periods=5, band=False)
+    [trend] = [
+        f for f in evaluate(periods, settings, reference_end=before[-1].timestamp) if f.value == "mean"
+    ]
+    window = [p.values["mean"] for p in after[-5:]]
+    fit = stats.linregress(np.arange(5), window)
+    assert trend.series == window and trend.reference == "pooled"
+    assert trend.statistic == pytest.approx(fit.slope)
+    assert trend.effect == pytest.approx(abs(fit.slope) * 4 / 2.0)  # over the window, per 90 % spread
+    assert trend.flagged
+    # Fewer than four periods after the model, or fewer reference periods than the window or
+    # min_history: no trend.
+    assert not any(
+        f.test == "trend" for f in evaluate(periods[:15], settings, reference_end=before[-1].timestamp)
+    )
+    assert any(
+        f.test == "trend" for f in evaluate(periods[:16], settings, reference_end=before[-1].timestamp)
+    )
+    assert not any(
+        f.test == "trend"
+        for f in evaluate(periods, Drift(band=False, min_history=13), reference_end=before[-1].timestamp)
+    )
+    assert any(
+        f.test == "trend"
+        for f in evaluate(periods, Drift(band=False, min_history=12), reference_end=before[-1].timestamp)
+    )
+
+
+def test_distribution_findings_measure_their_effect():
+    rng = np.random.default_rng(26)
+    periods = drifting(rng, last=1.0)
+    findings = {f.test: f for f in evaluate(periods)}
+    ks, chi2 = findings["ks"], findings["chi2"]
+    pooled = np.concatenate([p.sample for p in periods[:-1] if p.sample is not None])
+    assert periods[-1].sample is not None
+    assert (ks.value, ks.statistic) == (
+        "distribution",
+        pytest.approx(drift.ks_test(pooled, periods[-1].sample)[0]),
+    )
+    assert ks.effect == ks.statistic and ks.flagged
+    assert chi2.value == "categories"
+    assert chi2.effect == pytest.approx(0.2)  # share:a went from 0.5 to 0.7
+    assert chi2.statistic == pytest.approx(
+        drift.chi2_test(np.array([0.5, 0.5]) * 3000 * 13, np.array([0.7, 0.3]) * 3000)[0]
+    )
+
+
+def test_a_category_is_the_calendar_only_when_one_dominates_every_period():
+    def period(day: date, top: str, share: float) -> Observation:
+        return Observation(day, {f"share:{top}": share, "share:other": 1 - share, "count": 100.0})
+
+    days = months(3)
+    assert drift.cycles_by_construction([period(d, f"m{k}", 0.995) for k, d in enumerate(days)])
+    assert not drift.cycles_by_construction([period(d, f"m{k}", 0.985) for k, d in enumerate(days)])
+    assert drift.cycles_by_construction([period(d, f"m{k}", 0.99) for k, d in enumerate(days)])
+    assert drift.cycles_by_construction(
+        [period(d, f"h{k % 2}", 1.0) for k, d in enumerate(days)]
+    )  # two halves
+    assert not drift.cycles_by_construction([period(d, "m1", 1.0) for d in days])  # always the same one
+    assert not drift.cycles_by_construction([Observation(d, {"mean": 1.0}) for d in days])
+    assert drift.evaluate_metric("x", period(days[0], "a", 0.5), [], SETTINGS) == []  # no reference
+
+
+def test_the_trend_after_the_model_is_read_net_of_the_seasons():
+    # Two years of a strong season, then the first half of a third year that follows it: the
+    # season's fall from January to June is no trend; the same months climbing on top are.
+    rng = np.random.default_rng(27)
+
+    def period(day: date, extra: float = 0.0) -> Observation:
+        level = 3 * np.cos(2 * np.pi * (day.month - 1) / 12) + extra + float(rng.normal(0, 0.05))
+        return Observation(day, {"mean": level, "d1": level - 1, "d10": level + 1})
+
+    reference = [period(day) for day in months(24)]
+    settings = Drift(band=False)
+    end = reference[-1].timestamp
+    quiet = [*reference, *(period(day) for day in months(6, 2022))]
+    [trend] = [f for f in evaluate(quiet, settings, reference_end=end) if f.value == "mean"]
+    assert trend.reference == "seasonal" and not trend.flagged
+    assert max(abs(v - 0.0) for v in trend.series) < 0.3  # the season taken out: about the mean, 0
+    climbing = [*reference, *(period(day, 0.4 * k) for k, day in enumerate(months(6, 2022)))]
+    [trend] = [f for f in evaluate(climbing, settings, reference_end=end) if f.value == "mean"]
+    assert trend.flagged and trend.statistic == pytest.approx(0.4, abs=0.05)
+    assert [
+        f.reference for f in evaluate(quiet, Drift(trend=False), reference_end=end) if f.value == "mean"
+    ] == ["seasonal"]  # each month of the year appears twice in the reference: enough for a seasonal band
+
+
+def test_a_season_missing_from_the_reference_is_compared_with_every_period():
+    # Two years without March: the newest March has no March to be compared with.
+    days = [*(day for day in months(26) if day.month != 3), date(2022, 3, 1)]
+    rng = np.random.default_rng(28)
+    periods = [
+        Observation(day, {"mean": float(rng.normal(day.month, 0.1)), "d1": 0.0, "d10": 1.0}) for day in days
+    ]
+    assert periods[-1].timestamp == date(2022, 3, 1)
+    assert drift.reference(periods[:-1], SETTINGS).cycle == 12
+    assert {f.reference for f in evaluate(periods) if f.test == "band"} == {"pooled"}
+
+
+def test_a_new_category_counts_as_none_before():
+    history = [Observation(day, {"share:a": 0.6, "share:b": 0.4, "count": 1000.0}) for day in months(9)]
+    current = Observation(
+        date(2020, 10, 1), {"share:a": 0.5, "share:b": 0.4, "share:c": 0.1, "count": 1000.0}
+    )
+    [chi2] = [f for f in evaluate([*history, current]) if f.test == "chi2"]
+    expected = drift.chi2_test(np.array([600.0, 400, 0]) * 9, np.array([500.0, 400, 100]))[0]
+    assert chi2.statistic == pytest.approx(expected) and chi2.effect == pytest.approx(0.1)
+    assert chi2.flagged

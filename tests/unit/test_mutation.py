@@ -85,7 +85,7 @@ def test_unused_entries_of_the_modules_run_are_reported():
 
 
 def test_the_gate_applies_to_the_gated_modules_only():
-    below = [score(result("spec", 10, 7), []), score(result("drift", 10, 1), [])]
+    below = [score(result("spec", 10, 7), []), score(result("metrics", 10, 1), [])]
     assert MIN_SCORE == 0.8
     assert failed_gates(below) == ["spec: 70.0% < 80%"]
     assert failed_gates([score(result("spec", 10, 8), [])]) == []

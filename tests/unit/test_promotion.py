@@ -5,7 +5,8 @@ from datetime import date
 import numpy as np
 import pytest
 
-from modelops.domain.promotion import Candidate, decide, selected_share
+from modelops.domain import metrics
+from modelops.domain.promotion import Candidate, Verdict, decide, selected_share
 from modelops.domain.spec import Campaign, Promotion
 
 GATE, RULE = Promotion(), Campaign(top_n=200, min_score=0.3)
@@ -130,3 +131,198 @@ def test_the_selected_share_follows_the_campaigns_floor():
 def test_the_tolerance_has_a_default_per_metric(metric, allowed):
     assert Promotion(metric=metric).allowed_loss == allowed
     assert Promotion(metric=metric, tolerance=0.05).allowed_loss == 0.05
+
+
+def noisy(score: np.ndarray, sd: float, seed: int) -> np.ndarray:
+    """The same model with noise on its logits: a slightly worse ranking."""
+    logit = np.log(score / (1 - score)) + np.random.default_rng(seed).normal(0, sd, score.size)
+    return 1 / (1 + np.exp(-logit))
+
+
+def test_a_candidate_worse_by_more_than_the_tolerance_is_refused_even_if_not_significantly():
+    y, score = rows(0, 500)
+    candidate = noisy(score, 0.7, 3)
+    comparison = metrics.compare("roc_auc", y, candidate, score)
+    assert -0.02 < comparison.difference < -0.01 and comparison.p_worse > GATE.level  # a small sample
+    verdict = decide(
+        GATE,
+        RULE,
+        y,
+        Candidate("new", candidate, AUGUST),
+        Candidate("1.0.0", score, AUGUST),
+        baseline_rate=0.08,
+    )
+    assert not verdict.accept
+    assert verdict.reason == (
+        f"roc_auc {comparison.candidate:.4f} is more than 0.01 worse than the champion's "
+        f"{comparison.reference:.4f} on the same rows"
+    )
+    loose = Promotion(tolerance=0.02)
+    assert decide(
+        loose,
+        RULE,
+        y,
+        Candidate("new", candidate, AUGUST),
+        Candidate("1.0.0", score, AUGUST),
+        baseline_rate=0.08,
+    ).accept
+
+
+def test_the_evidence_holds_every_figure_of_the_decision():
+    y, score = rows()
+    champion_scores = noisy(score, 0.1, 4)
+    verdict = decide(
+        GATE,
+        RULE,
+        y,
+        Candidate("new", score, AUGUST),
+        Candidate("1.0.0", champion_scores, AUGUST),
+        baseline_rate=0.08,
+    )
+    comparison = metrics.compare("roc_auc", y, score, champion_scores)
+    assert verdict.accept
+    assert verdict.reason == (
+        f"roc_auc {comparison.candidate:.4f} against the champion's {comparison.reference:.4f} "
+        "on the same rows passes the gate"
+    )
+    assert verdict.evidence == {
+        "rows": 4000,
+        "outcome_rate": pytest.approx(y.mean(), rel=1e-5),
+        "candidate": {
+            "version": "new",
+            "roc_auc": pytest.approx(metrics.roc_auc(y, score), rel=1e-5),
+            "calibration": pytest.approx(metrics.calibration(y, score), rel=1e-5),
+        },
+        "champion": {
+            "version": "1.0.0",
+            "metric": "roc_auc",
+            "candidate": pytest.approx(comparison.candidate, rel=1e-5),
+            "reference": pytest.approx(comparison.reference, rel=1e-5),
+            "difference": pytest.approx(comparison.difference, rel=1e-4),
+            "p_worse": pytest.approx(comparison.p_worse, rel=1e-4),
+            "method": "DeLong",
+        },
+        "selected_share": {
+            "candidate": float(np.mean(score >= 0.3)),
+            "champion": float(np.mean(champion_scores >= 0.3)),
+        },
+    }
+    first = decide(GATE, RULE, y, Candidate("new", score, AUGUST), None, baseline_rate=y.mean())
+    versus = metrics.delong(y, score, None)
+    assert first.reason == f"first model: roc_auc {versus.candidate:.4f} beats the baseline"
+    assert first.evidence["baseline"] == {
+        "metric": "roc_auc",
+        "candidate": pytest.approx(versus.candidate, rel=1e-5),
+        "reference": 0.5,
+        "difference": pytest.approx(versus.difference, rel=1e-5),
+        "p_worse": pytest.approx(versus.p_worse, rel=1e-4, abs=1e-12),
+        "method": "DeLong",
+    }
+    brier = decide(
+        Promotion(metric="brier"), RULE, y, Candidate("new", score, AUGUST), None, baseline_rate=y.mean()
+    )
+    assert (
+        brier.evidence["baseline"]["method"] != "DeLong" and brier.evidence["baseline"]["metric"] == "brier"
+    )
+
+
+def test_every_refusal_says_why_in_one_line():
+    y, score = rows()
+    auc, calibration = metrics.roc_auc(y, score), metrics.calibration(y, score)
+    floor = decide(
+        Promotion(min_test_auc=0.99), RULE, y, Candidate("new", score, AUGUST), None, baseline_rate=0.08
+    )
+    assert floor.reason == f"test AUC {auc:.4f} is below the gate 0.9900"
+    # At exactly the floor or the calibration tolerance the candidate passes.
+    exact = Promotion(min_test_auc=auc, calibration_tolerance=abs(calibration - 1))
+    assert decide(exact, RULE, y, Candidate("new", score, AUGUST), None, baseline_rate=y.mean()).accept
+    doubled = np.clip(score * 2.5, 0, 1)
+    high = decide(GATE, RULE, y, Candidate("new", doubled, AUGUST), None, baseline_rate=0.08)
+    assert high.reason == (
+        f"mean score is {metrics.calibration(y, doubled):.2f} times the observed outcome rate "
+        "(allowed: within 50%)"
+    )
+    coin = np.random.default_rng(3).random(y.size) * 2 * y.mean()
+    nothing = decide(GATE, RULE, y, Candidate("new", coin, AUGUST), None, baseline_rate=y.mean())
+    versus = metrics.delong(y, coin, None)
+    assert nothing.reason == (
+        f"roc_auc {versus.candidate:.4f} is not significantly better than knowing nothing "
+        f"(0.5000, p = {1 - versus.p_worse:.3g})"
+    )
+    worse = noisy(score, 1.5, 2)
+    comparison = metrics.compare("roc_auc", y, worse, score)
+    refused = decide(
+        GATE, RULE, y, Candidate("new", worse, AUGUST), Candidate("1.0.0", score, AUGUST), baseline_rate=0.08
+    )
+    assert refused.reason == (
+        f"roc_auc {comparison.candidate:.4f} is significantly worse than the champion's "
+        f"{comparison.reference:.4f} on the same rows (p = {comparison.p_worse:.3g})"
+    )
+
+
+def test_drift_blocks_promotion_only_when_the_spec_says_so_and_there_are_findings():
+    y, score = rows()
+    candidate = Candidate("new", score, AUGUST)
+    assert decide(GATE, RULE, y, candidate, None, baseline_rate=y.mean(), drift_findings=3).accept
+    assert decide(GATE, RULE, y, candidate, None, baseline_rate=y.mean(), block_on_drift=True).accept
+    assert not decide(
+        GATE, RULE, y, candidate, None, baseline_rate=y.mean(), drift_findings=1, block_on_drift=True
+    ).accept
+
+
+def test_the_selection_is_judged_from_twenty_customers_and_within_the_factor_inclusive():
+    y, score = rows()
+    champion = Candidate("1.0.0", score, AUGUST)
+    order = np.argsort(score)[::-1]
+
+    def floor_at(selected: int) -> Campaign:
+        return Campaign(min_score=float(score[order[selected - 1]]))
+
+    def lifted(rule: Campaign, reaching: int) -> np.ndarray:
+        ours = score.copy()
+        ours[order[:reaching]] = np.maximum(ours[order[:reaching]], rule.min_score or 0.0)
+        return ours
+
+    twenty = floor_at(7)  # the champion selects 7; a candidate selecting 20 is judged (20 / 7 > 2)
+    judged = decide(
+        GATE, twenty, y, Candidate("new", lifted(twenty, 20), AUGUST), champion, baseline_rate=y.mean()
+    )
+    assert (
+        not judged.accept
+        and "would select 0.5% of the customers instead of the champion's 0.2%" in judged.reason
+    )
+    nineteen = decide(
+        GATE, twenty, y, Candidate("new", lifted(twenty, 19), AUGUST), champion, baseline_rate=y.mean()
+    )
+    assert nineteen.accept, nineteen.reason  # 19 against 7: too few to judge
+    rule = floor_at(80)  # the champion selects 80 of 4,000: the candidate may select 40 to 160
+    for reaching, accepted in ((40, True), (160, True), (39, False), (161, False)):
+        if reaching < 80:  # fewer: lower the candidate's scores below the floor from rank `reaching` on
+            ours = score.copy()
+            ours[order[reaching:80]] = (rule.min_score or 0.0) * 0.999
+        else:
+            ours = lifted(rule, reaching)
+        verdict = decide(GATE, rule, y, Candidate("new", ours, AUGUST), champion, baseline_rate=y.mean())
+        assert verdict.accept == accepted, (reaching, verdict.reason)
+        assert accepted or verdict.reason.startswith("the campaign rule (score >= ")
+    top_only = Campaign(top_n=200)  # no floor: top N always selects N, nothing to compare
+    assert decide(GATE, top_only, y, Candidate("new", score, AUGUST), champion, baseline_rate=y.mean()).accept
+
+
+def test_verdicts_and_candidates_are_values():
+    verdict = Verdict(False, "the champion cannot be scored on this sample")
+    assert verdict.evidence == {}  # a refusal made outside decide carries no figures
+    with pytest.raises(AttributeError):
+        verdict.accept = True  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        Candidate("new", np.zeros(2), AUGUST).version = "other"  # type: ignore[misc]
+
+
+def test_a_champion_that_selects_nobody_leaves_the_selection_unjudged():
+    y, score = rows()
+    rule = Campaign(min_score=0.3)
+    quiet_champion = Candidate("1.0.0", np.minimum(score, 0.29), AUGUST)  # nobody reaches the floor
+    assert int(np.sum(score >= 0.3)) >= 20  # the candidate selects enough to be judged otherwise
+    verdict = decide(GATE, rule, y, Candidate("new", score, AUGUST), quiet_champion, baseline_rate=y.mean())
+    assert verdict.accept, verdict.reason
+    assert verdict.evidence["selected_share"]["champion"] == 0.0
