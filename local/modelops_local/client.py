@@ -52,15 +52,15 @@ DRIFT_COLUMNS = [
 VERSION_COLUMNS = ["version", "champion", "test_auc", "created_at", "run_id", "sha256"]
 
 
-class ClientError(ValueError):
+class RequestError(ValueError):
     """A request the client cannot serve (no such model, a stack without an output, ...)."""
 
 
 def environment_from_outputs(outputs: dict[str, str]) -> dict[str, str]:
-    """The library's environment from a stack's outputs; a missing output is a ClientError."""
+    """The library's environment from a stack's outputs; a missing output is a RequestError."""
     missing = sorted(name for name in STACK_OUTPUTS if name not in outputs)
     if missing:
-        raise ClientError(f"the stack has no output {missing[0]!r} (deployed from an older template.yaml?)")
+        raise RequestError(f"the stack has no output {missing[0]!r} (deployed from an older template.yaml?)")
     return {variable: outputs[name] for name, variable in STACK_OUTPUTS.items()}
 
 
@@ -119,7 +119,7 @@ class Client:
             return model
         models = self.models()
         if len(models) != 1:
-            raise ClientError(f"name the model: the stack has {len(models)} ({', '.join(models)})")
+            raise RequestError(f"name the model: the stack has {len(models)} ({', '.join(models)})")
         return models[0]
 
     # ------------------------------------------------------------------ reading
@@ -160,7 +160,7 @@ class Client:
         stages = [stage] if stage else list(VALIDATION_STAGES)
         unknown = [s for s in stages if s not in VALIDATION_STAGES]
         if unknown:
-            raise ClientError(f"no stage {unknown[0]!r} (stages: {', '.join(VALIDATION_STAGES)})")
+            raise RequestError(f"no stage {unknown[0]!r} (stages: {', '.join(VALIDATION_STAGES)})")
         with self._active():
             name = self._model(model)
             rows = [row for s in stages for row in metadata.read_rows(name, s)]
@@ -216,7 +216,7 @@ class Client:
         from modelops.stores.tabular import literal, quote
 
         if not isinstance(frame, pd.DataFrame):
-            raise ClientError(f"load takes a pandas DataFrame, got {type(frame).__name__}")
+            raise RequestError(f"load takes a pandas DataFrame, got {type(frame).__name__}")
         columns = []
         for name, values in frame.items():
             column = quote(str(name))
@@ -238,13 +238,13 @@ class Client:
 
         arn = self.state_machines.get(pipeline)
         if not arn:
-            raise ClientError(f"no {pipeline} state machine known to this client")
+            raise RequestError(f"no {pipeline} state machine known to this client")
         with self._active():
             execution = runner.start(arn, {"model": model, "as_of": str(as_of), **request})
             result = runner.follow(execution)
         if result.status != "SUCCEEDED" or result.output is None:
             failure = f"{result.status}: {result.error}: {result.failure}"
-            raise ClientError(f"{pipeline} {model} as of {as_of}: {failure}")
+            raise RequestError(f"{pipeline} {model} as of {as_of}: {failure}")
         results: dict[str, Any] = result.output["results"]
         return results
 

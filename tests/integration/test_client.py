@@ -16,7 +16,7 @@ from modelops_local.client import (
     TOP_COLUMNS,
     VERSION_COLUMNS,
     Client,
-    ClientError,
+    RequestError,
     environment_from_outputs,
 )
 from modelops_local.sandbox import Sandbox
@@ -84,10 +84,10 @@ def test_a_deployed_stack_is_found_by_its_outputs(october):
 
 
 def test_mistakes_are_named(ops):
-    with pytest.raises(ClientError, match="no stage 'validate' "):
+    with pytest.raises(RequestError, match="no stage 'validate' "):
         ops.deciles("churn", stage="validate")
-    with pytest.raises(ClientError, match="the stack has no output 'ContactsTableName'"):
+    with pytest.raises(RequestError, match="the stack has no output 'ContactsTableName'"):
         environment_from_outputs({k: "x" for k in STACK_OUTPUTS if k != "ContactsTableName"})
-    with pytest.raises(ClientError, match="load takes a pandas DataFrame, got dict"):
+    with pytest.raises(RequestError, match="load takes a pandas DataFrame, got dict"):
         ops.load({"a": [1]}, "t")  # type: ignore[arg-type]
     assert ops.top("nobody").empty and list(ops.top("nobody").columns) == TOP_COLUMNS

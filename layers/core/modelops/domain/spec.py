@@ -210,7 +210,6 @@ class Drift(_Strict):
     ks: bool = True
     chi2: bool = True
     level: float = 0.05  # false discovery rate (Benjamini-Hochberg) across the run's tests
-    fdr: float = Field(default=0.05, gt=0, lt=1)
     seasonality: Literal["auto", "none"] | int = "auto"  # or the number of periods in a year
     reference_periods: int | None = Field(default=None, ge=2)  # None: every period up to the model
     min_history: int = Field(default=6, ge=3)  # reference periods the trend test's calibration needs
