@@ -46,9 +46,11 @@ check: lint typecheck $(VENV)/.installed
 	$(BIN)/pytest -q tests/unit -m "not slow"
 
 # The sandbox checks every call against the template's roles, expanded by the SAM translator
-# that .venv-sam holds (modelops_local/iam.py).
+# that .venv-sam holds (modelops_local/iam.py). pytest-xdist runs the suite in WORKERS
+# processes, each with its own sandbox (its own moto): one per core.
+WORKERS ?= 2
 unit: $(VENV)/.installed $(SAM_VENV)/.installed
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(WORKERS)
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

@@ -101,20 +101,30 @@ def _history(client: Any, arn: str) -> list[dict[str, Any]]:
         kwargs["nextToken"] = page["nextToken"]
 
 
+# Reading an execution's history costs the service time that grows with the history (moto
+# serialises every event on each call, in the process the stages run in), so progress reads
+# it at most this share of the time; without a progress callback it is read once, at the end.
+HISTORY_SHARE = 0.1
+
+
 def follow(
     arn: str,
     on_state: Callable[[str, str, float], None] | None = None,
     timeout: float = 1800,
     poll: float = 0.2,
 ) -> ExecutionResult:
-    """Poll an execution until it ends; report each state as it starts and finishes."""
+    """Wait for an execution to end (polling its status); report each state as it starts and
+    finishes when ``on_state`` is given."""
     client = boto3.client("stepfunctions", region_name=_region(arn))
     started = time.monotonic()
     seen = 0
     entered: dict[str, float] = {}
     states: list[tuple[str, float]] = []
-    while True:
-        description = client.describe_execution(executionArn=arn)
+    events: list[dict[str, Any]] = []
+    next_read = started
+
+    def read_events() -> None:
+        nonlocal seen, events
         events = _history(client, arn)
         for event in events[seen:]:
             details = event.get("stateEnteredEventDetails") or event.get("stateExitedEventDetails")
@@ -131,12 +141,20 @@ def follow(
                 if on_state:
                     on_state(name, "done", seconds)
         seen = len(events)
+
+    while True:
+        description = client.describe_execution(executionArn=arn)
         status = description["status"]
         if status != "RUNNING":
             break
+        if on_state and time.monotonic() >= next_read:
+            reading = time.monotonic()
+            read_events()
+            next_read = time.monotonic() + (time.monotonic() - reading) / HISTORY_SHARE
         if time.monotonic() - started > timeout:
             raise TimeoutError(f"execution {arn} still running after {timeout:.0f}s")
         time.sleep(poll)
+    read_events()
     output = json.loads(description["output"]) if description.get("output") else None
     return ExecutionResult(
         arn=arn,
