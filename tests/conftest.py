@@ -3,9 +3,10 @@ states of it built once and restored per test.
 
 A state (the demo lake, a trained model, a scored month) is built the first time a test asks
 for it, by running the real stages or state machines, and kept as a snapshot of every object
-and item. Each test that asks for it gets a fresh sandbox restored to exactly that state, so
-tests may change anything and never see each other's changes, and no test retrains a model
-that another one already trained.
+and item. Each test that asks for it gets a sandbox holding exactly that state, so tests may
+change anything and never see each other's changes, and no test retrains a model that
+another one already trained. A test that only read the state leaves it in place for the
+next one (the sandbox tracks every call that is not a read).
 """
 
 from __future__ import annotations
@@ -18,6 +19,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+# Under pytest-xdist each worker already has its share of the cores: OpenMP threads
+# (scikit-learn's gradient boosting) spinning for another worker's core made training three
+# times slower. Set before numpy and scikit-learn load their thread pools.
+if _workers := os.environ.get("PYTEST_XDIST_WORKER_COUNT"):
+    os.environ.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // int(_workers))))
 
 import pytest
 
@@ -74,8 +81,12 @@ class States:
         return self._built[name].value
 
 
-def build_lake(states: States) -> None:
+def build_spec(states: States) -> None:
     runner.put_spec(CHURN_SPEC)
+
+
+def build_lake(states: States) -> None:
+    states.restore("spec", build_spec)
     runner.load_demo_data(LAKE)
 
 
@@ -125,11 +136,10 @@ def states(aws: Sandbox) -> States:
 
 
 @pytest.fixture
-def sandbox(aws: Sandbox) -> Sandbox:
+def sandbox(states: States) -> Sandbox:
     """An empty sandbox holding only the churn spec."""
-    aws.reset()
-    runner.put_spec(CHURN_SPEC)
-    return aws
+    states.restore("spec", build_spec)
+    return states.sandbox
 
 
 @pytest.fixture

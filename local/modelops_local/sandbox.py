@@ -103,6 +103,10 @@ class Sandbox:
         # moto runs a Map's children as threads of this one process: a cap (e.g. the cores)
         # keeps each child's wall time close to its own work, as in its own Lambda.
         self.map_concurrency: int | None = None
+        # Whether any AWS call other than a read was made since the last reset or restore
+        # (tracked while the sandbox is entered), and the snapshot that restore put in place.
+        self.changed = True
+        self._holds: Snapshot | None = None
         self._plan()
 
     # ------------------------------------------------------------------ naming
@@ -590,6 +594,7 @@ class Sandbox:
         _internal.models.moto_api_backend.reset()
         caches.clear_all()
         self.provision()
+        self.changed, self._holds = False, None
 
     def snapshot(self) -> Snapshot:
         """Every object of every bucket and every item of every table, through the AWS API."""
@@ -608,7 +613,14 @@ class Sandbox:
         return Snapshot(objects, items)
 
     def restore(self, snapshot: Snapshot) -> None:
-        """A fresh sandbox holding exactly what ``snapshot`` holds."""
+        """A fresh sandbox holding exactly what ``snapshot`` holds. When it already does (this
+        snapshot was the last restored and only reads were made since), only the library's
+        caches are dropped, as a restore would: tests that read share one restored state."""
+        from modelops import caches
+
+        if self._holds is snapshot and not self.changed:
+            caches.clear_all()
+            return
         self.reset()
         s3, dynamodb = boto3.client("s3", region_name=REGION), boto3.client("dynamodb", region_name=REGION)
         for bucket, objects in snapshot.objects.items():
@@ -618,6 +630,31 @@ class Sandbox:
             for start in range(0, len(items), 25):
                 requests = [{"PutRequest": {"Item": item}} for item in items[start : start + 25]]
                 dynamodb.batch_write_item(RequestItems={table: requests})
+        self.changed, self._holds = False, snapshot
+
+    @contextmanager
+    def _changes_tracked(self) -> Iterator[None]:
+        """Set ``changed`` on every AWS call but a read (by operation name: Get, List, Describe,
+        Head, Query, Scan, BatchGet), made by any client of this process."""
+        import botocore.handlers
+
+        def before_call(model: Any, **_: Any) -> None:
+            if not model.name.startswith(_READ_OPERATIONS):
+                self.changed = True
+
+        entry, unique_id = ("before-call", before_call), "modelops-changes"
+        botocore.handlers.BUILTIN_HANDLERS.append(entry)
+        try:
+            if boto3.DEFAULT_SESSION is not None:  # made before: BUILTIN_HANDLERS came too late
+                boto3.DEFAULT_SESSION.events.register("before-call", before_call, unique_id=unique_id)
+            yield
+        finally:
+            botocore.handlers.BUILTIN_HANDLERS.remove(entry)
+            if boto3.DEFAULT_SESSION is not None:
+                boto3.DEFAULT_SESSION.events.unregister("before-call", unique_id=unique_id)
+
+
+_READ_OPERATIONS = ("Get", "List", "Describe", "Head", "Query", "Scan", "BatchGet")
 
 
 @dataclass(frozen=True)
@@ -681,6 +718,7 @@ def embedded(
         if enforce_roles:
             sandbox.iam = stack.enter_context(sandbox.authorizer().installed())
         stack.enter_context(mock_aws(config=MOTO_CONFIG))
+        stack.enter_context(sandbox._changes_tracked())
         stack.enter_context(sandbox._lambda_patched())
         stack.enter_context(sandbox._events_routed())
         stack.enter_context(sandbox._map_failures_as_on_aws())

@@ -6,7 +6,7 @@ from datetime import date
 import boto3
 
 from modelops.stores import layout, objects
-from modelops_local.sandbox import Sandbox
+from modelops_local.sandbox import ACCOUNT, Sandbox
 
 
 def test_every_template_resource_exists_in_the_sandbox(sandbox: Sandbox):
@@ -114,6 +114,37 @@ def test_reset_empties_and_restore_brings_back_exactly_a_snapshot(sandbox: Sandb
     assert objects.list_keys("runs/") == ["runs/x/a.bin"] and objects.get_bytes("runs/x/a.bin") == b"\x00\x01"
     assert table.scan()["Items"] == [{"model": "m", "sk": "v#1.0.0", "n": 3}]
     assert objects.exists("specs/churn.yaml")
+
+
+def test_a_restore_after_only_reads_keeps_the_state_and_after_any_write_puts_it_back(sandbox: Sandbox):
+    from moto.s3.models import s3_backends
+
+    objects.put_bytes("runs/x/a.bin", b"kept")
+    snapshot = sandbox.snapshot()
+    sandbox.restore(snapshot)
+    assert not sandbox.changed
+    assert objects.get_bytes("runs/x/a.bin") == b"kept" and objects.list_keys("runs/") == ["runs/x/a.bin"]
+    boto3.client("dynamodb").scan(TableName=sandbox.ref("RegistryTable"))
+    boto3.client("sqs").get_queue_attributes(QueueUrl=sandbox.ref("CampaignQueue"), AttributeNames=["All"])
+    assert not sandbox.changed
+    # Proof that nothing was redone: a change made behind the API's back survives the restore.
+    backend = s3_backends[ACCOUNT]["global"]
+    backend.put_object(sandbox.ref("DataBucket"), "runs/x/untracked.bin", b"behind the API")
+    sandbox.restore(snapshot)
+    assert objects.list_keys("runs/") == ["runs/x/a.bin", "runs/x/untracked.bin"]
+    # Any call that is not a read, from any client, makes the next restore a real one.
+    sqs, queue = boto3.client("sqs"), sandbox.ref("CampaignQueue")
+    for write in (
+        lambda: objects.put_bytes("runs/x/b.bin", b"later"),
+        lambda: sqs.send_message(
+            QueueUrl=queue, MessageBody="{}", MessageGroupId="g", MessageDeduplicationId="1"
+        ),
+        lambda: sqs.receive_message(QueueUrl=queue),
+    ):
+        write()
+        assert sandbox.changed
+        sandbox.restore(snapshot)
+        assert not sandbox.changed and objects.list_keys("runs/") == ["runs/x/a.bin"]
 
 
 def test_call_runs_a_handler_in_process_and_invoke_answers_like_lambda(sandbox: Sandbox):
