@@ -5,6 +5,7 @@ from datetime import date
 import numpy as np
 import pytest
 
+from modelops.domain import periods
 from modelops.domain.features import (
     MAX_CATEGORIES,
     FeatureError,
@@ -16,6 +17,8 @@ from modelops.domain.features import (
     encode_value,
     entity_ids,
     infer_schema,
+    is_missing,
+    period_starts,
     transform,
     value_text,
 )
@@ -459,3 +462,54 @@ def test_too_many_categories_are_refused_before_training_naming_the_feature():
         FeatureError, match=f"feature 'kind': declared categorical, but it has {MAX_CATEGORIES + 1}"
     ):
         infer_schema(columns, DAILY)
+
+
+@pytest.mark.parametrize(
+    ("values", "missing"),
+    [
+        (np.ma.masked_array([1.0, 2.0, 3.0], mask=[0, 1, 0]), [False, True, False]),
+        (np.array(["a", None, float("nan"), 0.0, ""], dtype=object), [False, True, True, False, False]),
+        (np.array([1.0, np.nan, np.inf]), [False, True, False]),
+        (np.array([0, -1, 7]), [False, False, False]),  # an integer column has no missing values
+        (np.array(["", "x"]), [False, False]),  # nor a text one: an empty string is a value
+    ],
+)
+def test_missing_values_are_found_in_every_kind_of_column(values, missing):
+    found = is_missing(values)
+    assert found.dtype == bool and found.tolist() == missing
+    if isinstance(values, np.ma.MaskedArray):
+        found[:] = True
+        assert np.ma.getmaskarray(values).tolist() == missing  # a copy: the column keeps its mask
+
+
+@pytest.mark.parametrize("period", ["day", "week", "month", "quarter"])
+def test_period_starts_agree_with_the_scalar_period_start(period):
+    days = np.arange("2023-12-20", "2025-03-10", dtype="datetime64[D]")  # years, leap day, weekdays
+    expected = [periods.period_start(day, period) for day in days.tolist()]
+    assert period_starts(days, period).tolist() == expected
+    stamps = days.astype("datetime64[s]") + np.timedelta64(23 * 3600 + 59, "s")  # late in the day
+    assert period_starts(stamps, period).tolist() == expected
+
+
+def test_a_timestamp_column_becomes_days_and_a_missing_one_is_named():
+    stamps = np.array(["2024-02-29T23:59:59", "2024-03-01T00:00:00"], dtype="datetime64[s]")
+    assert as_dates(stamps, "at").tolist() == [date(2024, 2, 29), date(2024, 3, 1)]
+    with pytest.raises(FeatureError, match="timestamp 'at': row 2 has no value"):
+        as_dates(np.array(["2024-02-29", "NaT"], dtype="datetime64[D]"), "at")
+    with pytest.raises(FeatureError, match="timestamp 'at': row 3 has no value"):
+        as_dates(np.ma.masked_array(["2024-01-01", "2024-01-02", "2024-01-03"], mask=[0, 0, 1]), "at")
+    assert as_dates(np.array([" 2024-01-05 "], dtype=object), "at").tolist() == [date(2024, 1, 5)]
+
+
+def test_missing_numbers_and_categories_are_encoded_as_nan_from_every_kind_of_column():
+    number = FeatureInfo("n", "numeric")
+    masked = np.ma.masked_array([1, 2, 3], mask=[0, 1, 0])
+    for column in (masked, np.array([1, None, 3], dtype=object), np.array([1.0, np.nan, 3.0])):
+        encoded = encode_column(column, number)
+        assert encoded.dtype == np.float64 and encoded[[0, 2]].tolist() == [1.0, 3.0] and np.isnan(encoded[1])
+    category = FeatureInfo("c", "categorical", ["a", "b"])
+    masked_text = np.ma.masked_array(np.array(["b", "a", "a"], dtype=object), mask=[0, 1, 0])
+    for column in (masked_text, np.array(["b", None, "a"], dtype=object)):
+        encoded = encode_column(column, category)
+        assert encoded[[0, 2]].tolist() == [1.0, 0.0] and np.isnan(encoded[1])
+    assert encode_column(np.array([2, 1]), FeatureInfo("c", "categorical", ["1", "2"])).tolist() == [1.0, 0.0]
