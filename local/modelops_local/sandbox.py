@@ -688,6 +688,28 @@ def _quiet_engine() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
+@contextmanager
+def _sqs_clock_from_time() -> Iterator[None]:
+    """moto's SQS works out every message's visibility and delay afresh on each send and
+    receive (walking the whole queue), from a clock built of datetime objects at 6.5 µs a
+    read: 300 FIFO sends took 11 s, 900 receives 53 s. The same clock read from time.time()
+    makes it about 50 times faster; what moto answers is unchanged."""
+    import moto.sqs.models as sqs_models
+    from moto.core.utils import unix_time as original
+
+    def unix_time(dt: Any = None) -> float:
+        return time.time() if dt is None else original(dt)
+
+    def unix_time_millis(dt: Any = None) -> float:
+        return unix_time(dt) * 1000.0
+
+    with (
+        mock.patch.object(sqs_models, "unix_time", unix_time),
+        mock.patch.object(sqs_models, "unix_time_millis", unix_time_millis),
+    ):
+        yield
+
+
 _FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -719,6 +741,7 @@ def embedded(
             sandbox.iam = stack.enter_context(sandbox.authorizer().installed())
         stack.enter_context(mock_aws(config=MOTO_CONFIG))
         stack.enter_context(sandbox._changes_tracked())
+        stack.enter_context(_sqs_clock_from_time())
         stack.enter_context(sandbox._lambda_patched())
         stack.enter_context(sandbox._events_routed())
         stack.enter_context(sandbox._map_failures_as_on_aws())
