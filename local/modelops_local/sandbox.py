@@ -104,8 +104,10 @@ class Sandbox:
         # keeps each child's wall time close to its own work, as in its own Lambda.
         self.map_concurrency: int | None = None
         # Whether any AWS call other than a read was made since the last reset or restore
-        # (tracked while the sandbox is entered), and the snapshot that restore put in place.
+        # (tracked only in this process: embedded(), not served()), and the snapshot that
+        # restore put in place.
         self.changed = True
+        self._tracking = False
         self._holds: Snapshot | None = None
         self._plan()
 
@@ -614,11 +616,12 @@ class Sandbox:
 
     def restore(self, snapshot: Snapshot) -> None:
         """A fresh sandbox holding exactly what ``snapshot`` holds. When it already does (this
-        snapshot was the last restored and only reads were made since), only the library's
-        caches are dropped, as a restore would: tests that read share one restored state."""
+        snapshot was the last restored and only reads were made since, in this process, by an
+        embedded sandbox), only the library's caches are dropped, as a restore would: tests
+        that read share one restored state."""
         from modelops import caches
 
-        if self._holds is snapshot and not self.changed:
+        if self._tracking and self._holds is snapshot and not self.changed:
             caches.clear_all()
             return
         self.reset()
@@ -647,8 +650,10 @@ class Sandbox:
         try:
             if boto3.DEFAULT_SESSION is not None:  # made before: BUILTIN_HANDLERS came too late
                 boto3.DEFAULT_SESSION.events.register("before-call", before_call, unique_id=unique_id)
+            self._tracking = True
             yield
         finally:
+            self._tracking = False
             botocore.handlers.BUILTIN_HANDLERS.remove(entry)
             if boto3.DEFAULT_SESSION is not None:
                 boto3.DEFAULT_SESSION.events.unregister("before-call", unique_id=unique_id)
@@ -798,6 +803,7 @@ def served(
         stack.enter_context(sandbox._events_routed())
         stack.enter_context(sandbox._map_failures_as_on_aws())
         stack.enter_context(athena_emulator.emulated())
+        stack.enter_context(_sqs_clock_from_time())
         sandbox._apply_environment(stack, environment or {})
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
         server.start()
