@@ -200,10 +200,11 @@ class Sandbox:
     # ------------------------------------------------------------------ creation
     def provision(self) -> None:
         """Create every resource of the template in the (mocked or served) AWS."""
-        iam = boto3.client("iam", region_name=REGION)
-        iam.create_role(RoleName=f"{PREFIX}-role", AssumeRolePolicyDocument="{}")
+        from modelops.stores import aws  # clients shared by the whole provision (and the library)
+
+        aws.client("iam").create_role(RoleName=f"{PREFIX}-role", AssumeRolePolicyDocument="{}")
         for logical_id, resource in self._resources("AWS::S3::Bucket"):
-            s3 = boto3.client("s3", region_name=REGION)
+            s3 = aws.client("s3")
             s3.create_bucket(Bucket=self.ref(logical_id))
             properties = resource.get("Properties", {})
             if "VersioningConfiguration" in properties:
@@ -220,9 +221,7 @@ class Sandbox:
                 s for s in document["Statement"] if not (s["Effect"] == "Deny" and "Condition" in s)
             ]
             document = {**document, "Statement": statements}
-            boto3.client("s3", region_name=REGION).put_bucket_policy(
-                Bucket=properties["Bucket"], Policy=json.dumps(document)
-            )
+            aws.client("s3").put_bucket_policy(Bucket=properties["Bucket"], Policy=json.dumps(document))
         for logical_id, resource in self._resources("AWS::S3::Bucket"):
             # Configured as declared (after every bucket and its policy exist); moto delivers no
             # access logs.
@@ -230,7 +229,7 @@ class Sandbox:
                 resource.get("Properties", {}).get("LoggingConfiguration")
             )
             if logging_configuration:
-                boto3.client("s3", region_name=REGION).put_bucket_logging(
+                aws.client("s3").put_bucket_logging(
                     Bucket=self.ref(logical_id),
                     BucketLoggingStatus={
                         "LoggingEnabled": {
@@ -239,7 +238,7 @@ class Sandbox:
                         }
                     },
                 )
-        logs = boto3.client("logs", region_name=REGION)
+        logs = aws.client("logs")
         for logical_id, resource in self._resources("AWS::Logs::LogGroup"):
             properties = self.resolver.resolve(resource["Properties"])
             logs.create_log_group(logGroupName=self.ref(logical_id))
@@ -249,7 +248,7 @@ class Sandbox:
                 )
         for logical_id, resource in self._resources("AWS::IAM::Role"):
             properties = self.resolver.resolve(resource["Properties"])
-            iam_client = boto3.client("iam", region_name=REGION)
+            iam_client = aws.client("iam")
             iam_client.create_role(
                 RoleName=self.ref(logical_id),
                 AssumeRolePolicyDocument=json.dumps(properties["AssumeRolePolicyDocument"]),
@@ -269,7 +268,7 @@ class Sandbox:
             for option in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes", "StreamSpecification"):
                 if option in properties:
                     table[option] = properties[option]
-            dynamodb = boto3.client("dynamodb", region_name=REGION)
+            dynamodb = aws.client("dynamodb")
             dynamodb.create_table(**table)
             if "TimeToLiveSpecification" in properties:
                 dynamodb.update_time_to_live(
@@ -278,7 +277,7 @@ class Sandbox:
                 )
         for logical_id, _ in self._resources("AWS::SNS::Topic"):
             name = self.resolver.attributes[(logical_id, "TopicName")]
-            boto3.client("sns", region_name=REGION).create_topic(Name=name)
+            aws.client("sns").create_topic(Name=name)
         for logical_id, resource in self._resources("AWS::SQS::Queue"):
             properties = self.resolver.resolve(resource.get("Properties", {}))
             attributes = {
@@ -288,14 +287,14 @@ class Sandbox:
                 in ("FifoQueue", "ContentBasedDeduplication", "VisibilityTimeout", "MessageRetentionPeriod")
             }
             name = self.resolver.attributes[(logical_id, "QueueName")]
-            boto3.client("sqs", region_name=REGION).create_queue(QueueName=name, Attributes=attributes)
-        glue = boto3.client("glue", region_name=REGION)
+            aws.client("sqs").create_queue(QueueName=name, Attributes=attributes)
+        glue = aws.client("glue")
         for _, resource in self._resources("AWS::Glue::Database"):
             glue.create_database(DatabaseInput=self.resolver.resolve(resource["Properties"]["DatabaseInput"]))
         for _, resource in self._resources("AWS::Glue::Table"):
             properties = self.resolver.resolve(resource["Properties"])
             glue.create_table(DatabaseName=properties["DatabaseName"], TableInput=properties["TableInput"])
-        athena = boto3.client("athena", region_name=REGION)
+        athena = aws.client("athena")
         for _, resource in self._resources("AWS::Athena::WorkGroup"):
             properties = self.resolver.resolve(resource["Properties"])
             configuration = properties.get("WorkGroupConfiguration", {})
@@ -303,13 +302,13 @@ class Sandbox:
                 Name=properties["Name"],
                 Configuration={"ResultConfiguration": configuration.get("ResultConfiguration", {})},
             )
-        cloudwatch = boto3.client("cloudwatch", region_name=REGION)
+        cloudwatch = aws.client("cloudwatch")
         for _, resource in self._resources("AWS::CloudWatch::Dashboard"):
             properties = self.resolver.resolve(resource["Properties"])
             cloudwatch.put_dashboard(
                 DashboardName=properties["DashboardName"], DashboardBody=properties["DashboardBody"]
             )
-        awslambda = boto3.client("lambda", region_name=REGION)
+        awslambda = aws.client("lambda")
         for function in self.functions.values():
             awslambda.create_function(
                 FunctionName=function.name,
@@ -344,8 +343,10 @@ class Sandbox:
         return json.dumps(document)
 
     def _create_state_machine(self, logical_id: str, properties: dict[str, Any]) -> None:
+        from modelops.stores import aws
+
         name = self.resolver.attributes[(logical_id, "Name")]
-        boto3.client("stepfunctions", region_name=REGION).create_state_machine(
+        aws.client("stepfunctions").create_state_machine(
             name=name,
             definition=self.definition(logical_id),
             roleArn=_ROLE,
@@ -355,8 +356,10 @@ class Sandbox:
     def _create_schedules(self, logical_id: str, properties: dict[str, Any]) -> None:
         """The resource's ScheduleV2 events as Scheduler schedules (moto keeps them; it does
         not fire them: tests send the target the input a schedule would, see ``schedule_input``)."""
-        scheduler = boto3.client("scheduler", region_name=REGION)
-        events = boto3.client("events", region_name=REGION)
+        from modelops.stores import aws
+
+        scheduler = aws.client("scheduler")
+        events = aws.client("events")
         # A function's schedule targets its ARN; a state machine's Ref is already its ARN.
         arn = self.resolver.attributes.get((logical_id, "Arn"), self.ref(logical_id))
         for event_id, event in properties.get("Events", {}).items():
@@ -596,44 +599,50 @@ class Sandbox:
         _internal.models.moto_api_backend.reset()
         caches.clear_all()
         self.provision()
-        self.changed, self._holds = False, None
+        self.changed, self._holds = False, _EMPTY
 
     def snapshot(self) -> Snapshot:
-        """Every object of every bucket and every item of every table, through the AWS API."""
-        s3, dynamodb = boto3.client("s3", region_name=REGION), boto3.client("dynamodb", region_name=REGION)
-        objects: dict[str, dict[str, bytes]] = {}
-        for logical_id, _ in self._resources("AWS::S3::Bucket"):
-            bucket = self.ref(logical_id)
-            paginator = s3.get_paginator("list_objects_v2")
-            keys = [o["Key"] for page in paginator.paginate(Bucket=bucket) for o in page.get("Contents", [])]
-            objects[bucket] = {key: s3.get_object(Bucket=bucket, Key=key)["Body"].read() for key in keys}
-        items: dict[str, list[dict[str, Any]]] = {}
-        for logical_id, _ in self._resources("AWS::DynamoDB::Table"):
-            table = self.ref(logical_id)
-            pages = dynamodb.get_paginator("scan").paginate(TableName=table)
-            items[table] = [item for page in pages for item in page["Items"]]
+        """Every object of every bucket (its latest version) and every item of every table.
+        Read from moto's stores, not through the AWS API: serialising a scan page by page made
+        a snapshot cost as much as the pipeline run that built the state."""
+        s3, dynamodb = _data_backends()
+        objects = {
+            bucket: {key: kept.value for key, kept in s3.get_bucket(bucket).keys.items() if _is_object(kept)}
+            for bucket in self._names("AWS::S3::Bucket")
+        }
+        items = {
+            table: [item.to_json()["Attributes"] for item in dynamodb.get_table(table).all_items()]
+            for table in self._names("AWS::DynamoDB::Table")
+        }
         return Snapshot(objects, items)
 
     def restore(self, snapshot: Snapshot) -> None:
-        """A fresh sandbox holding exactly what ``snapshot`` holds. When it already does (this
-        snapshot was the last restored and only reads were made since, in this process, by an
-        embedded sandbox), only the library's caches are dropped, as a restore would: tests
-        that read share one restored state."""
+        """A fresh sandbox holding exactly what ``snapshot`` holds. Where changes are tracked
+        (in this process, by an embedded sandbox) and only reads were made since the last
+        reset or restore, nothing is redone that is already in place: a restore of the
+        snapshot last restored only drops the library's caches (tests that read share one
+        restored state), and one right after a reset does not reset again."""
         from modelops import caches
 
-        if self._tracking and self._holds is snapshot and not self.changed:
+        unchanged = self._tracking and not self.changed
+        if unchanged and self._holds is snapshot:
             caches.clear_all()
             return
-        self.reset()
-        s3, dynamodb = boto3.client("s3", region_name=REGION), boto3.client("dynamodb", region_name=REGION)
+        if unchanged and self._holds is _EMPTY:
+            caches.clear_all()
+        else:
+            self.reset()
+        s3, dynamodb = _data_backends()
         for bucket, objects in snapshot.objects.items():
             for key, body in objects.items():
-                s3.put_object(Bucket=bucket, Key=key, Body=body)
+                s3.put_object(bucket, key, body)
         for table, items in snapshot.items.items():
-            for start in range(0, len(items), 25):
-                requests = [{"PutRequest": {"Item": item}} for item in items[start : start + 25]]
-                dynamodb.batch_write_item(RequestItems={table: requests})
+            for item in items:
+                dynamodb.put_item(table, item)
         self.changed, self._holds = False, snapshot
+
+    def _names(self, resource_type: str) -> list[str]:
+        return [self.ref(logical_id) for logical_id, _ in self._resources(resource_type)]
 
     @contextmanager
     def _changes_tracked(self) -> Iterator[None]:
@@ -664,21 +673,38 @@ _READ_OPERATIONS = ("Get", "List", "Describe", "Head", "Query", "Scan", "BatchGe
 
 @dataclass(frozen=True)
 class Snapshot:
-    """The stored state of a sandbox: bucket -> key -> bytes, table -> items (wire format)."""
+    """The stored state of a sandbox: bucket -> key -> bytes, table -> items (as moto's
+    DynamoDB holds them: attribute -> {type: value}, the API's JSON form)."""
 
     objects: dict[str, dict[str, bytes]]
     items: dict[str, list[dict[str, Any]]]
 
 
+_EMPTY = Snapshot({}, {})  # what a sandbox holds right after a reset
+
+
+def _data_backends() -> tuple[Any, Any]:
+    """moto's S3 and DynamoDB stores of the sandbox's account and region."""
+    from moto.dynamodb.models import dynamodb_backends
+    from moto.s3.models import s3_backends
+
+    return s3_backends[ACCOUNT]["aws"], dynamodb_backends[ACCOUNT][REGION]
+
+
+def _is_object(found: Any) -> bool:
+    """A stored object's latest version, not a delete marker."""
+    from moto.s3.models import FakeKey
+
+    return isinstance(found, FakeKey)
+
+
 def _object_exists(bucket: str, key: str) -> bool:
     """Whether moto holds the object (read from its backend: no AWS call, nothing recorded)."""
-    from moto.s3.models import FakeKey, s3_backends
-
     try:
-        found = s3_backends[ACCOUNT]["aws"].get_bucket(bucket).keys.get(key)
+        found = _data_backends()[0].get_bucket(bucket).keys.get(key)
     except Exception:  # noqa: BLE001 - no such bucket: the object does not exist either
         return False
-    return isinstance(found, FakeKey)
+    return _is_object(found)
 
 
 def _placeholder_zip() -> bytes:
@@ -691,6 +717,26 @@ def _placeholder_zip() -> bytes:
 def _quiet_engine() -> None:
     for name in ("moto.stepfunctions.parser", "moto", "werkzeug", "botocore", "aws_lambda_powertools"):
         logging.getLogger(name).setLevel(logging.WARNING)
+
+
+@contextmanager
+def _definitions_parsed_once() -> Iterator[None]:
+    """moto checks a definition by parsing it with its ANTLR grammar on every
+    CreateStateMachine (0.4 s for ours), and every reset creates the state machines again. A
+    definition it accepted once is accepted without parsing it again; one it refused is
+    parsed, and refused, every time."""
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    validate = StepFunctionsParserBackend._validate_definition
+    accepted: set[str] = set()
+
+    def validate_once(definition: str) -> None:
+        if definition not in accepted:
+            validate(definition=definition)
+            accepted.add(definition)
+
+    with mock.patch.object(StepFunctionsParserBackend, "_validate_definition", staticmethod(validate_once)):
+        yield
 
 
 @contextmanager
@@ -747,6 +793,7 @@ def embedded(
         stack.enter_context(mock_aws(config=MOTO_CONFIG))
         stack.enter_context(sandbox._changes_tracked())
         stack.enter_context(_sqs_clock_from_time())
+        stack.enter_context(_definitions_parsed_once())
         stack.enter_context(sandbox._lambda_patched())
         stack.enter_context(sandbox._events_routed())
         stack.enter_context(sandbox._map_failures_as_on_aws())
@@ -804,6 +851,7 @@ def served(
         stack.enter_context(sandbox._map_failures_as_on_aws())
         stack.enter_context(athena_emulator.emulated())
         stack.enter_context(_sqs_clock_from_time())
+        stack.enter_context(_definitions_parsed_once())
         sandbox._apply_environment(stack, environment or {})
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
         server.start()
