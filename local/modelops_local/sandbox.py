@@ -99,6 +99,7 @@ class Sandbox:
         self.environment: dict[str, str] = {}
         self._modules: dict[str, ModuleType] = {}
         self._import_lock = threading.Lock()
+        self._clients: dict[str, Any] = {}
         self.iam: iam.Authorizer | None = None  # set when roles are enforced (embedded(enforce_roles=True))
         # moto runs a Map's children as threads of this one process: a cap (e.g. the cores)
         # keeps each child's wall time close to its own work, as in its own Lambda.
@@ -198,13 +199,18 @@ class Sandbox:
         )
 
     # ------------------------------------------------------------------ creation
+    def _client(self, service: str) -> Any:
+        """The sandbox's own client of a service, kept across resets (making one takes longer
+        than most of the calls a provision makes with it)."""
+        if service not in self._clients:
+            self._clients[service] = boto3.client(service, region_name=REGION)
+        return self._clients[service]
+
     def provision(self) -> None:
         """Create every resource of the template in the (mocked or served) AWS."""
-        from modelops.stores import aws  # clients shared by the whole provision (and the library)
-
-        aws.client("iam").create_role(RoleName=f"{PREFIX}-role", AssumeRolePolicyDocument="{}")
+        self._client("iam").create_role(RoleName=f"{PREFIX}-role", AssumeRolePolicyDocument="{}")
         for logical_id, resource in self._resources("AWS::S3::Bucket"):
-            s3 = aws.client("s3")
+            s3 = self._client("s3")
             s3.create_bucket(Bucket=self.ref(logical_id))
             properties = resource.get("Properties", {})
             if "VersioningConfiguration" in properties:
@@ -221,7 +227,7 @@ class Sandbox:
                 s for s in document["Statement"] if not (s["Effect"] == "Deny" and "Condition" in s)
             ]
             document = {**document, "Statement": statements}
-            aws.client("s3").put_bucket_policy(Bucket=properties["Bucket"], Policy=json.dumps(document))
+            self._client("s3").put_bucket_policy(Bucket=properties["Bucket"], Policy=json.dumps(document))
         for logical_id, resource in self._resources("AWS::S3::Bucket"):
             # Configured as declared (after every bucket and its policy exist); moto delivers no
             # access logs.
@@ -229,7 +235,7 @@ class Sandbox:
                 resource.get("Properties", {}).get("LoggingConfiguration")
             )
             if logging_configuration:
-                aws.client("s3").put_bucket_logging(
+                self._client("s3").put_bucket_logging(
                     Bucket=self.ref(logical_id),
                     BucketLoggingStatus={
                         "LoggingEnabled": {
@@ -238,7 +244,7 @@ class Sandbox:
                         }
                     },
                 )
-        logs = aws.client("logs")
+        logs = self._client("logs")
         for logical_id, resource in self._resources("AWS::Logs::LogGroup"):
             properties = self.resolver.resolve(resource["Properties"])
             logs.create_log_group(logGroupName=self.ref(logical_id))
@@ -248,7 +254,7 @@ class Sandbox:
                 )
         for logical_id, resource in self._resources("AWS::IAM::Role"):
             properties = self.resolver.resolve(resource["Properties"])
-            iam_client = aws.client("iam")
+            iam_client = self._client("iam")
             iam_client.create_role(
                 RoleName=self.ref(logical_id),
                 AssumeRolePolicyDocument=json.dumps(properties["AssumeRolePolicyDocument"]),
@@ -268,7 +274,7 @@ class Sandbox:
             for option in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes", "StreamSpecification"):
                 if option in properties:
                     table[option] = properties[option]
-            dynamodb = aws.client("dynamodb")
+            dynamodb = self._client("dynamodb")
             dynamodb.create_table(**table)
             if "TimeToLiveSpecification" in properties:
                 dynamodb.update_time_to_live(
@@ -277,7 +283,7 @@ class Sandbox:
                 )
         for logical_id, _ in self._resources("AWS::SNS::Topic"):
             name = self.resolver.attributes[(logical_id, "TopicName")]
-            aws.client("sns").create_topic(Name=name)
+            self._client("sns").create_topic(Name=name)
         for logical_id, resource in self._resources("AWS::SQS::Queue"):
             properties = self.resolver.resolve(resource.get("Properties", {}))
             attributes = {
@@ -287,14 +293,14 @@ class Sandbox:
                 in ("FifoQueue", "ContentBasedDeduplication", "VisibilityTimeout", "MessageRetentionPeriod")
             }
             name = self.resolver.attributes[(logical_id, "QueueName")]
-            aws.client("sqs").create_queue(QueueName=name, Attributes=attributes)
-        glue = aws.client("glue")
+            self._client("sqs").create_queue(QueueName=name, Attributes=attributes)
+        glue = self._client("glue")
         for _, resource in self._resources("AWS::Glue::Database"):
             glue.create_database(DatabaseInput=self.resolver.resolve(resource["Properties"]["DatabaseInput"]))
         for _, resource in self._resources("AWS::Glue::Table"):
             properties = self.resolver.resolve(resource["Properties"])
             glue.create_table(DatabaseName=properties["DatabaseName"], TableInput=properties["TableInput"])
-        athena = aws.client("athena")
+        athena = self._client("athena")
         for _, resource in self._resources("AWS::Athena::WorkGroup"):
             properties = self.resolver.resolve(resource["Properties"])
             configuration = properties.get("WorkGroupConfiguration", {})
@@ -302,13 +308,13 @@ class Sandbox:
                 Name=properties["Name"],
                 Configuration={"ResultConfiguration": configuration.get("ResultConfiguration", {})},
             )
-        cloudwatch = aws.client("cloudwatch")
+        cloudwatch = self._client("cloudwatch")
         for _, resource in self._resources("AWS::CloudWatch::Dashboard"):
             properties = self.resolver.resolve(resource["Properties"])
             cloudwatch.put_dashboard(
                 DashboardName=properties["DashboardName"], DashboardBody=properties["DashboardBody"]
             )
-        awslambda = aws.client("lambda")
+        awslambda = self._client("lambda")
         for function in self.functions.values():
             awslambda.create_function(
                 FunctionName=function.name,
@@ -343,10 +349,8 @@ class Sandbox:
         return json.dumps(document)
 
     def _create_state_machine(self, logical_id: str, properties: dict[str, Any]) -> None:
-        from modelops.stores import aws
-
         name = self.resolver.attributes[(logical_id, "Name")]
-        aws.client("stepfunctions").create_state_machine(
+        self._client("stepfunctions").create_state_machine(
             name=name,
             definition=self.definition(logical_id),
             roleArn=_ROLE,
@@ -356,10 +360,8 @@ class Sandbox:
     def _create_schedules(self, logical_id: str, properties: dict[str, Any]) -> None:
         """The resource's ScheduleV2 events as Scheduler schedules (moto keeps them; it does
         not fire them: tests send the target the input a schedule would, see ``schedule_input``)."""
-        from modelops.stores import aws
-
-        scheduler = aws.client("scheduler")
-        events = aws.client("events")
+        scheduler = self._client("scheduler")
+        events = self._client("events")
         # A function's schedule targets its ARN; a state machine's Ref is already its ARN.
         arn = self.resolver.attributes.get((logical_id, "Arn"), self.ref(logical_id))
         for event_id, event in properties.get("Events", {}).items():
@@ -740,6 +742,31 @@ def _definitions_parsed_once() -> Iterator[None]:
 
 
 @contextmanager
+def _item_sizes_summed_once() -> Iterator[None]:
+    """moto checks DynamoDB's 400 KB item limit as it adds each attribute to an item, by
+    summing the sizes of all the attributes added before it: quadratic in the attributes, and
+    two fifths of moto's PutItem for our items. Here the sizes are summed once, after all of them are
+    converted. The same items are refused, with the same error: sizes are never negative, so
+    the last of those partial sums is the largest."""
+    from moto.dynamodb.exceptions import ItemSizeTooLarge
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
+    from moto.dynamodb.models.utilities import bytesize
+
+    def item(self: Item, hash_key: DynamoType, range_key: DynamoType | None, attrs: dict[str, Any]) -> None:
+        self.hash_key, self.range_key = hash_key, range_key
+        values = {key: DynamoType(value) for key, value in attrs.items()}
+        if sum(bytesize(key) + value.size() for key, value in values.items()) > _MAX_ITEM_BYTES:
+            raise ItemSizeTooLarge
+        self.attrs = LimitedSizeDict(values)  # its __init__ does not check (dict.update)
+
+    with mock.patch.object(Item, "__init__", item):
+        yield
+
+
+_MAX_ITEM_BYTES = 405_000  # moto's limit: between AWS's measured 409 and 410 KB
+
+
+@contextmanager
 def _sqs_clock_from_time() -> Iterator[None]:
     """moto's SQS works out every message's visibility and delay afresh on each send and
     receive (walking the whole queue), from a clock built of datetime objects at 6.5 µs a
@@ -794,6 +821,7 @@ def embedded(
         stack.enter_context(sandbox._changes_tracked())
         stack.enter_context(_sqs_clock_from_time())
         stack.enter_context(_definitions_parsed_once())
+        stack.enter_context(_item_sizes_summed_once())
         stack.enter_context(sandbox._lambda_patched())
         stack.enter_context(sandbox._events_routed())
         stack.enter_context(sandbox._map_failures_as_on_aws())
@@ -852,6 +880,7 @@ def served(
         stack.enter_context(athena_emulator.emulated())
         stack.enter_context(_sqs_clock_from_time())
         stack.enter_context(_definitions_parsed_once())
+        stack.enter_context(_item_sizes_summed_once())
         sandbox._apply_environment(stack, environment or {})
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
         server.start()

@@ -1,7 +1,10 @@
 """Faults inside a stage: transient ones are retried by the state machine with backoff, and
 permanent ones fail the run at once, by name."""
 
+from unittest import mock
+
 import pytest
+from botocore.retries.standard import ExponentialBackoff
 
 from modelops.stores import latest
 from tests.helpers import run, s3_writes_fail, task_failures
@@ -12,7 +15,10 @@ pytestmark = pytest.mark.e2e
 def test_a_throttled_write_is_retried_and_the_run_succeeds(trained):
     # boto3 retries a throttled call 5 times itself; a sixth refusal leaves the stage as a
     # TransientError, which the state machine retries: the second invocation gets through.
-    with s3_writes_fail("reports/", "SlowDown", times=6) as refused:
+    # boto3's waits between attempts (up to 1 + 2 + 4 + 8 s, at random) are not what is
+    # checked here: its attempts follow one another at once.
+    no_wait = mock.patch.object(ExponentialBackoff, "delay_amount", lambda self, context: 0.0)
+    with no_wait, s3_writes_fail("reports/", "SlowDown", times=6) as refused:
         result = run(trained.sandbox, "ScoringStateMachine", "2025-09-01")
     assert result.status == "SUCCEEDED", result.cause
     assert refused == ["reports/churn/drift.html"] * 6

@@ -4,6 +4,8 @@ import json
 from datetime import date
 
 import boto3
+import pytest
+from botocore.exceptions import ClientError
 
 from modelops.stores import layout, objects
 from modelops_local.sandbox import ACCOUNT, Sandbox
@@ -145,6 +147,26 @@ def test_a_restore_after_only_reads_keeps_the_state_and_after_any_write_puts_it_
         assert sandbox.changed
         sandbox.restore(snapshot)
         assert not sandbox.changed and objects.list_keys("runs/") == ["runs/x/a.bin"]
+
+
+def test_dynamodb_keeps_an_item_just_under_its_size_limit_and_refuses_one_just_over(sandbox: Sandbox):
+    # The sandbox sums an item's attribute sizes once (moto re-sums them per attribute): the
+    # limit, the error and the stored item must be moto's own.
+    dynamodb, table = boto3.client("dynamodb"), sandbox.ref("RegistryTable")
+    key = {"model": {"S": "m"}, "sk": {"S": "v#1"}}
+    key_bytes = sum(len(name) + len(value["S"]) for name, value in key.items())
+
+    def item(total_bytes: int) -> dict:
+        values = {f"a{i}": total_bytes // 10 - len(f"a{i}") for i in range(10)}  # 10 attributes
+        values["a0"] += total_bytes - key_bytes - sum(len(n) + size for n, size in values.items())
+        return {**key, **{name: {"S": "x" * size} for name, size in values.items()}}
+
+    kept = item(405_000)
+    dynamodb.put_item(TableName=table, Item=kept)
+    assert dynamodb.get_item(TableName=table, Key=key)["Item"] == kept
+    with pytest.raises(ClientError, match="Item size has exceeded the maximum allowed size"):
+        dynamodb.put_item(TableName=table, Item=item(405_001))
+    assert dynamodb.get_item(TableName=table, Key=key)["Item"] == kept
 
 
 def test_call_runs_a_handler_in_process_and_invoke_answers_like_lambda(sandbox: Sandbox):
