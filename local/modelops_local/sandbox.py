@@ -767,6 +767,54 @@ _MAX_ITEM_BYTES = 405_000  # moto's limit: between AWS's measured 409 and 410 KB
 
 
 @contextmanager
+def _member_names_looked_up_once() -> Iterator[None]:
+    """moto writes a response by looking each member of each shape up in its result under
+    every name the member may go by (its own, snake_case, aliases from the model), worked out
+    afresh each time: for DynamoDB, the ten members of an attribute value for every attribute
+    of every item, 2 ms an item of a Query or Scan. For a result held in a dict (every DynamoDB
+    item is), those names depend only on the member's shape and its parent, so they are worked
+    out once per shape. Values in other kinds of objects, and responses with moto's own
+    transformers, are looked up as before."""
+    from moto.core.constants import MISSING
+    from moto.core.serialize import AttributePickerContext, ResponseSerializer, XFormedAttributePicker
+    from moto.core.utils import get_value as value_of
+
+    original = ResponseSerializer.get_value
+    # (id(shape), id(parent), key, providers) -> (shape, parent, names); the shapes are kept so
+    # that their ids stay theirs.
+    names: dict[tuple[int, int, str, tuple[type, ...]], tuple[Any, Any, tuple[str, ...]]] = {}
+
+    def get_value(self: Any, value: Any, key: str, shape: Any) -> Any:
+        picker = self._value_picker
+        if (
+            type(value) is not dict
+            or type(picker) is not XFormedAttributePicker
+            or picker.response_transformers
+        ):
+            return original(self, value, key, shape)
+        parent = getattr(shape, "parent", None)
+        cache_key = (id(shape), id(parent), key, tuple(picker.alias_providers))
+        known = names.get(cache_key)
+        if known is None:
+            context = AttributePickerContext(
+                obj=value,
+                key=key,
+                shape=shape,
+                operation_model=self.operation_model,
+                service_model=self.operation_model.service_model,
+            )
+            known = names[cache_key] = (shape, parent, tuple(picker.get_possible_keys(context)))
+        for name in known[2]:
+            found = value_of(value, name, MISSING)
+            if found is not MISSING:
+                return found
+        return None
+
+    with mock.patch.object(ResponseSerializer, "get_value", get_value):
+        yield
+
+
+@contextmanager
 def _sqs_clock_from_time() -> Iterator[None]:
     """moto's SQS works out every message's visibility and delay afresh on each send and
     receive (walking the whole queue), from a clock built of datetime objects at 6.5 µs a
@@ -822,6 +870,7 @@ def embedded(
         stack.enter_context(_sqs_clock_from_time())
         stack.enter_context(_definitions_parsed_once())
         stack.enter_context(_item_sizes_summed_once())
+        stack.enter_context(_member_names_looked_up_once())
         stack.enter_context(sandbox._lambda_patched())
         stack.enter_context(sandbox._events_routed())
         stack.enter_context(sandbox._map_failures_as_on_aws())
@@ -881,6 +930,7 @@ def served(
         stack.enter_context(_sqs_clock_from_time())
         stack.enter_context(_definitions_parsed_once())
         stack.enter_context(_item_sizes_summed_once())
+        stack.enter_context(_member_names_looked_up_once())
         sandbox._apply_environment(stack, environment or {})
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
         server.start()

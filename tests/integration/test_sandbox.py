@@ -169,6 +169,40 @@ def test_dynamodb_keeps_an_item_just_under_its_size_limit_and_refuses_one_just_o
     assert dynamodb.get_item(TableName=table, Key=key)["Item"] == kept
 
 
+def test_every_dynamodb_type_comes_back_as_it_was_written(sandbox: Sandbox):
+    # The sandbox looks a response's member names up once per shape (moto does it per value):
+    # each type, nested or not, must come back under its own name from every read.
+    dynamodb, table = boto3.client("dynamodb"), sandbox.ref("RegistryTable")
+    values = {
+        "s": {"S": "text"},
+        "n": {"N": "-1.5"},
+        "b": {"B": b"\x00\xff"},
+        "ss": {"SS": ["a", "b"]},
+        "ns": {"NS": ["1", "2"]},
+        "bs": {"BS": [b"\x01", b"\x02"]},
+        "null": {"NULL": True},
+        "bool": {"BOOL": False},
+        "l": {"L": [{"S": "x"}, {"N": "3"}, {"M": {"deep": {"BOOL": True}}}]},
+        "m": {"M": {"inner": {"L": [{"NULL": True}, {"B": b"\x03"}]}, "n": {"N": "0"}}},
+    }
+    item = {"model": {"S": "m"}, "sk": {"S": "v#1"}, **values}
+    dynamodb.put_item(TableName=table, Item=item)
+
+    def normalised(found: dict) -> dict:  # sets come back in any order
+        return {
+            k: {t: sorted(v) if t in ("SS", "NS", "BS") else v for t, v in x.items()}
+            for k, x in found.items()
+        }
+
+    key = {"model": {"S": "m"}, "sk": {"S": "v#1"}}
+    assert normalised(dynamodb.get_item(TableName=table, Key=key)["Item"]) == normalised(item)
+    assert [normalised(i) for i in dynamodb.scan(TableName=table)["Items"]] == [normalised(item)]
+    queried = dynamodb.query(
+        TableName=table, KeyConditionExpression="model = :m", ExpressionAttributeValues={":m": {"S": "m"}}
+    )["Items"]
+    assert [normalised(i) for i in queried] == [normalised(item)]
+
+
 def test_call_runs_a_handler_in_process_and_invoke_answers_like_lambda(sandbox: Sandbox):
     from tests.helpers import event, invoke_raw
 
