@@ -11,6 +11,7 @@ next one (the sandbox tracks every call that is not a read).
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import subprocess
@@ -74,11 +75,11 @@ class States:
             self._built[name] = State(self.sandbox.snapshot(), value)
         state = self._built[name]
         self.sandbox.restore(state.snapshot)
-        return state.value
+        return copy.deepcopy(state.value)  # a test that changes it changes only its own copy
 
     def value(self, name: str) -> Any:
         """What the builder of an already built state returned (the sandbox is left as it is)."""
-        return self._built[name].value
+        return copy.deepcopy(self._built[name].value)
 
 
 def build_spec(states: States) -> None:
