@@ -38,6 +38,7 @@ from typing import Any
 from unittest import mock
 from urllib.parse import urlsplit
 
+from modelops_local import hooks
 from modelops_local.template import Resolver
 
 Statement = dict[str, Any]
@@ -626,8 +627,6 @@ class Authorizer:
 
     @contextmanager
     def installed(self) -> Iterator[Authorizer]:
-        import boto3
-        import botocore.handlers
         from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.itemprocessor import (
             distributed_item_processor_worker as worker_module,
         )
@@ -642,12 +641,7 @@ class Authorizer:
 
         worker = worker_module.DistributedItemProcessorWorker
         with ExitStack() as stack:
-            botocore.handlers.BUILTIN_HANDLERS.append(("before-parameter-build", handler))
-            stack.callback(botocore.handlers.BUILTIN_HANDLERS.remove, ("before-parameter-build", handler))
-            if boto3.DEFAULT_SESSION is not None:
-                events = boto3.DEFAULT_SESSION.events
-                events.register("before-parameter-build", handler, unique_id="modelops-iam")
-                stack.callback(events.unregister, "before-parameter-build", unique_id="modelops-iam")
+            stack.enter_context(hooks.every_client_hooked("before-parameter-build", handler, "modelops-iam"))
             stack.enter_context(mock.patch.object(ThreadPoolExecutor, "submit", submit_in_context))
             stack.enter_context(
                 mock.patch.object(worker, "_eval_job", self._distributed_map_child(worker._eval_job))

@@ -37,7 +37,7 @@ from unittest import mock
 
 import boto3
 
-from modelops_local import athena_emulator, iam
+from modelops_local import athena_emulator, hooks, iam
 from modelops_local.template import Resolver, load
 
 if TYPE_CHECKING:
@@ -650,24 +650,17 @@ class Sandbox:
     def _changes_tracked(self) -> Iterator[None]:
         """Set ``changed`` on every AWS call but a read (by operation name: Get, List, Describe,
         Head, Query, Scan, BatchGet), made by any client of this process."""
-        import botocore.handlers
 
         def before_call(model: Any, **_: Any) -> None:
             if not model.name.startswith(_READ_OPERATIONS):
                 self.changed = True
 
-        entry, unique_id = ("before-call", before_call), "modelops-changes"
-        botocore.handlers.BUILTIN_HANDLERS.append(entry)
-        try:
-            if boto3.DEFAULT_SESSION is not None:  # made before: BUILTIN_HANDLERS came too late
-                boto3.DEFAULT_SESSION.events.register("before-call", before_call, unique_id=unique_id)
+        with hooks.every_client_hooked("before-call", before_call, "modelops-changes"):
             self._tracking = True
-            yield
-        finally:
-            self._tracking = False
-            botocore.handlers.BUILTIN_HANDLERS.remove(entry)
-            if boto3.DEFAULT_SESSION is not None:
-                boto3.DEFAULT_SESSION.events.unregister("before-call", unique_id=unique_id)
+            try:
+                yield
+            finally:
+                self._tracking = False
 
 
 _READ_OPERATIONS = ("Get", "List", "Describe", "Head", "Query", "Scan", "BatchGet")

@@ -149,6 +149,23 @@ def test_a_restore_after_only_reads_keeps_the_state_and_after_any_write_puts_it_
         assert not sandbox.changed and objects.list_keys("runs/") == ["runs/x/a.bin"]
 
 
+def test_where_changes_are_not_tracked_every_restore_is_a_real_one(sandbox: Sandbox, monkeypatch):
+    # A served sandbox cannot see the calls of other processes (the CLI, `modelops serve`), so
+    # it never takes "nothing changed" for granted.
+    from moto.s3.models import s3_backends
+
+    objects.put_bytes("runs/x/a.bin", b"kept")
+    snapshot = sandbox.snapshot()
+    sandbox.restore(snapshot)
+    monkeypatch.setattr(sandbox, "_tracking", False)
+    s3_backends[ACCOUNT]["global"].put_object(
+        sandbox.ref("DataBucket"), "runs/x/other.bin", b"another process"
+    )
+    assert not sandbox.changed  # unseen
+    sandbox.restore(snapshot)
+    assert objects.list_keys("runs/") == ["runs/x/a.bin"]
+
+
 def test_dynamodb_keeps_an_item_just_under_its_size_limit_and_refuses_one_just_over(sandbox: Sandbox):
     # The sandbox sums an item's attribute sizes once (moto re-sums them per attribute): the
     # limit, the error and the stored item must be moto's own.

@@ -21,12 +21,24 @@ def rows(seed: int = 0, n: int = 4000) -> tuple[np.ndarray, np.ndarray]:
     return y, 1 / (1 + np.exp(-logit))
 
 
+def judge(
+    y: np.ndarray,
+    score: np.ndarray,
+    champion: Candidate | None = None,
+    rule: Campaign = RULE,
+    baseline_rate: float | None = None,
+) -> Verdict:
+    """The gate's verdict on a new candidate trained in August (the base rate: the sample's)."""
+    rate = float(y.mean()) if baseline_rate is None else baseline_rate
+    return decide(GATE, rule, y, Candidate("new", score, AUGUST), champion, baseline_rate=rate)
+
+
 def test_a_candidate_as_good_as_the_champion_is_promoted_with_its_evidence():
     y, score = rows()
     champion = Candidate(
         "1.0.0", score + np.random.default_rng(1).normal(0, 0.02, y.size).clip(-0.01, 0.01), AUGUST
     )
-    verdict = decide(GATE, RULE, y, Candidate("new", score, AUGUST), champion, baseline_rate=y.mean())
+    verdict = judge(y, score, champion)
     assert verdict.accept, verdict.reason
     assert "passes the gate" in verdict.reason
     assert verdict.evidence["champion"]["method"] == "DeLong" and verdict.evidence["rows"] == y.size
@@ -63,10 +75,10 @@ def test_a_selection_of_a_handful_of_customers_is_not_judged_by_its_ratio():
         return Campaign(min_score=floor), ours
 
     few, ours = lifted(20, 60)  # 20 customers against 60: a campaign three times the size
-    judged = decide(GATE, few, y, Candidate("new", ours, AUGUST), champion, baseline_rate=y.mean())
+    judged = judge(y, ours, champion, rule=few)
     assert "would select 1.5% of the customers instead of the champion's 0.5%" in judged.reason
     fewer, ours = lifted(3, 13)  # 3 against 13: noise
-    verdict = decide(GATE, fewer, y, Candidate("new", ours, AUGUST), champion, baseline_rate=y.mean())
+    verdict = judge(y, ours, champion, rule=fewer)
     assert verdict.accept, verdict.reason
     assert verdict.evidence["selected_share"] == {"candidate": 13 / y.size, "champion": 3 / y.size}
 
@@ -92,7 +104,7 @@ def test_a_candidate_trained_on_older_data_is_refused():
 def test_calibration_drift_and_the_floor_are_guards_too():
     y, score = rows()
     doubled = np.clip(score * 2.5, 0, 1)
-    verdict = decide(GATE, RULE, y, Candidate("new", doubled, AUGUST), None, baseline_rate=0.08)
+    verdict = judge(y, doubled, baseline_rate=0.08)
     assert not verdict.accept and "times the observed outcome rate" in verdict.reason
     blocked = decide(
         GATE,
@@ -113,9 +125,9 @@ def test_calibration_drift_and_the_floor_are_guards_too():
 
 def test_a_first_model_must_beat_knowing_nothing():
     y, score = rows()
-    assert decide(GATE, RULE, y, Candidate("new", score, AUGUST), None, baseline_rate=y.mean()).accept
+    assert judge(y, score).accept
     coin = np.random.default_rng(3).random(y.size) * 2 * y.mean()  # calibrated noise, no ranking
-    verdict = decide(GATE, RULE, y, Candidate("new", coin, AUGUST), None, baseline_rate=y.mean())
+    verdict = judge(y, coin)
     assert not verdict.accept and "not significantly better than knowing nothing" in verdict.reason
     log_gate = Promotion(metric="log_loss")
     assert decide(log_gate, RULE, y, Candidate("new", score, AUGUST), None, baseline_rate=y.mean()).accept
@@ -207,7 +219,7 @@ def test_the_evidence_holds_every_figure_of_the_decision():
             "champion": float(np.mean(champion_scores >= 0.3)),
         },
     }
-    first = decide(GATE, RULE, y, Candidate("new", score, AUGUST), None, baseline_rate=y.mean())
+    first = judge(y, score)
     versus = metrics.delong(y, score, None)
     assert first.reason == f"first model: roc_auc {versus.candidate:.4f} beats the baseline"
     assert first.evidence["baseline"] == {
@@ -237,13 +249,13 @@ def test_every_refusal_says_why_in_one_line():
     exact = Promotion(min_test_auc=auc, calibration_tolerance=abs(calibration - 1))
     assert decide(exact, RULE, y, Candidate("new", score, AUGUST), None, baseline_rate=y.mean()).accept
     doubled = np.clip(score * 2.5, 0, 1)
-    high = decide(GATE, RULE, y, Candidate("new", doubled, AUGUST), None, baseline_rate=0.08)
+    high = judge(y, doubled, baseline_rate=0.08)
     assert high.reason == (
         f"mean score is {metrics.calibration(y, doubled):.2f} times the observed outcome rate "
         "(allowed: within 50%)"
     )
     coin = np.random.default_rng(3).random(y.size) * 2 * y.mean()
-    nothing = decide(GATE, RULE, y, Candidate("new", coin, AUGUST), None, baseline_rate=y.mean())
+    nothing = judge(y, coin)
     versus = metrics.delong(y, coin, None)
     assert nothing.reason == (
         f"roc_auc {versus.candidate:.4f} is not significantly better than knowing nothing "
@@ -302,11 +314,11 @@ def test_the_selection_is_judged_from_twenty_customers_and_within_the_factor_inc
             ours[order[reaching:80]] = (rule.min_score or 0.0) * 0.999
         else:
             ours = lifted(rule, reaching)
-        verdict = decide(GATE, rule, y, Candidate("new", ours, AUGUST), champion, baseline_rate=y.mean())
+        verdict = judge(y, ours, champion, rule=rule)
         assert verdict.accept == accepted, (reaching, verdict.reason)
         assert accepted or verdict.reason.startswith("the campaign rule (score >= ")
     top_only = Campaign(top_n=200)  # no floor: top N always selects N, nothing to compare
-    assert decide(GATE, top_only, y, Candidate("new", score, AUGUST), champion, baseline_rate=y.mean()).accept
+    assert judge(y, score, champion, rule=top_only).accept
 
 
 def test_verdicts_and_candidates_are_values():
@@ -323,6 +335,6 @@ def test_a_champion_that_selects_nobody_leaves_the_selection_unjudged():
     rule = Campaign(min_score=0.3)
     quiet_champion = Candidate("1.0.0", np.minimum(score, 0.29), AUGUST)  # nobody reaches the floor
     assert int(np.sum(score >= 0.3)) >= 20  # the candidate selects enough to be judged otherwise
-    verdict = decide(GATE, rule, y, Candidate("new", score, AUGUST), quiet_champion, baseline_rate=y.mean())
+    verdict = judge(y, score, quiet_champion, rule=rule)
     assert verdict.accept, verdict.reason
     assert verdict.evidence["selected_share"]["champion"] == 0.0

@@ -25,7 +25,7 @@ _CONFIG = Config(retries={"mode": "standard", "max_attempts": 5})
 _lock = threading.Lock()
 _clients: dict[str, Any] = {}
 _local = threading.local()
-_generation = [0]  # bumped by clear(): a thread's resources from before are dropped
+_generation = 0  # bumped by _clear(): a thread's resources from before are dropped
 
 
 def _session() -> boto3.session.Session:
@@ -44,8 +44,8 @@ def client(service: str) -> Any:
 
 
 def resource(service: str) -> Any:
-    if getattr(_local, "generation", None) != _generation[0]:
-        _local.generation, _local.resources = _generation[0], {}
+    if getattr(_local, "generation", None) != _generation:
+        _local.generation, _local.resources = _generation, {}
     resources: dict[str, Any] = _local.resources
     if service not in resources:
         with _lock:
@@ -54,9 +54,10 @@ def resource(service: str) -> Any:
 
 
 def _clear() -> None:
+    global _generation
     with _lock:
         _clients.clear()
-        _generation[0] += 1
+        _generation += 1
 
 
 caches.register(_clear)
