@@ -107,6 +107,34 @@ def _history(client: Any, arn: str) -> list[dict[str, Any]]:
 HISTORY_SHARE = 0.1
 
 
+@dataclass
+class _Progress:
+    """The states an execution entered and left (name, seconds), from its history read so far;
+    ``on_state`` hears of each as it is found."""
+
+    on_state: Callable[[str, str, float], None] | None
+    events: list[dict[str, Any]] = field(default_factory=list)
+    states: list[tuple[str, float]] = field(default_factory=list)
+    entered: dict[str, float] = field(default_factory=dict)
+
+    def read(self, client: Any, arn: str) -> None:
+        seen, self.events = len(self.events), _history(client, arn)
+        for event in self.events[seen:]:
+            details = event.get("stateEnteredEventDetails") or event.get("stateExitedEventDetails")
+            if not details:
+                continue
+            name, stamp = details["name"], event["timestamp"].timestamp()
+            if event["type"].endswith("StateEntered"):
+                self.entered[name] = stamp
+                if self.on_state:
+                    self.on_state(name, "started", 0.0)
+            else:
+                seconds = stamp - self.entered.get(name, stamp)
+                self.states.append((name, seconds))
+                if self.on_state:
+                    self.on_state(name, "done", seconds)
+
+
 def follow(
     arn: str,
     on_state: Callable[[str, str, float], None] | None = None,
@@ -117,31 +145,8 @@ def follow(
     finishes when ``on_state`` is given."""
     client = boto3.client("stepfunctions", region_name=_region(arn))
     started = time.monotonic()
-    seen = 0
-    entered: dict[str, float] = {}
-    states: list[tuple[str, float]] = []
-    events: list[dict[str, Any]] = []
+    progress = _Progress(on_state)
     next_read = started
-
-    def read_events() -> None:
-        nonlocal seen, events
-        events = _history(client, arn)
-        for event in events[seen:]:
-            details = event.get("stateEnteredEventDetails") or event.get("stateExitedEventDetails")
-            if not details:
-                continue
-            name, stamp = details["name"], event["timestamp"].timestamp()
-            if event["type"].endswith("StateEntered"):
-                entered[name] = stamp
-                if on_state:
-                    on_state(name, "started", 0.0)
-            else:
-                seconds = stamp - entered.get(name, stamp)
-                states.append((name, seconds))
-                if on_state:
-                    on_state(name, "done", seconds)
-        seen = len(events)
-
     while True:
         description = client.describe_execution(executionArn=arn)
         status = description["status"]
@@ -149,12 +154,12 @@ def follow(
             break
         if on_state and time.monotonic() >= next_read:
             reading = time.monotonic()
-            read_events()
+            progress.read(client, arn)
             next_read = time.monotonic() + (time.monotonic() - reading) / HISTORY_SHARE
         if time.monotonic() - started > timeout:
             raise TimeoutError(f"execution {arn} still running after {timeout:.0f}s")
         time.sleep(poll)
-    read_events()
+    progress.read(client, arn)
     output = json.loads(description["output"]) if description.get("output") else None
     return ExecutionResult(
         arn=arn,
@@ -162,7 +167,7 @@ def follow(
         output=output,
         error=description.get("error"),
         cause=description.get("cause"),
-        states=states,
+        states=progress.states,
         seconds=time.monotonic() - started,
-        history=events,
+        history=progress.events,
     )
