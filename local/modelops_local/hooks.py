@@ -11,9 +11,10 @@ from typing import Any
 
 @contextmanager
 def every_client_hooked(event: str, handler: Callable[..., Any], unique_id: str) -> Iterator[None]:
-    """``handler`` on ``event`` (e.g. "before-call") for every client made while the block
-    runs (botocore copies its built-in handlers into each new session) and for the clients of
-    boto3's default session, made before or after."""
+    """``handler`` on ``event`` (e.g. "before-call") for the clients of every session made
+    while the block runs (botocore copies its built-in handlers into each new session) and of
+    boto3's default session, whenever it was made. A client made during the block keeps the
+    handler after it (a client copies its session's handlers when it is made)."""
     import boto3
     import botocore.handlers
 
@@ -28,3 +29,5 @@ def every_client_hooked(event: str, handler: Callable[..., Any], unique_id: str)
         botocore.handlers.BUILTIN_HANDLERS.remove(entry)
         if session is not None:
             session.events.unregister(event, unique_id=unique_id)
+        if boto3.DEFAULT_SESSION is not None and boto3.DEFAULT_SESSION is not session:
+            boto3.DEFAULT_SESSION.events.unregister(event, handler)  # made during: a built-in

@@ -16,6 +16,7 @@ server on 127.0.0.1 that the CLI, other processes and the ``aws`` CLI can use.
 
 from __future__ import annotations
 
+import copy
 import importlib.util
 import io
 import json
@@ -106,7 +107,7 @@ class Sandbox:
         self.map_concurrency: int | None = None
         # Whether any AWS call other than a read was made since the last reset or restore
         # (tracked only in this process: embedded(), not served()), and the snapshot that
-        # restore put in place.
+        # reset (_EMPTY) or restore put in place.
         self.changed = True
         self._tracking = False
         self._holds: Snapshot | None = None
@@ -606,14 +607,17 @@ class Sandbox:
     def snapshot(self) -> Snapshot:
         """Every object of every bucket (its latest version) and every item of every table.
         Read from moto's stores, not through the AWS API: serialising a scan page by page made
-        a snapshot cost as much as the pipeline run that built the state."""
+        a snapshot cost as much as the pipeline run that built the state. Items are copied:
+        moto keeps a set's list as it was given, and an ADD changes it in place."""
         s3, dynamodb = _data_backends()
         objects = {
             bucket: {key: kept.value for key, kept in s3.get_bucket(bucket).keys.items() if _is_object(kept)}
             for bucket in self._names("AWS::S3::Bucket")
         }
         items = {
-            table: [item.to_json()["Attributes"] for item in dynamodb.get_table(table).all_items()]
+            table: [
+                copy.deepcopy(item.to_json()["Attributes"]) for item in dynamodb.get_table(table).all_items()
+            ]
             for table in self._names("AWS::DynamoDB::Table")
         }
         return Snapshot(objects, items)
@@ -630,17 +634,16 @@ class Sandbox:
         if unchanged and self._holds is snapshot:
             caches.clear_all()
             return
-        if unchanged and self._holds is _EMPTY:
-            caches.clear_all()
-        else:
+        if not (unchanged and self._holds is _EMPTY):
             self.reset()
+        caches.clear_all()
         s3, dynamodb = _data_backends()
         for bucket, objects in snapshot.objects.items():
             for key, body in objects.items():
                 s3.put_object(bucket, key, body)
         for table, items in snapshot.items.items():
             for item in items:
-                dynamodb.put_item(table, item)
+                dynamodb.put_item(table, copy.deepcopy(item))  # the snapshot stays as it was
         self.changed, self._holds = False, snapshot
 
     def _names(self, resource_type: str) -> list[str]:
@@ -669,7 +672,7 @@ _READ_OPERATIONS = ("Get", "List", "Describe", "Head", "Query", "Scan", "BatchGe
 @dataclass(frozen=True)
 class Snapshot:
     """The stored state of a sandbox: bucket -> key -> bytes, table -> items (as moto's
-    DynamoDB holds them: attribute -> {type: value}, the API's JSON form)."""
+    DynamoDB holds them: attribute -> {type: value}, binary values as bytes)."""
 
     objects: dict[str, dict[str, bytes]]
     items: dict[str, list[dict[str, Any]]]
@@ -773,9 +776,8 @@ def _member_names_looked_up_once() -> Iterator[None]:
     from moto.core.utils import get_value as value_of
 
     original = ResponseSerializer.get_value
-    # (id(shape), id(parent), key, providers) -> (shape, parent, names); the shapes are kept so
-    # that their ids stay theirs.
-    names: dict[tuple[int, int, str, tuple[type, ...]], tuple[Any, Any, tuple[str, ...]]] = {}
+    # botocore's shapes are compared by identity; each member shape has one parent.
+    names: dict[tuple[Any, Any, str, tuple[type, ...]], tuple[str, ...]] = {}
 
     def get_value(self: Any, value: Any, key: str, shape: Any) -> Any:
         picker = self._value_picker
@@ -785,8 +787,7 @@ def _member_names_looked_up_once() -> Iterator[None]:
             or picker.response_transformers
         ):
             return original(self, value, key, shape)
-        parent = getattr(shape, "parent", None)
-        cache_key = (id(shape), id(parent), key, tuple(picker.alias_providers))
+        cache_key = (shape, getattr(shape, "parent", None), key, tuple(picker.alias_providers))
         known = names.get(cache_key)
         if known is None:
             context = AttributePickerContext(
@@ -796,8 +797,8 @@ def _member_names_looked_up_once() -> Iterator[None]:
                 operation_model=self.operation_model,
                 service_model=self.operation_model.service_model,
             )
-            known = names[cache_key] = (shape, parent, tuple(picker.get_possible_keys(context)))
-        for name in known[2]:
+            known = names[cache_key] = tuple(picker.get_possible_keys(context))
+        for name in known:
             found = value_of(value, name, MISSING)
             if found is not MISSING:
                 return found

@@ -116,6 +116,11 @@ def test_reset_empties_and_restore_brings_back_exactly_a_snapshot(sandbox: Sandb
     assert objects.list_keys("runs/") == ["runs/x/a.bin"] and objects.get_bytes("runs/x/a.bin") == b"\x00\x01"
     assert table.scan()["Items"] == [{"model": "m", "sk": "v#1.0.0", "n": 3}]
     assert objects.exists("specs/churn.yaml")
+    # A restore right after a reset does not reset again, unless something was written between.
+    sandbox.reset()
+    objects.put_bytes("runs/x/between.bin", b"dropped")
+    sandbox.restore(snapshot)
+    assert objects.list_keys("runs/") == ["runs/x/a.bin"]
 
 
 def test_a_restore_after_only_reads_keeps_the_state_and_after_any_write_puts_it_back(sandbox: Sandbox):
@@ -161,7 +166,6 @@ def test_where_changes_are_not_tracked_every_restore_is_a_real_one(sandbox: Sand
     s3_backends[ACCOUNT]["global"].put_object(
         sandbox.ref("DataBucket"), "runs/x/other.bin", b"another process"
     )
-    assert not sandbox.changed  # unseen
     sandbox.restore(snapshot)
     assert objects.list_keys("runs/") == ["runs/x/a.bin"]
 
@@ -178,6 +182,19 @@ def test_dynamodb_keeps_an_item_just_under_its_size_limit_and_refuses_one_just_o
         values["a0"] += total_bytes - key_bytes - sum(len(n) + size for n, size in values.items())
         return {**key, **{name: {"S": "x" * size} for name, size in values.items()}}
 
+    def refused_by_moto(attributes: dict) -> bool:  # moto's own check, attribute by attribute
+        from moto.dynamodb.exceptions import ItemSizeTooLarge
+        from moto.dynamodb.models.dynamo_type import DynamoType, LimitedSizeDict
+
+        checked = LimitedSizeDict()
+        try:
+            for name, value in attributes.items():
+                checked[name] = DynamoType(value)
+        except ItemSizeTooLarge:
+            return True
+        return False
+
+    assert not refused_by_moto(item(405_000)) and refused_by_moto(item(405_001))
     kept = item(405_000)
     dynamodb.put_item(TableName=table, Item=kept)
     assert dynamodb.get_item(TableName=table, Key=key)["Item"] == kept
@@ -218,6 +235,34 @@ def test_every_dynamodb_type_comes_back_as_it_was_written(sandbox: Sandbox):
         TableName=table, KeyConditionExpression="model = :m", ExpressionAttributeValues={":m": {"S": "m"}}
     )["Items"]
     assert [normalised(i) for i in queried] == [normalised(item)]
+    # ... and from a snapshot: restored as written, and the snapshot never changed by a later
+    # write (moto keeps a set's list as given; ADD changes it in place).
+    snapshot = sandbox.snapshot()
+    for _ in range(2):
+        sandbox.reset()
+        sandbox.restore(snapshot)
+        assert normalised(dynamodb.get_item(TableName=table, Key=key)["Item"]) == normalised(item)
+        dynamodb.update_item(
+            TableName=table,
+            Key=key,
+            UpdateExpression="ADD ss :more, ns :one",
+            ExpressionAttributeValues={":more": {"SS": ["c"]}, ":one": {"NS": ["9"]}},
+        )
+
+
+def test_a_definition_moto_refuses_is_refused_every_time_and_one_it_accepts_always_accepted(
+    sandbox: Sandbox,
+):
+    # The sandbox parses each definition moto accepted only once.
+    stepfunctions, role = boto3.client("stepfunctions"), f"arn:aws:iam::{ACCOUNT}:role/modelops-local-role"
+    broken = json.dumps({"StartAt": "A", "States": {"A": {"Type": "NoSuchType"}}})
+    for name in ("broken-1", "broken-2"):
+        with pytest.raises(ClientError, match=r"ASLParserException.*NoSuchType"):
+            stepfunctions.create_state_machine(name=name, definition=broken, roleArn=role)
+    for name in ("scoring-1", "scoring-2"):
+        stepfunctions.create_state_machine(
+            name=name, definition=sandbox.definition("ScoringStateMachine"), roleArn=role
+        )
 
 
 def test_call_runs_a_handler_in_process_and_invoke_answers_like_lambda(sandbox: Sandbox):
