@@ -634,9 +634,10 @@ class Sandbox:
         if unchanged and self._holds is snapshot:
             caches.clear_all()
             return
-        if not (unchanged and self._holds is _EMPTY):
+        if unchanged and self._holds is _EMPTY:
+            caches.clear_all()  # as the reset it skips would
+        else:
             self.reset()
-        caches.clear_all()
         s3, dynamodb = _data_backends()
         for bucket, objects in snapshot.objects.items():
             for key, body in objects.items():
@@ -741,8 +742,8 @@ def _definitions_parsed_once() -> Iterator[None]:
 def _item_sizes_summed_once() -> Iterator[None]:
     """moto checks DynamoDB's 400 KB item limit as it adds each attribute to an item, by
     summing the sizes of all the attributes added before it: quadratic in the attributes, and
-    two fifths of moto's PutItem for our items. Here the sizes are summed once, after all of them are
-    converted. The same items are refused, with the same error: sizes are never negative, so
+    two fifths of moto's PutItem for our items. Here the sizes are summed once, after all of
+    them are converted. The same items are refused, with the same error: sizes are never negative, so
     the last of those partial sums is the largest."""
     from moto.dynamodb.exceptions import ItemSizeTooLarge
     from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
@@ -830,6 +831,23 @@ def _sqs_clock_from_time() -> Iterator[None]:
         yield
 
 
+@contextmanager
+def _moto_extended(sandbox: Sandbox) -> Iterator[None]:
+    """What the sandbox adds to moto, embedded or served: the template's functions run on
+    Invoke, EventBridge delivers to targets, a Map fails as on AWS, Athena answers queries,
+    and four of moto's own costs are cut without changing an answer."""
+    with ExitStack() as stack:
+        stack.enter_context(sandbox._lambda_patched())
+        stack.enter_context(sandbox._events_routed())
+        stack.enter_context(sandbox._map_failures_as_on_aws())
+        stack.enter_context(athena_emulator.emulated())
+        stack.enter_context(_sqs_clock_from_time())
+        stack.enter_context(_definitions_parsed_once())
+        stack.enter_context(_item_sizes_summed_once())
+        stack.enter_context(_member_names_looked_up_once())
+        yield
+
+
 _FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -861,14 +879,7 @@ def embedded(
             sandbox.iam = stack.enter_context(sandbox.authorizer().installed())
         stack.enter_context(mock_aws(config=MOTO_CONFIG))
         stack.enter_context(sandbox._changes_tracked())
-        stack.enter_context(_sqs_clock_from_time())
-        stack.enter_context(_definitions_parsed_once())
-        stack.enter_context(_item_sizes_summed_once())
-        stack.enter_context(_member_names_looked_up_once())
-        stack.enter_context(sandbox._lambda_patched())
-        stack.enter_context(sandbox._events_routed())
-        stack.enter_context(sandbox._map_failures_as_on_aws())
-        stack.enter_context(athena_emulator.emulated())
+        stack.enter_context(_moto_extended(sandbox))
         sandbox._apply_environment(stack, environment or {})
         sandbox.provision()
         yield sandbox
@@ -917,14 +928,7 @@ def served(
             )
         )
         stack.enter_context(mock.patch.dict(default_user_config, MOTO_CONFIG))
-        stack.enter_context(sandbox._lambda_patched())
-        stack.enter_context(sandbox._events_routed())
-        stack.enter_context(sandbox._map_failures_as_on_aws())
-        stack.enter_context(athena_emulator.emulated())
-        stack.enter_context(_sqs_clock_from_time())
-        stack.enter_context(_definitions_parsed_once())
-        stack.enter_context(_item_sizes_summed_once())
-        stack.enter_context(_member_names_looked_up_once())
+        stack.enter_context(_moto_extended(sandbox))
         sandbox._apply_environment(stack, environment or {})
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
         server.start()
