@@ -25,7 +25,6 @@ LAZY_IMPORTS = {
     "ValidateScoresFunction": "scipy.stats",
     "GetDataFunction": "duckdb",
     "TransformDataFunction": "duckdb",
-    "DeployScoresFunction": "duckdb",
     "DeployModelFunction": "modelops.domain.fastscore",
     "CampaignFunction": "modelops.pipeline.campaign",
     "OnlineScoreFunction": "modelops.domain.fastscore",
