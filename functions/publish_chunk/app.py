@@ -1,6 +1,6 @@
 """Lambda entry point of the publish_chunk stage (a scoring Map child): one call into the library."""
 
 from modelops.handler import lambda_entry
-from modelops.pipeline import scoring
+from modelops.pipeline import chunks
 
-lambda_handler = lambda_entry(scoring.publish_chunk)
+lambda_handler = lambda_entry(chunks.publish_chunk)

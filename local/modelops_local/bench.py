@@ -70,9 +70,9 @@ class Figure:
 def training_pipeline(customers: int = 10_000) -> list[Figure]:
     """Wall time of the training state machine on the demo data, per stage, against the bare
     fit (the same search on the same in-memory matrix, no AWS, no serialisation)."""
-    from modelops.domain import estimators
     from modelops.domain.contract import StageDoc
-    from modelops.pipeline.shared import load_features
+    from modelops.domain.model import estimators
+    from modelops.pipeline.training import load_features
     from modelops.stores.specs import load_spec
     from modelops_local import demo_data, runner
     from modelops_local.sandbox import QUIET, embedded
@@ -113,11 +113,11 @@ def batch_scoring(rows: int = 1_000_000, chunks: int = 16) -> list[Figure]:
     import boto3
     import numpy as np
 
-    from modelops.domain import estimators
     from modelops.domain.contract import StageDoc
-    from modelops.domain.features import FeatureMatrix
+    from modelops.domain.data.features import FeatureMatrix
+    from modelops.domain.model import estimators
+    from modelops.pipeline.common import chunk_list
     from modelops.pipeline.scoring import receipts
-    from modelops.pipeline.shared import chunk_list
     from modelops.stores import layout, objects, registry
     from modelops_local import scale
     from modelops_local.sandbox import QUIET, embedded
@@ -215,9 +215,9 @@ def validation(rows: int = 1_000_000, features: int = 20, history: int = 10) -> 
 
     import numpy as np
 
-    from modelops.domain.features import FeatureInfo, FeatureMatrix, FeatureSchema
+    from modelops.domain.data.features import FeatureInfo, FeatureMatrix, FeatureSchema
+    from modelops.domain.monitoring.profiles import DECILE_LEVELS, profile_features
     from modelops.domain.periods import add_months
-    from modelops.domain.profiles import DECILE_LEVELS, profile_features
     from modelops.domain.spec import Drift
     from modelops.pipeline import monitoring
     from modelops_local.sandbox import QUIET, embedded
@@ -344,8 +344,8 @@ def online_latency(requests: int = 3000) -> list[Figure]:
                 "import importlib.util, json, pathlib",
                 f"spec = importlib.util.spec_from_file_location('app', {str(app_path)!r})",
                 "app = importlib.util.module_from_spec(spec); spec.loader.exec_module(app)",
-                "from modelops.domain.fastscore import FastModel",
-                "from modelops.domain.features import FeatureSchema",
+                "from modelops.domain.model.fastscore import FastModel",
+                "from modelops.domain.data.features import FeatureSchema",
                 f"FastModel.from_bytes(pathlib.Path({scratch!r}, 'fast.npz').read_bytes())",
                 f"document = json.loads(pathlib.Path({scratch!r}, 'metadata.json').read_text())",
                 "FeatureSchema.from_dict(document['feature_schema'])",

@@ -168,9 +168,10 @@ def _check_window(spec: Any, args: argparse.Namespace) -> Any:
 def cmd_spec_check(args: argparse.Namespace) -> int:
     import tempfile
 
-    from modelops.domain.datacheck import check_spec
+    from modelops.domain.data.datacheck import check_spec
     from modelops.domain.periods import Window
-    from modelops.stores import lake, query
+    from modelops.stores import lake
+    from modelops.stores.query import duckdb_engine
 
     spec = _read_spec(args.file)
     report: dict[str, Any] = {"model": spec.name, "valid": True, "findings": []}
@@ -199,12 +200,12 @@ def cmd_spec_check(args: argparse.Namespace) -> int:
             if absent:
                 raise CliError(f"no --data for table {absent[0]!r} (give --data {absent[0]}=FILE)")
             window = Window(start=FAR_PAST, end=FAR_FUTURE)
-            profiles = query.profile_result(spec.source.sql, window, files=files)
+            profiles = duckdb_engine.profile_result(spec.source.sql, window, files=files)
             where = " and ".join(item.partition("=")[2] or item for item in args.data)
         else:
             _connect(args.endpoint_url)
             window = _check_window(spec, args)
-            profiles = query.profile_result(spec.source.sql, window, lake_tables=spec.source.tables)
+            profiles = duckdb_engine.profile_result(spec.source.sql, window, lake_tables=spec.source.tables)
             where = f"the lake, {window.start} … {window.end}"
     rows = next(iter(profiles.values())).rows if profiles else 0
     findings = check_spec(spec, profiles)
@@ -860,7 +861,7 @@ def _one_line(error: BaseException) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     from botocore.exceptions import ClientError, EndpointConnectionError
 
-    from modelops.domain.datacheck import ColumnError
+    from modelops.domain.data.datacheck import ColumnError
     from modelops.domain.spec import SpecError
     from modelops.lifecycle import NothingToRollBack
     from modelops.stores.lake import LoadError

@@ -13,9 +13,9 @@ from datetime import date
 
 import numpy as np
 
-from modelops.domain import drift
-from modelops.domain.drift import Observation
-from modelops.domain.profiles import bounded_sample, categorical_profile, numeric_profile
+from modelops.domain.monitoring import evaluation
+from modelops.domain.monitoring.profiles import bounded_sample, categorical_profile, numeric_profile
+from modelops.domain.monitoring.reference import Observation
 from modelops.domain.spec import Drift
 from modelops_local import demo_data
 
@@ -91,8 +91,8 @@ def monitor(
         findings = []
         for metric, current in history[index].items():
             earlier = [month[metric] for month in history[:index]]
-            findings += drift.evaluate_metric(metric, current, earlier, settings, reference_end)
-        drift.decide(findings, settings)
+            findings += evaluation.evaluate_metric(metric, current, earlier, settings, reference_end)
+        evaluation.decide(findings, settings)
         flagged = {f.metric for f in findings if f.flagged}
         for metric in history[index]:
             keys = tuple(f.key for f in findings if f.metric == metric and f.flagged)
@@ -152,7 +152,7 @@ def stationary_run(
             )
             for day, row, quantiles in zip(days, values, deciles, strict=True)
         ]
-        findings += drift.evaluate_metric(f"f{j}", periods[-1], periods[:-1], Drift())
-    drift.decide(findings, Drift())
+        findings += evaluation.evaluate_metric(f"f{j}", periods[-1], periods[:-1], Drift())
+    evaluation.decide(findings, Drift())
     flagged = {f.metric for f in findings if f.flagged}
     return bool(flagged), (shift_feature is not None and f"f{shift_feature}" in flagged)

@@ -17,17 +17,17 @@ from modelops_local.lambda_sizes import load_template, measure
 
 # What each stage imports lazily, inside the call, on top of its handler module.
 LAZY_IMPORTS = {
-    "TrainModelFunction": "joblib, sklearn.ensemble, sklearn.linear_model, modelops.domain.estimators",
-    "VerifyModelFunction": "joblib, sklearn.ensemble, modelops.domain.estimators",
-    "ScoreDataFunction": "joblib, sklearn.ensemble, modelops.domain.estimators",
+    "TrainModelFunction": "joblib, sklearn.ensemble, sklearn.linear_model, modelops.domain.model.estimators",
+    "VerifyModelFunction": "joblib, sklearn.ensemble, modelops.domain.model.estimators",
+    "ScoreDataFunction": "joblib, sklearn.ensemble, modelops.domain.model.estimators",
     "ValidateDataFunction": "scipy.stats",
     "ValidateModelFunction": "scipy.stats",
     "ValidateScoresFunction": "scipy.stats",
     "GetDataFunction": "duckdb",
     "TransformDataFunction": "duckdb",
-    "DeployModelFunction": "modelops.domain.fastscore",
+    "DeployModelFunction": "modelops.domain.model.fastscore",
     "CampaignFunction": "modelops.pipeline.campaign",
-    "OnlineScoreFunction": "modelops.domain.fastscore",
+    "OnlineScoreFunction": "modelops.domain.model.fastscore",
 }
 
 

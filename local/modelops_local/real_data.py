@@ -32,9 +32,9 @@ from typing import Any
 
 import numpy as np
 
-from modelops.domain.drift import Observation
+from modelops.domain.monitoring.profiles import bounded_sample, numeric_profile
+from modelops.domain.monitoring.reference import Observation
 from modelops.domain.periods import add_months
-from modelops.domain.profiles import bounded_sample, numeric_profile
 from modelops.domain.spec import Drift
 
 FEATURES = (

@@ -7,7 +7,7 @@ import boto3
 import numpy as np
 import pytest
 
-from modelops.domain.features import FeatureMatrix
+from modelops.domain.data.features import FeatureMatrix
 from modelops.stores import history, latest, layout, objects, registry
 from modelops_local import demo_data
 from modelops_local.sandbox import Sandbox

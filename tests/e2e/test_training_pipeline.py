@@ -35,7 +35,7 @@ def test_the_artifact_matches_the_registry_and_is_the_champion(trained):
     model = joblib.load(io.BytesIO(registry.verified_artifact(record)))
     run_id = trained.execution.output["run"]["run_id"]
     test = objects.get_bytes(layout.training_key(run_id, "test_features.npz"))
-    from modelops.domain.features import FeatureMatrix
+    from modelops.domain.data.features import FeatureMatrix
     from modelops.domain.scores import ScoreSet
 
     features = FeatureMatrix.from_bytes(test)

@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from modelops.domain import report
-from modelops.domain.drift import Observation
+from modelops.domain.monitoring import report
+from modelops.domain.monitoring.reference import Observation
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = [

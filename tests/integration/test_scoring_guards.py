@@ -92,8 +92,9 @@ def test_the_athena_engine_extracts_what_duckdb_extracts(trained):
     tables): the same rows, whatever the parts."""
     from modelops.domain.periods import Window
     from modelops.stores import tabular
-    from modelops.stores.athena import AthenaEngine
-    from modelops.stores.query import DuckDBEngine, Query
+    from modelops.stores.query import Query
+    from modelops.stores.query.athena import AthenaEngine
+    from modelops.stores.query.duckdb_engine import DuckDBEngine
 
     sql = event_sql()
     query = Query(sql, ["customers"], Window(start=date(2025, 7, 1), end=SEPTEMBER), part_rows=1500)
@@ -138,7 +139,7 @@ def test_training_keeps_a_bounded_sample_stratified_by_period_and_outcome(lake):
     assert (extracted["matched"], extracted["rows"]) == (16_000, pytest.approx(4000, abs=16))
     document = invoke(lake, "TransformDataFunction", document)
     from modelops.domain.contract import StageDoc
-    from modelops.pipeline.shared import load_features
+    from modelops.pipeline.training import load_features
 
     matrix, _ = load_features(StageDoc.model_validate(document))
     months, per_month = np.unique(matrix.timestamp, return_counts=True)

@@ -5,7 +5,7 @@ import itertools
 import numpy as np
 import pytest
 
-from modelops.domain.features import FeatureMatrix
+from modelops.domain.data.features import FeatureMatrix
 from modelops.domain.spec import parse_spec
 from modelops.stores import layout, metadata, objects, registry
 from tests.conftest import Prepared

@@ -4,7 +4,7 @@ one-sentence summary naming the metrics that changed most."""
 from datetime import date
 
 from modelops.domain.contract import Evidence
-from modelops.domain.decisions import (
+from modelops.domain.monitoring.alerts import (
     alert_fingerprint,
     alert_severity,
     alert_summary,

@@ -25,7 +25,7 @@ def imports_of(path: Path) -> set[str]:
 
 
 def layer_files(layer: str) -> list[Path]:
-    files = sorted((LIBRARY / layer).glob("*.py"))
+    files = sorted((LIBRARY / layer).rglob("*.py"))
     assert files, f"no modules in {layer}"
     return files
 
@@ -34,11 +34,11 @@ def reaches(imported: set[str], package: str) -> set[str]:
     return {name for name in imported if name == package or name.startswith(package + ".")}
 
 
-@pytest.mark.parametrize("path", layer_files("domain"), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", layer_files("domain"), ids=lambda p: str(p.relative_to(LIBRARY)))
 def test_domain_code_is_pure(path):
     imported = imports_of(path)
     for other in ("modelops.stores", "modelops.pipeline", "modelops.online", "modelops.settings"):
-        assert not reaches(imported, other), f"{path.name} imports {reaches(imported, other)}"
+        assert not reaches(imported, other), f"{path.relative_to(LIBRARY)} imports {reaches(imported, other)}"
     assert not {name.split(".")[0] for name in imported} & AWS_PACKAGES
 
 
@@ -50,12 +50,12 @@ def test_only_the_stores_talk_to_aws():
         assert not touching, f"{path.relative_to(LIBRARY)} imports {touching}"
 
 
-@pytest.mark.parametrize("path", layer_files("online"), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", layer_files("online"), ids=lambda p: str(p.relative_to(LIBRARY)))
 def test_online_never_imports_the_pipeline(path):
     assert not reaches(imports_of(path), "modelops.pipeline")
 
 
-@pytest.mark.parametrize("path", layer_files("stores"), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", layer_files("stores"), ids=lambda p: str(p.relative_to(LIBRARY)))
 def test_stores_know_nothing_above_them(path):
     imported = imports_of(path)
     assert not reaches(imported, "modelops.pipeline") and not reaches(imported, "modelops.online")
@@ -85,3 +85,41 @@ def test_nothing_in_the_repository_points_outside_it():
         and name != "tests/unit/test_architecture.py"
     ]
     assert offenders == []
+
+
+def module_of(path: Path) -> str:
+    parts = path.relative_to(LIBRARY.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def test_no_library_module_is_over_450_lines():
+    long = {
+        str(p.relative_to(LIBRARY)): n
+        for p in LIBRARY.rglob("*.py")
+        if (n := len(p.read_text().splitlines())) > 450
+    }
+    assert long == {}
+
+
+def test_the_library_has_no_import_circle():
+    """Deferred imports count too: a circle hidden inside a function is still a circle."""
+    modules = {module_of(path): path for path in LIBRARY.rglob("*.py")}
+    graph = {
+        name: {other for other in imports_of(path) if other in modules and other != name}
+        for name, path in modules.items()
+    }
+
+    def circle_from(start: str) -> list[str] | None:
+        stack, seen = [(start, [start])], set()
+        while stack:
+            node, trail = stack.pop()
+            for nxt in graph[node]:
+                if nxt == start:
+                    return [*trail, start]
+                if nxt not in seen:
+                    seen.add(nxt)
+                    stack.append((nxt, [*trail, nxt]))
+        return None
+
+    circles = [circle for name in sorted(graph) if (circle := circle_from(name))]
+    assert circles == []

@@ -60,7 +60,7 @@ def test_bad_requests_are_rejected(body):
 
 
 def test_the_extract_is_cut_into_chunks_of_at_most_chunk_rows():
-    from modelops.pipeline.shared import chunks_of
+    from modelops.pipeline.common import chunks_of
 
     chunks = chunks_of([("a", 250), ("b", 0), ("c", 100)], 100)
     assert [(c.index, c.key, c.offset, c.rows) for c in chunks] == [

@@ -3,8 +3,8 @@ refused, naming it), and every way a query result does not fit a spec, with the 
 
 import pytest
 
-from modelops.domain.datacheck import ColumnError, ColumnProfile, Example, check_spec, column_type
-from modelops.domain.features import MAX_CATEGORIES
+from modelops.domain.data.datacheck import ColumnError, ColumnProfile, Example, check_spec, column_type
+from modelops.domain.data.features import MAX_CATEGORIES
 from modelops.domain.spec import parse_spec
 
 SPEC = parse_spec(

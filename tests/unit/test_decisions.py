@@ -7,16 +7,9 @@ from datetime import date
 import numpy as np
 import pytest
 
-from modelops.domain.decisions import (
-    Contact,
-    becomes_latest,
-    claim_outcome,
-    cooldown_cutoff,
-    next_version,
-    parse_version,
-    rollback_target,
-    select_contacts,
-)
+from modelops.domain.campaign import Contact, claim_outcome, cooldown_cutoff, select_contacts
+from modelops.domain.model.versions import next_version, parse_version, rollback_target
+from modelops.domain.publication import becomes_latest
 from modelops.domain.spec import Campaign
 
 # ---------------------------------------------------------------- versions
@@ -144,7 +137,7 @@ def test_each_chunk_indexes_its_top_rows_and_everything_above_the_floor():
 
 
 def test_a_run_never_contacts_its_own_customers_twice_even_without_cooldown():
-    from modelops.domain.decisions import Contact, claim_outcome
+    from modelops.domain.campaign import Contact, claim_outcome
 
     today = date(2025, 10, 1)
     sent = Contact("run-10", today, "sent")
@@ -159,7 +152,7 @@ def test_a_run_never_contacts_its_own_customers_twice_even_without_cooldown():
 
 
 def test_retraining_needs_the_minimum_severity():
-    from modelops.domain.decisions import should_retrain
+    from modelops.domain.monitoring.alerts import should_retrain
 
     assert should_retrain("high", "medium") and should_retrain("medium", "medium")
     assert not should_retrain("low", "medium") and not should_retrain("high", None)

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from modelops.domain import drift
-from modelops.domain.drift import Observation
-from modelops.domain.profiles import bounded_sample, categorical_profile, numeric_profile
+from modelops.domain.monitoring import evaluation, reference, statistics
+from modelops.domain.monitoring.profiles import bounded_sample, categorical_profile, numeric_profile
+from modelops.domain.monitoring.reference import Observation
 from modelops.domain.spec import Drift
 from modelops_local.drift_quality import stationary_run
 
@@ -26,9 +26,9 @@ def evaluate(
     settings: Drift = SETTINGS,
     metric: str = "x",
     reference_end: date | None = None,
-) -> list[drift.Finding]:
-    return drift.decide(
-        drift.evaluate_metric(metric, periods[-1], periods[:-1], settings, reference_end), settings
+) -> list[evaluation.Finding]:
+    return evaluation.decide(
+        evaluation.evaluate_metric(metric, periods[-1], periods[:-1], settings, reference_end), settings
     )
 
 
@@ -37,20 +37,20 @@ def evaluate(
 
 def test_trend_matches_linregress():
     values = np.array([1.0, 1.2, 0.9, 1.5, 1.7, 1.6, 2.1, 2.0])
-    slope, p_value = drift.trend_test(values)
+    slope, p_value = statistics.trend_test(values)
     reference = stats.linregress(np.arange(8), values)
     assert slope == pytest.approx(reference.slope) and p_value == pytest.approx(reference.pvalue)
-    assert drift.trend_test(np.full(8, 3.0)) == (0.0, 1.0)  # a constant series has no trend
-    slopes, p_values = drift.slope_p_values(np.vstack([values, np.full(8, 3.0)]))
+    assert statistics.trend_test(np.full(8, 3.0)) == (0.0, 1.0)  # a constant series has no trend
+    slopes, p_values = statistics.slope_p_values(np.vstack([values, np.full(8, 3.0)]))
     assert slopes.tolist() == pytest.approx([reference.slope, 0.0])
     assert p_values.tolist() == pytest.approx([reference.pvalue, 1.0])
-    assert drift.slope_p_values(np.array([[1.0, 2, 3, 4, 5]]))[1].tolist() == [0.0]  # a perfect line
+    assert statistics.slope_p_values(np.array([[1.0, 2, 3, 4, 5]]))[1].tolist() == [0.0]  # a perfect line
 
 
 def test_ks_statistic_matches_ks_2samp_and_its_p_value_is_stephens_formula():
     rng = np.random.default_rng(1)
     a, b = rng.normal(size=800), rng.normal(0.2, 1, size=600)
-    statistic, p_value = drift.ks_test(a, b)
+    statistic, p_value = statistics.ks_test(a, b)
     assert statistic == pytest.approx(stats.ks_2samp(a, b).statistic)
     root = np.sqrt(800 * 600 / 1400)
     assert p_value == pytest.approx(stats.kstwobign.sf((root + 0.12 + 0.11 / root) * statistic))
@@ -59,25 +59,25 @@ def test_ks_statistic_matches_ks_2samp_and_its_p_value_is_stephens_formula():
 
 def test_chi2_matches_chi2_contingency_and_handles_a_single_category():
     reference, current = np.array([500.0, 300, 200]), np.array([450.0, 380, 170])
-    statistic, p_value = drift.chi2_test(reference, current)
+    statistic, p_value = statistics.chi2_test(reference, current)
     expected = stats.chi2_contingency(np.vstack([reference, current]), correction=False)
     assert (statistic, p_value) == pytest.approx((expected.statistic, expected.pvalue))
-    assert drift.chi2_test(np.array([100.0, 0]), np.array([90.0, 0])) == (0.0, 1.0)
-    statistic, p_value = drift.chi2_test(
+    assert statistics.chi2_test(np.array([100.0, 0]), np.array([90.0, 0])) == (0.0, 1.0)
+    statistic, p_value = statistics.chi2_test(
         np.array([100.0, 0, 5]), np.array([90.0, 0, 0])
     )  # empty column dropped
     expected = stats.chi2_contingency(np.array([[100.0, 5], [90, 0]]), correction=False)
     assert (statistic, p_value) == pytest.approx((expected.statistic, expected.pvalue))
     # Small counts: expected cells under 1, a category seen once, a row of a single count.
     for reference, current in (([10.0, 1, 5], [8.0, 0, 6]), ([5.0, 5], [1.0, 0])):
-        statistic, p_value = drift.chi2_test(np.array(reference), np.array(current))
+        statistic, p_value = statistics.chi2_test(np.array(reference), np.array(current))
         expected = stats.chi2_contingency(np.array([reference, current]), correction=False)
         assert (statistic, p_value) == pytest.approx((expected.statistic, expected.pvalue))
 
 
 def test_benjamini_hochberg_matches_scipy():
     p = [0.01, 0.04, 0.03, 0.20, 0.001, 0.5]
-    assert drift.benjamini_hochberg(p) == pytest.approx(stats.false_discovery_control(p).tolist())
+    assert statistics.benjamini_hochberg(p) == pytest.approx(stats.false_discovery_control(p).tolist())
 
 
 # ------------------------------------------------------------------ calibrated thresholds, by hand
@@ -86,7 +86,7 @@ def test_benjamini_hochberg_matches_scipy():
 def test_band_is_mean_plus_minus_t_sd_with_the_small_sample_correction():
     # Reference 1, 5, 2, 4, 3: mean 3, SD sqrt(10/4); residuals alternate (no carry-over).
     # Prediction SD = SD·sqrt(1 + 1/5) = sqrt(3); t(4 df, 97.5 %) = 2.7764.
-    expected, half, statistic, p_value = drift.band_test(
+    expected, half, statistic, p_value = statistics.band_test(
         np.array([[1.0], [5], [2], [4], [3]]), np.array([9.0])
     )
     assert expected[0] == 3.0
@@ -94,13 +94,13 @@ def test_band_is_mean_plus_minus_t_sd_with_the_small_sample_correction():
     assert statistic[0] == pytest.approx(6 / np.sqrt(3))
     assert p_value[0] == pytest.approx(2 * stats.t.sf(6 / np.sqrt(3), 4))  # 0.0257
     # Two values, 1 and 3: SD sqrt(2), prediction SD sqrt(2 · 1.5), t with one degree of freedom.
-    _, half, _, p_value = drift.band_test(np.array([[1.0], [3.0]]), np.array([9.0]))
+    _, half, _, p_value = statistics.band_test(np.array([[1.0], [3.0]]), np.array([9.0]))
     assert half[0] == pytest.approx(stats.t.ppf(0.975, 1) * np.sqrt(3))
     assert p_value[0] == pytest.approx(2 * stats.t.sf(7 / np.sqrt(3), 1))
     # No spread: no band, and only a different value is news.
-    expected, half, statistic, p_value = drift.band_test(np.full((6, 1), 2.0), np.array([2.0]))
+    expected, half, statistic, p_value = statistics.band_test(np.full((6, 1), 2.0), np.array([2.0]))
     assert (expected[0], half[0], statistic[0], p_value[0]) == (2.0, 0.0, 0.0, 1.0)
-    assert drift.band_test(np.full((6, 1), 2.0), np.array([2.5]))[3][0] == 0.0
+    assert statistics.band_test(np.full((6, 1), 2.0), np.array([2.5]))[3][0] == 0.0
 
 
 def test_a_value_the_reference_has_seen_is_inside_the_band():
@@ -108,8 +108,8 @@ def test_a_value_the_reference_has_seen_is_inside_the_band():
     # a 1 that the reference has shown is no drift, however small the SD makes its p-value.
     reference = np.array([[0.0]] * 30 + [[1.0]] * 2)
     np.random.default_rng(0).shuffle(reference)
-    assert drift.band_test(reference, np.array([1.0]))[3][0] == 1.0
-    assert drift.band_test(reference, np.array([2.0]))[3][0] < 1e-6
+    assert statistics.band_test(reference, np.array([1.0]))[3][0] == 1.0
+    assert statistics.band_test(reference, np.array([2.0]))[3][0] < 1e-6
 
 
 def test_the_seasonal_band_compares_with_the_same_season_by_hand():
@@ -117,14 +117,14 @@ def test_the_seasonal_band_compares_with_the_same_season_by_hand():
     # Pooled within-season SD = sqrt(4 / (6 - 2)) = 1; prediction SD = sqrt(1 + 1/3).
     values = np.array([[9.0], [21], [11], [19], [10], [20]])
     seasons = np.array([0, 1, 0, 1, 0, 1])
-    expected, half, statistic, p_value = drift.band_test(values, np.array([14.0]), seasons, 0, spacing=2)
+    expected, half, statistic, p_value = statistics.band_test(values, np.array([14.0]), seasons, 0, spacing=2)
     assert expected[0] == 10.0
     assert half[0] == pytest.approx(2.7764451 * np.sqrt(4 / 3))
     assert statistic[0] == pytest.approx(4 / np.sqrt(4 / 3))
     assert p_value[0] == pytest.approx(2 * stats.t.sf(4 / np.sqrt(4 / 3), 4))
-    assert drift.band_test(values, np.array([14.0]), seasons, 1, spacing=2)[0][0] == 20.0
+    assert statistics.band_test(values, np.array([14.0]), seasons, 1, spacing=2)[0][0] == 20.0
     # Pooled, 14 is unremarkable (mean 15, SD 5.5): the calendar is what makes it odd.
-    assert drift.band_test(values, np.array([14.0]))[3][0] == 1.0
+    assert statistics.band_test(values, np.array([14.0]))[3][0] == 1.0
 
 
 def test_periods_that_carry_over_widen_the_band():
@@ -134,8 +134,8 @@ def test_periods_that_carry_over_widen_the_band():
         wander = np.linspace(0.0, scale, 24)[:, None]
         shuffled = wander[np.random.default_rng(3).permutation(24)]
         assert (
-            drift.band_test(wander, np.array([scale / 2]))[1][0]
-            > 1.5 * drift.band_test(shuffled, np.array([scale / 2]))[1][0]
+            statistics.band_test(wander, np.array([scale / 2]))[1][0]
+            > 1.5 * statistics.band_test(shuffled, np.array([scale / 2]))[1][0]
         )
 
 
@@ -143,14 +143,16 @@ def test_calibration_divides_by_the_references_own_inflation_by_hand():
     z2 = 2 * stats.norm.sf(2.0)  # p-value whose |z| is 2
     z6 = 2 * stats.norm.sf(6.0)
     # Four reference statistics at |z| = 2: phi² = 4, so z = 6 becomes t = 3 with 4 df.
-    assert drift.calibrated_p(z6, np.full(4, z2)) == pytest.approx(2 * stats.t.sf(3.0, 4))
+    assert statistics.calibrated_p(z6, np.full(4, z2)) == pytest.approx(2 * stats.t.sf(3.0, 4))
     # A reference that behaves (mean z² <= 1) leaves the test's own p-value; so do too few statistics.
-    assert drift.calibrated_p(z6, np.full(4, 2 * stats.norm.sf(0.5))) == z6
-    assert drift.calibrated_p(z6, np.full(2, z2)) == z6
+    assert statistics.calibrated_p(z6, np.full(4, 2 * stats.norm.sf(0.5))) == z6
+    assert statistics.calibrated_p(z6, np.full(2, z2)) == z6
     z_mild = 2 * stats.norm.sf(np.sqrt(1.5))  # phi² = 1.5: still calibrated
-    assert drift.calibrated_p(z6, np.full(4, z_mild)) == pytest.approx(2 * stats.t.sf(6 / np.sqrt(1.5), 4))
-    assert drift.z_of(np.array([z2, 1.0])).tolist() == pytest.approx([2.0, 0.0])
-    assert drift.z_of(np.array([1e-200]))[0] == pytest.approx(30.2, abs=0.1)  # no underflow
+    assert statistics.calibrated_p(z6, np.full(4, z_mild)) == pytest.approx(
+        2 * stats.t.sf(6 / np.sqrt(1.5), 4)
+    )
+    assert statistics.z_of(np.array([z2, 1.0])).tolist() == pytest.approx([2.0, 0.0])
+    assert statistics.z_of(np.array([1e-200]))[0] == pytest.approx(30.2, abs=0.1)  # no underflow
 
 
 def test_ks_is_calibrated_on_autocorrelated_rows():
@@ -161,9 +163,9 @@ def test_ks_is_calibrated_on_autocorrelated_rows():
         Observation(day, numeric_profile(v), v)
         for day, v in ((day, rng.normal(rng.normal(0, 0.5), 1, 30)) for day in months(25))
     ]
-    findings = drift.evaluate_metric("x", periods[-1], periods[:-1], SETTINGS)
+    findings = evaluation.evaluate_metric("x", periods[-1], periods[:-1], SETTINGS)
     [ks] = [f for f in findings if f.test == "ks"]
-    raw = drift.ks_test(np.concatenate([p.sample for p in periods[:-1]]), periods[-1].sample)[1]
+    raw = statistics.ks_test(np.concatenate([p.sample for p in periods[:-1]]), periods[-1].sample)[1]
     assert ks.p_value is not None and ks.p_value > raw
     assert ks.p_value > 0.01
 
@@ -172,26 +174,27 @@ def test_ks_is_calibrated_on_autocorrelated_rows():
 
 
 def test_periods_per_year_and_seasons_from_timestamps():
-    assert drift.periods_per_year(months(24)) == 12
+    assert reference.periods_per_year(months(24)) == 12
     assert (
-        drift.periods_per_year([date(2024, 1, 1), date(2024, 4, 1), date(2024, 7, 1), date(2024, 10, 1)]) == 4
+        reference.periods_per_year([date(2024, 1, 1), date(2024, 4, 1), date(2024, 7, 1), date(2024, 10, 1)])
+        == 4
     )
-    assert drift.periods_per_year([date(2024, 1, 1 + 7 * k) for k in range(4)]) == 52
-    assert drift.periods_per_year([date(2024, 1, 1)]) is None
-    assert [drift.season(d, 12) for d in months(12, 2023)] == list(range(12))
-    assert [drift.season(d, 12) for d in months(12, 2024)] == list(range(12))  # a leap year too
-    assert [drift.season(date(2024, m, 1), 4) for m in (1, 4, 7, 10)] == [0, 1, 2, 3]
+    assert reference.periods_per_year([date(2024, 1, 1 + 7 * k) for k in range(4)]) == 52
+    assert reference.periods_per_year([date(2024, 1, 1)]) is None
+    assert [reference.season(d, 12) for d in months(12, 2023)] == list(range(12))
+    assert [reference.season(d, 12) for d in months(12, 2024)] == list(range(12))  # a leap year too
+    assert [reference.season(date(2024, m, 1), 4) for m in (1, 4, 7, 10)] == [0, 1, 2, 3]
 
 
 def test_the_reference_ends_with_the_model_and_needs_two_cycles_for_the_calendar():
     history = [Observation(day, {"mean": 1.0}) for day in months(30)]
-    ref = drift.reference(history, SETTINGS, reference_end=date(2021, 12, 1))
+    ref = reference.reference(history, SETTINGS, reference_end=date(2021, 12, 1))
     assert len(ref.periods) == 24 and len(ref.recent) == 6 and ref.cycle == 12
-    short = drift.reference(history, SETTINGS, reference_end=date(2021, 6, 1))
+    short = reference.reference(history, SETTINGS, reference_end=date(2021, 6, 1))
     assert len(short.periods) == 18 and short.cycle is None  # 18 months: not two cycles
-    assert drift.reference(history, Drift(seasonality="none")).cycle is None
-    assert drift.reference(history, Drift(reference_periods=12)).periods == history[-12:]
-    assert drift.reference(history, Drift(seasonality=4), reference_end=date(2020, 12, 1)).cycle == 4
+    assert reference.reference(history, Drift(seasonality="none")).cycle is None
+    assert reference.reference(history, Drift(reference_periods=12)).periods == history[-12:]
+    assert reference.reference(history, Drift(seasonality=4), reference_end=date(2020, 12, 1)).cycle == 4
 
 
 def seasonal_history(rng, count: int, amplitude: float, n: int = 2000) -> list[Observation]:
@@ -236,7 +239,7 @@ def test_a_category_that_cycles_by_construction_is_not_tested_and_exclude_skips_
     periods = [
         Observation(day, categorical_profile(np.full(100, float(day.month - 1)), names)) for day in months(14)
     ]
-    assert drift.cycles_by_construction(periods)
+    assert reference.cycles_by_construction(periods)
     assert evaluate(periods) == []
     rng = np.random.default_rng(2)
     shifted = seasonal_history(rng, 12, amplitude=0.0)
@@ -273,9 +276,9 @@ def test_the_first_period_of_a_change_is_the_start_of_its_unbroken_run_of_flags(
         Observation(date(2025, 9, 1), {}, flags=("band:x:d3",)),
         Observation(date(2025, 10, 1), {}, flags=("ks:x:distribution", "band:y:d1")),
     ]
-    assert drift.first_flagged("x", date(2025, 11, 1), earlier) == date(2025, 9, 1)
-    assert drift.first_flagged("y", date(2025, 11, 1), earlier) == date(2025, 10, 1)
-    assert drift.first_flagged("z", date(2025, 11, 1), earlier) == date(2025, 11, 1)
+    assert evaluation.first_flagged("x", date(2025, 11, 1), earlier) == date(2025, 9, 1)
+    assert evaluation.first_flagged("y", date(2025, 11, 1), earlier) == date(2025, 10, 1)
+    assert evaluation.first_flagged("z", date(2025, 11, 1), earlier) == date(2025, 11, 1)
 
 
 # ------------------------------------------------------------------ edge cases
@@ -336,10 +339,10 @@ def test_a_small_effect_is_not_flagged_even_if_significant():
 
 def test_persistence_needs_k_of_the_last_n_runs():
     settings = Drift(persistence={"k": 2, "n": 3})
-    finding = drift.Finding("x", "d5", "band", 1.0, 0.0, 1.0, flagged=True)
-    assert not drift.persistent(finding, [(), ()], settings)
-    assert drift.persistent(finding, [(), ("band:x:d5",)], settings)
-    assert not drift.persistent(finding, [(), (), ("band:x:d5",)], settings)  # too long ago
+    finding = evaluation.Finding("x", "d5", "band", 1.0, 0.0, 1.0, flagged=True)
+    assert not evaluation.persistent(finding, [(), ()], settings)
+    assert evaluation.persistent(finding, [(), ("band:x:d5",)], settings)
+    assert not evaluation.persistent(finding, [(), (), ("band:x:d5",)], settings)  # too long ago
 
 
 @pytest.mark.slow
@@ -357,34 +360,34 @@ def test_false_alarms_and_power_over_simulated_runs():
 
 
 def test_what_counts_as_a_share_and_what_one_unit_of_effect_is():
-    assert drift.is_share("outcome", "mean") and drift.is_share("outcome_by_score_decile", "d3")
-    assert drift.is_share("income", "missing") and drift.is_share("plan", "share:gold")
-    assert not drift.is_share("income", "mean") and not drift.is_share("outcomes", "d5")
-    assert not drift.is_share("income", "shares") and not drift.is_share("score_decile", "d1")
+    assert reference.is_share("outcome", "mean") and reference.is_share("outcome_by_score_decile", "d3")
+    assert reference.is_share("income", "missing") and reference.is_share("plan", "share:gold")
+    assert not reference.is_share("income", "mean") and not reference.is_share("outcomes", "d5")
+    assert not reference.is_share("income", "shares") and not reference.is_share("score_decile", "d1")
     deciles = [
         Observation(day, {"d1": 1.0, "d10": 1.0 + width})
         for day, width in zip(months(3), (4, 6, 10), strict=True)
     ]
-    assert drift._spread(deciles) == 6.0  # the median of d10 - d1
-    assert drift._spread([Observation(d, {"d1": 1.0, "mean": 3.0}) for d in months(2)]) == 0.0  # no d10
-    assert drift._spread([Observation(d, {"d10": 1.0, "mean": 3.0}) for d in months(2)]) == 0.0  # no d1
+    assert reference.spread_of(deciles) == 6.0  # the median of d10 - d1
+    assert reference.spread_of([Observation(d, {"d1": 1.0, "mean": 3.0}) for d in months(2)]) == 0.0  # no d10
+    assert reference.spread_of([Observation(d, {"d10": 1.0, "mean": 3.0}) for d in months(2)]) == 0.0  # no d1
     column = np.array([-4.0, 2.0, 3.0])
-    assert drift._unit("income", "mean", column, 6.0) == 6.0
-    assert drift._unit("income", "mean", column, 0.5) == 0.5  # a spread under one is still the unit
-    assert drift._unit("income", "mean", np.array([0.25, -0.5, 0.75]), 0.0) == 0.5
-    assert drift._unit("income", "mean", column, 0.0) == 3.0  # the median |value| without a spread
-    assert drift._unit("income", "mean", np.zeros(3), 0.0) == 1.0
-    assert drift._unit("income", "mean", np.empty(0), 0.0) == 1.0
-    assert drift._unit("income", "missing", column, 6.0) == 1.0  # shares are absolute
+    assert reference.effect_unit("income", "mean", column, 6.0) == 6.0
+    assert reference.effect_unit("income", "mean", column, 0.5) == 0.5  # a spread under one is still the unit
+    assert reference.effect_unit("income", "mean", np.array([0.25, -0.5, 0.75]), 0.0) == 0.5
+    assert reference.effect_unit("income", "mean", column, 0.0) == 3.0  # the median |value| without a spread
+    assert reference.effect_unit("income", "mean", np.zeros(3), 0.0) == 1.0
+    assert reference.effect_unit("income", "mean", np.empty(0), 0.0) == 1.0
+    assert reference.effect_unit("income", "missing", column, 6.0) == 1.0  # shares are absolute
 
 
 def test_daily_periods_have_a_season_per_day_of_the_year():
     days = [date(2023, 1, 1) + (date(2023, 1, 2) - date(2023, 1, 1)) * k for k in range(365)]
-    assert drift.periods_per_year(days) == 365
-    assert [drift.season(day, 365) for day in days] == list(range(365))
-    assert drift.periods_per_year([date(2020, 1, 1), date(2022, 1, 1), date(2024, 1, 1)]) == 1
-    assert drift.periods_per_year([date(2024, 1, 1), date(2024, 7, 1)]) == 2  # two are enough
-    assert drift.reference([Observation(d, {}) for d in months(4)], Drift(seasonality=2)).cycle == 2
+    assert reference.periods_per_year(days) == 365
+    assert [reference.season(day, 365) for day in days] == list(range(365))
+    assert reference.periods_per_year([date(2020, 1, 1), date(2022, 1, 1), date(2024, 1, 1)]) == 1
+    assert reference.periods_per_year([date(2024, 1, 1), date(2024, 7, 1)]) == 2  # two are enough
+    assert reference.reference([Observation(d, {}) for d in months(4)], Drift(seasonality=2)).cycle == 2
 
 
 def test_observations_are_frozen_and_findings_start_undecided():
@@ -392,10 +395,10 @@ def test_observations_are_frozen_and_findings_start_undecided():
     with pytest.raises(AttributeError):
         observation.values = {}  # type: ignore[misc]
     assert observation.sample is None and observation.flags == () and observation.bands == {}
-    reference = drift.reference([observation], SETTINGS)
+    ref = reference.reference([observation], SETTINGS)
     with pytest.raises(AttributeError):
-        reference.cycle = 12  # type: ignore[misc]
-    finding = drift.Finding("income", "d5", "band", 1.0, 0.01, 0.3)
+        ref.cycle = 12  # type: ignore[misc]
+    finding = evaluation.Finding("income", "d5", "band", 1.0, 0.01, 0.3)
     assert finding.key == "band:income:d5"
     assert (finding.adjusted_p, finding.flagged, finding.series, finding.reference) == (
         None,
@@ -413,18 +416,23 @@ def test_seasonal_columns_agree_with_a_one_way_analysis_of_variance():
     values = rng.normal(size=(36, 4000)) + amplitude * np.cos(2 * np.pi * seasons / 12)[:, None]
     p_values = stats.f_oneway(*(values[seasons == s] for s in range(12)), axis=0).pvalue
     assert ((p_values > 0.01) & (p_values < 0.011)).any()  # the bar is tested near its edge
-    assert drift.seasonal_columns(values, seasons, forced=False).tolist() == (p_values < 0.01).tolist()
-    assert drift.seasonal_columns(values, seasons, forced=True).all()
+    assert statistics.seasonal_columns(values, seasons, forced=False).tolist() == (p_values < 0.01).tolist()
+    assert statistics.seasonal_columns(values, seasons, forced=True).all()
     one_season = np.zeros(36, dtype=int)
-    assert not drift.seasonal_columns(values, one_season, forced=True).any()
-    assert not drift.seasonal_columns(values[:12], seasons[:12], forced=True).any()  # one value a season
-    assert drift.seasonal_columns(values[:13], seasons[:13], forced=True).all()
+    assert not statistics.seasonal_columns(values, one_season, forced=True).any()
+    assert not statistics.seasonal_columns(values[:12], seasons[:12], forced=True).any()  # one value a season
+    assert statistics.seasonal_columns(values[:13], seasons[:13], forced=True).all()
     constant = np.ones((36, 1))
-    assert not drift.seasonal_columns(constant, seasons, forced=False).any()
-    assert drift.seasonal_columns(values * 1e-3, seasons, forced=False).tolist() == (p_values < 0.01).tolist()
+    assert not statistics.seasonal_columns(constant, seasons, forced=False).any()
+    assert (
+        statistics.seasonal_columns(values * 1e-3, seasons, forced=False).tolist()
+        == (p_values < 0.01).tolist()
+    )
     perfect = np.cos(2 * np.pi * seasons / 12)[:, None]  # nothing but the season
-    assert drift.seasonal_columns(perfect, seasons, forced=False).all()
-    assert drift.seasonal_columns(values[:6], seasons[:6] % 2, forced=True).all()  # two seasons are enough
+    assert statistics.seasonal_columns(perfect, seasons, forced=False).all()
+    assert statistics.seasonal_columns(
+        values[:6], seasons[:6] % 2, forced=True
+    ).all()  # two seasons are enough
 
 
 def test_each_reference_period_is_tested_against_the_others_of_its_group():
@@ -437,35 +445,40 @@ def test_each_reference_period_is_tested_against_the_others_of_its_group():
     expected = []
     for k, sample in enumerate(samples[:7]):
         others = np.concatenate([s for j, s in enumerate(samples) if j != k and groups[j] == groups[k]])
-        expected.append(drift.ks_test(others, sample)[1])
-    assert drift.ks_reference_p(samples, groups).tolist() == pytest.approx(expected)
+        expected.append(statistics.ks_test(others, sample)[1])
+    assert statistics.ks_reference_p(samples, groups).tolist() == pytest.approx(expected)
     counts = np.array([[50.0, 30, 20], [10, 60, 30], [45, 35, 20], [15, 55, 30], [40, 40, 20], [0, 0, 0]])
     chi2 = []
     for k in range(5):
         others = sum(counts[j] for j in range(6) if j != k and groups[j] == groups[k])
-        chi2.append(drift.chi2_test(others, counts[k])[1])
+        chi2.append(statistics.chi2_test(others, counts[k])[1])
     chi2.append(1.0)  # an empty period has nothing to compare
-    assert drift.chi2_reference_p(counts, groups[:6]).tolist() == pytest.approx(chi2)
-    lonely = drift.chi2_reference_p(counts[:2], np.array([0, 1]))  # no other period in its group
+    assert statistics.chi2_reference_p(counts, groups[:6]).tolist() == pytest.approx(chi2)
+    lonely = statistics.chi2_reference_p(counts[:2], np.array([0, 1]))  # no other period in its group
     assert lonely.size == 0
     pair = np.array(
         [[1.0, 0, 0], [5, 5, 0]]
     )  # each period's "others" is the other one; one holds a single count
-    assert drift.chi2_reference_p(pair, np.zeros(2, dtype=int)).tolist() == pytest.approx(
-        [drift.chi2_test(pair[1], pair[0])[1], drift.chi2_test(pair[0], pair[1])[1]]
+    assert statistics.chi2_reference_p(pair, np.zeros(2, dtype=int)).tolist() == pytest.approx(
+        [statistics.chi2_test(pair[1], pair[0])[1], statistics.chi2_test(pair[0], pair[1])[1]]
     )
 
 
 def test_effective_count_and_the_calibration_bar():
-    assert drift.effective_count(10.0, np.array([0.0, 0.5, 0.95])).tolist() == pytest.approx(
+    assert statistics.effective_count(10.0, np.array([0.0, 0.5, 0.95])).tolist() == pytest.approx(
         [10.0, 10 / 3, 1.5]
     )
-    assert drift.effective_count(1.0, np.array([0.0, 0.9])).tolist() == [1.0, 1.0]
+    assert statistics.effective_count(1.0, np.array([0.0, 0.9])).tolist() == [1.0, 1.0]
     z2, z6 = 2 * stats.norm.sf(2.0), 2 * stats.norm.sf(6.0)
-    assert drift.calibrated_p(z6, np.full(3, z2)) == pytest.approx(2 * stats.t.sf(3.0, 3))  # 3 are enough
-    assert drift.z_of(np.array([0.0]))[0] == pytest.approx(37.0, abs=0.1)  # p = 0 still has a finite z
-    assert drift.benjamini_hochberg([]) == []
-    assert drift.chi2_test(np.array([0.0, 0.0]), np.array([5.0, 7.0])) == (0.0, 1.0)  # an empty reference
+    assert statistics.calibrated_p(z6, np.full(3, z2)) == pytest.approx(
+        2 * stats.t.sf(3.0, 3)
+    )  # 3 are enough
+    assert statistics.z_of(np.array([0.0]))[0] == pytest.approx(37.0, abs=0.1)  # p = 0 still has a finite z
+    assert statistics.benjamini_hochberg([]) == []
+    assert statistics.chi2_test(np.array([0.0, 0.0]), np.array([5.0, 7.0])) == (
+        0.0,
+        1.0,
+    )  # an empty reference
 
 
 def test_decide_flags_what_is_significant_and_at_least_as_large_as_the_tests_bar():
@@ -474,7 +487,9 @@ def test_decide_flags_what_is_significant_and_at_least_as_large_as_the_tests_bar
     def flagged(
         test: str, value: str, effect: float, p_value: float | None = 1e-9, metric: str = "x"
     ) -> bool:
-        [finding] = drift.decide([drift.Finding(metric, value, test, 1.0, p_value, effect)], settings)
+        [finding] = evaluation.decide(
+            [evaluation.Finding(metric, value, test, 1.0, p_value, effect)], settings
+        )
         return finding.flagged
 
     assert flagged("band", "d5", 0.2) and not flagged("band", "d5", 0.199)  # min_effect
@@ -486,9 +501,9 @@ def test_decide_flags_what_is_significant_and_at_least_as_large_as_the_tests_bar
     assert not flagged("band", "d5", 5.0, p_value=None)  # no p-value is no evidence
     assert not flagged("band", "d5", 5.0, p_value=0.05) and flagged("band", "d5", 5.0, p_value=0.0499)
     # Benjamini-Hochberg across the run: the same p-value passes alone and fails among many.
-    many = [drift.Finding("x", f"d{k}", "band", 1.0, 0.03 if k == 0 else 0.9, 1.0) for k in range(5)]
-    assert not drift.decide(many, settings)[0].flagged
-    assert drift.decide(many[:1], settings)[0].adjusted_p == 0.03
+    many = [evaluation.Finding("x", f"d{k}", "band", 1.0, 0.03 if k == 0 else 0.9, 1.0) for k in range(5)]
+    assert not evaluation.decide(many, settings)[0].flagged
+    assert evaluation.decide(many[:1], settings)[0].adjusted_p == 0.03
 
 
 def test_a_malformed_flag_does_not_count_as_this_metrics():
@@ -496,7 +511,7 @@ def test_a_malformed_flag_does_not_count_as_this_metrics():
         Observation(date(2025, 9, 1), {}, flags=("x",)),
         Observation(date(2025, 10, 1), {}, flags=("band:x:d5",)),
     ]
-    assert drift.first_flagged("x", date(2025, 11, 1), earlier) == date(2025, 10, 1)
+    assert evaluation.first_flagged("x", date(2025, 11, 1), earlier) == date(2025, 10, 1)
 
 
 # ------------------------------------------------------------------ one metric, test by test
@@ -604,13 +619,13 @@ def test_distribution_findings_measure_their_effect():
     assert periods[-1].sample is not None
     assert (ks.value, ks.statistic) == (
         "distribution",
-        pytest.approx(drift.ks_test(pooled, periods[-1].sample)[0]),
+        pytest.approx(statistics.ks_test(pooled, periods[-1].sample)[0]),
     )
     assert ks.effect == ks.statistic and ks.flagged
     assert chi2.value == "categories"
     assert chi2.effect == pytest.approx(0.2)  # share:a went from 0.5 to 0.7
     assert chi2.statistic == pytest.approx(
-        drift.chi2_test(np.array([0.5, 0.5]) * 3000 * 13, np.array([0.7, 0.3]) * 3000)[0]
+        statistics.chi2_test(np.array([0.5, 0.5]) * 3000 * 13, np.array([0.7, 0.3]) * 3000)[0]
     )
 
 
@@ -619,15 +634,15 @@ def test_a_category_is_the_calendar_only_when_one_dominates_every_period():
         return Observation(day, {f"share:{top}": share, "share:other": 1 - share, "count": 100.0})
 
     days = months(3)
-    assert drift.cycles_by_construction([period(d, f"m{k}", 0.995) for k, d in enumerate(days)])
-    assert not drift.cycles_by_construction([period(d, f"m{k}", 0.985) for k, d in enumerate(days)])
-    assert drift.cycles_by_construction([period(d, f"m{k}", 0.99) for k, d in enumerate(days)])
-    assert drift.cycles_by_construction(
+    assert reference.cycles_by_construction([period(d, f"m{k}", 0.995) for k, d in enumerate(days)])
+    assert not reference.cycles_by_construction([period(d, f"m{k}", 0.985) for k, d in enumerate(days)])
+    assert reference.cycles_by_construction([period(d, f"m{k}", 0.99) for k, d in enumerate(days)])
+    assert reference.cycles_by_construction(
         [period(d, f"h{k % 2}", 1.0) for k, d in enumerate(days)]
     )  # two halves
-    assert not drift.cycles_by_construction([period(d, "m1", 1.0) for d in days])  # always the same one
-    assert not drift.cycles_by_construction([Observation(d, {"mean": 1.0}) for d in days])
-    assert drift.evaluate_metric("x", period(days[0], "a", 0.5), [], SETTINGS) == []  # no reference
+    assert not reference.cycles_by_construction([period(d, "m1", 1.0) for d in days])  # always the same one
+    assert not reference.cycles_by_construction([Observation(d, {"mean": 1.0}) for d in days])
+    assert evaluation.evaluate_metric("x", period(days[0], "a", 0.5), [], SETTINGS) == []  # no reference
 
 
 def test_the_trend_after_the_model_is_read_net_of_the_seasons():
@@ -662,7 +677,7 @@ def test_a_season_missing_from_the_reference_is_compared_with_every_period():
         Observation(day, {"mean": float(rng.normal(day.month, 0.1)), "d1": 0.0, "d10": 1.0}) for day in days
     ]
     assert periods[-1].timestamp == date(2022, 3, 1)
-    assert drift.reference(periods[:-1], SETTINGS).cycle == 12
+    assert reference.reference(periods[:-1], SETTINGS).cycle == 12
     assert {f.reference for f in evaluate(periods) if f.test == "band"} == {"pooled"}
 
 
@@ -672,6 +687,6 @@ def test_a_new_category_counts_as_none_before():
         date(2020, 10, 1), {"share:a": 0.5, "share:b": 0.4, "share:c": 0.1, "count": 1000.0}
     )
     [chi2] = [f for f in evaluate([*history, current]) if f.test == "chi2"]
-    expected = drift.chi2_test(np.array([600.0, 400, 0]) * 9, np.array([500.0, 400, 100]))[0]
+    expected = statistics.chi2_test(np.array([600.0, 400, 0]) * 9, np.array([500.0, 400, 100]))[0]
     assert chi2.statistic == pytest.approx(expected) and chi2.effect == pytest.approx(0.1)
     assert chi2.flagged

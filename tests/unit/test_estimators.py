@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from modelops.domain import estimators
-from modelops.domain.features import FeatureMatrix
+from modelops.domain.data.features import FeatureMatrix
+from modelops.domain.model import estimators
 from modelops.domain.spec import Estimator, Split
 
 

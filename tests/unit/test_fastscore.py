@@ -9,7 +9,7 @@ import pytest
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 
-from modelops.domain.fastscore import TOLERANCE, FastModel, export, max_difference
+from modelops.domain.model.fastscore import TOLERANCE, FastModel, export, max_difference
 
 
 @functools.cache
@@ -102,7 +102,7 @@ def test_other_estimators_have_no_numpy_scorer():
 
 
 def test_matches_on_the_demo_churn_data_where_late_trees_have_no_categorical_split():
-    from modelops.domain.features import infer_schema, transform
+    from modelops.domain.data.features import infer_schema, transform
     from modelops.domain.spec import parse_spec
     from modelops_local.demo_data import DemoConfig, generate
     from tests.helpers import CHURN_SPEC

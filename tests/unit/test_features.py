@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from modelops.domain import periods
-from modelops.domain.features import (
+from modelops.domain.data.features import (
     MAX_CATEGORIES,
     FeatureError,
     FeatureInfo,

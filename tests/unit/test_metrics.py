@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from sklearn import metrics as reference
 
-from modelops.domain import metrics
+from modelops.domain.model import metrics
 
 
 def sample(rows: int = 2000, seed: int = 0, noise: float = 1.0) -> tuple[np.ndarray, np.ndarray]:

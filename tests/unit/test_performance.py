@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
 
-from modelops.domain import metrics, performance
-from modelops.domain.profiles import DECILES
+from modelops.domain.model import metrics
+from modelops.domain.monitoring import performance
+from modelops.domain.monitoring.profiles import DECILES
 
 SEPTEMBER = date(2025, 9, 1)
 

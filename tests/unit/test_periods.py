@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from modelops.domain.features import period_starts
+from modelops.domain.data.features import period_starts
 from modelops.domain.periods import (
     PERIODS,
     PartialWindowError,

@@ -3,8 +3,8 @@ from datetime import date
 import numpy as np
 import pytest
 
-from modelops.domain.features import FeatureInfo, FeatureMatrix, FeatureSchema
-from modelops.domain.profiles import (
+from modelops.domain.data.features import FeatureInfo, FeatureMatrix, FeatureSchema
+from modelops.domain.monitoring.profiles import (
     DECILES,
     bounded_sample,
     categorical_profile,

@@ -5,8 +5,8 @@ from datetime import date
 import numpy as np
 import pytest
 
-from modelops.domain import metrics
-from modelops.domain.promotion import Candidate, Verdict, decide, selected_share
+from modelops.domain.model import metrics
+from modelops.domain.model.promotion import Candidate, Verdict, decide, selected_share
 from modelops.domain.spec import Campaign, Promotion
 
 GATE, RULE = Promotion(), Campaign(top_n=200, min_score=0.3)

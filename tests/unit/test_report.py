@@ -8,8 +8,8 @@ import re
 from datetime import date
 from html.parser import HTMLParser
 
-from modelops.domain import report
-from modelops.domain.drift import Observation
+from modelops.domain.monitoring import report
+from modelops.domain.monitoring.reference import Observation
 
 MONTHS = [date(2025, m, 1) for m in range(1, 7)]
 VOID = {"meta", "br", "hr", "img", "input", "link"}

@@ -7,9 +7,9 @@ from datetime import date
 import numpy as np
 import pytest
 
-from modelops.domain import sketches
-from modelops.domain.features import FeatureInfo, FeatureMatrix, FeatureSchema
-from modelops.domain.profiles import DECILE_LEVELS, profile_features
+from modelops.domain.data.features import FeatureInfo, FeatureMatrix, FeatureSchema
+from modelops.domain.monitoring import sketches
+from modelops.domain.monitoring.profiles import DECILE_LEVELS, profile_features
 
 SCHEMA = FeatureSchema(
     [

@@ -4,8 +4,8 @@ feature's policy for them."""
 import numpy as np
 import pytest
 
-from modelops.domain import validity
-from modelops.domain.features import FeatureInfo, FeatureSchema, encode_column
+from modelops.domain.data import validity
+from modelops.domain.data.features import FeatureInfo, FeatureSchema, encode_column
 
 AGE = FeatureInfo("age", "numeric", minimum=20.0, maximum=60.0, missing_share=0.0)
 PLAN = FeatureInfo("plan", "categorical", ["basic", "premium"], missing_share=0.1)
@@ -63,6 +63,6 @@ def test_only_fail_features_past_the_threshold_stop_a_run():
     ],
 )
 def test_missing_values_in_every_column_kind(values, expected):
-    from modelops.domain.features import is_missing
+    from modelops.domain.data.features import is_missing
 
     assert is_missing(values).tolist() == expected

@@ -46,6 +46,19 @@ class TransientError(RuntimeError):
     """A stage failed for a reason that may pass (the state machine retries it)."""
 
 
+def by_flow(
+    *, training: Callable[[StageDoc], StageDoc], scoring: Callable[[StageDoc], StageDoc]
+) -> Callable[[StageDoc], StageDoc]:
+    """One stage that both state machines call (one Lambda function), each flow's own code
+    behind it, chosen by the run's pipeline."""
+
+    def stage(doc: StageDoc) -> StageDoc:
+        return training(doc) if doc.run.pipeline == "training" else scoring(doc)
+
+    stage.__name__ = training.__name__
+    return stage
+
+
 def lambda_entry(stage: Callable[[In], Out]) -> Handler:
     """The Lambda handler of ``stage``: its first parameter's type validates the event."""
     name = stage.__name__

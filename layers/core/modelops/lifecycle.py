@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from modelops.domain.decisions import rollback_target
+from modelops.domain.model.versions import rollback_target
 from modelops.stores import registry
 
 

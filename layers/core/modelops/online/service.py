@@ -22,8 +22,8 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
 
 from modelops import caches
-from modelops.domain import estimators, fastscore
-from modelops.domain.features import FeatureInfo, FeatureSchema, encode_value
+from modelops.domain.data.features import FeatureInfo, FeatureSchema, encode_value
+from modelops.domain.model import estimators, fastscore
 from modelops.domain.spec import FeatureType, ModelSpec
 from modelops.stores import latest, online_features, online_log, registry
 from modelops.stores.specs import load_spec

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from modelops.domain.campaign import cooldown_cutoff, select_contacts
 from modelops.domain.contract import CampaignResult, StageDoc
-from modelops.domain.decisions import cooldown_cutoff, select_contacts
 from modelops.domain.spec import Campaign
 from modelops.stores import campaign_queue, contacts, latest
 from modelops.stores.specs import load_spec

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from modelops.domain import drift, report
 from modelops.domain.contract import VALIDATION_STAGES, AlertOutcome, Evidence, ValidationResult
-from modelops.domain.decisions import (
+from modelops.domain.monitoring import evaluation, report
+from modelops.domain.monitoring.alerts import (
     alert_fingerprint,
     alert_severity,
     alert_summary,
@@ -19,7 +19,8 @@ from modelops.domain.decisions import (
     should_retrain,
     strength,
 )
-from modelops.domain.profiles import Profile
+from modelops.domain.monitoring.profiles import Profile
+from modelops.domain.monitoring.reference import Observation
 from modelops.domain.spec import Drift
 from modelops.stores import layout, metadata, notifications, objects, registry
 
@@ -37,7 +38,7 @@ class Retrain:
 # flagged findings carried in the stage document and the alert
 
 
-def _as_evidence(stage: str, finding: drift.Finding, since: date) -> Evidence:
+def _as_evidence(stage: str, finding: evaluation.Finding, since: date) -> Evidence:
     return Evidence(
         stage=stage,
         metric=finding.metric,
@@ -67,12 +68,12 @@ def model_reference(model: str) -> tuple[date | None, str | None]:
 
 
 def _history(
-    observed: list[drift.Observation],
-    baseline: list[drift.Observation],
+    observed: list[Observation],
+    baseline: list[Observation],
     timestamp: date,
     reference_end: date | None,
     champion_run: str | None,
-) -> list[drift.Observation]:
+) -> list[Observation]:
     """A metric's periods before ``timestamp``. With a ``baseline`` (production scores get the
     test sample's), the reference is the champion's own baseline and the stage's periods after
     the champion's training window (earlier ones came from earlier models)."""
@@ -92,8 +93,8 @@ def find_drift(
     persistence rule and the report can draw them. History of ``reference_stage`` counts too
     (production scores are compared with the test sample's)."""
     reference_end, champion_run = model_reference(model)
-    findings: list[drift.Finding] = []
-    earlier: dict[str, list[drift.Observation]] = {}
+    findings: list[evaluation.Finding] = []
+    earlier: dict[str, list[Observation]] = {}
     baselines = metadata.read_observations(model, reference_stage) if reference_stage else {}
     for metric, observed in metadata.read_observations(model, stage).items():
         current = [o for o in observed if o.timestamp == timestamp]
@@ -101,11 +102,13 @@ def find_drift(
             continue
         history = _history(observed, baselines.get(metric, []), timestamp, reference_end, champion_run)
         end = reference_end if reference_end is not None and reference_end < timestamp else None
-        findings += drift.evaluate_metric(metric, current[0], history, settings, end)
+        findings += evaluation.evaluate_metric(metric, current[0], history, settings, end)
         earlier[metric] = history
-    drift.decide(findings, settings)
+    evaluation.decide(findings, settings)
     flagged = [
-        f for f in findings if drift.persistent(f, [o.flags for o in reversed(earlier[f.metric])], settings)
+        f
+        for f in findings
+        if evaluation.persistent(f, [o.flags for o in reversed(earlier[f.metric])], settings)
     ]
     for metric in earlier:
         mine = [f for f in findings if f.metric == metric]
@@ -120,7 +123,8 @@ def find_drift(
         }
         metadata.set_flags(model, stage, metric, timestamp, [f.key for f in mine if f.flagged], bands)
     evidence = [
-        _as_evidence(stage, f, drift.first_flagged(f.metric, timestamp, earlier[f.metric])) for f in flagged
+        _as_evidence(stage, f, evaluation.first_flagged(f.metric, timestamp, earlier[f.metric]))
+        for f in flagged
     ]
     evidence.sort(key=lambda e: (-strength(e), e.metric, e.value))
     return evidence

@@ -18,11 +18,11 @@ from pathlib import Path
 
 import numpy as np
 
-from modelops.domain import performance
 from modelops.domain.contract import CollectResult, ContractError, OutcomeGroup, OutcomesResult, StageDoc
-from modelops.domain.features import entity_ids
+from modelops.domain.data.features import entity_ids
+from modelops.domain.monitoring import performance
+from modelops.domain.monitoring.profiles import profile_scores
 from modelops.domain.periods import Window, add_periods
-from modelops.domain.profiles import profile_scores
 from modelops.domain.scores import ScoreSet
 from modelops.pipeline import monitoring
 from modelops.stores import history, layout, objects, online_log, registry, tabular

@@ -13,33 +13,24 @@ sees changes before validation has passed.
 
 from __future__ import annotations
 
-import time
 from datetime import date
 
-import numpy as np
-
-from modelops.domain import sketches, validity
 from modelops.domain.contract import (
-    ChunkItem,
     ChunkResults,
     DeployScoresResult,
     PublishChunkResult,
-    ScoreChunkResult,
     StageDoc,
     TransformChunkResult,
     VerifyModelResult,
 )
-from modelops.domain.decisions import becomes_latest
-from modelops.domain.features import FeatureMatrix, FeatureSchema, transform
+from modelops.domain.data import validity
+from modelops.domain.monitoring import sketches
 from modelops.domain.periods import add_periods
-from modelops.domain.scores import ScoreSet
+from modelops.domain.publication import becomes_latest
 from modelops.pipeline import monitoring
-from modelops.pipeline.shared import ScoreCountError, chunk_list, chunks, read_chunk
-from modelops.stores import history, latest, layout, objects, online_features, registry
+from modelops.pipeline.common import ScoreCountError, chunk_list
+from modelops.stores import history, latest, layout, objects, registry
 from modelops.stores.specs import load_spec
-
-# Rows per predict_proba call: bounds scikit-learn's working copies of the input.
-PREDICT_SLICE = 50_000
 
 
 def verify_model(doc: StageDoc) -> StageDoc:
@@ -56,162 +47,50 @@ def verify_model(doc: StageDoc) -> StageDoc:
     return doc
 
 
-def _publication(item: ChunkItem) -> str:
-    return latest.publication_id(item.run.run_id, item.run.version())
+def _chunk_object(run_id: str, index: int, name: str) -> bytes:
+    """What a chunk of the scoring Map wrote; missing, the chunk did not finish."""
+    key = layout.chunk_key(run_id, index, name)
+    if not objects.exists(key):
+        raise ScoreCountError(f"chunk {index} did not finish its transform ({key} is missing)")
+    return objects.get_bytes(key)
 
 
-def _total_rows(item: ChunkItem) -> int:
-    """Rows of the whole extract: each chunk keeps its share of the sketches' samples."""
-    return sum(chunk.rows for chunk in chunks(item.artifacts.require("raw")))
-
-
-def transform_chunk(item: ChunkItem) -> ChunkItem:
-    """Encode one chunk with the model version's schema; apply each feature's policy to the
-    values the schema refuses (and count them); sketch the features; write the chunk's raw
-    features to the run's publication of the online feature table."""
-    started = time.perf_counter()
-    run, chunk = item.run, item.chunk
+def validate_data(doc: StageDoc) -> StageDoc:
+    """Deciles of every feature of the scored period, merged from the chunks' sketches, into
+    the metadata table; refuses the run when too many values are invalid."""
+    run = doc.run
     spec = load_spec(run.model)
-    record = registry.get_version(run.model, run.version())
-    schema = FeatureSchema.from_dict(registry.feature_schema(record))
-    columns = read_chunk(chunk)
-    matrix = transform(columns, spec, schema, with_outcome=False)
-    margin = spec.online.range_margin
-    masks = {
-        info.name: validity.invalid_mask(columns[spec.column_of(info.name)], matrix.X[:, j], info, margin)
-        for j, info in enumerate(schema.features)
-    }
+    chunks = chunk_list(doc)
+    merged = [
+        s
+        for c in chunks
+        for s in sketches.from_bytes(_chunk_object(run.run_id, c.index, "feature_sketch.npz"))
+    ]
+    profiles = sketches.merge(merged, spec.drift.sample_size)
+    rows = sum(c.rows for c in chunks)
+    invalid: dict[str, int] = {}
+    for c in chunks:
+        written = _chunk_object(run.run_id, c.index, "transform.json")
+        done = TransformChunkResult.model_validate_json(written)
+        for name, count in done.invalid.items():
+            invalid[name] = invalid.get(name, 0) + count
+    shares = {name: count / rows for name, count in invalid.items() if count}
+    result = monitoring.validate(
+        run.model, "validate_data", run.run_id, run.window.end, profiles, spec.drift, rows=rows, alert=False
+    )
+    result.invalid = {name: round(share, 6) for name, share in shares.items()}
+    doc.results.validate_data = result
     policies = {name: feature.on_invalid for name, feature in spec.features.items()}
-    matrix.X = validity.apply_policies(matrix.X, masks, schema, policies, margin)
-    total = _total_rows(item)
-    objects.put_bytes(layout.chunk_key(run.run_id, chunk.index, "features.npz"), matrix.to_bytes())
-    if run.shadow_version is not None:
-        shadow = registry.get_version(run.model, run.shadow_version)
-        if shadow.schema_sha256 != record.schema_sha256:  # the challenger reads other features
-            theirs = FeatureSchema.from_dict(registry.feature_schema(shadow))
-            encoded = transform(columns, spec, theirs, with_outcome=False)
-            objects.put_bytes(
-                layout.chunk_key(run.run_id, chunk.index, "shadow_features.npz"), encoded.to_bytes()
-            )
-    objects.put_bytes(
-        layout.chunk_key(run.run_id, chunk.index, "feature_sketch.npz"),
-        sketches.to_bytes(sketches.sketch_features(matrix, schema, total)),
-    )
-    online_features.write(
-        run.model,
-        _publication(item),
-        run.as_of.isoformat(),
-        matrix.entity.tolist(),
-        {name: columns[spec.column_of(name)].tolist() for name in spec.features},
-        latest.expiry(spec.scoring.keep_latest_days, now=run.started()),
-    )
-    result = TransformChunkResult(
-        rows=matrix.rows,
-        invalid={name: int(mask.sum()) for name, mask in masks.items()},
-        seconds=round(time.perf_counter() - started, 3),
-    )
-    objects.put_json(layout.chunk_key(run.run_id, chunk.index, "transform.json"), result.model_dump())
-    item.results.transform_chunk = result
-    return item
-
-
-def _scores(model: str, version: str, features: FeatureMatrix) -> np.ndarray:
-    from modelops.domain import estimators
-
-    estimator = registry.load_estimator(registry.get_version(model, version))
-    parts = [features.X[start : start + PREDICT_SLICE] for start in range(0, features.rows, PREDICT_SLICE)]
-    return (
-        np.concatenate([estimators.positive_scores(estimator, part) for part in parts])
-        if parts
-        else np.empty(0)
-    )
-
-
-def score_data(item: ChunkItem) -> ChunkItem:
-    """Score one encoded chunk with the run's model version (verified before loading), and
-    with the shadow challenger when the spec asks for one."""
-    started = time.perf_counter()
-    run, chunk = item.run, item.chunk
-
-    def read(name: str) -> FeatureMatrix:
-        return FeatureMatrix.from_bytes(objects.get_bytes(layout.chunk_key(run.run_id, chunk.index, name)))
-
-    features = read("features.npz")
-    scored = ScoreSet(features.entity, features.timestamp, _scores(run.model, run.version(), features))
-    objects.put_bytes(layout.chunk_key(run.run_id, chunk.index, "scores.npz"), scored.to_bytes())
-    objects.put_bytes(
-        layout.chunk_key(run.run_id, chunk.index, "score_sketch.npz"),
-        sketches.to_bytes(sketches.sketch_scores(scored.score, run.as_of, _total_rows(item))),
-    )
-    if run.shadow_version is not None:
-        key = layout.chunk_key(run.run_id, chunk.index, "shadow_features.npz")
-        theirs = read("shadow_features.npz") if objects.exists(key) else features
-        shadow = ScoreSet(features.entity, features.timestamp, _scores(run.model, run.shadow_version, theirs))
-        objects.put_bytes(layout.chunk_key(run.run_id, chunk.index, "shadow_scores.npz"), shadow.to_bytes())
-    item.results.score_data = ScoreChunkResult(
-        rows=scored.rows, seconds=round(time.perf_counter() - started, 3)
-    )
-    return item
-
-
-def publish_chunk(item: ChunkItem) -> ChunkItem:
-    """Write one chunk's scores to the run's publication of the latest scores and stage its
-    history part; the receipt lets deploy_scores check that every row arrived."""
-    started = time.perf_counter()
-    run, chunk = item.run, item.chunk
-    spec = load_spec(run.model)
-    scored = ScoreSet.from_bytes(objects.get_bytes(layout.chunk_key(run.run_id, chunk.index, "scores.npz")))
-    scored_at = run.started()
-    history.stage_part(
-        layout.chunk_key(run.run_id, chunk.index, "history.parquet"),
-        run.as_of,
-        scored.entity,
-        scored.score,
-        run.version(),
-        run.run_id,
-        scored_at,
-        "batch",
-    )
-    written = latest.write_rows(
-        run.model,
-        _publication(item),
-        run.run_id,
-        run.as_of.isoformat(),
-        run.version(),
-        scored.entity,
-        scored.score,
-        latest.indexed_rows(scored.score, spec.scoring.top_candidates, spec.campaign.min_score),
-        scored_at.isoformat(timespec="seconds"),
-        latest.expiry(spec.scoring.keep_latest_days, now=run.started()),
-    )
-    shadow_rows = 0
-    if run.shadow_version is not None:  # the challenger goes to the history only
-        shadow = ScoreSet.from_bytes(
-            objects.get_bytes(layout.chunk_key(run.run_id, chunk.index, "shadow_scores.npz"))
+    refused = validity.refused_features(shares, policies, spec.scoring.max_invalid_share)
+    if refused:
+        detail = ", ".join(f"{name} {shares[name]:.2%}" for name in refused)
+        raise validity.InvalidDataError(
+            f"values the model's schema refuses pass {spec.scoring.max_invalid_share:.2%} "
+            f"of the rows: {detail} "
+            "(unseen categories, numbers outside the accepted range, or missing where training had none; "
+            "set features.<name>.on_invalid to 'missing' or 'clip' to score them anyway)"
         )
-        history.stage_part(
-            layout.chunk_key(run.run_id, chunk.index, "shadow_history.parquet"),
-            run.as_of,
-            shadow.entity,
-            shadow.score,
-            run.shadow_version,
-            run.run_id,
-            scored_at,
-            "shadow",
-        )
-        shadow_rows = shadow.rows
-    transformed = item.results.transform_chunk
-    result = PublishChunkResult(
-        history_rows=scored.rows,
-        latest_rows=written,
-        online_feature_rows=transformed.rows if transformed else 0,
-        shadow_rows=shadow_rows,
-        seconds=round(time.perf_counter() - started, 3),
-    )
-    item.results.publish_chunk = result
-    # The receipt: what every stage of this chunk did, for deploy_scores' count check.
-    objects.put_json(layout.chunk_key(run.run_id, chunk.index, "receipt.json"), item.results.model_dump())
-    return item
+    return doc
 
 
 def validate_scores(doc: StageDoc) -> StageDoc:

@@ -1,4 +1,9 @@
-"""The training flow after the shared stages: train_model, validate_model, deploy_model."""
+"""The training flow after get_data: transform_data → validate_data → train_model →
+validate_model → deploy_model.
+
+Training learns the feature schema from its window and encodes the whole window;
+deploy_model registers the candidate and lets the promotion gate decide.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +13,28 @@ from typing import Any
 
 import numpy as np
 
-from modelops.domain import fastscore, promotion
-from modelops.domain.contract import ContractError, DeployModelResult, StageDoc, TrainResult
-from modelops.domain.features import FeatureMatrix
-from modelops.domain.profiles import profile_scores
+from modelops.domain.contract import (
+    Chunk,
+    ContractError,
+    DeployModelResult,
+    StageDoc,
+    TrainResult,
+    TransformResult,
+)
+from modelops.domain.data.features import (
+    FeatureMatrix,
+    FeatureSchema,
+    as_dates,
+    infer_schema,
+    period_starts,
+    transform,
+)
+from modelops.domain.model import fastscore, promotion
+from modelops.domain.monitoring.profiles import profile_features, profile_scores
 from modelops.domain.scores import ScoreSet
+from modelops.domain.spec import ModelSpec
 from modelops.pipeline import monitoring
-from modelops.pipeline.shared import load_features
+from modelops.pipeline.common import read_extract
 from modelops.stores import layout, notifications, objects, registry
 from modelops.stores.specs import load_spec
 
@@ -31,11 +51,103 @@ def _library_versions() -> dict[str, str]:
     }
 
 
+def _champion_test(
+    doc: StageDoc,
+    spec: ModelSpec,
+    columns: dict[str, np.ndarray],
+    matrix: FeatureMatrix,
+    schema: FeatureSchema,
+) -> None:
+    """The candidate will be compared with the champion on the candidate's own test rows: when
+    the champion reads other features or categories, encode those rows its way too."""
+    from modelops.domain.model.estimators import TrainingError, split_rows
+
+    current = registry.champion(doc.run.model)
+    if current is None or doc.results.transform_data is None:
+        return
+    doc.results.transform_data.champion = current
+    record = registry.get_version(doc.run.model, current)
+    if record.schema_sha256 == registry.schema_sha256(schema.to_dict()):
+        return  # the candidate's encoding is the champion's
+    theirs = FeatureSchema.from_dict(registry.feature_schema(record))
+    missing = [name for name in theirs.names if name not in columns]
+    if missing:
+        doc.results.transform_data.champion_comparable = (
+            f"the champion reads {', '.join(missing)}, not in this extract"
+        )
+        return
+    try:
+        test = split_rows(matrix, spec.split).test
+    except TrainingError:
+        return  # train_model names the problem
+    rows = {name: values[test] for name, values in columns.items()}
+    encoded = transform(rows, spec, theirs, with_outcome=True)
+    doc.artifacts.champion_test = objects.put_bytes(
+        layout.training_key(doc.run.run_id, "champion_test.npz"), encoded.to_bytes()
+    )
+
+
+def transform_data(doc: StageDoc) -> StageDoc:
+    """Training: learn the feature schema from the window and encode it, in chunks."""
+    run = doc.run
+    spec = load_spec(run.model)
+    columns = read_extract(doc)
+    periods = period_starts(as_dates(columns[spec.timestamp], spec.timestamp), spec.period)
+    present = {day.item() for day in np.unique(periods)}
+    run.window.require_complete(present, spec.period, allow_partial=bool(run.allow_partial))
+    schema = infer_schema(columns, spec)
+    matrix = transform(columns, spec, schema, with_outcome=True)
+    chunks = []
+    for index, part in enumerate(matrix.chunks(spec.scoring.chunk_rows)):
+        key = layout.feature_chunk_key(run.run_id, index)
+        objects.put_bytes(key, part.to_bytes())
+        chunks.append(Chunk(index=index, key=key, rows=part.rows))
+    doc.artifacts.feature_schema = objects.put_json(layout.schema_key(run.run_id), schema.to_dict())
+    doc.artifacts.features = objects.put_json(
+        layout.features_manifest_key(run.run_id), [chunk.model_dump() for chunk in chunks]
+    )
+    doc.results.transform_data = TransformResult(
+        rows=matrix.rows, features=len(schema.features), chunks=len(chunks)
+    )
+    _champion_test(doc, spec, columns, matrix, schema)
+    return doc
+
+
+def load_features(doc: StageDoc) -> tuple[FeatureMatrix, FeatureSchema]:
+    """A training run's whole feature matrix and its schema."""
+    manifest = objects.get_json(objects.key_of(doc.artifacts.require("features")))
+    parts = [FeatureMatrix.from_bytes(objects.get_bytes(Chunk.model_validate(item).key)) for item in manifest]
+    schema = FeatureSchema.from_dict(
+        objects.get_json(objects.key_of(doc.artifacts.require("feature_schema")))
+    )
+    return FeatureMatrix.concat(parts), schema
+
+
+def validate_data(doc: StageDoc) -> StageDoc:
+    """Deciles of the outcome and every feature of the training window, per period, into the
+    metadata table (the reference that scoring runs are compared with)."""
+    run = doc.run
+    spec = load_spec(run.model)
+    matrix, schema = load_features(doc)
+    profiles = profile_features(matrix, schema, spec.drift.sample_size)
+    doc.results.validate_data = monitoring.validate(
+        run.model,
+        "validate_data",
+        run.run_id,
+        run.window.end,
+        profiles,
+        spec.drift,
+        rows=matrix.rows,
+        alert=False,
+    )
+    return doc
+
+
 def train_model(doc: StageDoc) -> StageDoc:
     """Search, fit and measure; the fitted model and its test-sample scores go to the run."""
     import joblib
 
-    from modelops.domain import estimators
+    from modelops.domain.model import estimators
 
     run = doc.run
     spec = load_spec(run.model)
@@ -82,7 +194,7 @@ def train_model(doc: StageDoc) -> StageDoc:
 def _champion_scores(doc: StageDoc, version: str, test: FeatureMatrix) -> ScoreSet:
     """The champion's scores of the candidate's test rows (encoded its own way where its schema
     differs), for the fair comparison in deploy_model."""
-    from modelops.domain import estimators
+    from modelops.domain.model import estimators
 
     record = registry.get_version(doc.run.model, version)
     rows = test

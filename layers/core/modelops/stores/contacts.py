@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from modelops.domain.decisions import Contact, claim_outcome
+from modelops.domain.campaign import Contact, claim_outcome
 from modelops.settings import settings
 from modelops.stores import aws
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from modelops.domain.datacheck import ColumnError, ColumnProfile, column_type
+from modelops.domain.data.datacheck import ColumnError, ColumnProfile, column_type
 from modelops.domain.periods import Period, Window, period_end
 from modelops.stores import catalog, layout, objects, tabular
 from modelops.stores.tabular import literal, quote

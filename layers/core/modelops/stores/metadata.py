@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 from boto3.dynamodb.conditions import Key
 
-from modelops.domain.drift import Observation
-from modelops.domain.profiles import Profile
+from modelops.domain.monitoring.profiles import Profile
+from modelops.domain.monitoring.reference import Observation
 from modelops.settings import settings
 from modelops.stores import aws, dynamo
 

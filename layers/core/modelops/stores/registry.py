@@ -26,7 +26,7 @@ from typing import Any
 from boto3.dynamodb.conditions import Key
 
 from modelops.caches import process_cache
-from modelops.domain.decisions import next_version, parse_version
+from modelops.domain.model.versions import next_version, parse_version
 from modelops.settings import settings
 from modelops.stores import aws, dynamo, layout, objects
 

@@ -165,7 +165,7 @@ _COUNTS = tuple(name for name in _AGGREGATES if name not in _FIRSTS)
 def profile_columns(connection: Any, relation: str, where: Callable[[int], str]) -> dict[str, Any]:
     """A ColumnProfile (domain.datacheck) of every column of ``relation`` (a table or view with a
     0-based ``__row`` column, which is left out); ``where(row)`` names a row in messages."""
-    from modelops.domain.datacheck import ColumnProfile, Example
+    from modelops.domain.data.datacheck import ColumnProfile, Example
 
     described = [
         (row[0], str(row[1]))

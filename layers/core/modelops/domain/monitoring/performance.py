@@ -12,9 +12,9 @@ from datetime import date
 
 import numpy as np
 
-from modelops.domain import metrics
 from modelops.domain.contract import Evidence
-from modelops.domain.profiles import DECILES, Profile
+from modelops.domain.model import metrics
+from modelops.domain.monitoring.profiles import DECILES, Profile
 
 STAGE = "validate_outcomes"
 

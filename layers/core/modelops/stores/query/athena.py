@@ -17,7 +17,15 @@ from typing import Any
 from modelops.domain.periods import Window
 from modelops.settings import settings
 from modelops.stores import aws, objects, tabular
-from modelops.stores.query import DuplicateEntityError, Extract, NoDataError, Part, Query, Sample, bind_window
+from modelops.stores.query.base import (
+    DuplicateEntityError,
+    Extract,
+    NoDataError,
+    Part,
+    Query,
+    Sample,
+    bind_window,
+)
 
 POLL_SECONDS = 1.0
 TIMEOUT_SECONDS = 840.0  # inside one Lambda invocation

@@ -16,7 +16,7 @@ from html import escape
 from typing import Any
 
 from modelops.domain.contract import VALIDATION_STAGES
-from modelops.domain.drift import Observation
+from modelops.domain.monitoring.reference import Observation
 
 DECILES = tuple(f"d{i}" for i in range(1, 11))
 SHARE = "share:"

@@ -1,56 +1,16 @@
-"""The system's decisions as pure functions: which version number? how severe is an alert,
-and is it the same as the last one? whom does a campaign contact? does a run become the latest?
-(Whether a model is promoted has its own module, ``promotion``.)
-
-The stores and the pipeline only move data in and out of these.
+"""Alerts as pure functions: how severe a drift finding is, whether an alert is the same as the
+last one (its fingerprint), the sentence it says, and whether it starts a retraining.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
-from typing import Protocol, TypeVar
+from datetime import date
 
 from modelops.domain.contract import Evidence
-from modelops.domain.drift import is_share
-from modelops.domain.spec import Campaign
-
-# ---------------------------------------------------------------- promotion
-
-
-@dataclass(frozen=True)
-class Decision:
-    accept: bool
-    reason: str
-
-
-# ---------------------------------------------------------------- versions
-
-
-def parse_version(version: str) -> tuple[int, int, int]:
-    """'1.2.0' -> (1, 2, 0); anything else is a ValueError naming it."""
-    parts = version.split(".")
-    if len(parts) != 3 or not all(part.isdigit() for part in parts):
-        raise ValueError(f"{version!r} is not a semantic version (major.minor.patch)")
-    major, minor, patch = (int(part) for part in parts)
-    return major, minor, patch
-
-
-def next_version(existing: Sequence[tuple[str, str]], schema_hash: str) -> str:
-    """The version of a new model, given ``(version, schema hash)`` of those registered: a new
-    feature schema is a new major version, a retrain on the newest one's schema a minor one."""
-    if not existing:
-        return "1.0.0"
-    newest, newest_schema = max(existing, key=lambda pair: parse_version(pair[0]))
-    major, minor, _ = parse_version(newest)
-    if newest_schema != schema_hash:
-        return f"{major + 1}.0.0"
-    return f"{major}.{minor + 1}.0"
-
-
-# ---------------------------------------------------------------- alerts
+from modelops.domain.monitoring.reference import is_share
 
 # Effect sizes at which a finding is medium / high: shifts in units of the metric's reference
 # 90% spread (d10 - d1), absolute changes of shares and rates, and the KS distance D.
@@ -166,90 +126,8 @@ def alert_summary(findings: Iterable[Evidence], limit: int = ALERT_METRICS) -> s
     return f"{alert_severity(found).capitalize()}-severity drift: {listed} changed{more}."
 
 
-# ---------------------------------------------------------------- campaign
-
-
-class Scored(Protocol):
-    @property
-    def entity_id(self) -> str: ...
-
-    @property
-    def score(self) -> float: ...
-
-
-S = TypeVar("S", bound=Scored)
-
-
-def select_contacts(candidates: Iterable[S], rule: Campaign) -> list[S]:
-    """Whom a campaign contacts: the highest scores at or above ``min_score``, at most
-    ``top_n``; ties go to the smaller entity id so the selection is stable."""
-    eligible = [c for c in candidates if rule.min_score is None or c.score >= rule.min_score]
-    ranked = sorted(eligible, key=lambda c: (-c.score, c.entity_id))
-    return ranked if rule.top_n is None else ranked[: rule.top_n]
-
-
-def cooldown_cutoff(today: date, cooldown_days: int) -> date:
-    """A customer last contacted on or before this day may be contacted again today."""
-    return today - timedelta(days=cooldown_days)
-
-
-@dataclass(frozen=True)
-class Contact:
-    """A customer's last contact by a campaign run."""
-
-    run_id: str
-    contacted_on: date
-    status: str  # "pending" (claimed, maybe not sent) or "sent"
-
-
-def claim_outcome(previous: Contact | None, run_id: str, cutoff: date) -> str:
-    """May ``run_id`` contact a customer whose last contact was ``previous``?
-    'claim': yes (never contacted, cooldown over, or this run claimed it and did not finish);
-    'already_sent': this run sent it before; 'cooldown': another run contacted it recently.
-    The contacts store's conditional write enforces the same rule atomically."""
-    if previous is None:
-        return "claim"
-    if previous.run_id == run_id:  # this run's own contact: never twice, whatever the cooldown
-        return "claim" if previous.status == "pending" else "already_sent"
-    return "claim" if previous.contacted_on <= cutoff else "cooldown"
-
-
-# ---------------------------------------------------------------- publication
-
-
-def becomes_latest(current_as_of: date | None, run_as_of: date, *, force: bool = False) -> Decision:
-    """Whether a scoring run's publication replaces the latest one: time only moves forward,
-    so an older period goes to the history only, unless forced."""
-    if current_as_of is None:
-        return Decision(True, "first publication")
-    if run_as_of >= current_as_of:
-        return Decision(True, f"{run_as_of} is not older than the latest {current_as_of}")
-    if force:
-        return Decision(True, f"forced: {run_as_of} replaces the newer {current_as_of}")
-    return Decision(False, f"{run_as_of} is older than the latest {current_as_of}: history only")
-
-
-# ---------------------------------------------------------------- retraining
-
-
 def should_retrain(severity: str, minimum: str | None) -> bool:
     """Whether a drift alert of ``severity`` starts a retraining (``minimum`` None: never)."""
     if minimum is None:
         return False
     return SEVERITIES.index(severity) >= SEVERITIES.index(minimum)
-
-
-def rollback_target(champion_changes: Iterable[tuple[str, str]]) -> str | None:
-    """The version a rollback returns to, from the champion changes ``(kind, new champion)``
-    oldest first: promotions stack champions up, a rollback takes the top one off, so rolling
-    back twice goes two champions back, never forth again. None when there is no earlier one."""
-    line: list[str] = []
-    for kind, version in champion_changes:
-        if kind == "rollback":
-            if line:
-                line.pop()
-            if not line or line[-1] != version:  # a history that began before the trail did
-                line.append(version)
-        else:
-            line.append(version)
-    return line[-2] if len(line) >= 2 else None

@@ -1,83 +1,26 @@
-"""Query engines: run a spec's SQL over the lake for a window and store the result as Parquet
-parts under the run's prefix, which become the scoring Map's chunks.
-
-DuckDB runs it in-process (locally and in Lambda) for data that fits one function; Athena
-(``athena.py``) runs the same SQL with UNLOAD for data that does not. Both implement
-``QueryEngine``.
-"""
+"""The DuckDB query engine: the spec's SQL over the lake's partitions (downloaded into the
+function), in-process, locally and in Lambda, for data that fits one function."""
 
 from __future__ import annotations
 
-import re
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-from modelops.domain.datacheck import ColumnProfile
+from modelops.domain.data.datacheck import ColumnProfile
 from modelops.domain.periods import Window
 from modelops.stores import lake, objects, tabular
-
-
-class NoDataError(ValueError):
-    """The window selects no data."""
-
-
-class DuplicateEntityError(ValueError):
-    """An entity appears more than once in a period that is scored once per entity."""
-
-
-class QueryError(ValueError):
-    """The spec's SQL does not run; the message is the engine's first line."""
-
-
-@dataclass(frozen=True)
-class Sample:
-    """Keep at most ``rows`` rows, the same share of every (period, outcome) stratum, chosen by
-    a hash of the entity so a re-run keeps the same rows."""
-
-    rows: int
-    strata: tuple[str, ...]
-    key: tuple[str, ...]  # the columns that name an entity
-    seed: int
-
-
-@dataclass(frozen=True)
-class Query:
-    sql: str  # the spec's SQL, with $start and $end
-    tables: list[str]
-    window: Window
-    part_rows: int  # at most this many rows per Parquet part
-    sample: Sample | None = None
-    unique: tuple[str, ...] = ()  # columns whose values must not repeat (the entity, when scoring)
-
-
-@dataclass(frozen=True)
-class Part:
-    key: str
-    rows: int
-
-
-@dataclass(frozen=True)
-class Extract:
-    parts: list[Part]
-    columns: list[str]
-    rows: int  # after sampling
-    matched: int  # rows the query returned, before sampling
-
-
-class QueryEngine(Protocol):
-    def extract(self, query: Query, destination_prefix: str) -> Extract:
-        """Run the query for its window; store the result as Parquet parts under the prefix."""
-        ...
-
-
-def bind_window(sql: str, window: Window) -> str:
-    """The spec's SQL with $start and $end as date literals (both engines read them alike)."""
-    for name, day in (("start", window.start), ("end", window.end)):
-        sql = re.sub(rf"\${name}\b", f"DATE '{day.isoformat()}'", sql)
-    return sql
+from modelops.stores.query.base import (
+    DuplicateEntityError,
+    Extract,
+    NoDataError,
+    Part,
+    Query,
+    QueryError,
+    Sample,
+    bind_window,
+)
 
 
 def _sampled(source: str, sample: Sample, matched: int) -> str:
@@ -175,13 +118,3 @@ class DuckDBEngine:
                     objects.upload_file(output, key)
                     parts.append(Part(key, min(query.part_rows, rows - offset)))
         return Extract(parts=parts, columns=columns, rows=rows, matched=matched)
-
-
-def engine_for(name: str) -> QueryEngine:
-    if name == "duckdb":
-        return DuckDBEngine()
-    if name == "athena":
-        from modelops.stores.athena import AthenaEngine
-
-        return AthenaEngine()
-    raise ValueError(f"unknown query engine {name!r}")

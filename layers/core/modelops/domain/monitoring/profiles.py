@@ -15,7 +15,7 @@ from datetime import date
 
 import numpy as np
 
-from modelops.domain.features import FeatureMatrix, FeatureSchema
+from modelops.domain.data.features import FeatureMatrix, FeatureSchema
 from modelops.domain.spec import FeatureType
 
 DECILES = [f"d{k}" for k in range(1, 11)]

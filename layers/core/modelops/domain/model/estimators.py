@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from modelops.domain.features import FeatureMatrix
+from modelops.domain.data.features import FeatureMatrix
 from modelops.domain.spec import Estimator, Split
 
 

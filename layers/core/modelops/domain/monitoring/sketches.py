@@ -20,8 +20,8 @@ from datetime import date
 
 import numpy as np
 
-from modelops.domain.features import FeatureMatrix, FeatureSchema
-from modelops.domain.profiles import DECILE_LEVELS, DECILES, SCORE_METRIC, Profile, bounded_sample
+from modelops.domain.data.features import FeatureMatrix, FeatureSchema
+from modelops.domain.monitoring.profiles import DECILE_LEVELS, DECILES, SCORE_METRIC, Profile, bounded_sample
 from modelops.domain.spec import FeatureType
 
 SAMPLE_TOTAL = 100_000

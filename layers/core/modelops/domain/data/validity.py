@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from modelops.domain.features import FeatureInfo, FeatureSchema, is_missing
+from modelops.domain.data.features import FeatureInfo, FeatureSchema, is_missing
 from modelops.domain.spec import FeatureType
 
 

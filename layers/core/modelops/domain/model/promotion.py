@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from modelops.domain import metrics
+from modelops.domain.model import metrics
 from modelops.domain.spec import Campaign, Promotion
 
 # Below this many selected customers (by the larger of the two selections) a share is too

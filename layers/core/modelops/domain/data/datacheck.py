@@ -12,7 +12,7 @@ import difflib
 from dataclasses import dataclass, field
 from typing import Literal
 
-from modelops.domain.features import MAX_CATEGORIES
+from modelops.domain.data.features import MAX_CATEGORIES
 from modelops.domain.spec import FeatureType, ModelSpec
 
 # A text column is taken for numbers (or dates) with a stray marker, and refused, when at
