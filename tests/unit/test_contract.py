@@ -71,15 +71,45 @@ def test_the_extract_is_cut_into_chunks_of_at_most_chunk_rows():
     ]
 
 
-def test_the_window_binds_only_the_window_parameters():
+def test_the_window_binds_only_the_window_parameters_as_timestamps():
     from modelops.domain.periods import Window
     from modelops.stores.query import bind_window
 
-    window = Window(start=date(2025, 1, 1), end=date(2025, 8, 1))
-    sql = "SELECT $start_note FROM t WHERE d BETWEEN $start AND $end"
+    window = Window(start=date(2025, 1, 1), end=date(2025, 8, 31))
+    sql = "SELECT $start_note FROM t WHERE d BETWEEN $start AND $end OR d < $end_exclusive"
     assert bind_window(sql, window) == (
-        "SELECT $start_note FROM t WHERE d BETWEEN DATE '2025-01-01' AND DATE '2025-08-01'"
+        "SELECT $start_note FROM t WHERE d BETWEEN TIMESTAMP '2025-01-01 00:00:00' AND "
+        "TIMESTAMP '2025-08-31 23:59:59.999999' OR d < TIMESTAMP '2025-09-01 00:00:00'"
     )
+    assert "TIMESTAMP '2025-08-31 23:59:59.999'" in bind_window(sql, window, fraction=3)
+
+
+@pytest.mark.parametrize("column_type", ["DATE", "TIMESTAMP", "TIMESTAMPTZ"])
+@pytest.mark.parametrize(
+    "where",
+    [
+        "ts BETWEEN $start AND $end",
+        "ts >= $start AND ts <= $end",
+        "ts >= $start AND ts < $end_exclusive",
+        "CAST(ts AS DATE) BETWEEN $start AND $end",
+    ],
+)
+def test_the_natural_filters_keep_every_row_of_the_window_s_days(column_type, where):
+    """A row at every hour of September and of the days either side: each filter, written the
+    way people write it, keeps exactly September's 30 x 24 rows, whatever the column's type
+    (the flights data lost its last day with dates bound into a TIMESTAMP filter)."""
+    from modelops.domain.periods import Window
+    from modelops.stores import tabular
+    from modelops.stores.query import bind_window
+
+    window = Window(start=date(2013, 9, 1), end=date(2013, 9, 30))
+    with tabular.connect() as connection:
+        connection.execute(
+            f"CREATE TABLE t AS SELECT CAST(ts AS {column_type}) AS ts FROM range("
+            "TIMESTAMP '2013-08-31 00:00:00', TIMESTAMP '2013-10-02 00:00:00', INTERVAL 1 HOUR) r(ts)"
+        )
+        kept = connection.execute(f"SELECT count(*) FROM t WHERE {bind_window(where, window)}").fetchone()[0]
+    assert kept == 30 * 24  # a DATE column holds each day 24 times
 
 
 def test_month_arithmetic():

@@ -21,6 +21,7 @@ from modelops.domain.data.features import (
     period_starts,
     transform,
     value_text,
+    varies_share,
 )
 from modelops.domain.spec import parse_spec
 from tests.helpers import CHURN_SPEC
@@ -365,7 +366,20 @@ def test_a_feature_described_by_name_and_type_only_has_no_categories_range_or_mi
         "minimum": 1.0,
         "maximum": 4.0,
         "missing_share": 0.0,
+        "varies_share": 1.0,
     }
+
+
+def test_training_records_in_how_many_periods_a_feature_varies():
+    # January: regions north and south; February: south only (the other row is missing)
+    by_name = {f.name: f for f in infer_schema(columns(), SPEC).features}
+    assert (by_name["region"].varies_share, by_name["tenure_months"].varies_share) == (0.5, 1.0)
+    assert by_name["late_payments"].varies_share == 0.5  # 0, 0 | 1, 0
+    same = columns(monthly_charges=np.array([5.0, 5.0, 7.0, 7.0]))  # constant within each month
+    charges = next(f for f in infer_schema(same, SPEC).features if f.name == "monthly_charges")
+    assert charges.varies_share == 0.0
+    assert varies_share(np.array([]), np.array([], dtype="datetime64[D]")) is None
+    assert varies_share(np.array([np.nan, 1.0]), np.array(["2025-01-01"] * 2, dtype="datetime64[D]")) == 0.0
 
 
 # ---------------------------------------------------------------- entities and periods

@@ -211,8 +211,12 @@ def test_a_minimal_spec_gets_the_documented_defaults():
     assert spec.window.model_dump() == {
         "training_periods": 12,
         "outcome_lag_periods": 1,
+        "lookback_periods": 0,
         "allow_partial": False,
     }
+    rows = {"table": None, "column": None, "filtered": False, "tolerance": 0.001}
+    assert spec.source.rows.model_dump() == rows
+    assert spec.skew.model_dump() == {"max_missing_increase": 0.2, "max_outside_share": 0.05}
     assert spec.scoring.model_dump() == {
         "chunk_rows": 100_000,
         "max_invalid_share": 0.01,

@@ -48,6 +48,13 @@ class Run(_Document):
     started_at: datetime | None = None  # when the run was first planned; a re-run keeps it
     shadow_version: str | None = None  # scoring: a challenger scored alongside (history only)
     allow_partial: bool | None = None  # read the window even if some periods have no rows
+    spec_sha256: str | None = None  # the spec the run pinned at its start (every stage reads it)
+
+    def spec(self) -> str:
+        """The sha256 of the spec the run pinned (get_data pins it)."""
+        if self.spec_sha256 is None:
+            raise ContractError(f"run {self.run_id}: get_data pins the spec every stage reads")
+        return self.spec_sha256
 
     def started(self) -> datetime:
         if self.started_at is None:
@@ -131,7 +138,8 @@ class Evidence(_Document):
     adjusted_p: float | None = None
     effect: float
     series: list[float] = Field(default_factory=list)
-    expected: float | None = None  # band: what the reference expected for this period
+    expected: float | None = None  # band: what the reference expected; skew: training's share
+    severity: str | None = None  # set by contract checks (skew); drift findings get theirs from the effect
     reference: str | None = None  # "seasonal" (same season of earlier cycles) or "pooled"
     since: date | None = None  # the first period of the change (unbroken run of flags)
 
@@ -146,12 +154,28 @@ class AlertOutcome(_Document):
     summary: str | None = None  # one sentence: what changed most, by how much, since when
 
 
+class Reconciliation(_Document):
+    """The extract against its source table, period by period (domain/data/reconcile.py)."""
+
+    table: str
+    column: str | None = None  # the table's date column its rows were counted on
+    source_rows: int | None = None  # the table's rows in the window (None: not reconciled)
+    extracted_rows: int
+    filtered: bool = False  # the spec declares that its SQL drops rows on purpose
+    warnings: list[str] = Field(default_factory=list)  # each period that came out short or over
+    note: str | None = None  # why there was no reconciliation
+
+
 class GetDataResult(_Document):
     rows: int  # extracted (training: after the bounded sample)
-    matched: int  # rows the query returned
+    matched: int  # rows of the window the query returned
     columns: int
     chunks: int
     manifest_key: str  # the chunk manifest; the scoring Map's ItemReader reads this key
+    lookback_rows: int = 0  # rows of earlier periods the SQL computed (lag features), not kept
+    lookahead_rows: int = 0  # rows of later periods it computed (lead() outcomes), not kept
+    reconciliation: Reconciliation | None = None
+    notes: list[str] = Field(default_factory=list)  # what the run decided not to do, and why
 
 
 class TransformResult(_Document):
@@ -222,6 +246,7 @@ class CollectResult(_Document):
     outcome_period: date
     groups: list[OutcomeGroup] = Field(default_factory=list)
     online_rows: int = 0
+    note: str | None = None  # why no scores could be joined with outcomes
 
 
 class OutcomesResult(_Document):
@@ -229,6 +254,7 @@ class OutcomesResult(_Document):
     online_rows: int = 0
     realized: dict[str, dict[str, Any]] = Field(default_factory=dict)  # source -> version, measures
     drift: list[Evidence] = Field(default_factory=list)
+    note: str | None = None  # why realized performance was not measured, in one line
 
 
 class Results(_Document):
@@ -272,6 +298,8 @@ class StageDoc(_Document):
 class TransformChunkResult(_Document):
     rows: int
     invalid: dict[str, int] = Field(default_factory=dict)  # feature -> rows the schema refuses
+    # feature -> its skew counts (domain/data/skew.Tally as a list): rows, missing, outside, low, high
+    tallies: dict[str, list[float | None]] = Field(default_factory=dict)
     seconds: float = 0.0
 
 

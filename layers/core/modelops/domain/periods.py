@@ -79,10 +79,12 @@ class Window(BaseModel):
             raise ValueError(f"window start {self.start} is after its end {self.end}")
         return self
 
-    def days(self, period: Period) -> Window:
-        """The same periods as a closed interval of days: first day to the last period's last day
-        (what a query's $start and $end are bound to)."""
-        return Window(start=self.start, end=period_end(self.end, period))
+    def days(self, period: Period, *, before: int = 0, after: int = 0) -> Window:
+        """The same periods (with ``before`` earlier and ``after`` later ones) as a closed
+        interval of days: the first period's first day to the last period's last day (what a
+        query's $start and $end are bound to)."""
+        first = add_periods(self.start, -before, period)
+        return Window(start=first, end=period_end(add_periods(self.end, after, period), period))
 
     def missing(self, present: set[date], period: Period) -> list[date]:
         """The window's periods that have no rows (``present``: the period starts seen)."""

@@ -22,6 +22,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
 
 from modelops import caches
+from modelops.domain.data import skew
 from modelops.domain.data.features import FeatureInfo, FeatureSchema, encode_value
 from modelops.domain.model import estimators, fastscore
 from modelops.domain.spec import FeatureType, ModelSpec
@@ -238,7 +239,7 @@ def _load(model: str, version: str) -> LoadedModel:
     else:
         scorer = registry.load_estimator(record)
     schema = FeatureSchema.from_dict(metadata["feature_schema"])
-    return LoadedModel(record, load_spec(model), schema, metadata, scorer)
+    return LoadedModel(record, registry.scoring_spec(record, load_spec(model)), schema, metadata, scorer)
 
 
 models = ModelCache()
@@ -339,7 +340,8 @@ def score(model: str, body: ScoreRequest | BatchScoreRequest, version: str | Non
         }
         for r, v in zip(records, values, strict=True)
     ]
-    online_log.record(model, results, period)
+    flags = [skew.request_flags(row, loaded.schema) for row in rows]  # validate_online's skew check
+    online_log.record(model, [{**r, **f} for r, f in zip(results, flags, strict=True)], period)
     return (
         {"model": model, "scores": results}
         if isinstance(body, BatchScoreRequest)

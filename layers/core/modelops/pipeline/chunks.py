@@ -14,13 +14,12 @@ import time
 import numpy as np
 
 from modelops.domain.contract import ChunkItem, PublishChunkResult, ScoreChunkResult, TransformChunkResult
-from modelops.domain.data import validity
+from modelops.domain.data import skew, validity
 from modelops.domain.data.features import FeatureMatrix, FeatureSchema, transform
 from modelops.domain.monitoring import sketches
 from modelops.domain.scores import ScoreSet
-from modelops.pipeline.common import chunks, read_chunk
+from modelops.pipeline.common import chunks, read_chunk, spec_of, version_spec
 from modelops.stores import history, latest, layout, objects, online_features, registry
-from modelops.stores.specs import load_spec
 
 # Rows per predict_proba call: bounds scikit-learn's working copies of the input.
 PREDICT_SLICE = 50_000
@@ -41,7 +40,7 @@ def transform_chunk(item: ChunkItem) -> ChunkItem:
     features to the run's publication of the online feature table."""
     started = time.perf_counter()
     run, chunk = item.run, item.chunk
-    spec = load_spec(run.model)
+    spec = spec_of(run)
     record = registry.get_version(run.model, run.version())
     schema = FeatureSchema.from_dict(registry.feature_schema(record))
     columns = read_chunk(chunk)
@@ -49,6 +48,10 @@ def transform_chunk(item: ChunkItem) -> ChunkItem:
     margin = spec.online.range_margin
     masks = {
         info.name: validity.invalid_mask(columns[spec.column_of(info.name)], matrix.X[:, j], info, margin)
+        for j, info in enumerate(schema.features)
+    }
+    tallies = {
+        info.name: skew.tally(columns[spec.column_of(info.name)], matrix.X[:, j], info).to_list()
         for j, info in enumerate(schema.features)
     }
     policies = {name: feature.on_invalid for name, feature in spec.features.items()}
@@ -59,7 +62,8 @@ def transform_chunk(item: ChunkItem) -> ChunkItem:
         shadow = registry.get_version(run.model, run.shadow_version)
         if shadow.schema_sha256 != record.schema_sha256:  # the challenger reads other features
             theirs = FeatureSchema.from_dict(registry.feature_schema(shadow))
-            encoded = transform(columns, spec, theirs, with_outcome=False)
+            recipe = version_spec(run.model, shadow.version, spec)  # its own columns
+            encoded = transform(columns, recipe, theirs, with_outcome=False)
             objects.put_bytes(
                 layout.chunk_key(run.run_id, chunk.index, "shadow_features.npz"), encoded.to_bytes()
             )
@@ -78,6 +82,7 @@ def transform_chunk(item: ChunkItem) -> ChunkItem:
     result = TransformChunkResult(
         rows=matrix.rows,
         invalid={name: int(mask.sum()) for name, mask in masks.items()},
+        tallies=tallies,
         seconds=round(time.perf_counter() - started, 3),
     )
     objects.put_json(layout.chunk_key(run.run_id, chunk.index, "transform.json"), result.model_dump())
@@ -129,7 +134,7 @@ def publish_chunk(item: ChunkItem) -> ChunkItem:
     history part; the receipt lets deploy_scores check that every row arrived."""
     started = time.perf_counter()
     run, chunk = item.run, item.chunk
-    spec = load_spec(run.model)
+    spec = spec_of(run)
     scored = ScoreSet.from_bytes(objects.get_bytes(layout.chunk_key(run.run_id, chunk.index, "scores.npz")))
     scored_at = run.started()
     history.stage_part(

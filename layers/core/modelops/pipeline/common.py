@@ -10,6 +10,7 @@ from __future__ import annotations
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -17,33 +18,107 @@ from modelops.domain.contract import (
     Chunk,
     GetDataInput,
     GetDataResult,
+    Reconciliation,
+    Run,
     StageDoc,
     plan_run,
 )
+from modelops.domain.data.reconcile import IncompleteExtractError, reconcile
+from modelops.domain.periods import Window
 from modelops.domain.spec import ModelSpec
-from modelops.stores import layout, objects, registry, tabular
-from modelops.stores.query import NoDataError, Query, Sample, engine_for
-from modelops.stores.specs import load_spec
+from modelops.stores import layout, objects, registry, specs, tabular
+from modelops.stores.query import Counted, Extract, NoDataError, Query, Sample, engine_for
+
+MAX_WARNINGS = 12  # reconciliation warnings kept in a stage document (each names a period)
 
 
-def _query(spec: ModelSpec, doc: StageDoc) -> Query:
-    run = doc.run
-    training = run.pipeline == "training"
-    entity = tuple(spec.entity_columns or [spec.timestamp])
+def spec_of(run: Run) -> ModelSpec:
+    """The spec a run's stages read (docs/architecture.md, "Recipes"): the spec the run pinned
+    when it started; when scoring, the recipe of the version it scores with, under the pinned
+    spec's operational sections."""
+    pinned = specs.pinned(run.run_id, run.spec())
+    if run.pipeline == "training":
+        return pinned
+    return version_spec(run.model, run.version(), pinned)
+
+
+def version_spec(model: str, version: str, current: ModelSpec) -> ModelSpec:
+    """How ``version`` is scored today: its recipe, operated by ``current`` (a version from
+    before recipes were kept is scored with ``current`` whole)."""
+    return registry.scoring_spec(registry.get_version(model, version), current)
+
+
+def same_source(one: ModelSpec, other: ModelSpec) -> bool:
+    """Whether two recipes read the same rows the same way (so one extract serves both)."""
+    fields = ("source", "entity", "timestamp", "period")
+    return all(getattr(one, f) == getattr(other, f) for f in fields) and (
+        one.window.lookback_periods == other.window.lookback_periods
+    )
+
+
+def query_for(spec: ModelSpec, window: Window, *, lookahead: int = 0, **options: Any) -> Query:
+    """The spec's query over ``window``: the SQL sees the spec's lookback (and ``lookahead``)
+    periods too, and the extract is reconciled with the spec's source table."""
     return Query(
         sql=spec.source.sql,
         tables=spec.source.tables,
-        window=run.window.days(spec.period),
+        window=window,
+        period=spec.period,
+        timestamp=spec.timestamp,
         part_rows=spec.scoring.chunk_rows,
-        sample=Sample(
-            rows=spec.split.max_training_rows,
-            strata=(spec.timestamp, spec.outcome),
-            key=entity,
-            seed=spec.split.seed,
+        lookback=spec.window.lookback_periods,
+        lookahead=lookahead,
+        counted=Counted(spec.source.reconciled_table, spec.source.rows.column),
+        **options,
+    )
+
+
+def _query(spec: ModelSpec, run: Run) -> Query:
+    entity = tuple(spec.entity_columns or [spec.timestamp])
+    if run.pipeline == "scoring":  # never a later period: scoring must not see the future
+        return query_for(spec, run.window, unique=entity)
+    sample = Sample(
+        rows=spec.split.max_training_rows,
+        strata=(spec.timestamp, spec.outcome),
+        key=entity,
+        seed=spec.split.seed,
+    )
+    # Training sees as far ahead as outcomes arrive, so an outcome defined with lead() is known.
+    return query_for(spec, run.window, lookahead=spec.window.outcome_lag_periods, sample=sample)
+
+
+def reconciled(spec: ModelSpec, query: Query, extract: Extract) -> Reconciliation:
+    """The extract against its source table, period by period (IncompleteExtractError past the
+    spec's tolerance)."""
+    rows = spec.source.rows
+    table = spec.source.reconciled_table
+    if extract.source is None:
+        return Reconciliation(
+            table=table,
+            extracted_rows=sum(extract.periods.values()),
+            note=(
+                f"not reconciled: no date column is known for table {table!r} "
+                "(load it with `modelops data load`, or name it in source.rows.column)"
+            ),
         )
-        if training
-        else None,
-        unique=() if training else entity,
+    done = reconcile(
+        table,
+        extract.source,
+        extract.periods,
+        query.periods(),
+        tolerance=rows.tolerance,
+        filtered=rows.filtered,
+        column=spec.timestamp,
+    )
+    if done.error is not None:
+        raise IncompleteExtractError(done.error)
+    return Reconciliation(
+        table=table,
+        column=extract.source_column,
+        source_rows=done.source_rows,
+        extracted_rows=done.extracted_rows,
+        warnings=done.warnings[:MAX_WARNINGS],
+        filtered=rows.filtered,
     )
 
 
@@ -58,10 +133,30 @@ def chunks_of(parts: list[tuple[str, int]], chunk_rows: int) -> list[Chunk]:
     return chunks
 
 
+def _scoring_versions(run: Run, current: ModelSpec) -> tuple[Run, ModelSpec, list[str]]:
+    """Resolve once which version scores (and which shadows), so every chunk scores with the
+    same ones even if the champion moves; the run's spec is the version's recipe."""
+    notes = []
+    version = registry.resolve_version(run.model, run.model_version).version
+    spec = version_spec(run.model, version, current)
+    shadow = registry.challenger(run.model) if current.shadow else None
+    shadow_version = None if shadow is None or shadow.version == version else shadow.version
+    if shadow_version is not None and not same_source(spec, version_spec(run.model, shadow_version, current)):
+        notes.append(
+            f"shadow {shadow_version} not scored: its recipe reads other rows than {version}'s "
+            "(source, entity, timestamp, period or lookback differ)"
+        )
+        shadow_version = None
+    return run.model_copy(update={"model_version": version, "shadow_version": shadow_version}), spec, notes
+
+
 def get_data(request: GetDataInput) -> StageDoc:
-    """Start a run from a request and extract the spec's query over the window, as Parquet parts
-    listed in a manifest of chunks (the scoring Map's items)."""
-    spec = load_spec(request.request.model)
+    """Start a run from a request: pin the spec, plan the window, extract the spec's query over
+    it as Parquet parts listed in a manifest of chunks (the scoring Map's items), and reconcile
+    the extract with its source."""
+    model = request.request.model
+    current, body = specs.read(model)
+    spec, notes = current, list[str]()
     run = plan_run(
         request.request,
         request.pipeline,
@@ -72,28 +167,25 @@ def get_data(request: GetDataInput) -> StageDoc:
         spec.window.allow_partial,
     )
     if run.pipeline == "scoring":
-        # Resolved once, so every chunk scores with the same versions even if the champion moves.
-        version = registry.resolve_version(run.model, run.model_version).version
-        shadow = registry.challenger(run.model) if spec.shadow else None
-        run = run.model_copy(
-            update={
-                "model_version": version,
-                "shadow_version": None if shadow is None or shadow.version == version else shadow.version,
-            }
-        )
+        run, spec, notes = _scoring_versions(run, current)
+    digest = specs.pin(run.run_id, body)
     # A re-run of the same run keeps its first start: what it writes (scored_at) is the same.
     first = objects.put_json_once(
         layout.plan_key(run.run_id), {"started_at": datetime.now(UTC).isoformat(timespec="seconds")}
     )
-    run = run.model_copy(update={"started_at": datetime.fromisoformat(first["started_at"])})
+    run = run.model_copy(
+        update={"started_at": datetime.fromisoformat(first["started_at"]), "spec_sha256": digest}
+    )
     doc = StageDoc(run=run)
-    extract = engine_for(spec.source.engine).extract(_query(spec, doc), layout.raw_prefix(run.run_id))
+    query = _query(spec, run)
+    extract = engine_for(spec.source.engine).extract(query, layout.raw_prefix(run.run_id))
     if extract.rows == 0:
         raise NoDataError(
             f"the query of model {run.model!r} returns no rows "
             f"between {run.window.start} and {run.window.end}"
         )
     spec.require_columns(extract.columns, with_outcome=run.pipeline == "training")
+    reconciliation = reconciled(spec, query, extract)
     chunks = chunks_of([(part.key, part.rows) for part in extract.parts], spec.scoring.chunk_rows)
     manifest = layout.manifest_key(run.run_id)
     doc.artifacts.raw = objects.put_json(manifest, [chunk.model_dump() for chunk in chunks])
@@ -103,6 +195,10 @@ def get_data(request: GetDataInput) -> StageDoc:
         columns=len(extract.columns),
         chunks=len(chunks),
         manifest_key=manifest,
+        lookback_rows=extract.before,
+        lookahead_rows=extract.after,
+        reconciliation=reconciliation,
+        notes=notes,
     )
     return doc
 

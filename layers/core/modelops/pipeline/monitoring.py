@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from modelops.domain.contract import VALIDATION_STAGES, AlertOutcome, Evidence, ValidationResult
+from modelops.domain.data.skew import SkewFinding
 from modelops.domain.monitoring import evaluation, report
 from modelops.domain.monitoring.alerts import (
     alert_fingerprint,
@@ -53,6 +54,25 @@ def _as_evidence(stage: str, finding: evaluation.Finding, since: date) -> Eviden
         reference=finding.reference,
         since=since,
     )
+
+
+def skew_evidence(stage: str, period: date, findings: list[SkewFinding]) -> list[Evidence]:
+    """Skew findings as the run's alert carries them: no p-value (a contract, not a test),
+    their own severity, and what training had (``expected``)."""
+    return [
+        Evidence(
+            stage=stage,
+            metric=f.feature,
+            value=f.check,
+            test="skew",
+            statistic=round(f.scored, 6),
+            effect=round(f.scored - f.trained, 6),
+            expected=round(f.trained, 6),
+            severity=f.severity,
+            since=period,
+        )
+        for f in findings
+    ]
 
 
 def model_reference(model: str) -> tuple[date | None, str | None]:

@@ -13,26 +13,34 @@
 from __future__ import annotations
 
 import tempfile
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import numpy as np
 
 from modelops.domain.contract import CollectResult, ContractError, OutcomeGroup, OutcomesResult, StageDoc
-from modelops.domain.data.features import entity_ids
+from modelops.domain.data import skew
+from modelops.domain.data.features import FeatureSchema, entity_ids
 from modelops.domain.monitoring import performance
 from modelops.domain.monitoring.profiles import profile_scores
 from modelops.domain.periods import Window, add_periods
 from modelops.domain.scores import ScoreSet
+from modelops.domain.spec import ModelSpec, SpecError
 from modelops.pipeline import monitoring
+from modelops.pipeline.common import chunk_list, query_for, read_chunk, spec_of
 from modelops.stores import history, layout, objects, online_log, registry, tabular
-from modelops.stores.query import NoDataError, Query, engine_for
-from modelops.stores.specs import load_spec
+from modelops.stores.query import NoDataError, engine_for
+
+Joined = tuple[str, float, float]  # entity, score, outcome
 
 ONLINE = "online"
 # How far the realized AUC may fall below the test AUC before it is a finding (and only when
 # the drop is also significant).
 AUC_TOLERANCE = 0.02
+
+
+def _schema(model: str, version: str) -> FeatureSchema:
+    return FeatureSchema.from_dict(registry.feature_schema(registry.get_version(model, version)))
 
 
 def _collect_online(doc: StageDoc) -> int:
@@ -54,6 +62,16 @@ def _collect_online(doc: StageDoc) -> int:
         history.stage_part(key, run.as_of, entity[rows], score[rows], version, "online", scored_at, ONLINE)
         staged.append(key)
     history.publish(run.model, run.as_of, ONLINE, staged)
+    tallies = {  # each version's requests, counted for validate_online's skew check
+        version: {
+            name: counted.to_list()
+            for name, counted in skew.from_requests(
+                (f for f in found if f["model_version"] == version), _schema(run.model, version)
+            ).items()
+        }
+        for version in versions
+    }
+    objects.put_json(layout.run_key(run.run_id, "online/tallies.json"), tallies)
     stamp = np.full(entity.size, np.datetime64(run.as_of, "D"))
     objects.put_bytes(
         layout.run_key(run.run_id, "online/scores.npz"), ScoreSet(entity, stamp, score).to_bytes()
@@ -61,69 +79,132 @@ def _collect_online(doc: StageDoc) -> int:
     return len(found)
 
 
-def _outcomes(doc: StageDoc, period: Window) -> dict[str, float]:
-    """entity -> outcome of the period, from the spec's query (either engine)."""
-    spec = load_spec(doc.run.model)
-    query = Query(
-        spec.source.sql,
-        spec.source.tables,
-        period.days(spec.period),
-        part_rows=max(spec.scoring.chunk_rows, 1),
-    )
+def _outcomes(doc: StageDoc, spec: ModelSpec, period: date) -> dict[str, float]:
+    """entity -> outcome of the period, from the spec's query (either engine); the SQL sees as
+    far ahead as the outcome lag, so an outcome defined with lead() is known."""
+    query = query_for(spec, Window(start=period, end=period), lookahead=spec.window.outcome_lag_periods)
     extract = engine_for(spec.source.engine).extract(query, layout.run_key(doc.run.run_id, "outcomes/raw/"))
     found: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as scratch:
         for part in extract.parts:
             columns = tabular.read_columns(objects.download_file(part.key, Path(scratch) / "part.parquet"))
-            outcome = np.ma.filled(np.ma.asarray(columns[spec.outcome], dtype=np.float64), np.nan)
-            for entity, value in zip(entity_ids(columns, spec), outcome, strict=True):
+            if spec.outcome not in columns:
+                raise SpecError(f"model {spec.name!r}: the query returns no outcome column {spec.outcome!r}")
+            for entity, value in zip(entity_ids(columns, spec), _numbers(columns[spec.outcome]), strict=True):
                 if not np.isnan(value):
                     found[str(entity)] = float(value)
     return found
 
 
-def collect_outcomes(doc: StageDoc) -> StageDoc:
+def _numbers(values: np.ndarray) -> np.ndarray:
+    return np.ma.filled(np.ma.asarray(values, dtype=np.float64), np.nan)
+
+
+def _own_period(doc: StageDoc, spec: ModelSpec) -> tuple[dict[tuple[str, str], list[Joined]], str | None]:
+    """With no outcome lag, the outcome is in this run's own extract: each chunk's scores (and
+    the shadow's) joined row by row with its outcome column, and this period's online scores
+    joined by entity."""
     run = doc.run
-    spec = load_spec(run.model)
+    groups: dict[tuple[str, str], list[Joined]] = {}
+    outcome: dict[str, float] = {}
+    for chunk in chunk_list(doc):
+        columns = read_chunk(chunk)
+        if spec.outcome not in columns:
+            return (
+                {},
+                f"the scoring query returns no outcome column {spec.outcome!r} to measure {run.as_of} by",
+            )
+        values = _numbers(columns[spec.outcome])
+        for source, version, name in (
+            ("batch", run.version(), "scores.npz"),
+            ("shadow", run.shadow_version, "shadow_scores.npz"),
+        ):
+            if version is None:
+                continue
+            scored = ScoreSet.from_bytes(objects.get_bytes(layout.chunk_key(run.run_id, chunk.index, name)))
+            rows = groups.setdefault((source, version), [])
+            rows += [
+                (str(e), float(s), float(o))
+                for e, s, o in zip(scored.entity, scored.score, values, strict=True)
+                if not np.isnan(o)
+            ]
+            if source == "batch":
+                outcome.update((str(e), float(o)) for e, o in zip(scored.entity, values, strict=True))
+    for row in online_log.of_period(run.model, run.as_of.isoformat()):
+        known = outcome.get(row["entity_id"], np.nan)
+        if not np.isnan(known):
+            groups.setdefault((ONLINE, row["model_version"]), []).append(
+                (row["entity_id"], row["score"], known)
+            )
+    return groups, None
+
+
+def _earlier_period(
+    doc: StageDoc, spec: ModelSpec, period: date
+) -> tuple[dict[tuple[str, str], list[Joined]], str | None]:
+    """An earlier scored period's scores of every source (from the history) joined with the
+    outcomes that have arrived since."""
+    scored = history.read(doc.run.model, as_of=period)
+    if not scored:
+        return {}, f"no scores of {period} in the history to measure (the first scored period is later)"
+    try:
+        outcome = _outcomes(doc, spec, period)
+    except NoDataError:
+        outcome = {}
+    if not outcome:
+        return (
+            {},
+            f"no outcomes of {period} in the source yet (outcome lag {spec.window.outcome_lag_periods})",
+        )
+    groups: dict[tuple[str, str], list[Joined]] = {}
+    for row in scored:
+        entity_id = row["entity_id"]
+        if entity_id in outcome:
+            groups.setdefault((row["source"], row["model_version"]), []).append(
+                (entity_id, row["score"], outcome[entity_id])
+            )
+    return groups, None
+
+
+def collect_outcomes(doc: StageDoc) -> StageDoc:
+    """This period's online scores into the history; and the scores of the period whose
+    outcomes are now known (this one, with no outcome lag) joined with those outcomes."""
+    run = doc.run
+    spec = spec_of(run)
     online_rows = _collect_online(doc)
     period = add_periods(run.as_of, -spec.window.outcome_lag_periods, spec.period)
+    if period == run.as_of:
+        by_group, note = _own_period(doc, spec)
+    else:
+        by_group, note = _earlier_period(doc, spec, period)
     groups: list[OutcomeGroup] = []
-    scored = history.read(run.model, as_of=period)
-    if scored and period < run.as_of:
-        try:
-            outcome = _outcomes(doc, Window(start=period, end=period))
-        except NoDataError:
-            outcome = {}
-        by_group: dict[tuple[str, str], list[tuple[str, float, float]]] = {}
-        for row in scored:
-            entity_id = row["entity_id"]
-            if entity_id in outcome:
-                group = (row["source"], row["model_version"])
-                by_group.setdefault(group, []).append((entity_id, row["score"], outcome[entity_id]))
-        for (source, version), rows in sorted(by_group.items()):
-            entity = np.array([r[0] for r in rows], dtype=str)
-            joined = ScoreSet(
-                entity,
-                np.full(entity.size, np.datetime64(period, "D")),
-                np.array([r[1] for r in rows], dtype=np.float64),
-                np.array([r[2] for r in rows], dtype=np.float64),
-            )
-            stored = layout.run_key(run.run_id, f"outcomes/{source}@{version}.npz")
-            objects.put_bytes(stored, joined.to_bytes())
-            groups.append(OutcomeGroup(source=source, version=version, rows=joined.rows, key=stored))
+    for (source, version), rows in sorted(by_group.items()):
+        entity = np.array([r[0] for r in rows], dtype=str)
+        joined = ScoreSet(
+            entity,
+            np.full(entity.size, np.datetime64(period, "D")),
+            np.array([r[1] for r in rows], dtype=np.float64),
+            np.array([r[2] for r in rows], dtype=np.float64),
+        )
+        stored = layout.run_key(run.run_id, f"outcomes/{source}@{version}.npz")
+        objects.put_bytes(stored, joined.to_bytes())
+        groups.append(OutcomeGroup(source=source, version=version, rows=joined.rows, key=stored))
+    if not groups and note is None:
+        note = f"none of the scores of {period} has an outcome yet"
     doc.results.collect_outcomes = CollectResult(
-        outcome_period=period, groups=groups, online_rows=online_rows
+        outcome_period=period, groups=groups, online_rows=online_rows, note=note
     )
     return doc
 
 
 def validate_outcomes(doc: StageDoc) -> StageDoc:
     run = doc.run
-    spec = load_spec(run.model)
+    spec = spec_of(run)
     collected = doc.results.collect_outcomes
     if collected is None:
         raise ContractError("validate_outcomes needs collect_outcomes' result")
-    result = OutcomesResult(outcome_period=collected.outcome_period)
+    result = OutcomesResult(outcome_period=collected.outcome_period, note=collected.note)
+    skipped: list[str] = []
     if collected.online_rows:
         online = ScoreSet.from_bytes(objects.get_bytes(layout.run_key(run.run_id, "online/scores.npz")))
         profiles = profile_scores(online.score, None, run.as_of, spec.drift.sample_size)
@@ -138,11 +219,24 @@ def validate_outcomes(doc: StageDoc) -> StageDoc:
             alert=False,
             reference_stage="validate_model",
         )
-        result.online_rows, result.drift = online.rows, list(checked.drift)
+        tallied = objects.get_json(layout.run_key(run.run_id, "online/tallies.json"))
+        skewed = [
+            finding
+            for version, counts in sorted(tallied.items())
+            for finding in skew.findings(
+                _schema(run.model, version),
+                {name: skew.Tally.from_list(values) for name, values in counts.items()},
+                spec.skew,
+            )
+        ]
+        evidence = monitoring.skew_evidence("validate_online", run.as_of, skewed)
+        result.online_rows, result.drift = online.rows, [*evidence, *checked.drift]
     for group in collected.groups:
         joined = ScoreSet.from_bytes(objects.get_bytes(group.key))
         if joined.outcome is None or np.unique(joined.outcome).size < 2:
-            continue  # one class only: no AUC to measure yet
+            value = "no outcomes" if joined.outcome is None else f"every outcome is {joined.outcome[0]:g}"
+            skipped.append(f"{group.source} {group.version}: {value}, and AUC needs both classes")
+            continue
         profiles = performance.realized_profiles(
             collected.outcome_period, group.source, group.version, joined.outcome, joined.score
         )
@@ -179,5 +273,9 @@ def validate_outcomes(doc: StageDoc) -> StageDoc:
             )
             if dropped is not None:
                 result.drift.append(dropped)
+    if skipped and not result.realized:
+        result.note = f"realized performance of {collected.outcome_period} not measured: " + "; ".join(
+            skipped
+        )
     doc.results.validate_outcomes = result
     return doc

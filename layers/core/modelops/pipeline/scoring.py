@@ -23,14 +23,14 @@ from modelops.domain.contract import (
     TransformChunkResult,
     VerifyModelResult,
 )
-from modelops.domain.data import validity
+from modelops.domain.data import skew, validity
+from modelops.domain.data.features import FeatureSchema
 from modelops.domain.monitoring import sketches
 from modelops.domain.periods import add_periods
 from modelops.domain.publication import becomes_latest
 from modelops.pipeline import monitoring
-from modelops.pipeline.common import ScoreCountError, chunk_list
+from modelops.pipeline.common import ScoreCountError, chunk_list, spec_of
 from modelops.stores import history, latest, layout, objects, registry
-from modelops.stores.specs import load_spec
 
 
 def verify_model(doc: StageDoc) -> StageDoc:
@@ -57,9 +57,10 @@ def _chunk_object(run_id: str, index: int, name: str) -> bytes:
 
 def validate_data(doc: StageDoc) -> StageDoc:
     """Deciles of every feature of the scored period, merged from the chunks' sketches, into
-    the metadata table; refuses the run when too many values are invalid."""
+    the metadata table; each feature checked against its training (skew: findings of the run's
+    alert); refuses the run when too many values are invalid."""
     run = doc.run
-    spec = load_spec(run.model)
+    spec = spec_of(run)
     chunks = chunk_list(doc)
     merged = [
         s
@@ -68,17 +69,24 @@ def validate_data(doc: StageDoc) -> StageDoc:
     ]
     profiles = sketches.merge(merged, spec.drift.sample_size)
     rows = sum(c.rows for c in chunks)
+    done = [
+        TransformChunkResult.model_validate_json(_chunk_object(run.run_id, c.index, "transform.json"))
+        for c in chunks
+    ]
     invalid: dict[str, int] = {}
-    for c in chunks:
-        written = _chunk_object(run.run_id, c.index, "transform.json")
-        done = TransformChunkResult.model_validate_json(written)
-        for name, count in done.invalid.items():
+    for counted in done:
+        for name, count in counted.invalid.items():
             invalid[name] = invalid.get(name, 0) + count
     shares = {name: count / rows for name, count in invalid.items() if count}
     result = monitoring.validate(
         run.model, "validate_data", run.run_id, run.window.end, profiles, spec.drift, rows=rows, alert=False
     )
     result.invalid = {name: round(share, 6) for name, share in shares.items()}
+    tallies = skew.merge({n: skew.Tally.from_list(v) for n, v in c.tallies.items()} for c in done)
+    record = registry.get_version(run.model, run.version())
+    schema = FeatureSchema.from_dict(registry.feature_schema(record))
+    skewed = skew.findings(schema, tallies, spec.skew)
+    result.drift = [*monitoring.skew_evidence("validate_data", run.as_of, skewed), *result.drift]
     doc.results.validate_data = result
     policies = {name: feature.on_invalid for name, feature in spec.features.items()}
     refused = validity.refused_features(shares, policies, spec.scoring.max_invalid_share)
@@ -96,7 +104,7 @@ def validate_data(doc: StageDoc) -> StageDoc:
 def validate_scores(doc: StageDoc) -> StageDoc:
     """The validation code fed the production scores (merged chunk sketches)."""
     run = doc.run
-    spec = load_spec(run.model)
+    spec = spec_of(run)
     chunks = chunk_list(doc)
     missing = [
         c.index
@@ -162,7 +170,7 @@ def deploy_scores(doc: StageDoc) -> StageDoc:
     history, and flip the latest pointer to the run's publication (last, and only if time moves
     forward or the run is forced)."""
     run = doc.run
-    spec = load_spec(run.model)
+    spec = spec_of(run)
     chunks = chunk_list(doc)
     published = _published(doc)
     rows = sum(chunk.rows for chunk in chunks)

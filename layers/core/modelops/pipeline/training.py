@@ -34,9 +34,8 @@ from modelops.domain.monitoring.profiles import profile_features, profile_scores
 from modelops.domain.scores import ScoreSet
 from modelops.domain.spec import ModelSpec
 from modelops.pipeline import monitoring
-from modelops.pipeline.common import read_extract
-from modelops.stores import layout, notifications, objects, registry
-from modelops.stores.specs import load_spec
+from modelops.pipeline.common import read_extract, spec_of
+from modelops.stores import layout, notifications, objects, registry, specs
 
 
 def _library_versions() -> dict[str, str]:
@@ -90,7 +89,7 @@ def _champion_test(
 def transform_data(doc: StageDoc) -> StageDoc:
     """Training: learn the feature schema from the window and encode it, in chunks."""
     run = doc.run
-    spec = load_spec(run.model)
+    spec = spec_of(run)
     columns = read_extract(doc)
     periods = period_starts(as_dates(columns[spec.timestamp], spec.timestamp), spec.period)
     present = {day.item() for day in np.unique(periods)}
@@ -127,7 +126,7 @@ def validate_data(doc: StageDoc) -> StageDoc:
     """Deciles of the outcome and every feature of the training window, per period, into the
     metadata table (the reference that scoring runs are compared with)."""
     run = doc.run
-    spec = load_spec(run.model)
+    spec = spec_of(run)
     matrix, schema = load_features(doc)
     profiles = profile_features(matrix, schema, spec.drift.sample_size)
     doc.results.validate_data = monitoring.validate(
@@ -150,7 +149,7 @@ def train_model(doc: StageDoc) -> StageDoc:
     from modelops.domain.model import estimators
 
     run = doc.run
-    spec = load_spec(run.model)
+    spec = spec_of(run)
     matrix, schema = load_features(doc)
     result = estimators.fit(matrix, spec.estimator, spec.split, schema.categorical_mask)
     buffer = io.BytesIO()
@@ -213,7 +212,7 @@ def _test_scores(doc: StageDoc) -> ScoreSet:
 def validate_model(doc: StageDoc) -> StageDoc:
     """The validation code fed the test-sample scores (stage validate_model)."""
     run = doc.run
-    spec = load_spec(run.model)
+    spec = spec_of(run)
     scores = _test_scores(doc)
     # One profile per test period: the reference production scores are compared with.
     profiles = profile_scores(scores.score, scores.outcome, scores.timestamp, spec.drift.sample_size)
@@ -250,7 +249,7 @@ def _checked_fast_model(doc: StageDoc) -> tuple[bytes | None, dict[str, Any]]:
 def _verdict(doc: StageDoc, summary: dict[str, Any]) -> promotion.Verdict:
     """The promotion gate, fed the candidate's and the champion's scores of the same rows."""
     run = doc.run
-    spec = load_spec(run.model)
+    spec = spec_of(run)
     test = _test_scores(doc)
     if test.outcome is None:
         raise ContractError("the test sample has no outcomes to judge the candidate by")
@@ -293,7 +292,13 @@ def deploy_model(doc: StageDoc) -> StageDoc:
     verdict = _verdict(doc, summary)
     status = registry.REGISTERED if verdict.accept else registry.REJECTED
     record = registry.publish(
-        run.model, run.run_id, artifact, {**summary, "online": online}, fast, status=status
+        run.model,
+        run.run_id,
+        artifact,
+        {**summary, "online": online},
+        fast,
+        status=status,
+        recipe=specs.pinned_text(run.run_id, run.spec()),
     )
     current = registry.champion(run.model)
     caller = f"training run {run.run_id}"

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from modelops.domain.data.datacheck import ColumnError, ColumnProfile, column_type
-from modelops.domain.periods import Period, Window, period_end
+from modelops.domain.periods import Period, Window, period_end, period_start
 from modelops.stores import catalog, layout, objects, tabular
 from modelops.stores.tabular import literal, quote
 
@@ -47,13 +47,30 @@ class LoadError(ValueError):
 
 
 # ---------------------------------------------------------------------- partitions
+def _table_info(table: str) -> dict[str, Any]:
+    """What the table's loads recorded: its period and date column (empty for a table written
+    by other code)."""
+    key = layout.table_info_key(table)
+    return dict(objects.get_json(key)) if objects.exists(key) else {}
+
+
 def table_period(table: str) -> Period | None:
     """The period a table was loaded by (None for a table written without `data load`)."""
-    key = layout.table_info_key(table)
-    if not objects.exists(key):
-        return None
-    period: Period = objects.get_json(key)["period"]
+    period: Period | None = _table_info(table).get("period")
     return period
+
+
+def date_column(table: str) -> str | None:
+    """The column whose dates put each row in its partition (None if no load recorded it)."""
+    column: str | None = _table_info(table).get("date_column")
+    return column
+
+
+def partition_floor(table: str, day: date) -> date:
+    """The start of the partition that holds ``day`` (the day itself when the table's period
+    is unknown)."""
+    period = table_period(table)
+    return day if period is None else period_start(day, period)
 
 
 def partitions_in_window(table: str, window: Window) -> list[str]:
@@ -78,9 +95,19 @@ def partitions_in_window(table: str, window: Window) -> list[str]:
     return sorted(inside + [key for key, start in listed if start == last])
 
 
-def write_partition(table: str, period: date, columns: dict[str, np.ndarray]) -> str:
+def write_partition(
+    table: str,
+    period: date,
+    columns: dict[str, np.ndarray],
+    *,
+    by: Period | None = None,
+    dated_by: str | None = None,
+) -> str:
     """Write one period of a table (column name -> numpy array) as a lake partition, and keep
-    the table's Glue table in step with its columns."""
+    the table's Glue table in step with its columns; ``by`` and ``dated_by`` record the table's
+    period and date column, as a load does (the reconciliation counts the table on it)."""
+    if by is not None and dated_by is not None and not _table_info(table):
+        objects.put_json(layout.table_info_key(table), {"period": by, "date_column": dated_by})
     with tempfile.TemporaryDirectory() as scratch:
         output = tabular.write_columns(Path(scratch) / "part.parquet", columns)
         written = objects.upload_file(output, layout.partition_key(table, period))
@@ -377,7 +404,9 @@ def inspect_file(table: str, path: Path, options: LoadOptions, *, write: bool) -
         partitions = {period: int(rows) for period, rows in counts}
         if write:
             _check_period(table, options.period)
-            objects.put_json(layout.table_info_key(table), {"period": options.period})
+            objects.put_json(
+                layout.table_info_key(table), {"period": options.period, "date_column": date_column}
+            )
             with tempfile.TemporaryDirectory() as scratch:
                 columns = ", ".join(quote(c.name) for c in summary)
                 for period in partitions:

@@ -4,10 +4,11 @@
 specs/<model>.yaml                                   model specs
 data/<table>/period=<YYYY-MM-DD>/part-<n>.parquet    the data lake (period: its first day)
 data/<table>/_table.json                             the table's period (hidden from Athena: "_")
+runs/<run_id>/spec/<sha256>.yaml                     the spec a run started with (pinned)
 runs/<run_id>/raw/part-<n>.parquet                   a run's extract, in parts
 runs/<run_id>/features/..., runs/<run_id>/*          a training run's objects
 runs/<run_id>/chunks/<index>/...                     a scoring chunk's objects
-models/<model>/<version>/{model.joblib,fast.npz,metadata.json}   the model store
+models/<model>/<version>/{model.joblib,fast.npz,metadata.json,recipe.yaml}   the model store
 scores/model=<model>/as_of=<YYYY-MM-DD>/source=<source>/part-<n>.parquet   the score history
 reports/<model>/drift.html                           the drift report
 ```
@@ -62,6 +63,11 @@ def partition_period(key: str) -> date | None:
 # ---------------------------------------------------------------- a run's objects
 def run_prefix(run_id: str) -> str:
     return f"runs/{run_id}/"
+
+
+def pinned_spec_key(run_id: str, sha256: str) -> str:
+    """The spec a run started with (by its sha256: a re-run with another spec pins that one)."""
+    return f"{run_prefix(run_id)}spec/{sha256}.yaml"
 
 
 def plan_key(run_id: str) -> str:
@@ -126,6 +132,11 @@ def model_fast_key(model: str, version: str) -> str:
 
 def model_metadata_key(model: str, version: str) -> str:
     return f"{model_prefix(model, version)}metadata.json"
+
+
+def model_recipe_key(model: str, version: str) -> str:
+    """The spec the version was trained with (its recipe)."""
+    return f"{model_prefix(model, version)}recipe.yaml"
 
 
 # ---------------------------------------------------------------- scores and reports

@@ -18,23 +18,26 @@ def _table() -> Any:
 
 
 def record(model: str, results: list[dict[str, Any]], period: str | None = None) -> None:
-    """Store each result ({entity_id, score, model_version, scored_at}); entities of one
+    """Store each result ({entity_id, score, model_version, scored_at}, and the features that
+    were ``missing`` or ``outside`` training's range, for the skew check); entities of one
     request are distinct, so no two items share a key. ``period`` is the as_of of the batch
     features the scores were joined with."""
     with _table().batch_writer() as batch:
         for result in results:
-            batch.put_item(
-                Item={
-                    "pk": f"{model}#{result['entity_id']}",
-                    "sk": result["scored_at"],
-                    "period": f"{model}#{period or 'none'}",
-                    "model": model,
-                    "entity_id": result["entity_id"],
-                    "score": decimal(result["score"]),
-                    "model_version": result["model_version"],
-                    "scored_at": result["scored_at"],
-                }
-            )
+            item = {
+                "pk": f"{model}#{result['entity_id']}",
+                "sk": result["scored_at"],
+                "period": f"{model}#{period or 'none'}",
+                "model": model,
+                "entity_id": result["entity_id"],
+                "score": decimal(result["score"]),
+                "model_version": result["model_version"],
+                "scored_at": result["scored_at"],
+            }
+            for flag in ("missing", "outside"):
+                if result.get(flag):
+                    item[flag] = list(result[flag])
+            batch.put_item(Item=item)
 
 
 def history(model: str, entity_id: str, limit: int) -> list[dict[str, Any]]:
@@ -67,6 +70,8 @@ def of_period(model: str, period: str) -> list[dict[str, Any]]:
             "score": float(item["score"]),
             "model_version": item["model_version"],
             "scored_at": item["scored_at"],
+            "missing": list(item.get("missing", [])),
+            "outside": list(item.get("outside", [])),
         }
         for item in items
     ]

@@ -27,6 +27,7 @@ from boto3.dynamodb.conditions import Key
 
 from modelops.caches import process_cache
 from modelops.domain.model.versions import next_version, parse_version
+from modelops.domain.spec import ModelSpec, parse_spec
 from modelops.settings import settings
 from modelops.stores import aws, dynamo, layout, objects
 
@@ -66,10 +67,15 @@ class ModelVersion:
     test_auc: float
     trained_through: str  # the end of the training window (ISO date)
     fast_sha256: str = ""  # the NumPy scorer (fast.npz) of the online path, if it passed deploy's check
+    recipe_sha256: str = ""  # the spec it was trained with (recipe.yaml); empty for older versions
 
     @property
     def fast_key(self) -> str:
         return layout.model_fast_key(self.model, self.version)
+
+    @property
+    def recipe_key(self) -> str:
+        return layout.model_recipe_key(self.model, self.version)
 
     @property
     def sort_key(self) -> tuple[int, int, int]:
@@ -109,6 +115,7 @@ def _from_item(item: dict[str, Any]) -> ModelVersion:
         test_auc=float(item.get("test_auc", 0)),
         trained_through=item.get("trained_through", ""),
         fast_sha256=item.get("fast_sha256", ""),
+        recipe_sha256=item.get("recipe_sha256", ""),
     )
 
 
@@ -174,10 +181,12 @@ def publish(
     metadata: dict[str, Any],
     fast: bytes | None = None,
     status: str = REGISTERED,
+    recipe: bytes | None = None,
 ) -> ModelVersion:
-    """Register a trained model: allocate its version, write its files under that version's
-    keys, complete its row. A retry of the same run resumes its own allocation; the same bytes
-    already registered (by any run) return that version."""
+    """Register a trained model: allocate its version, write its files (the artifact, the NumPy
+    scorer, the spec it was trained with, its metadata) under that version's keys, complete its
+    row. A retry of the same run resumes its own allocation; the same bytes already registered
+    (by any run) return that version."""
     digest = sha256(artifact)
     existing = _all_versions(model)
     for known in existing:
@@ -189,16 +198,27 @@ def publish(
     artifact_key = layout.model_artifact_key(model, version)
     metadata_key = layout.model_metadata_key(model, version)
     fast_digest = "" if fast is None else sha256(fast)
+    recipe_digest = "" if recipe is None else sha256(recipe)
     objects.put_bytes(artifact_key, artifact)
     if fast is not None:
         objects.put_bytes(layout.model_fast_key(model, version), fast)
-    described = {**metadata, "model": model, "version": version, "sha256": digest, "fast_sha256": fast_digest}
+    if recipe is not None:
+        objects.put_bytes(layout.model_recipe_key(model, version), recipe)
+    described = {
+        **metadata,
+        "model": model,
+        "version": version,
+        "sha256": digest,
+        "fast_sha256": fast_digest,
+        "recipe_sha256": recipe_digest,
+    }
     metadata_bytes = json.dumps(described, indent=2, sort_keys=True, default=str).encode()
     objects.put_bytes(metadata_key, metadata_bytes)
     fields = {
         "sha256": digest,
         "metadata_sha256": sha256(metadata_bytes),
         "fast_sha256": fast_digest,
+        "recipe_sha256": recipe_digest,
         "artifact_key": artifact_key,
         "metadata_key": metadata_key,
         "test_auc": Decimal(str(float(metadata["metrics"]["test"]["roc_auc"]))),
@@ -354,6 +374,28 @@ def verified_artifact(record: ModelVersion, fast: bool = False) -> bytes:
     if fast:
         return _verified(record.fast_key, record.fast_sha256, record)
     return _verified(record.artifact_key, record.sha256, record)
+
+
+def recipe_text(record: ModelVersion) -> str | None:
+    """The spec the version was trained with, verified (None for a version registered before
+    versions kept their recipe)."""
+    if not record.recipe_sha256:
+        return None
+    return _verified(record.recipe_key, record.recipe_sha256, record).decode()
+
+
+@process_cache(maxsize=16)
+def recipe(record: ModelVersion) -> ModelSpec | None:
+    """The version's recipe, parsed (once per container)."""
+    text = recipe_text(record)
+    return None if text is None else parse_spec(text, source=record.recipe_key)
+
+
+def scoring_spec(record: ModelVersion, current: ModelSpec) -> ModelSpec:
+    """How a version is scored today: its recipe under ``current``'s operational sections
+    (a version from before recipes were kept: ``current`` whole)."""
+    kept = recipe(record)
+    return current if kept is None else kept.operated_by(current)
 
 
 def verified_metadata(record: ModelVersion) -> dict[str, Any]:

@@ -1,17 +1,38 @@
-"""Model specs as stored in the bucket (``specs/<model>.yaml``): what every stage and the
-online API read to know a model."""
+"""Model specs as stored in the bucket (``specs/<model>.yaml``), and the copy of a spec that a
+run pins when it starts (``runs/<run_id>/spec/<sha256>.yaml``): every stage of the run reads
+the pinned copy, so a ``spec put`` during a run changes nothing of it."""
 
 from __future__ import annotations
 
+import hashlib
+
+from modelops.caches import process_cache
 from modelops.domain.spec import ModelSpec, SpecError, parse_spec
 from modelops.stores import layout, objects
 
 
-def load_spec(model: str) -> ModelSpec:
+class PinnedSpecError(RuntimeError):
+    """A run's pinned spec is missing or is not the one its stages recorded."""
+
+
+def _stored(model: str) -> bytes:
     key = layout.spec_key(model)
     if not objects.exists(key):
         raise SpecError(f"no spec for model {model!r} (expected s3://…/{key})")
-    return parse_spec(objects.get_bytes(key).decode(), source=key)
+    return objects.get_bytes(key)
+
+
+def _parsed(body: bytes, source: str) -> ModelSpec:
+    try:
+        text = body.decode()
+    except UnicodeDecodeError as error:
+        raise SpecError(f"{source}: not UTF-8 text ({error.reason} at byte {error.start})") from None
+    return parse_spec(text, source=source)
+
+
+def load_spec(model: str) -> ModelSpec:
+    """The model's stored spec, as it is now."""
+    return read(model)[0]
 
 
 def store_spec(text: str, source: str) -> tuple[ModelSpec, str]:
@@ -23,3 +44,36 @@ def store_spec(text: str, source: str) -> tuple[ModelSpec, str]:
 def list_models() -> list[str]:
     """Every model with a stored spec, by name."""
     return sorted(m for key in objects.list_keys(layout.SPECS_PREFIX) if (m := layout.spec_model(key)))
+
+
+def read(model: str) -> tuple[ModelSpec, bytes]:
+    """The model's stored spec and its exact bytes (what a run pins)."""
+    body = _stored(model)
+    return _parsed(body, layout.spec_key(model)), body
+
+
+def pin(run_id: str, body: bytes) -> str:
+    """Keep a spec's bytes under the run, by their sha256; returns the sha256, which the run
+    carries to every stage."""
+    digest = hashlib.sha256(body).hexdigest()
+    key = layout.pinned_spec_key(run_id, digest)
+    if not objects.exists(key):
+        objects.put_bytes(key, body)
+    return digest
+
+
+def pinned_text(run_id: str, sha256: str) -> bytes:
+    """The exact bytes a run pinned, checked against their sha256."""
+    key = layout.pinned_spec_key(run_id, sha256)
+    if not objects.exists(key):
+        raise PinnedSpecError(f"run {run_id}: its pinned spec {key} is missing")
+    body = objects.get_bytes(key)
+    if hashlib.sha256(body).hexdigest() != sha256:
+        raise PinnedSpecError(f"run {run_id}: {key} is not the spec the run pinned (sha256 differs)")
+    return body
+
+
+@process_cache(maxsize=16)
+def pinned(run_id: str, sha256: str) -> ModelSpec:
+    """The spec a run pinned (parsed once per container)."""
+    return _parsed(pinned_text(run_id, sha256), layout.pinned_spec_key(run_id, sha256))

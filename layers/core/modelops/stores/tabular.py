@@ -21,6 +21,8 @@ def connect(database: str = ":memory:") -> Any:
     connection = duckdb.connect(database)
     # Lambda's only writable place is /tmp; DuckDB looks for a home directory at start.
     connection.execute(f"SET home_directory='{tempfile.gettempdir()}'")
+    # A TIMESTAMPTZ compared with a window's TIMESTAMP bounds is read in UTC, as in Athena.
+    connection.execute("SET TimeZone = 'UTC'")
     return connection
 
 

@@ -41,6 +41,9 @@ class FeatureInfo:
     minimum: float | None = None
     maximum: float | None = None
     missing_share: float = 0.0
+    # The share of training periods in which the feature took at least two values (None: a
+    # version trained before it was recorded); the skew check's "constant where it varied".
+    varies_share: float | None = None
 
     @functools.cached_property
     def codes(self) -> dict[str, float]:
@@ -257,8 +260,26 @@ def _as_boolean(values: np.ndarray, name: str) -> np.ndarray:
     return out
 
 
+def varies_share(values: np.ndarray, periods: np.ndarray) -> float | None:
+    """The share of periods in which ``values`` (floats, NaN missing) take at least two
+    distinct values; None without rows."""
+    _, period_index = np.unique(periods, return_inverse=True)
+    if period_index.size == 0:
+        return None
+    present = ~np.isnan(values)
+    index, kept = period_index[present], values[present]
+    order = np.lexsort((kept, index))
+    index, kept = index[order], kept[order]
+    first = np.ones(index.size, dtype=bool)
+    first[1:] = (index[1:] != index[:-1]) | (kept[1:] != kept[:-1])
+    distinct = np.bincount(index, weights=first, minlength=int(period_index.max()) + 1)
+    return float((distinct >= 2).mean())
+
+
 def infer_schema(columns: dict[str, np.ndarray], spec: ModelSpec) -> FeatureSchema:
-    """Learn categories and ranges from training data."""
+    """Learn categories, ranges, missing shares and whether each feature varies within a
+    period from training data."""
+    periods = period_starts(as_dates(columns[spec.timestamp], spec.timestamp), spec.period)
     infos = []
     for name, feature in spec.features.items():
         values = columns[spec.column_of(name)]
@@ -272,7 +293,9 @@ def infer_schema(columns: dict[str, np.ndarray], spec: ModelSpec) -> FeatureSche
                     f"values (at most {MAX_CATEGORIES}); declare it numeric"
                 )
             missing = 1 - len(present) / len(text) if len(text) else 0.0  # as for numbers
-            infos.append(FeatureInfo(name, feature.type.value, categories, missing_share=missing))
+            info = FeatureInfo(name, feature.type.value, categories, missing_share=missing)
+            varies = varies_share(encode_column(values, info), periods)
+            infos.append(FeatureInfo(name, info.type, categories, missing_share=missing, varies_share=varies))
             continue
         numbers = encode_column(values, FeatureInfo(name, feature.type.value))
         finite = numbers[~np.isnan(numbers)]
@@ -283,6 +306,7 @@ def infer_schema(columns: dict[str, np.ndarray], spec: ModelSpec) -> FeatureSche
                 minimum=float(finite.min()) if finite.size else None,
                 maximum=float(finite.max()) if finite.size else None,
                 missing_share=float(np.isnan(numbers).mean()) if numbers.size else 0.0,
+                varies_share=varies_share(numbers, periods),
             )
         )
     return FeatureSchema(infos)

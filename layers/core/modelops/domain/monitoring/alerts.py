@@ -25,12 +25,21 @@ def _kind(finding: Evidence) -> str:
     return "share" if finding.test == "chi2" or is_share(finding.metric, finding.value) else "shift"
 
 
+# A contract finding (skew) ranks by its own severity: a high one above any drift finding's
+# effect of up to one more 'high' bar.
+CONTRACT_STRENGTH = {"high": 2.0, "medium": 0.75, "low": 0.25}
+
+
 def strength(finding: Evidence) -> float:
     """A finding's effect as a fraction of its kind's 'high' bar: comparable across tests."""
+    if finding.severity is not None:
+        return CONTRACT_STRENGTH[finding.severity] + abs(finding.effect)
     return finding.effect / SEVERITY_BARS[_kind(finding)][1]
 
 
 def finding_severity(finding: Evidence) -> str:
+    if finding.severity is not None:
+        return finding.severity
     medium, high = SEVERITY_BARS[_kind(finding)]
     return "high" if finding.effect >= high else "medium" if finding.effect >= medium else "low"
 
@@ -85,10 +94,21 @@ def _number(value: float) -> str:
     return f"{value:.3g}"
 
 
+def _skewed(finding: Evidence) -> str:
+    trained = finding.expected or 0.0
+    if finding.value == "missing":
+        return f"missing in {finding.statistic:.0%} of the scored rows, {trained:.0%} in training"
+    if finding.value == "outside":
+        return f"{finding.statistic:.0%} of its values outside what training saw"
+    return "constant in every scored row, though it varied in every training period"
+
+
 def describe(change: MetricChange) -> str:
     """How one metric changed, in a few words: its strongest value against what the reference
     expected, and the KS distance when the distribution test flagged it."""
     lead = change.lead
+    if lead.test == "skew":
+        return f"{change.metric} ({_skewed(lead)})"
     parts = []
     shifted = next((f for f in change.findings if f.test == "band" and f.series), None)
     if shifted is not None and shifted.expected is not None:

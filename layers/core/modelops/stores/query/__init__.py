@@ -9,6 +9,7 @@ runs the same SQL with UNLOAD for data that does not. Both implement ``QueryEngi
 from __future__ import annotations
 
 from modelops.stores.query.base import (
+    Counted,
     DuplicateEntityError,
     Extract,
     NoDataError,
@@ -21,6 +22,7 @@ from modelops.stores.query.base import (
 )
 
 __all__ = [
+    "Counted",
     "DuplicateEntityError",
     "Extract",
     "NoDataError",

@@ -11,20 +11,22 @@ from __future__ import annotations
 
 import tempfile
 import time
+from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
 
 from modelops.domain.periods import Window
 from modelops.settings import settings
-from modelops.stores import aws, objects, tabular
+from modelops.stores import aws, lake, objects, tabular
 from modelops.stores.query.base import (
     DuplicateEntityError,
     Extract,
     NoDataError,
     Part,
     Query,
+    QueryError,
     Sample,
     bind_window,
+    period_sql,
 )
 
 POLL_SECONDS = 1.0
@@ -35,17 +37,28 @@ class QueryFailed(RuntimeError):
     """Athena could not run a query; the message is Athena's reason."""
 
 
-def scoped_sql(query: Query) -> str:
-    """The spec's SQL with each of its tables narrowed to the window's partitions (a WITH that
-    shadows the table's name), and $start/$end bound."""
-    window: Window = query.window
+def _narrowed(table: str, window: Window) -> str:
+    """A table cut to the partitions that hold the window's days, so Athena reads only those."""
     database = settings().lake_database
-    narrowed = ", ".join(
-        f'"{table}" AS (SELECT * FROM "{database}"."{table}" '
-        f"WHERE period BETWEEN '{window.start.isoformat()}' AND '{window.end.isoformat()}')"
-        for table in query.tables
+    first = lake.partition_floor(table, window.start)
+    return (
+        f'SELECT * FROM "{database}"."{table}" '
+        f"WHERE period BETWEEN '{first.isoformat()}' AND '{window.end.isoformat()}'"
     )
-    return f"WITH {narrowed} {bind_window(query.sql, window)}"
+
+
+def scoped_sql(query: Query) -> str:
+    """The spec's SQL with each of its tables narrowed to the partitions the SQL sees (a WITH
+    that shadows the table's name), and the window parameters bound (milliseconds: Athena's
+    timestamps)."""
+    narrowed = ", ".join(f'"{table}" AS ({_narrowed(table, query.sees)})' for table in query.tables)
+    return f"WITH {narrowed} {bind_window(query.sql, query.sees, fraction=3)}"
+
+
+def _bounds(query: Query) -> tuple[str, str]:
+    keeps = query.keeps
+    stop = keeps.end + timedelta(days=1)
+    return f"timestamp '{keeps.start.isoformat()} 00:00:00'", f"timestamp '{stop.isoformat()} 00:00:00'"
 
 
 def sampled_sql(source: str, columns: list[str], sample: Sample, matched: int) -> str:
@@ -84,35 +97,83 @@ def _run(sql: str) -> str:
         time.sleep(POLL_SECONDS)
 
 
-def _one_row(execution: str) -> tuple[list[str], list[str | None]]:
-    """(column names, values) of a query's single result row."""
-    result: dict[str, Any] = aws.client("athena").get_query_results(QueryExecutionId=execution)
-    names = [c["Name"] for c in result["ResultSet"]["ResultSetMetadata"]["ColumnInfo"]]
-    rows = result["ResultSet"]["Rows"]
-    values = [cell.get("VarCharValue") for cell in rows[-1]["Data"]]  # the first row is the header
-    return names, values
+def _rows(execution: str) -> tuple[list[str], list[list[str | None]]]:
+    """(column names, rows) of a query's result (small results: counts per period)."""
+    pages = aws.client("athena").get_paginator("get_query_results").paginate(QueryExecutionId=execution)
+    names: list[str] = []
+    rows: list[list[str | None]] = []
+    for page in pages:
+        result = page["ResultSet"]
+        names = names or [c["Name"] for c in result["ResultSetMetadata"]["ColumnInfo"]]
+        rows += [[cell.get("VarCharValue") for cell in row["Data"]] for row in result["Rows"]]
+    return names, rows[1:]  # the first row is the header
+
+
+def _source_counts(query: Query, columns: list[str]) -> tuple[dict[date, int] | None, str | None]:
+    """The counted table's rows per period of the window, on its own date column (as the
+    DuckDB engine counts them)."""
+    if query.counted is None:
+        return None, None
+    table = query.counted.table
+    column = query.counted.column or lake.date_column(table)
+    if column is None and query.timestamp in columns:
+        column = query.timestamp
+    if column is None:
+        return None, None
+    start, stop = _bounds(query)
+    at = f'CAST("{column}" AS timestamp)'
+    try:
+        _, rows = _rows(
+            _run(
+                f"SELECT {period_sql(at, query.period)}, count(*) FROM ({_narrowed(table, query.keeps)}) "
+                f"WHERE {at} >= {start} AND {at} < {stop} GROUP BY 1"
+            )
+        )
+    except QueryFailed as error:
+        raise QueryError(f"table {table!r} cannot be counted by column {column!r}: {error}") from None
+    return {date.fromisoformat(str(day)[:10]): int(n or 0) for day, n in rows if day}, column
 
 
 class AthenaEngine:
     def extract(self, query: Query, destination_prefix: str) -> Extract:
         scoped = scoped_sql(query)
+        start, stop = _bounds(query)
+        at = f'TRY_CAST("{query.timestamp}" AS timestamp)'
         entity = ", ".join(f'CAST("{column}" AS varchar)' for column in query.unique)
-        unique = f"count(DISTINCT concat_ws('|', {entity}))" if query.unique else "0"
-        _, values = _one_row(_run(f"SELECT count(*) AS matched, {unique} AS entities FROM ({scoped})"))
-        matched, entities = int(values[0] or 0), int(values[1] or 0)
+        distinct = f"count(DISTINCT concat_ws('|', {entity}))" if query.unique else "0"
+        columns, _ = _rows(_run(f"SELECT * FROM ({scoped}) LIMIT 1"))
+        if columns and query.timestamp not in columns:
+            raise QueryError(
+                f"the query returns no column {query.timestamp!r} (the spec's timestamp); "
+                f"it returns {', '.join(columns)}"
+            )
+        side = f"CASE WHEN {at} < {start} THEN 'before' WHEN {at} >= {stop} THEN 'after' ELSE 'in' END"
+        _, counted = _rows(
+            _run(
+                f"SELECT side, period, count(*) AS n, {distinct} AS entities FROM ("
+                f"SELECT *, {side} AS side, {period_sql(at, query.period)} AS period FROM ({scoped})) "
+                "GROUP BY 1, 2"
+            )
+        )
+        periods = {date.fromisoformat(str(p)[:10]): int(n or 0) for s, p, n, _ in counted if s == "in" and p}
+        before = sum(int(n or 0) for s, _, n, _ in counted if s == "before")
+        after = sum(int(n or 0) for s, _, n, _ in counted if s == "after")
+        matched = sum(int(n or 0) for s, _, n, _ in counted if s == "in")
         if matched == 0:
-            raise NoDataError(
-                f"the query returns no rows between {query.window.start} and {query.window.end}"
-            )
-        if query.unique and entities != matched:
+            raise NoDataError(f"the query returns no rows between {query.window.start} and {query.keeps.end}")
+        repeated = sum(int(n or 0) - int(e or 0) for s, _, n, e in counted if s == "in")
+        if query.unique and repeated:
             raise DuplicateEntityError(
-                f"{matched - entities} rows repeat an entity ({'|'.join(query.unique)}) between "
-                f"{query.window.start} and {query.window.end}; each entity is scored once per period"
+                f"{repeated} rows repeat an entity ({'|'.join(query.unique)}) between "
+                f"{query.window.start} and {query.keeps.end}; each entity is scored once per period"
             )
-        columns, _ = _one_row(_run(f"SELECT * FROM ({scoped}) LIMIT 1"))
-        selected = scoped
+        source, source_column = _source_counts(query, columns)
+        listed = ", ".join(f'"{column}"' for column in columns)
+        selected = (
+            f"SELECT {listed} FROM ({scoped}) WHERE {at} IS NULL OR ({at} >= {start} AND {at} < {stop})"
+        )
         if query.sample is not None and matched > query.sample.rows:
-            selected = sampled_sql(scoped, columns, query.sample, matched)
+            selected = sampled_sql(selected, columns, query.sample, matched)
         for stale in objects.list_keys(destination_prefix):  # UNLOAD needs an empty location
             objects.delete(stale)
         _run(
@@ -126,4 +187,14 @@ class AthenaEngine:
                 parts.append(Part(key, tabular.parquet_rows(path)))
                 path.unlink()
         rows = sum(part.rows for part in parts)
-        return Extract(parts=[p for p in parts if p.rows], columns=columns, rows=rows, matched=matched)
+        return Extract(
+            [p for p in parts if p.rows],
+            columns,
+            rows,
+            matched,
+            periods,
+            before,
+            after,
+            source,
+            source_column,
+        )

@@ -4,10 +4,11 @@ writes (Parquet parts under the run's prefix), the errors, and how $start/$end a
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import Protocol
 
-from modelops.domain.periods import Window
+from modelops.domain.periods import Period, Window, period_starts
 
 
 class NoDataError(ValueError):
@@ -34,13 +35,46 @@ class Sample:
 
 
 @dataclass(frozen=True)
+class Counted:
+    """A source table to count, period by period, on its own date column (the reconciliation)."""
+
+    table: str
+    column: str | None  # None: the date column the lake recorded for the table
+
+
+@dataclass(frozen=True)
 class Query:
-    sql: str  # the spec's SQL, with $start and $end
+    """The spec's SQL for a window of periods. The SQL sees ``lookback`` earlier and
+    ``lookahead`` later periods too ($start and $end are bound to the first and last day it
+    sees), so that lag, lead and rolling columns are complete; the extract keeps only the rows
+    whose ``timestamp`` falls in the window."""
+
+    sql: str  # the spec's SQL, with $start and $end (or $end_exclusive)
     tables: list[str]
-    window: Window
+    window: Window  # period starts, both included
+    period: Period
+    timestamp: str  # the result's time column
     part_rows: int  # at most this many rows per Parquet part
+    lookback: int = 0
+    lookahead: int = 0
     sample: Sample | None = None
-    unique: tuple[str, ...] = ()  # columns whose values must not repeat (the entity, when scoring)
+    unique: tuple[
+        str, ...
+    ] = ()  # columns whose values must not repeat in a period (the entity, when scoring)
+    counted: Counted | None = None  # the source table to reconcile the extract with
+
+    @property
+    def sees(self) -> Window:
+        """The closed interval of days the SQL sees."""
+        return self.window.days(self.period, before=self.lookback, after=self.lookahead)
+
+    @property
+    def keeps(self) -> Window:
+        """The closed interval of days whose rows the extract keeps."""
+        return self.window.days(self.period)
+
+    def periods(self) -> list[date]:
+        return period_starts(self.window.start, self.window.end, self.period)
 
 
 @dataclass(frozen=True)
@@ -54,7 +88,12 @@ class Extract:
     parts: list[Part]
     columns: list[str]
     rows: int  # after sampling
-    matched: int  # rows the query returned, before sampling
+    matched: int  # rows of the window the query returned, before sampling
+    periods: dict[date, int] = field(default_factory=dict)  # rows of the window per period
+    before: int = 0  # rows of earlier periods the SQL computed (lookback), not kept
+    after: int = 0  # rows of later periods the SQL computed (lookahead), not kept
+    source: dict[date, int] | None = None  # the counted table's rows per period of the window
+    source_column: str | None = None  # the date column they were counted on
 
 
 class QueryEngine(Protocol):
@@ -63,8 +102,29 @@ class QueryEngine(Protocol):
         ...
 
 
-def bind_window(sql: str, window: Window) -> str:
-    """The spec's SQL with $start and $end as date literals (both engines read them alike)."""
-    for name, day in (("start", window.start), ("end", window.end)):
-        sql = re.sub(rf"\${name}\b", f"DATE '{day.isoformat()}'", sql)
+def bind_window(sql: str, window: Window, *, fraction: int = 6) -> str:
+    """The spec's SQL with its window parameters bound as TIMESTAMP literals, so that the
+    natural filters keep every row of the window's days whatever the column's type (DATE,
+    TIMESTAMP, or TIMESTAMPTZ read in UTC):
+
+    - ``$start``: the first day, 00:00:00;
+    - ``$end``: the last day's last instant (23:59:59.999999, ``fraction`` digits), so that
+      ``ts BETWEEN $start AND $end`` and ``ts <= $end`` hold the whole last day;
+    - ``$end_exclusive``: the day after the last, 00:00:00, for ``ts < $end_exclusive``.
+    """
+    after = window.end + timedelta(days=1)
+    last = f"{window.end.isoformat()} 23:59:59" + (f".{'9' * fraction}" if fraction else "")
+    literals = {
+        "start": f"TIMESTAMP '{window.start.isoformat()} 00:00:00'",
+        "end_exclusive": f"TIMESTAMP '{after.isoformat()} 00:00:00'",
+        "end": f"TIMESTAMP '{last}'",
+    }
+    for name, literal in literals.items():
+        sql = re.sub(rf"\${name}\b", literal, sql)
     return sql
+
+
+def period_sql(column: str, period: Period) -> str:
+    """SQL (DuckDB and Athena alike) for the start of each row's period, as a DATE; weeks start
+    on Monday in both, as in domain/periods.py."""
+    return f"CAST(date_trunc('{period}', CAST({column} AS TIMESTAMP)) AS DATE)"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Sequence
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from modelops.stores.query.base import (
     QueryError,
     Sample,
     bind_window,
+    period_sql,
 )
 
 
@@ -56,29 +58,93 @@ def _attach_lake(connection: Any, tables: list[str], window: Window, workdir: Pa
 
 def _run(connection: Any, sql: str, window: Window, into: str) -> None:
     try:
-        # The spec's own SQL, over the views above; only the window's dates are bound into it.
+        # The spec's own SQL, over the views above; only the window's days are bound into it.
         connection.execute(f"CREATE TABLE {into} AS {bind_window(sql, window)}")
     except Exception as error:  # noqa: BLE001 - DuckDB's errors share no useful base
         raise QueryError(str(error).strip().splitlines()[0]) from None
 
 
+def _columns(connection: Any, relation: str) -> list[str]:
+    return [row[0] for row in connection.execute(f"DESCRIBE {relation}").fetchall()]
+
+
+def _keep_window(connection: Any, query: Query, source: str, into: str) -> tuple[dict[date, int], int, int]:
+    """``into``: the rows of ``source`` whose timestamp falls in the window (and rows without
+    a readable timestamp, which the stages then name); returns the window's rows per period and
+    the rows before and after it, which the SQL computed (lookback, lookahead) but the run
+    never uses."""
+    if query.timestamp not in _columns(connection, source):
+        raise QueryError(
+            f"the query returns no column {query.timestamp!r} (the spec's timestamp); "
+            f"it returns {', '.join(_columns(connection, source))}"
+        )
+    at = f"TRY_CAST({tabular.quote(query.timestamp)} AS TIMESTAMP)"
+    keeps = query.keeps
+    start = f"TIMESTAMP '{keeps.start.isoformat()} 00:00:00'"
+    stop = f"TIMESTAMP '{(keeps.end + timedelta(days=1)).isoformat()} 00:00:00'"
+    counts = connection.execute(
+        f"SELECT CASE WHEN {at} < {start} THEN 'before' WHEN {at} >= {stop} THEN 'after' END AS side, "
+        f"{period_sql(at, query.period)} AS period, count(*) FROM {source} GROUP BY ALL"
+    ).fetchall()
+    periods = {day: int(n) for side, day, n in counts if side is None and day is not None}
+    before = sum(int(n) for side, _, n in counts if side == "before")
+    after = sum(int(n) for side, _, n in counts if side == "after")
+    connection.execute(
+        f"CREATE TABLE {into} AS SELECT * FROM {source} "
+        f"WHERE {at} IS NULL OR ({at} >= {start} AND {at} < {stop}) ORDER BY rowid"
+    )
+    return periods, before, after
+
+
+def _count_source(connection: Any, query: Query) -> tuple[dict[date, int] | None, str | None]:
+    """The counted table's rows per period of the window, on its own date column: the one the
+    spec names, else the one the lake recorded at load, else a column named like the spec's
+    timestamp. (None, None) when the table has none of them."""
+    if query.counted is None:
+        return None, None
+    table = query.counted.table
+    present = _columns(connection, tabular.quote(table))
+    column = query.counted.column or lake.date_column(table)
+    if column is None and query.timestamp in present:
+        column = query.timestamp
+    if column is None:
+        return None, None
+    if column not in present:
+        raise QueryError(
+            f"table {table!r} has no column {column!r} to count its rows by (source.rows.column)"
+        )
+    at = f"CAST({tabular.quote(column)} AS TIMESTAMP)"
+    keeps = query.keeps
+    rows = connection.execute(
+        f"SELECT {period_sql(at, query.period)}, count(*) FROM {tabular.quote(table)} "
+        f"WHERE {at} >= TIMESTAMP '{keeps.start.isoformat()} 00:00:00' "
+        f"AND {at} < TIMESTAMP '{(keeps.end + timedelta(days=1)).isoformat()} 00:00:00' GROUP BY 1"
+    ).fetchall()
+    return {day: int(n) for day, n in rows}, column
+
+
 def profile_result(
-    sql: str, window: Window, *, lake_tables: Sequence[str] = (), files: dict[str, Path] | None = None
-) -> dict[str, ColumnProfile]:
-    """Run the SQL over lake tables (their partitions in the window) and/or Parquet files named
-    as tables, and profile every column of the result (for `spec check`)."""
+    query: Query, *, lake_tables: Sequence[str] = (), files: dict[str, Path] | None = None
+) -> tuple[dict[str, ColumnProfile], Extract]:
+    """Run the query over lake tables (their partitions the SQL sees) and/or Parquet files
+    named as tables, profile every column of the window's rows (for `spec check`), and count
+    them as an extract would (with the source's counts when the query names a table)."""
     with tempfile.TemporaryDirectory() as scratch, tabular.connect() as connection:
-        _attach_lake(connection, list(lake_tables), window, Path(scratch))
+        _attach_lake(connection, list(lake_tables), query.sees, Path(scratch))
         for table, path in (files or {}).items():
             _attach(connection, table, [str(path)])
-        _run(connection, sql, window, "result")
-        connection.execute(
-            "CREATE TABLE numbered AS SELECT *, (row_number() OVER ()) - 1 AS __row FROM result"
-        )
+        _run(connection, query.sql, query.sees, "result")
+        periods, before, after = _keep_window(connection, query, "result", "kept")
+        source, column = _count_source(connection, query)
+        connection.execute("CREATE TABLE numbered AS SELECT *, (row_number() OVER ()) - 1 AS __row FROM kept")
         profiles: dict[str, ColumnProfile] = tabular.profile_columns(
             connection, "numbered", lambda row: f"row {row + 1} of the result"
         )
-        return profiles
+        rows = sum(periods.values())
+        counted = Extract(
+            [], _columns(connection, "kept"), rows, rows, periods, before, after, source, column
+        )
+        return profiles, counted
 
 
 class DuckDBEngine:
@@ -87,8 +153,10 @@ class DuckDBEngine:
         with tempfile.TemporaryDirectory() as scratch:
             workdir = Path(scratch)
             with tabular.connect() as connection:
-                _attach_lake(connection, query.tables, window, workdir)
-                _run(connection, query.sql, window, "extract")
+                _attach_lake(connection, query.tables, query.sees, workdir)
+                _run(connection, query.sql, query.sees, "result")
+                periods, before, after = _keep_window(connection, query, "result", "extract")
+                connection.execute("DROP TABLE result")
                 matched = int(connection.execute("SELECT count(*) FROM extract").fetchone()[0])
                 if query.unique and matched:
                     key = ", ".join(tabular.quote(column) for column in query.unique)
@@ -101,11 +169,12 @@ class DuckDBEngine:
                             f"{'|'.join(query.unique)} {repeated[0]!r} appears {repeated[1]} times between "
                             f"{window.start} and {window.end}; each entity is scored once per period"
                         )
+                source, column = _count_source(connection, query)
                 if query.sample is not None and matched > query.sample.rows:
                     connection.execute(f"CREATE TABLE kept AS {_sampled('extract', query.sample, matched)}")
                     connection.execute("DROP TABLE extract")
                     connection.execute("ALTER TABLE kept RENAME TO extract")
-                columns = [row[0] for row in connection.execute("DESCRIBE extract").fetchall()]
+                columns = _columns(connection, "extract")
                 rows = int(connection.execute("SELECT count(*) FROM extract").fetchone()[0])
                 parts = []
                 for index, offset in enumerate(range(0, rows, query.part_rows)):
@@ -117,4 +186,4 @@ class DuckDBEngine:
                     key = f"{destination_prefix}part-{index:05d}.parquet"
                     objects.upload_file(output, key)
                     parts.append(Part(key, min(query.part_rows, rows - offset)))
-        return Extract(parts=parts, columns=columns, rows=rows, matched=matched)
+        return Extract(parts, columns, rows, matched, periods, before, after, source, column)

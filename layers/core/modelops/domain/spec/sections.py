@@ -1,16 +1,15 @@
-"""Model specification: a model is a YAML document, not code (docs/architecture.md, "A model is a spec")."""
+"""The sections of a model spec (pydantic models, each forbidding unknown fields): where the
+data comes from, the features, the estimator and its search, the split, the promotion gate,
+the window, scoring, the campaign, drift, skew, the online API and the schedule."""
 
 from __future__ import annotations
 
-import difflib
 import re
 from enum import Enum
-from typing import Any, Literal, get_args, get_origin
+from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from modelops.domain.periods import Period
 from modelops.domain.schedules import ScheduleError, parse_cron
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")  # \Z: "$" would allow a trailing newline
@@ -63,10 +62,24 @@ class Feature(_Strict):
     column: str | None = Field(default=None, min_length=1)
 
 
+class Rows(_Strict):
+    """How the query's rows relate to a source table's, for the reconciliation of every
+    extract (domain/data/reconcile.py): each period's rows against the rows the table holds
+    for that period, counted on the table's own date column."""
+
+    table: str | None = None  # the table with one row per result row (default: the first table)
+    column: str | None = None  # its date column (default: the one `data load` recorded)
+    # The SQL returns fewer rows on purpose (a WHERE beyond the window, an inner join, an
+    # aggregation): the counts are reported, not judged.
+    filtered: bool = False
+    tolerance: float = Field(default=0.001, ge=0, le=1)  # the share of a period's rows that may go missing
+
+
 class Source(_Strict):
     tables: list[str] = Field(min_length=1)
     sql: str
     engine: Literal["duckdb", "athena"] = "duckdb"  # athena: UNLOAD over the lake's Glue tables
+    rows: Rows = Rows()
 
     @field_validator("tables")
     @classmethod
@@ -79,10 +92,23 @@ class Source(_Strict):
     @field_validator("sql")
     @classmethod
     def _window_parameters(cls, sql: str) -> str:
-        for parameter in ("$start", "$end"):
+        for parameter in ("$start", "$end"):  # $end_exclusive counts as $end
             if parameter not in sql:
                 raise ValueError(f"the query must filter on the window parameter {parameter}")
         return sql
+
+    @model_validator(mode="after")
+    def _reconciled_table(self) -> Source:
+        if self.rows.table is not None and self.rows.table not in self.tables:
+            raise ValueError(
+                f"rows.table {self.rows.table!r} is not one of the tables ({', '.join(self.tables)})"
+            )
+        return self
+
+    @property
+    def reconciled_table(self) -> str:
+        """The table whose rows the extract is reconciled with."""
+        return self.rows.table or self.tables[0]
 
 
 class Search(_Strict):
@@ -147,11 +173,14 @@ class Promotion(_Strict):
 
 
 class WindowSettings(_Strict):
-    """How many periods a training run reads, how late outcomes arrive, and whether a run may
-    read a window with periods missing (refused by default: it would train on less than asked)."""
+    """How many periods a training run reads, how late outcomes arrive, how many earlier
+    periods the SQL sees (for lag, lead and rolling features: their rows are computed, never
+    scored, trained on or profiled), and whether a run may read a window with periods missing
+    (refused by default: it would train on less than asked)."""
 
     training_periods: int = Field(default=12, ge=1)
     outcome_lag_periods: int = Field(default=1, ge=0)
+    lookback_periods: int = Field(default=0, ge=0, le=120)
     allow_partial: bool = False
 
 
@@ -238,6 +267,17 @@ class Drift(_Strict):
         return seasonality
 
 
+class Skew(_Strict):
+    """Training/serving skew (domain/data/skew.py): each scored feature against the same
+    feature in the model version's training. A contract, not drift: no reference, no
+    calibration; its findings join the run's alert."""
+
+    # A feature missing in more than this share of rows above training's share: high severity.
+    max_missing_increase: float = Field(default=0.20, ge=0, le=1)
+    # Values outside training's range (numbers) or categories training never saw: medium.
+    max_outside_share: float = Field(default=0.05, ge=0, le=1)
+
+
 class Online(_Strict):
     """The online API: which features each request brings (the rest come from the online
     feature table the scoring pipeline fills), and how much it accepts."""
@@ -272,166 +312,7 @@ class Schedule(_Strict):
         }
 
 
-def alias_for(column: str) -> str:
-    """A feature name (an identifier) for a column name such as 'dew point' or 'TURC [mm d-1]'."""
-    name = re.sub(r"[^0-9A-Za-z_]+", "_", column).strip("_").lower() or "feature"
-    return f"f_{name}" if name[0].isdigit() else name
-
-
-class ModelSpec(_Strict):
-    name: str
-    description: str = ""
-    source: Source
-    # Column(s) naming who a row is about; none when the data has one row per timestamp
-    # (the timestamp is then the key), several for a composite key (joined with '|').
-    entity: str | list[str] | None = None
-    timestamp: str = Field(min_length=1)
-    period: Period = "month"
-    outcome: str = Field(min_length=1)
-    features: dict[str, Feature] = Field(min_length=1)
-    estimator: Estimator
-    split: Split = Split()
-    promotion: Promotion = Promotion()
-    window: WindowSettings = WindowSettings()
-    scoring: Scoring = Scoring()
-    campaign: Campaign = Campaign()
-    drift: Drift = Drift()
-    online: Online = Online()
-    schedule: Schedule = Schedule()
-    # Score the newest registered version that is not the champion alongside it, into the
-    # score history only (source=shadow): a challenger's record before it may be promoted.
-    shadow: bool = False
-    # Start a retraining when a drift alert of at least retrain_min_severity is sent; the
-    # promotion gate still decides whether the retrained model replaces the champion.
-    retrain_on_drift: bool = False
-    retrain_min_severity: Literal["low", "medium", "high"] = "high"
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, name: str) -> str:
-        if not re.fullmatch(MODEL_NAME_PATTERN, name):
-            raise ValueError("must be lowercase letters, digits, '-' or '_', starting with a letter")
-        return name
-
-    @field_validator("entity")
-    @classmethod
-    def _entity(cls, entity: str | list[str] | None) -> str | list[str] | None:
-        columns = [entity] if isinstance(entity, str) else entity or []
-        if any(not column for column in columns):
-            raise ValueError("an entity column name cannot be empty")
-        if len(set(columns)) < len(columns):
-            raise ValueError("an entity column is listed twice")
-        return entity
-
-    @field_validator("features")
-    @classmethod
-    def _feature_names(cls, features: dict[str, Feature]) -> dict[str, Feature]:
-        for name, feature in features.items():
-            if not _IDENTIFIER.match(name):
-                raise ValueError(
-                    f"{name!r} is not an identifier (letters, digits, _): name the feature "
-                    f"{alias_for(name)} and read the column with `{alias_for(name)}: "
-                    f'{{column: "{name}", type: {feature.type.value}}}`'
-                )
-        return features
-
-    @model_validator(mode="after")
-    def _distinct_columns(self) -> ModelSpec:
-        roles = dict.fromkeys(self.entity_columns, "entity")
-        for role in ("timestamp", "outcome"):
-            column = getattr(self, role)
-            if column in roles:
-                raise ValueError(f"{role}: {column!r} is already the {roles[column]}")
-            roles[column] = role
-        for name in self.features:
-            column = self.column_of(name)
-            if column in roles:
-                raise ValueError(f"features.{name}: column {column!r} is the {roles[column]}, not a feature")
-            roles[column] = f"feature {name}"
-        for name in self.online.realtime_features:
-            if name not in self.features:
-                raise ValueError(f"online.realtime_features: {name!r} is not a feature")
-        return self
-
-    @property
-    def entity_columns(self) -> list[str]:
-        """The columns whose values, joined, identify an entity (empty: the timestamp does)."""
-        if self.entity is None:
-            return []
-        return [self.entity] if isinstance(self.entity, str) else list(self.entity)
-
-    @property
-    def feature_names(self) -> list[str]:
-        return list(self.features)
-
-    def column_of(self, feature: str) -> str:
-        """The query result's column a feature reads."""
-        return self.features[feature].column or feature
-
-    def needed_columns(self, *, with_outcome: bool) -> list[str]:
-        columns = [*self.entity_columns, self.timestamp, *(self.column_of(n) for n in self.features)]
-        return [*columns, self.outcome] if with_outcome else columns
-
-    def require_columns(self, columns: list[str], *, with_outcome: bool) -> None:
-        """Raise SpecError naming the first spec column the data does not have."""
-        for column in self.needed_columns(with_outcome=with_outcome):
-            if column not in columns:
-                close = difflib.get_close_matches(column, columns, n=1)
-                hint = f"; did you mean {close[0]!r}?" if close else ""
-                raise SpecError(
-                    f"model {self.name!r}: column {column!r} named in the spec is not in the "
-                    f"query result{hint} (columns: {', '.join(columns)})"
-                )
-
-
-def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
-    """The spec section (a pydantic model) that holds the field at ``loc``."""
-    model: type[BaseModel] = ModelSpec
-    parts = list(loc[:-1])
-    while parts:
-        field = model.model_fields.get(str(parts.pop(0)))
-        if field is None:
-            return None
-        annotation = field.annotation
-        if get_origin(annotation) is dict:
-            annotation = get_args(annotation)[1]
-            if parts:
-                parts.pop(0)  # the mapping's key (a feature's name)
-        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
-            return None
-        model = annotation
-    return model
-
-
-def _unknown_field(loc: tuple[int | str, ...]) -> str:
-    model = _model_at(loc)
-    known = list(model.model_fields) if model else []
-    close = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.6)
-    if close:
-        return f"unknown field; did you mean {close[0]!r}?"
-    return f"unknown field (known: {', '.join(known)})" if known else "unknown field"
-
-
-def parse_spec(text: str, source: str = "spec") -> ModelSpec:
-    """Parse and validate a YAML model spec; every mistake becomes a SpecError naming the field.
-    An unknown field is reported before anything else (a typo often also makes a field
-    missing), with the field it probably meant."""
-    try:
-        document = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise SpecError(f"{source}: not valid YAML: {error}") from None
-    if not isinstance(document, dict):
-        raise SpecError(f"{source}: a spec is a YAML mapping, got {type(document).__name__}")
-    try:
-        return ModelSpec.model_validate(document)
-    except ValidationError as error:
-        errors = error.errors()
-        first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
-        message = first["msg"].removeprefix("Value error, ")
-        if first["type"] == "extra_forbidden":
-            message = _unknown_field(first["loc"])
-        elif first["type"] == "missing":
-            message = "required, and missing"
-        field = ".".join(str(part) for part in first["loc"])
-        # Checks across fields (loc is empty) name their fields in the message.
-        raise SpecError(f"{source}: {field}: {message}" if field else f"{source}: {message}") from None
+# The sections of a spec that say how a model is run, not how its scores are built: a stored
+# spec's values of these take effect at once, even for a version trained with other ones. Every
+# other section is the version's recipe (its SQL, features, window, estimator, ...), which only
+# a new training turns into a new version (docs/architecture.md, "Recipes").

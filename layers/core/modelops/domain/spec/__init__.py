@@ -1,0 +1,51 @@
+"""The model spec: ``model.py`` (ModelSpec, parse_spec, the operational sections) and
+``sections.py`` (each section's fields and checks). Import from here."""
+
+from modelops.domain.spec.model import OPERATIONAL, ModelSpec, alias_for, parse_spec
+from modelops.domain.spec.sections import (
+    ESTIMATOR_PARAMS,
+    MODEL_NAME_PATTERN,
+    Campaign,
+    Drift,
+    Estimator,
+    Feature,
+    FeatureType,
+    Online,
+    Persistence,
+    Promotion,
+    Rows,
+    Schedule,
+    Scoring,
+    Search,
+    Skew,
+    Source,
+    SpecError,
+    Split,
+    WindowSettings,
+)
+
+__all__ = [
+    "ESTIMATOR_PARAMS",
+    "MODEL_NAME_PATTERN",
+    "OPERATIONAL",
+    "Campaign",
+    "Drift",
+    "Estimator",
+    "Feature",
+    "FeatureType",
+    "ModelSpec",
+    "Online",
+    "Persistence",
+    "Promotion",
+    "Rows",
+    "Schedule",
+    "Scoring",
+    "Search",
+    "Skew",
+    "Source",
+    "SpecError",
+    "Split",
+    "WindowSettings",
+    "alias_for",
+    "parse_spec",
+]
