@@ -122,6 +122,13 @@ def put_churn_spec(**changes: Any) -> None:
     store_spec(yaml.safe_dump(churn_spec(**changes), sort_keys=False), source="test spec")
 
 
+def pin_stored_spec(run_id: str, model: str = "churn") -> str:
+    """Pin the model's stored spec for a run (as get_data does when the run starts); its sha256."""
+    from modelops.stores import specs
+
+    return specs.pin(run_id, specs.read(model)[1])
+
+
 def write_spec(path: Path, **changes: Any) -> Path:
     path.write_text(yaml.safe_dump(churn_spec(**changes), sort_keys=False))
     return path

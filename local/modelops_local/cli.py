@@ -24,7 +24,7 @@ from modelops_local.sandbox import DEFAULT_PORT, PROJECT_ROOT, Sandbox, client_e
 
 DEFAULT_SPEC = PROJECT_ROOT / "models" / "churn.yaml"
 DATE_HELP = "a date, YYYY-MM-DD; the run covers the period that holds it"
-FAR_PAST, FAR_FUTURE = date(1, 1, 1), date(9999, 12, 31)
+FAR_PAST, FAR_FUTURE = date(1000, 1, 1), date(9000, 12, 31)  # room for lookback and lookahead
 
 
 class CliError(Exception):
@@ -160,9 +160,25 @@ def _check_window(spec: Any, args: argparse.Namespace) -> Any:
             )
         as_of = max(periods).isoformat()
     request = RunRequest(model=spec.name, as_of=date.fromisoformat(as_of))
-    run = plan_run(request, "training", spec.window.training_periods, 0, spec.period)
-    window: Window = run.window.days(spec.period)
+    run = plan_run(request, "training", spec.window.training_periods, 0, period=spec.period)
+    window: Window = run.window
     return window
+
+
+def _reconciliation_lines(reconciled: Any) -> list[str]:
+    """What the reconciliation of the checked rows found, a line each."""
+    if reconciled.note is not None:
+        return [f"warning: {reconciled.note}"]
+    counted = (
+        f"{reconciled.extracted_rows:,} of the {reconciled.source_rows:,} rows table "
+        f"{reconciled.table!r} holds by {reconciled.column}"
+    )
+    if not reconciled.warnings:
+        return [f"ok: every period is complete ({counted})"]
+    lines = [f"warning: {warning}" for warning in reconciled.warnings]
+    if reconciled.error is not None:
+        lines.append(f"error: {reconciled.error}")
+    return [f"reconciled: {counted}", *lines]
 
 
 def cmd_spec_check(args: argparse.Namespace) -> int:
@@ -170,6 +186,7 @@ def cmd_spec_check(args: argparse.Namespace) -> int:
 
     from modelops.domain.data.datacheck import check_spec
     from modelops.domain.periods import Window
+    from modelops.pipeline.common import query_for, reconciled
     from modelops.stores import lake
     from modelops.stores.query import duckdb_engine
 
@@ -199,14 +216,17 @@ def cmd_spec_check(args: argparse.Namespace) -> int:
             absent = [table for table in spec.source.tables if table not in files]
             if absent:
                 raise CliError(f"no --data for table {absent[0]!r} (give --data {absent[0]}=FILE)")
-            window = Window(start=FAR_PAST, end=FAR_FUTURE)
-            profiles = duckdb_engine.profile_result(spec.source.sql, window, files=files)
+            query = query_for(spec, Window(start=FAR_PAST, end=FAR_FUTURE), reconcile=False)
+            profiles, _ = duckdb_engine.profile_result(query, files=files)
             where = " and ".join(item.partition("=")[2] or item for item in args.data)
+            reconciliation = None
         else:
             _connect(args.endpoint_url)
             window = _check_window(spec, args)
-            profiles = duckdb_engine.profile_result(spec.source.sql, window, lake_tables=spec.source.tables)
-            where = f"the lake, {window.start} … {window.end}"
+            query = query_for(spec, window)  # the training window, reconciled as a run would
+            profiles, counted = duckdb_engine.profile_result(query, lake_tables=spec.source.tables)
+            where = f"the lake, {query.keeps.start} … {query.keeps.end}"
+            reconciliation = reconciled(spec, query, counted)
     rows = next(iter(profiles.values())).rows if profiles else 0
     findings = check_spec(spec, profiles)
     errors = [f for f in findings if f.level == "error"]
@@ -215,6 +235,9 @@ def cmd_spec_check(args: argparse.Namespace) -> int:
         checked=where,
         findings=[{"level": f.level, "field": f.field, "message": f.message} for f in findings],
     )
+    if reconciliation is not None:
+        report["reconciliation"] = reconciliation.model_dump(mode="json")
+    failed = bool(errors) or (reconciliation is not None and reconciliation.error is not None)
     if args.json:
         _print_json(report)
     else:
@@ -223,7 +246,9 @@ def cmd_spec_check(args: argparse.Namespace) -> int:
             print(f"{finding.level}: {args.file}: {finding}")
         if not findings:
             print("ok: every column the spec names is there, with the type it declares")
-    return 1 if errors else 0
+        for line in [] if reconciliation is None else _reconciliation_lines(reconciliation):
+            print(line)
+    return 1 if failed else 0
 
 
 def cmd_data_load(args: argparse.Namespace) -> int:

@@ -63,10 +63,10 @@ def test_an_entity_twice_in_a_period_stops_the_run_at_get_data(trained):
 
 def test_an_empty_window_fails_early_by_name(trained):
     spec_sql = "SELECT * FROM customers WHERE snapshot_month BETWEEN $start AND $end AND tenure_months < 0"
-    put_churn_spec(source={"tables": ["customers"], "sql": spec_sql})
-    error, failed = invoke_raw(trained.sandbox, "GetDataFunction", event("scoring_get_data"))
+    put_churn_spec(source={"tables": ["customers"], "sql": spec_sql})  # the next training's recipe
+    error, failed = invoke_raw(trained.sandbox, "GetDataFunction", event("get_data"))
     assert failed and error["errorType"] == "NoDataError"
-    assert "returns no rows between 2025-09-01 and 2025-09-01" in error["errorMessage"]
+    assert "returns no rows between 2025-01-01 and 2025-08-01" in error["errorMessage"]
 
 
 def test_an_older_period_goes_to_the_history_only_unless_forced(scored):
@@ -92,16 +92,31 @@ def test_the_athena_engine_extracts_what_duckdb_extracts(trained):
     tables): the same rows, whatever the parts."""
     from modelops.domain.periods import Window
     from modelops.stores import tabular
-    from modelops.stores.query import Query
+    from modelops.stores.query import Counted, Query
     from modelops.stores.query.athena import AthenaEngine
     from modelops.stores.query.duckdb_engine import DuckDBEngine
 
     sql = event_sql()
-    query = Query(sql, ["customers"], Window(start=date(2025, 7, 1), end=SEPTEMBER), part_rows=1500)
+    window = Window(start=date(2025, 7, 1), end=SEPTEMBER)
+    query = Query(
+        sql,
+        ["customers"],
+        window,
+        "month",
+        "snapshot_month",
+        part_rows=1500,
+        lookback=1,  # the SQL sees June: its rows are computed, counted, and not kept
+        counted=Counted("customers", None),
+    )
     by_duckdb = DuckDBEngine().extract(query, "runs/compare/duckdb/")
     by_athena = AthenaEngine().extract(query, "runs/compare/athena/")
     assert by_athena.rows == by_duckdb.rows == by_athena.matched == 6000
     assert by_athena.columns == by_duckdb.columns
+    months = {date(2025, m, 1): 2000 for m in (7, 8, 9)}
+    assert by_athena.periods == by_duckdb.periods == months
+    assert (by_athena.before, by_athena.after) == (by_duckdb.before, by_duckdb.after) == (2000, 0)
+    assert by_athena.source == by_duckdb.source == months
+    assert by_athena.source_column == by_duckdb.source_column == "snapshot_month"
 
     def rows(parts) -> list[tuple]:
         import tempfile

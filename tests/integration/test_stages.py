@@ -15,6 +15,7 @@ from tests.helpers import (
     event,
     invoke,
     invoke_raw,
+    pin_stored_spec,
     put_churn_spec,
     recompressed_copy,
     without_start,
@@ -175,6 +176,7 @@ def test_a_drifting_candidate_is_registered_but_not_promoted_when_the_spec_says_
     put_churn_spec(drift={"block_promotion": True})
     candidate = of_the_trained_run(trained, "deploy_model")
     candidate["run"]["run_id"] = "training-churn-2025-08-01-again"  # another run: a new version
+    candidate["run"]["spec_sha256"] = pin_stored_spec("training-churn-2025-08-01-again")
     record = registry.get_version("churn", "1.0.0")
     buffer = io.BytesIO()
     joblib.dump(registry.load_estimator(record), buffer, compress=3)  # other bytes: a new model

@@ -163,6 +163,7 @@ class Reconciliation(_Document):
     extracted_rows: int
     filtered: bool = False  # the spec declares that its SQL drops rows on purpose
     warnings: list[str] = Field(default_factory=list)  # each period that came out short or over
+    error: str | None = None  # a period off by more than the spec's tolerance
     note: str | None = None  # why there was no reconciliation
 
 

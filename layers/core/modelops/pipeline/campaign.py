@@ -17,8 +17,8 @@ from datetime import date
 from modelops.domain.campaign import cooldown_cutoff, select_contacts
 from modelops.domain.contract import CampaignResult, StageDoc
 from modelops.domain.spec import Campaign
-from modelops.pipeline.common import spec_of
 from modelops.stores import campaign_queue, contacts, latest
+from modelops.stores.specs import load_spec
 
 
 class NothingPublished(LookupError):
@@ -74,7 +74,9 @@ def hand_off(model: str, rule: Campaign, publication: str | None = None) -> Camp
 def campaign(doc: StageDoc) -> StageDoc:
     """The scoring flow's last stage: hand the run's top scores off, unless the spec switches
     the campaign off or the run did not become the latest publication."""
-    rule = spec_of(doc.run).campaign
+    # The stored spec's campaign, not the run's pinned one: switching a campaign off stops
+    # the hand-off of a run already under way.
+    rule = load_spec(doc.run.model).campaign
     deployed = doc.results.deploy_scores
     skipped = "campaign.enabled is false in the spec" if not rule.enabled else None
     if skipped is None and deployed is not None and not deployed.latest:

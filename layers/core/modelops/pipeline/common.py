@@ -56,9 +56,11 @@ def same_source(one: ModelSpec, other: ModelSpec) -> bool:
     )
 
 
-def query_for(spec: ModelSpec, window: Window, *, lookahead: int = 0, **options: Any) -> Query:
+def query_for(
+    spec: ModelSpec, window: Window, *, lookahead: int = 0, reconcile: bool = True, **options: Any
+) -> Query:
     """The spec's query over ``window``: the SQL sees the spec's lookback (and ``lookahead``)
-    periods too, and the extract is reconciled with the spec's source table."""
+    periods too, and (``reconcile``) the extract is counted against the spec's source table."""
     return Query(
         sql=spec.source.sql,
         tables=spec.source.tables,
@@ -68,7 +70,7 @@ def query_for(spec: ModelSpec, window: Window, *, lookahead: int = 0, **options:
         part_rows=spec.scoring.chunk_rows,
         lookback=spec.window.lookback_periods,
         lookahead=lookahead,
-        counted=Counted(spec.source.reconciled_table, spec.source.rows.column),
+        counted=Counted(spec.source.reconciled_table, spec.source.rows.column) if reconcile else None,
         **options,
     )
 
@@ -88,8 +90,8 @@ def _query(spec: ModelSpec, run: Run) -> Query:
 
 
 def reconciled(spec: ModelSpec, query: Query, extract: Extract) -> Reconciliation:
-    """The extract against its source table, period by period (IncompleteExtractError past the
-    spec's tolerance)."""
+    """The extract against its source table, period by period (``error`` set past the spec's
+    tolerance)."""
     rows = spec.source.rows
     table = spec.source.reconciled_table
     if extract.source is None:
@@ -110,8 +112,6 @@ def reconciled(spec: ModelSpec, query: Query, extract: Extract) -> Reconciliatio
         filtered=rows.filtered,
         column=spec.timestamp,
     )
-    if done.error is not None:
-        raise IncompleteExtractError(done.error)
     return Reconciliation(
         table=table,
         column=extract.source_column,
@@ -119,6 +119,7 @@ def reconciled(spec: ModelSpec, query: Query, extract: Extract) -> Reconciliatio
         extracted_rows=done.extracted_rows,
         warnings=done.warnings[:MAX_WARNINGS],
         filtered=rows.filtered,
+        error=done.error,
     )
 
 
@@ -186,6 +187,8 @@ def get_data(request: GetDataInput) -> StageDoc:
         )
     spec.require_columns(extract.columns, with_outcome=run.pipeline == "training")
     reconciliation = reconciled(spec, query, extract)
+    if reconciliation.error is not None:
+        raise IncompleteExtractError(reconciliation.error)
     chunks = chunks_of([(part.key, part.rows) for part in extract.parts], spec.scoring.chunk_rows)
     manifest = layout.manifest_key(run.run_id)
     doc.artifacts.raw = objects.put_json(manifest, [chunk.model_dump() for chunk in chunks])

@@ -150,6 +150,9 @@ class ModelSpec(_Strict):
         stored spec): how the version is scored today. SpecError if they do not fit together."""
         document = self.model_dump(mode="json")
         document.update({name: current.model_dump(mode="json")[name] for name in OPERATIONAL})
+        for name, feature in current.features.items():  # what scoring does with refused values
+            if name in document["features"]:
+                document["features"][name]["on_invalid"] = feature.on_invalid
         try:
             return ModelSpec.model_validate(document)
         except ValidationError as error:

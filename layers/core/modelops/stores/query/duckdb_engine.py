@@ -48,10 +48,12 @@ def _attach(connection: Any, table: str, files: list[str]) -> None:
     )
 
 
-def _attach_lake(connection: Any, tables: list[str], window: Window, workdir: Path) -> None:
+def _attach_lake(connection: Any, tables: list[str], query: Query, workdir: Path) -> None:
+    """Each lake table as a view of its partitions that hold days the SQL sees."""
     for table in tables:
-        keys = lake.partitions_in_window(table, window)
+        keys = lake.partitions_in_window(table, query.sees)
         if not keys:
+            window = query.keeps
             raise NoDataError(f"table {table!r} has no partitions between {window.start} and {window.end}")
         _attach(connection, table, [str(objects.download_file(key, workdir / key)) for key in keys])
 
@@ -130,7 +132,7 @@ def profile_result(
     named as tables, profile every column of the window's rows (for `spec check`), and count
     them as an extract would (with the source's counts when the query names a table)."""
     with tempfile.TemporaryDirectory() as scratch, tabular.connect() as connection:
-        _attach_lake(connection, list(lake_tables), query.sees, Path(scratch))
+        _attach_lake(connection, list(lake_tables), query, Path(scratch))
         for table, path in (files or {}).items():
             _attach(connection, table, [str(path)])
         _run(connection, query.sql, query.sees, "result")
@@ -153,7 +155,7 @@ class DuckDBEngine:
         with tempfile.TemporaryDirectory() as scratch:
             workdir = Path(scratch)
             with tabular.connect() as connection:
-                _attach_lake(connection, query.tables, query.sees, workdir)
+                _attach_lake(connection, query.tables, query, workdir)
                 _run(connection, query.sql, query.sees, "result")
                 periods, before, after = _keep_window(connection, query, "result", "extract")
                 connection.execute("DROP TABLE result")
