@@ -323,6 +323,7 @@ def _metrics_table(metrics: dict[str, dict[str, float]]) -> list[str]:
 def _run_pipeline(args: argparse.Namespace, state_machine: str, verb: str) -> int:
     from modelops.stores import objects
     from modelops_local import runner
+    from modelops_local.summary import run_lines as summary_lines
 
     sandbox = _connect(args.endpoint_url)
     model = _model(args)
@@ -359,6 +360,8 @@ def _run_pipeline(args: argparse.Namespace, state_machine: str, verb: str) -> in
         print(f"  hyperparameters {json.dumps(results['train_model']['params'], sort_keys=True)}")
         for line in _metrics_table(summary["metrics"]):
             print(line)
+        for line in summary_lines(results):
+            print(f"  {line}")
     else:
         published, campaign = results["deploy_scores"], results["campaign"]
         handed = (
@@ -369,6 +372,8 @@ def _run_pipeline(args: argparse.Namespace, state_machine: str, verb: str) -> in
         print(
             f"{result.status}: {published['rows']:,} scores published ({published['publication']}); {handed}"
         )
+        for line in summary_lines(results):
+            print(f"  {line}")
     return 0
 
 
@@ -576,7 +581,7 @@ def cmd_models_show(args: argparse.Namespace) -> int:
 
     _connect(args.endpoint_url)
     model = _model(args)
-    shown = lifecycle.show(model, args.version)
+    shown = lifecycle.show(model, args.version or args.version_option)
     if args.json:
         _print_json(shown)
         return 0
@@ -585,6 +590,8 @@ def cmd_models_show(args: argparse.Namespace) -> int:
     print(f"model {model} {version['version']}{mark}: {version['status']}, run {version['run_id']}")
     print(f"  trained through {version['trained_through']}, test AUC {version['test_auc']:.4f}")
     print(f"  sha256 {version['sha256']}  metadata {version['metadata_sha256'][:12]}…")
+    recipe = version["recipe_sha256"] or "not kept (registered before versions kept their spec)"
+    print(f"  recipe sha256 {recipe}")
     print(f"  hyperparameters {json.dumps(shown['params'], sort_keys=True)}")
     print("audit trail")
     for entry in shown["audit"]:
@@ -593,6 +600,19 @@ def cmd_models_show(args: argparse.Namespace) -> int:
             f"  {entry['at'][:19]}  {entry['kind']:<10} {moved:<18} "
             f"{entry.get('caller', '')}: {entry.get('reason', '')}"
         )
+    return 0
+
+
+def cmd_models_diff(args: argparse.Namespace) -> int:
+    from modelops import lifecycle
+
+    _connect(args.endpoint_url)
+    model = _model(args)
+    diff = lifecycle.recipe_diff(model, args.old, args.new)
+    if args.json:
+        _print_json({"model": model, "old": args.old, "new": args.new, "diff": diff})
+    else:
+        print(diff or f"{model} {args.old} and {args.new} were trained with the same recipe")
     return 0
 
 
@@ -855,7 +875,13 @@ def build_parser() -> argparse.ArgumentParser:
             "show", cmd_models_show, "a version (default: the champion) and the audit trail", models_commands
         )
     )
-    show.add_argument("--version")
+    show.add_argument("version", nargs="?", help="the version (default: the champion)")
+    show.add_argument("--version", dest="version_option", metavar="VERSION", help=argparse.SUPPRESS)
+    diff = with_model(
+        command("diff", cmd_models_diff, "a unified diff of two versions' recipes (specs)", models_commands)
+    )
+    diff.add_argument("old", metavar="A")
+    diff.add_argument("new", metavar="B")
     promote = command("promote", cmd_models_promote, "make a version the champion (audited)", models_commands)
     promote.add_argument("version")
     rollback = command(

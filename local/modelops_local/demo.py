@@ -15,6 +15,7 @@ from modelops.pipeline.monitoring import report_html
 from modelops.stores import latest, layout, objects, online_features, specs
 from modelops_local import demo_data, runner
 from modelops_local.sandbox import QUIET, REGION, Sandbox, embedded
+from modelops_local.summary import realized_line
 
 SPEC = "models/churn.yaml"
 
@@ -160,6 +161,7 @@ def _score_months(sandbox: Sandbox, options: DemoOptions, as_json: bool) -> list
             campaign=results["campaign"],
             drift=results["validate_scores"].get("alert"),
             realized={"period": outcomes.get("outcome_period"), **outcomes.get("realized", {})},
+            realized_line=realized_line(outcomes or None),
         )
         months.append(month)
         campaign = results["campaign"]
@@ -170,20 +172,9 @@ def _score_months(sandbox: Sandbox, options: DemoOptions, as_json: bool) -> list
             f"{campaign['sent']} sent  ({result.seconds:.1f}s)",
         )
         _say(as_json, f"              drift: {_drift_line(month['drift'])}")
-        if month["realized"]["period"]:
-            _say(as_json, f"              realized: {_realized_line(month['realized'])}")
+        if month["realized_line"]:
+            _say(as_json, f"              {month['realized_line']}")
     return months
-
-
-def _realized_line(realized: dict[str, Any]) -> str:
-    """How each source's scores of an earlier period did once its outcomes were known."""
-    measured = [
-        f"{source} {found['version']} AUC {found['roc_auc']:.3f}"
-        for source, found in realized.items()
-        if source != "period" and found.get("roc_auc") is not None
-    ]
-    found = ", ".join(measured) or "none in the history (not a scored month)"
-    return f"scores of {realized['period']} against their outcomes: {found}"
 
 
 def _drift_line(alert: dict[str, Any] | None) -> str:

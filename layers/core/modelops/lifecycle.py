@@ -5,6 +5,7 @@ overwriting each other."""
 
 from __future__ import annotations
 
+import difflib
 from typing import Any
 
 from modelops.domain.model.versions import rollback_target
@@ -34,6 +35,23 @@ def show(model: str, version: str | None = None) -> dict[str, Any]:
         "training_window": metadata.get("training_window"),
         "audit": registry.audit(model),
     }
+
+
+def recipe_diff(model: str, old: str, new: str) -> str:
+    """A unified diff of the specs two versions were trained with (empty when the same)."""
+    texts = []
+    for version in (old, new):
+        text = registry.recipe_text(registry.get_version(model, version))
+        if text is None:
+            raise ValueError(f"{model} {version} was registered before versions kept their recipe")
+        texts.append(text)
+    lines = difflib.unified_diff(
+        texts[0].splitlines(keepends=True),
+        texts[1].splitlines(keepends=True),
+        fromfile=f"{model} {old}",
+        tofile=f"{model} {new}",
+    )
+    return "".join(lines)
 
 
 def promote(model: str, version: str, *, reason: str, caller: str) -> dict[str, Any]:

@@ -94,7 +94,8 @@ def _number(value: float) -> str:
     return f"{value:.3g}"
 
 
-def _skewed(finding: Evidence) -> str:
+def skew_sentence(finding: Evidence) -> str:
+    """A skew finding in words (what the alert's sentence says of it)."""
     trained = finding.expected or 0.0
     if finding.value == "missing":
         return f"missing in {finding.statistic:.0%} of the scored rows, {trained:.0%} in training"
@@ -108,7 +109,7 @@ def describe(change: MetricChange) -> str:
     expected, and the KS distance when the distribution test flagged it."""
     lead = change.lead
     if lead.test == "skew":
-        return f"{change.metric} ({_skewed(lead)})"
+        return f"{change.metric} ({skew_sentence(lead)})"
     parts = []
     shifted = next((f for f in change.findings if f.test == "band" and f.series), None)
     if shifted is not None and shifted.expected is not None:
