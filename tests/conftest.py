@@ -29,8 +29,8 @@ if _workers := os.environ.get("PYTEST_XDIST_WORKER_COUNT"):
 
 import pytest
 
-from modelops_local import demo_data, runner
-from modelops_local.sandbox import QUIET, Sandbox, Snapshot, embedded
+from modelops_dev import demo_data, runner
+from modelops_dev.sandbox import QUIET, Sandbox, Snapshot, embedded
 from tests.helpers import (
     CHURN_SPEC,
     alert_inbox,
@@ -174,7 +174,7 @@ def served_sandbox() -> Iterator[str]:
     CLI tests of several modules share it (each uses its own model and tables)."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "modelops_local.cli", "sandbox", "--port", str(port)],
+        [sys.executable, "-m", "modelops_dev.cli", "sandbox", "--port", str(port)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -193,7 +193,7 @@ def served_sandbox() -> Iterator[str]:
 def lambda_context() -> Any:
     import time
 
-    from modelops_local.sandbox import LambdaContext
+    from modelops_dev.sandbox import LambdaContext
 
     return LambdaContext(
         "fn", "arn:aws:lambda:us-east-1:1:function:fn", 128, "request-1", time.monotonic() + 60

@@ -9,8 +9,8 @@ import pytest
 
 from modelops.stores import latest
 from modelops.stores.specs import store_spec
-from modelops_local import runner
-from modelops_local.sandbox import Sandbox
+from modelops_dev import runner
+from modelops_dev.sandbox import Sandbox
 from tests.conftest import States, build_trained
 from tests.helpers import HYMOD_SPEC, churn_spec
 

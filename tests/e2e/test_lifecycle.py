@@ -9,8 +9,8 @@ import pytest
 
 from modelops import lifecycle
 from modelops.stores import history, latest, metadata, registry
-from modelops_local import runner
-from modelops_local.sandbox import Sandbox
+from modelops_dev import runner
+from modelops_dev.sandbox import Sandbox
 from tests.conftest import States, build_lake
 from tests.helpers import alert_inbox, drain, event, put_churn_spec, score, train
 

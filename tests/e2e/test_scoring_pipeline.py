@@ -9,8 +9,8 @@ import pytest
 
 from modelops.domain.features import FeatureMatrix
 from modelops.stores import history, latest, layout, objects, registry
-from modelops_local import demo_data
-from modelops_local.sandbox import Sandbox
+from modelops_dev import demo_data
+from modelops_dev.sandbox import Sandbox
 from tests.conftest import LAKE, States, build_trained
 from tests.helpers import SCORING_AS_OF, drain, latest_items, put_churn_spec, run, score
 

@@ -8,7 +8,7 @@ import pytest
 
 from modelops.domain.spec import parse_spec
 from modelops.stores import lake, layout, metadata, objects, registry
-from modelops_local import demo_data
+from modelops_dev import demo_data
 from tests.helpers import CHURN_SPEC, alert_inbox, drain, run
 
 pytestmark = pytest.mark.e2e

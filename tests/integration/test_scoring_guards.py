@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from modelops.stores import history, lake, latest, objects, online_features
-from modelops_local import demo_data
+from modelops_dev import demo_data
 from tests.conftest import LAKE
 from tests.helpers import alert_inbox, drain, event, invoke, invoke_raw, put_churn_spec, run, score
 

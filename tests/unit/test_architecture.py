@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from modelops_local.sandbox import PROJECT_ROOT
+from modelops_dev.sandbox import PROJECT_ROOT
 
 LIBRARY = PROJECT_ROOT / "layers" / "core" / "modelops"
 AWS_PACKAGES = {"boto3", "botocore"}

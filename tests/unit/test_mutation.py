@@ -2,7 +2,7 @@
 
 import pytest
 
-from modelops_local.mutation import (
+from modelops_dev.mutation import (
     EQUIVALENTS,
     MIN_SCORE,
     PROJECT_ROOT,

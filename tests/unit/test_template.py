@@ -5,8 +5,8 @@ tests/integration/test_least_privilege.py)."""
 
 import pytest
 
-from modelops_local.sandbox import PROJECT_ROOT
-from modelops_local.template import load
+from modelops_dev.sandbox import PROJECT_ROOT
+from modelops_dev.template import load
 
 TEMPLATE = load(PROJECT_ROOT / "template.yaml")
 RESOURCES = TEMPLATE["Resources"]

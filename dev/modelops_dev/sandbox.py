@@ -38,8 +38,8 @@ from unittest import mock
 
 import boto3
 
-from modelops_local import athena_emulator, hooks, iam
-from modelops_local.template import Resolver, load
+from modelops_dev import athena_emulator, hooks, iam
+from modelops_dev.template import Resolver, load
 
 if TYPE_CHECKING:
     from moto.core.config import DefaultConfig
@@ -866,7 +866,7 @@ def embedded(
 ) -> Iterator[Sandbox]:
     """The sandbox inside this process: every boto3 call here goes to moto. With
     ``enforce_roles``, every call of a function, state machine or schedule is checked against
-    its role in the template (``modelops_local.iam``; needs the SAM environment, .venv-sam).
+    its role in the template (``modelops_dev.iam``; needs the SAM environment, .venv-sam).
     ``map_concurrency`` caps the Map's concurrent children (see ``Sandbox.map_concurrency``)."""
     from moto import mock_aws
 

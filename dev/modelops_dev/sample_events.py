@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from modelops.stores import objects
-from modelops_local import demo_data, runner
-from modelops_local.sandbox import PROJECT_ROOT, QUIET, Sandbox, embedded
+from modelops_dev import demo_data, runner
+from modelops_dev.sandbox import PROJECT_ROOT, QUIET, Sandbox, embedded
 
 TRAINING = ["get_data", "transform_data", "validate_data", "train_model", "validate_model", "deploy_model"]
 SCORING = ["get_data", "verify_model", "validate_data", "validate_scores", "deploy_scores"]

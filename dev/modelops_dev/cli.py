@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 from urllib.parse import quote
 
-from modelops_local.sandbox import DEFAULT_PORT, PROJECT_ROOT, Sandbox, client_environment
+from modelops_dev.sandbox import DEFAULT_PORT, PROJECT_ROOT, Sandbox, client_environment
 
 DEFAULT_SPEC = PROJECT_ROOT / "models" / "churn.yaml"
 DATE_HELP = "a date, YYYY-MM-DD; the run covers the period that holds it"
@@ -101,7 +101,7 @@ def _load_options(args: argparse.Namespace) -> Any:
 
 # ---------------------------------------------------------------------- commands
 def cmd_demo(args: argparse.Namespace) -> int:
-    from modelops_local import demo
+    from modelops_dev import demo
 
     return demo.run(
         demo.DemoOptions(customers=args.customers, months=args.months, drift=not args.no_drift),
@@ -110,7 +110,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
-    from modelops_local.sandbox import served
+    from modelops_dev.sandbox import served
 
     with served(port=args.port) as sandbox:
         endpoint = f"http://127.0.0.1:{args.port}"
@@ -227,7 +227,7 @@ def cmd_spec_check(args: argparse.Namespace) -> int:
 
 def cmd_data_load(args: argparse.Namespace) -> int:
     from modelops.stores import lake
-    from modelops_local import demo_data, runner
+    from modelops_dev import demo_data, runner
 
     if args.file is None:
         if args.table or args.date_column:
@@ -296,7 +296,7 @@ def _metrics_table(metrics: dict[str, dict[str, float]]) -> list[str]:
 
 def _run_pipeline(args: argparse.Namespace, state_machine: str, verb: str) -> int:
     from modelops.stores import objects
-    from modelops_local import runner
+    from modelops_dev import runner
 
     sandbox = _connect(args.endpoint_url)
     model = _model(args)
@@ -450,7 +450,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from modelops_local import api
+    from modelops_dev import api
 
     sandbox = _connect(args.endpoint_url)
 
@@ -612,7 +612,7 @@ def cmd_models_retire(args: argparse.Namespace) -> int:
 
 
 def cmd_dispatch(args: argparse.Namespace) -> int:
-    from modelops_local import runner
+    from modelops_dev import runner
 
     sandbox = _connect(args.endpoint_url)
     result = runner.dispatch(sandbox, args.at, args.interval_minutes)
@@ -866,7 +866,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from modelops.stores.lake import LoadError
     from modelops.stores.query import NoDataError, QueryError
     from modelops.stores.registry import NotAllowed, RegistryConflict, UnknownVersion
-    from modelops_local.sandbox import PortInUse
+    from modelops_dev.sandbox import PortInUse
 
     # Errors whose message says what to fix: printed as they are.
     one_line_errors = (

@@ -15,8 +15,8 @@ import boto3
 
 from modelops.stores import lake
 from modelops.stores.specs import store_spec
-from modelops_local import demo_data
-from modelops_local.sandbox import REGION, Sandbox
+from modelops_dev import demo_data
+from modelops_dev.sandbox import REGION, Sandbox
 
 
 def put_spec(path: Path) -> str:

@@ -17,7 +17,7 @@ from modelops.domain import drift
 from modelops.domain.drift import Observation
 from modelops.domain.profiles import bounded_sample, categorical_profile, numeric_profile
 from modelops.domain.spec import Drift
-from modelops_local import demo_data
+from modelops_dev import demo_data
 
 NUMERIC = ("age", "monthly_charges", "data_usage_gb", "tenure_months", "support_calls", "late_payments")
 CATEGORICAL = {

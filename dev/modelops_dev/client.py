@@ -2,7 +2,7 @@
 loaded into the lake. Developer side (pandas is not in the Lambda layers).
 
 ```
-from modelops_local.client import Client
+from modelops_dev.client import Client
 ops = Client.sandbox()                      # a served sandbox (`modelops sandbox`)
 ops = Client.stack("modelops-dev")          # a deployed stack: names from its outputs
 ops.load(frame, table="hymod", date_column="Date")
@@ -76,7 +76,7 @@ class Client:
     @classmethod
     def sandbox(cls, endpoint: str | None = None) -> Client:
         """A served sandbox (`modelops sandbox`): names from template.yaml, as the sandbox makes them."""
-        from modelops_local.sandbox import DEFAULT_PORT, Sandbox, client_environment
+        from modelops_dev.sandbox import DEFAULT_PORT, Sandbox, client_environment
 
         sandbox = Sandbox()
         url = endpoint or os.environ.get("MODELOPS_ENDPOINT_URL", f"http://127.0.0.1:{DEFAULT_PORT}")
@@ -234,7 +234,7 @@ class Client:
                 return lake.inspect_file(table, path, options, write=not dry_run)
 
     def _run(self, pipeline: str, model: str, as_of: str | date, **request: Any) -> dict[str, Any]:
-        from modelops_local import runner
+        from modelops_dev import runner
 
         arn = self.state_machines.get(pipeline)
         if not arn:

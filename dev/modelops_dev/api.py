@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from modelops_local.sandbox import PortInUse, Sandbox
+from modelops_dev.sandbox import PortInUse, Sandbox
 
 FUNCTION = "OnlineScoreFunction"
 

@@ -13,7 +13,7 @@ once, then forks a child per mutant that imports the project's code fresh from d
 mutant: no compiled copy is read) and runs pytest. mutmut's runner command is this module's
 ``test`` client, which asks the server and exits 0 (tests pass: survived) or 1 (killed).
 
-    python -m modelops_local.mutation [MODULE ...]      # all modules by default
+    python -m modelops_dev.mutation [MODULE ...]      # all modules by default
 """
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ PYTEST_ARGS = (
 # limit, so a busy machine does not turn a slow run into a kill; past it, it is an endless loop.
 RECHECK_SECONDS = 120.0
 # The packages that are this repository's code: imported fresh in each forked test run.
-PROJECT_PACKAGES = frozenset({"modelops", "modelops_local", "tests", "conftest", "__main__", "__mp_main__"})
+PROJECT_PACKAGES = frozenset({"modelops", "modelops_dev", "tests", "conftest", "__main__", "__mp_main__"})
 
 KILLED_STATUSES = frozenset({"ok_killed", "ok_suspicious"})  # suspicious: killed, but slowly
 SURVIVED, TIMEOUT = "bad_survived", "bad_timeout"
@@ -342,7 +342,7 @@ class Server:
         self.directory = tempfile.mkdtemp(prefix="modelops-mutation-")
         self.address = str(Path(self.directory) / "tests.sock")
         self.process = subprocess.Popen(  # noqa: S603 - this module, this interpreter
-            [sys.executable, "-m", "modelops_local.mutation", "serve", self.address, *tests],
+            [sys.executable, "-m", "modelops_dev.mutation", "serve", self.address, *tests],
             cwd=PROJECT_ROOT,
             stdout=subprocess.PIPE,
             text=True,
@@ -449,7 +449,7 @@ def run_module(module: str, server: Server) -> ModuleResult:
     _restore_interrupted(module)
     cache = PROJECT_ROOT / ".mutmut-cache"
     cache.unlink(missing_ok=True)  # every run starts fresh: no result is taken on trust
-    runner = shlex.join([sys.executable, "-m", "modelops_local.mutation", "test", server.address, *tests])
+    runner = shlex.join([sys.executable, "-m", "modelops_dev.mutation", "test", server.address, *tests])
     started = time.monotonic()
     with (PROJECT_ROOT / RESULTS / f"{module}.log").open("w") as log:
         done = subprocess.run(  # noqa: S603 - mutmut of our own interpreter
@@ -499,7 +499,7 @@ def run_module(module: str, server: Server) -> ModuleResult:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m modelops_local.mutation", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m modelops_dev.mutation", description=__doc__)
     parser.add_argument("modules", nargs="*", metavar="MODULE", help=", ".join(MODULE_TESTS))
     parser.add_argument("--report", action="store_true", help="print the last run's results again")
     args = parser.parse_args(argv)

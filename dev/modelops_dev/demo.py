@@ -13,8 +13,8 @@ import yaml
 from modelops.domain.periods import add_months
 from modelops.pipeline.monitoring import report_html
 from modelops.stores import latest, layout, objects, online_features, specs
-from modelops_local import demo_data, runner
-from modelops_local.sandbox import QUIET, REGION, Sandbox, embedded
+from modelops_dev import demo_data, runner
+from modelops_dev.sandbox import QUIET, REGION, Sandbox, embedded
 
 SPEC = "models/churn.yaml"
 
@@ -38,7 +38,7 @@ def _say(as_json: bool, text: str = "") -> None:
 
 
 def run(options: DemoOptions, as_json: bool = False) -> int:
-    from modelops_local.sandbox import PROJECT_ROOT
+    from modelops_dev.sandbox import PROJECT_ROOT
 
     report: dict[str, Any] = {}
     with embedded(environment=QUIET) as sandbox:
@@ -112,7 +112,7 @@ def _train_challenger(sandbox: Sandbox, options: DemoOptions, as_json: bool) -> 
     """A challenger trained a month earlier (an older window), judged by the promotion gate on
     its own test month against the champion; with the spec's ``shadow: true`` the scoring runs
     score it beside the champion, into the history only."""
-    from modelops_local.sandbox import PROJECT_ROOT
+    from modelops_dev.sandbox import PROJECT_ROOT
 
     document = yaml.safe_load((PROJECT_ROOT / SPEC).read_text())
     specs.store_spec(yaml.safe_dump({**document, "shadow": True}, sort_keys=False), "demo: shadow on")
@@ -198,7 +198,7 @@ def _drift_line(alert: dict[str, Any] | None) -> str:
 def _online_example(sandbox: Sandbox, entity_id: str) -> dict[str, Any]:
     """The online API on the top customer: with its own batch values as the real-time part,
     the online score must equal the batch score; a bad value gets a 422 naming the field."""
-    from modelops_local import api
+    from modelops_dev import api
 
     table = api.routes(sandbox)
     batch = online_features.read("churn", [entity_id])[entity_id]

@@ -11,7 +11,7 @@ Known real changes: the Blue Line's Addison, Montrose and Irving Park stations w
 2016 ("Your New Blue"); their ridership falls from 2016-04 (Addison, -42 % on the year),
 2016-06 (Montrose) and 2016-08 (Irving Park). The year 2014-09 .. 2015-08 is quiet.
 
-``python -m modelops_local.real_data`` goes the user's way: a served sandbox, the CLI's
+``python -m modelops_dev.real_data`` goes the user's way: a served sandbox, the CLI's
 ``data load`` of a CSV with a month column, ``spec put``, ``train``, then ``score`` every
 month, printing each month's drift alert. ``monitor_directly`` runs the same drift code on
 the same profiles without AWS (the benchmark and the unit test).
@@ -113,7 +113,7 @@ def monthly_profiles(columns: dict[str, np.ndarray], sample_size: int = 1000) ->
 def monitor_directly(settings: Drift | None = None, until: date = LAST) -> Result:
     """Ten years of months up to TRAIN_AS_OF as the reference (what the training run profiles),
     then every month up to ``until`` tested as its scoring run's validate_data would."""
-    from modelops_local.drift_quality import monitor
+    from modelops_dev.drift_quality import monitor
 
     first = add_months(TRAIN_AS_OF, -(TRAINING_PERIODS - 1))
     profiles = [
@@ -136,7 +136,7 @@ def monitor_directly(settings: Drift | None = None, until: date = LAST) -> Resul
 
 def _cli(*argv: str) -> dict[str, Any]:
     """One CLI command (in this process, against the served sandbox), its JSON output."""
-    from modelops_local import cli
+    from modelops_dev import cli
 
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
@@ -150,7 +150,7 @@ def _cli(*argv: str) -> dict[str, Any]:
 
 def run_through_cli(port: int = 4617, until: date = LAST) -> list[dict[str, Any]]:
     """Load, train and score every month through the CLI; each month's drift alert."""
-    from modelops_local.sandbox import QUIET, served
+    from modelops_dev.sandbox import QUIET, served
 
     months = []
     with tempfile.TemporaryDirectory() as scratch, served(port, environment=QUIET):

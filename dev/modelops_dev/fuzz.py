@@ -19,8 +19,8 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from modelops_local import api, demo_data, runner
-from modelops_local.sandbox import PROJECT_ROOT, QUIET, embedded
+from modelops_dev import api, demo_data, runner
+from modelops_dev.sandbox import PROJECT_ROOT, QUIET, embedded
 
 CHECKS = (
     "not_a_server_error",

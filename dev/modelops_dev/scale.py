@@ -21,7 +21,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from modelops_local.sandbox import PROJECT_ROOT, Sandbox
+from modelops_dev.sandbox import PROJECT_ROOT, Sandbox
 
 
 def present_items(table: str, keys: list[dict[str, str]]) -> int:
@@ -68,7 +68,7 @@ MAP_CONCURRENCY = 2
 
 
 def run(rows: int, chunks: int, engine: str) -> dict[str, Any]:
-    from modelops_local.sandbox import QUIET, embedded
+    from modelops_dev.sandbox import QUIET, embedded
 
     with embedded(environment=QUIET, map_concurrency=MAP_CONCURRENCY) as sandbox:
         report, _ = score_at_scale(sandbox, rows, chunks, engine)
@@ -83,7 +83,7 @@ def score_at_scale(sandbox: Sandbox, rows: int, chunks: int, engine: str) -> tup
     from modelops.domain.contract import StageDoc
     from modelops.pipeline.scoring import receipts
     from modelops.stores import lake, latest, layout, specs
-    from modelops_local import demo_data, runner
+    from modelops_dev import demo_data, runner
 
     month = date(2025, 9, 1)
     chunk_rows = -(-rows // chunks)
