@@ -46,7 +46,7 @@ check: lint typecheck $(VENV)/.installed
 	$(BIN)/pytest -q tests/unit -m "not slow"
 
 # The sandbox checks every call against the template's roles, expanded by the SAM translator
-# that .venv-sam holds (modelops_dev/iam.py). pytest-xdist runs the suite in WORKERS
+# that .venv-sam holds (modelops_dev/sandbox/iam/). pytest-xdist runs the suite in WORKERS
 # processes, each with its own sandbox (its own moto): one per core.
 WORKERS ?= 2
 unit: $(VENV)/.installed $(SAM_VENV)/.installed
@@ -76,7 +76,7 @@ scan: $(SCAN_VENV)/.installed $(VENV)/.installed
 # the grants no call used (the same check runs in `make test`; this prints the report).
 least-privilege: $(VENV)/.installed $(SAM_VENV)/.installed
 	MODELOPS_IAM_REPORT=out/iam.json $(BIN)/pytest -q tests/integration tests/e2e
-	$(BIN)/python -m modelops_dev.iam out/iam.json
+	$(BIN)/python -m modelops_dev.sandbox.iam.authorizer out/iam.json
 
 build: $(SAM_VENV)/.installed
 	PATH="$(PY312_BIN):$$PATH" $(SAM) build --parallel

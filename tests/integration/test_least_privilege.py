@@ -1,5 +1,5 @@
 """Least privilege, verified: the sandbox checks every AWS call of a function, state machine or
-schedule against the role template.yaml gives it (modelops_dev/iam.py). A denied call fails
+schedule against the role template.yaml gives it (modelops_dev/sandbox/iam/). A denied call fails
 like AWS fails it, so a permission missing from the template fails the test that needs it."""
 
 import copy
@@ -7,8 +7,8 @@ import copy
 import boto3
 
 from modelops_dev import runner
-from modelops_dev.iam import Request
 from modelops_dev.sandbox import Sandbox
+from modelops_dev.sandbox.iam import Request
 from tests.conftest import Prepared
 from tests.helpers import CHURN_SPEC, event, invoke_raw
 

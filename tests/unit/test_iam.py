@@ -3,8 +3,8 @@ role's statements (wildcards, Deny over Allow, conditions), without AWS."""
 
 import pytest
 
-from modelops_dev.iam import Request, Roles, Unmapped, decide, matches, requests_for
-from modelops_dev.template import Resolver
+from modelops_dev.sandbox.iam import Request, Roles, Unmapped, decide, matches, requests_for
+from modelops_dev.sandbox.template import Resolver
 
 REGION, ACCOUNT = "us-east-1", "123456789012"
 BUCKET = "arn:aws:s3:::b"

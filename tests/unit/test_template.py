@@ -6,7 +6,7 @@ tests/integration/test_least_privilege.py)."""
 import pytest
 
 from modelops_dev.sandbox import PROJECT_ROOT
-from modelops_dev.template import load
+from modelops_dev.sandbox.template import load
 
 TEMPLATE = load(PROJECT_ROOT / "template.yaml")
 RESOURCES = TEMPLATE["Resources"]

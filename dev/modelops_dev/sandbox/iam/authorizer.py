@@ -38,8 +38,8 @@ from typing import Any
 from unittest import mock
 from urllib.parse import urlsplit
 
-from modelops_dev import hooks
-from modelops_dev.template import Resolver
+from modelops_dev.sandbox import hooks
+from modelops_dev.sandbox.template import Resolver
 
 Statement = dict[str, Any]
 

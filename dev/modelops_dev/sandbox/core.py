@@ -8,7 +8,7 @@ Handler from the template is imported by file path and called in-process; an exc
 becomes a Lambda error whose errorType Step Functions' Retry/Catch can match.
 
 Where moto lacks a service's behaviour the sandbox emulates it behind the same API calls:
-Athena queries run on DuckDB over the same S3 objects (``athena_emulator``).
+Athena queries run on DuckDB over the same S3 objects (``athena``).
 
 Two ways to run it: ``embedded()`` in this process (tests, demo), or ``serve()`` as a local
 server on 127.0.0.1 that the CLI, other processes and the ``aws`` CLI can use.
@@ -38,13 +38,13 @@ from unittest import mock
 
 import boto3
 
-from modelops_dev import athena_emulator, hooks, iam
-from modelops_dev.template import Resolver, load
+from modelops_dev.sandbox import athena, hooks, iam
+from modelops_dev.sandbox.template import Resolver, load
 
 if TYPE_CHECKING:
     from moto.core.config import DefaultConfig
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_ROOT = Path(__file__).resolve().parents[3]
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 PREFIX = "modelops-local"
@@ -840,7 +840,7 @@ def _moto_extended(sandbox: Sandbox) -> Iterator[None]:
         stack.enter_context(sandbox._lambda_patched())
         stack.enter_context(sandbox._events_routed())
         stack.enter_context(sandbox._map_failures_as_on_aws())
-        stack.enter_context(athena_emulator.emulated())
+        stack.enter_context(athena.emulated())
         stack.enter_context(_sqs_clock_from_time())
         stack.enter_context(_definitions_parsed_once())
         stack.enter_context(_item_sizes_summed_once())
@@ -866,7 +866,7 @@ def embedded(
 ) -> Iterator[Sandbox]:
     """The sandbox inside this process: every boto3 call here goes to moto. With
     ``enforce_roles``, every call of a function, state machine or schedule is checked against
-    its role in the template (``modelops_dev.iam``; needs the SAM environment, .venv-sam).
+    its role in the template (``modelops_dev.sandbox.iam``; needs the SAM environment, .venv-sam).
     ``map_concurrency`` caps the Map's concurrent children (see ``Sandbox.map_concurrency``)."""
     from moto import mock_aws
 
