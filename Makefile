@@ -76,7 +76,7 @@ scan: $(SCAN_VENV)/.installed $(VENV)/.installed
 # the grants no call used (the same check runs in `make test`; this prints the report).
 least-privilege: $(VENV)/.installed $(SAM_VENV)/.installed
 	MODELOPS_IAM_REPORT=out/iam.json $(BIN)/pytest -q tests/integration tests/e2e
-	$(BIN)/python -m modelops_dev.sandbox.iam.authorizer out/iam.json
+	$(BIN)/python -m modelops_dev.sandbox.iam.report out/iam.json
 
 build: $(SAM_VENV)/.installed
 	PATH="$(PY312_BIN):$$PATH" $(SAM) build --parallel

@@ -1,6 +1,6 @@
 """A handler on every botocore client of this process: how the sandbox watches the calls
-that functions, state machines and tests make (the role check in iam.py, the change tracking
-in sandbox.py)."""
+that functions, state machines and tests make (the role check in iam/, the change tracking
+in state.py)."""
 
 from __future__ import annotations
 
