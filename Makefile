@@ -84,11 +84,11 @@ build: $(SAM_VENV)/.installed
 # Unzipped size of each function (code + its layers, as sam build lays them out) vs 250 MB,
 # then each handler imported with Python 3.12 from only its code and layers, as in Lambda.
 sizes: build $(VENV)/.installed
-	$(BIN)/python -m modelops_dev.lambda_sizes .aws-sam/build
-	$(BIN)/python -m modelops_dev.layer_check .aws-sam/build
+	$(BIN)/python -m modelops_dev.tools.lambda_sizes .aws-sam/build
+	$(BIN)/python -m modelops_dev.tools.layer_check .aws-sam/build
 
 bench: $(VENV)/.installed
-	$(BIN)/python -m modelops_dev.bench --out bench/results.json
+	$(BIN)/python -m modelops_dev.tools.bench --out bench/results.json
 
 # One large scoring run in the sandbox (default 2,000,000 rows in 16 chunks): rows conserved
 # end to end, per-chunk seconds; writes bench/scale.json. Slow here (moto's DynamoDB).
@@ -96,16 +96,16 @@ ROWS ?= 2000000
 CHUNKS ?= 16
 ENGINE ?= duckdb
 scale: $(VENV)/.installed
-	$(BIN)/python -m modelops_dev.scale --rows $(ROWS) --chunks $(CHUNKS) --engine $(ENGINE)
+	$(BIN)/python -m modelops_dev.tools.scale --rows $(ROWS) --chunks $(CHUNKS) --engine $(ENGINE)
 # Mutation testing of the pure domain modules, each against its own unit tests; prints the
-# score per module and fails below 80 % in the gated ones (dev/modelops_dev/mutation.py).
+# score per module and fails below 80 % in the gated ones (dev/modelops_dev/tools/mutation.py).
 # MODULES="spec decisions" for some of them. Not part of `make test`.
 mutation: $(VENV)/.installed
-	$(BIN)/python -m modelops_dev.mutation $(MODULES)
+	$(BIN)/python -m modelops_dev.tools.mutation $(MODULES)
 
 # Regenerate the stage sample events in events/ from a real run in the sandbox.
 events: $(VENV)/.installed
-	$(BIN)/python -m modelops_dev.sample_events
+	$(BIN)/python -m modelops_dev.tools.sample_events
 
 lock:
 	rm -rf /tmp/modelops-lock && $(PYTHON) -m venv /tmp/modelops-lock
@@ -125,4 +125,4 @@ clean:
 # A bounded schema-driven fuzz run of the online API against its own /openapi.json
 # (schemathesis, 200 examples per operation): 0 check failures and 0 5xx, or it fails.
 fuzz: $(VENV)/.installed
-	$(BIN)/python -m modelops_dev.fuzz --examples 200
+	$(BIN)/python -m modelops_dev.tools.fuzz --examples 200

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from modelops.domain.spec import Drift
-from modelops_dev import drift_quality, real_data
 from modelops_dev.demo_data import DemoConfig, generate, season_of_usage
+from modelops_dev.tools import drift_quality, real_data
 
 
 def test_the_seasonal_scenario_has_a_yearly_cycle_a_holiday_spike_and_habits():

@@ -12,7 +12,7 @@ from modelops.domain import drift
 from modelops.domain.drift import Observation
 from modelops.domain.profiles import bounded_sample, categorical_profile, numeric_profile
 from modelops.domain.spec import Drift
-from modelops_dev.drift_quality import stationary_run
+from modelops_dev.tools.drift_quality import stationary_run
 
 SETTINGS = Drift()
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from modelops_dev import lambda_sizes
-from modelops_dev.lambda_sizes import LIMIT_BYTES, MIB
+from modelops_dev.tools import lambda_sizes
+from modelops_dev.tools.lambda_sizes import LIMIT_BYTES, MIB
 
 # Short tags on purpose: the loader must turn them into plain {"Ref": ...} dicts.
 TEMPLATE = """\

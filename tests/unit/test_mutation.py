@@ -2,7 +2,7 @@
 
 import pytest
 
-from modelops_dev.mutation import (
+from modelops_dev.tools.mutation import (
     EQUIVALENTS,
     MIN_SCORE,
     PROJECT_ROOT,

@@ -2,7 +2,7 @@
 path but its own code, its layers and boto3 (which the Lambda runtime provides), the way
 Lambda will. A layer a function forgot is an import error here, not in production.
 
-Run as ``python -m modelops_dev.layer_check [build_dir]``.
+Run as ``python -m modelops_dev.tools.layer_check [build_dir]``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from modelops_dev.lambda_sizes import load_template, measure
+from modelops_dev.tools.lambda_sizes import load_template, measure
 
 # What each stage imports lazily, inside the call, on top of its handler module.
 LAZY_IMPORTS = {

@@ -11,7 +11,7 @@ Known real changes: the Blue Line's Addison, Montrose and Irving Park stations w
 2016 ("Your New Blue"); their ridership falls from 2016-04 (Addison, -42 % on the year),
 2016-06 (Montrose) and 2016-08 (Irving Park). The year 2014-09 .. 2015-08 is quiet.
 
-``python -m modelops_dev.real_data`` goes the user's way: a served sandbox, the CLI's
+``python -m modelops_dev.tools.real_data`` goes the user's way: a served sandbox, the CLI's
 ``data load`` of a CSV with a month column, ``spec put``, ``train``, then ``score`` every
 month, printing each month's drift alert. ``monitor_directly`` runs the same drift code on
 the same profiles without AWS (the benchmark and the unit test).
@@ -56,7 +56,7 @@ TRAINING_PERIODS = 120
 QUIET_YEAR = (date(2014, 9, 1), date(2015, 8, 1))
 CHANGE = ("Addison", date(2016, 4, 1))
 LAST = date(2016, 8, 1)
-SPEC = Path(__file__).resolve().parents[2] / "models" / "chicago.yaml"
+SPEC = Path(__file__).resolve().parents[3] / "models" / "chicago.yaml"
 
 
 def table() -> dict[str, np.ndarray]:
@@ -113,7 +113,7 @@ def monthly_profiles(columns: dict[str, np.ndarray], sample_size: int = 1000) ->
 def monitor_directly(settings: Drift | None = None, until: date = LAST) -> Result:
     """Ten years of months up to TRAIN_AS_OF as the reference (what the training run profiles),
     then every month up to ``until`` tested as its scoring run's validate_data would."""
-    from modelops_dev.drift_quality import monitor
+    from modelops_dev.tools.drift_quality import monitor
 
     first = add_months(TRAIN_AS_OF, -(TRAINING_PERIODS - 1))
     profiles = [

@@ -119,8 +119,8 @@ def batch_scoring(rows: int = 1_000_000, chunks: int = 16) -> list[Figure]:
     from modelops.pipeline.scoring import receipts
     from modelops.pipeline.shared import chunk_list
     from modelops.stores import layout, objects, registry
-    from modelops_dev import scale
     from modelops_dev.sandbox import QUIET, embedded
+    from modelops_dev.tools import scale
 
     with embedded(environment=QUIET, map_concurrency=scale.MAP_CONCURRENCY) as sandbox:
         report, output = scale.score_at_scale(sandbox, rows, chunks, "duckdb")
@@ -379,14 +379,14 @@ def online_latency(requests: int = 3000) -> list[Figure]:
 
 
 def detection_quality(seeds: int = 40, customers: int = 2000, runs: int = 200) -> list[Figure]:
-    """How well the drift monitor separates seasons from change (modelops_dev.drift_quality):
+    """How well the drift monitor separates seasons from change (modelops_dev.tools.drift_quality):
     on the seasonal demo scenario (36 reference months, a year monitored), the share of quiet
     months that alert; a one-feature change of 0.5 SD in level, or 2x in spread, flagged within
     two periods; and the stationary checks (30 N(0, 1) features, 10 history periods: runs that
     alert; a 0.25-SD shift at n = 5,000: runs that flag it). Shares, each with its target."""
     import numpy as np
 
-    from modelops_dev import drift_quality
+    from modelops_dev.tools import drift_quality
 
     rng = np.random.default_rng(2026)
     stationary = sum(drift_quality.stationary_run(rng, 30, None, 0.0)[0] for _ in range(runs)) / runs
@@ -412,9 +412,9 @@ def detection_quality(seeds: int = 40, customers: int = 2000, runs: int = 200) -
 
 
 def real_data() -> list[Figure]:
-    """The monitor on real, seasonal data (modelops_dev.real_data: Chicago weather and
+    """The monitor on real, seasonal data (modelops_dev.tools.real_data: Chicago weather and
     ridership, daily rows, monthly runs): alerted months in the quiet year, as a share."""
-    from modelops_dev import real_data
+    from modelops_dev.tools import real_data
 
     result = real_data.monitor_directly()
     return [
@@ -463,7 +463,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"running {name} …", flush=True)
         # Each benchmark gets a fresh interpreter: one's threads and heap must not slow the next.
         done = subprocess.run(  # noqa: S603 - this module, this interpreter
-            [sys.executable, "-m", "modelops_dev.bench", "--worker", name],
+            [sys.executable, "-m", "modelops_dev.tools.bench", "--worker", name],
             capture_output=True,
             text=True,
             check=True,

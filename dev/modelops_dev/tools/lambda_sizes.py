@@ -4,7 +4,7 @@ Lambda caps a function's code plus all its layers at 250 MB unzipped. For every
 AWS::Serverless::Function in the built template this adds up the built CodeUri folder and the
 built ContentUri folder of each of its layers (Globals layers + the function's own), e.g.::
 
-    python -m modelops_dev.lambda_sizes [build_dir]     # build_dir defaults to .aws-sam/build
+    python -m modelops_dev.tools.lambda_sizes [build_dir]     # build_dir defaults to .aws-sam/build
 
 and exits 1 if any function reaches the limit. Only the standard library and PyYAML.
 """
@@ -124,7 +124,7 @@ def measure(build_dir: Path) -> list[FunctionSize]:
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if len(args) > 1 or any(arg.startswith("-") for arg in args):
-        print("usage: python -m modelops_dev.lambda_sizes [build_dir]", file=sys.stderr)
+        print("usage: python -m modelops_dev.tools.lambda_sizes [build_dir]", file=sys.stderr)
         return 2
     build_dir = Path(args[0]) if args else DEFAULT_BUILD_DIR
     if not (build_dir / "template.yaml").is_file():

@@ -13,7 +13,7 @@ once, then forks a child per mutant that imports the project's code fresh from d
 mutant: no compiled copy is read) and runs pytest. mutmut's runner command is this module's
 ``test`` client, which asks the server and exits 0 (tests pass: survived) or 1 (killed).
 
-    python -m modelops_dev.mutation [MODULE ...]      # all modules by default
+    python -m modelops_dev.tools.mutation [MODULE ...]      # all modules by default
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_ROOT = Path(__file__).resolve().parents[3]
 DOMAIN = Path("layers/core/modelops/domain")
 EQUIVALENTS = Path("tests/mutation_equivalents.txt")
 RESULTS = Path(".mutation")  # per-module results and the last test output (git-ignored)
@@ -342,7 +342,7 @@ class Server:
         self.directory = tempfile.mkdtemp(prefix="modelops-mutation-")
         self.address = str(Path(self.directory) / "tests.sock")
         self.process = subprocess.Popen(  # noqa: S603 - this module, this interpreter
-            [sys.executable, "-m", "modelops_dev.mutation", "serve", self.address, *tests],
+            [sys.executable, "-m", "modelops_dev.tools.mutation", "serve", self.address, *tests],
             cwd=PROJECT_ROOT,
             stdout=subprocess.PIPE,
             text=True,
@@ -449,7 +449,7 @@ def run_module(module: str, server: Server) -> ModuleResult:
     _restore_interrupted(module)
     cache = PROJECT_ROOT / ".mutmut-cache"
     cache.unlink(missing_ok=True)  # every run starts fresh: no result is taken on trust
-    runner = shlex.join([sys.executable, "-m", "modelops_dev.mutation", "test", server.address, *tests])
+    runner = shlex.join([sys.executable, "-m", "modelops_dev.tools.mutation", "test", server.address, *tests])
     started = time.monotonic()
     with (PROJECT_ROOT / RESULTS / f"{module}.log").open("w") as log:
         done = subprocess.run(  # noqa: S603 - mutmut of our own interpreter
@@ -499,7 +499,7 @@ def run_module(module: str, server: Server) -> ModuleResult:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m modelops_dev.mutation", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m modelops_dev.tools.mutation", description=__doc__)
     parser.add_argument("modules", nargs="*", metavar="MODULE", help=", ".join(MODULE_TESTS))
     parser.add_argument("--report", action="store_true", help="print the last run's results again")
     args = parser.parse_args(argv)
