@@ -1,5 +1,6 @@
 """Reading template.yaml: CloudFormation's YAML tags and the intrinsic functions the
-sandbox needs to resolve (Ref, GetAtt, Sub, Join)."""
+sandbox needs to resolve (Ref, GetAtt, Sub, Join). The one CloudFormation loader of the
+developer side (the sandbox, the IAM check and `make sizes` read templates with it)."""
 
 from __future__ import annotations
 
@@ -33,7 +34,11 @@ _CfnLoader.add_multi_constructor("!", _tag)
 
 
 def load(path: Path) -> dict[str, Any]:
-    document: dict[str, Any] = yaml.load(path.read_text(), Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass  # nosec B506
+    """A CloudFormation template, its short tags (``!Ref X``, ``!GetAtt A.B``, ...) in the long
+    form (``{"Ref": "X"}``, ``{"Fn::GetAtt": ["A", "B"]}``)."""
+    document = yaml.load(path.read_text(), Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass  # nosec B506
+    if not isinstance(document, dict):
+        raise ValueError(f"{path}: not a CloudFormation template")
     return document
 
 

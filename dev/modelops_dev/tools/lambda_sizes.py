@@ -6,7 +6,8 @@ built ContentUri folder of each of its layers (Globals layers + the function's o
 
     python -m modelops_dev.tools.lambda_sizes [build_dir]     # build_dir defaults to .aws-sam/build
 
-and exits 1 if any function reaches the limit. Only the standard library and PyYAML.
+and exits 1 if any function reaches the limit. The template is read with the sandbox's
+CloudFormation loader (``modelops_dev.sandbox.template``).
 """
 
 from __future__ import annotations
@@ -17,40 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
+from modelops_dev.sandbox.template import load
 
 MIB = 1024 * 1024
 LIMIT_BYTES = 250 * MIB  # 262,144,000 bytes: Lambda's "250 MB" unzipped limit
 DEFAULT_BUILD_DIR = Path(".aws-sam") / "build"
-
-
-class _CfnLoader(yaml.SafeLoader):
-    """SafeLoader that turns CloudFormation short tags (!Ref X, !GetAtt A.B, ...) into the
-    long form ({"Ref": "X"}, {"Fn::GetAtt": ...}) instead of failing on them."""
-
-
-def _short_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
-    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
-    value: Any
-    if isinstance(node, yaml.ScalarNode):
-        value = loader.construct_scalar(node)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    elif isinstance(node, yaml.MappingNode):
-        value = loader.construct_mapping(node, deep=True)
-    else:  # pragma: no cover - PyYAML has no other node kinds
-        raise yaml.constructor.ConstructorError(None, None, f"unexpected node for !{suffix}", node.start_mark)
-    return {name: value}
-
-
-_CfnLoader.add_multi_constructor("!", _short_tag)
-
-
-def load_template(path: Path) -> dict[str, Any]:
-    document = yaml.load(path.read_text(), Loader=_CfnLoader)  # noqa: S506 - a SafeLoader subclass  # nosec B506
-    if not isinstance(document, dict):
-        raise ValueError(f"{path}: not a CloudFormation template")
-    return document
 
 
 def folder_size(path: Path) -> int:
@@ -96,7 +68,7 @@ def _layer_id(entry: Any, function: str) -> str:
 
 def measure(build_dir: Path) -> list[FunctionSize]:
     """Size of every AWS::Serverless::Function in build_dir/template.yaml, in template order."""
-    template = load_template(build_dir / "template.yaml")
+    template = load(build_dir / "template.yaml")
     resources: dict[str, Any] = template.get("Resources") or {}
     globals_function: dict[str, Any] = (template.get("Globals") or {}).get("Function") or {}
     sizes: list[FunctionSize] = []

@@ -13,7 +13,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from modelops_dev.tools.lambda_sizes import load_template, measure
+from modelops_dev.sandbox.template import load
+from modelops_dev.tools.lambda_sizes import measure
 
 # What each stage imports lazily, inside the call, on top of its handler module.
 LAZY_IMPORTS = {
@@ -39,7 +40,7 @@ def python312() -> str:
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     build = Path(args[0] if args else ".aws-sam/build").resolve()
-    template = load_template(build / "template.yaml")
+    template = load(build / "template.yaml")
     interpreter = python312()
     failures = 0
     with tempfile.TemporaryDirectory() as runtime:
