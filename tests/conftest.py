@@ -29,7 +29,8 @@ if _workers := os.environ.get("PYTEST_XDIST_WORKER_COUNT"):
 
 import pytest
 
-from modelops_dev import demo_data, runner
+from modelops_dev import demo_data
+from modelops_dev.client import runner
 from modelops_dev.sandbox import QUIET, Sandbox, Snapshot, embedded
 from tests.helpers import (
     CHURN_SPEC,

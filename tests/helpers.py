@@ -13,7 +13,7 @@ from typing import Any
 import boto3
 import yaml
 
-from modelops_dev import runner
+from modelops_dev.client import runner
 from modelops_dev.sandbox import PROJECT_ROOT, Sandbox
 
 EVENTS = PROJECT_ROOT / "events"

@@ -227,7 +227,8 @@ def cmd_spec_check(args: argparse.Namespace) -> int:
 
 def cmd_data_load(args: argparse.Namespace) -> int:
     from modelops.stores import lake
-    from modelops_dev import demo_data, runner
+    from modelops_dev import demo_data
+    from modelops_dev.client import runner
 
     if args.file is None:
         if args.table or args.date_column:
@@ -296,7 +297,7 @@ def _metrics_table(metrics: dict[str, dict[str, float]]) -> list[str]:
 
 def _run_pipeline(args: argparse.Namespace, state_machine: str, verb: str) -> int:
     from modelops.stores import objects
-    from modelops_dev import runner
+    from modelops_dev.client import runner
 
     sandbox = _connect(args.endpoint_url)
     model = _model(args)
@@ -450,7 +451,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from modelops_dev import api
+    from modelops_dev.client import gateway
 
     sandbox = _connect(args.endpoint_url)
 
@@ -459,7 +460,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"  try: modelops invoke --url {url} --event events/online_score.json", flush=True)
 
     try:
-        api.serve(sandbox, args.port, ready)
+        gateway.serve(sandbox, args.port, ready)
     except KeyboardInterrupt:
         print("stopped")
     return 0
@@ -546,7 +547,7 @@ def _caller() -> str:
 
 
 def cmd_models_show(args: argparse.Namespace) -> int:
-    from modelops import lifecycle
+    from modelops_dev.client import lifecycle
 
     _connect(args.endpoint_url)
     model = _model(args)
@@ -588,7 +589,7 @@ def _registry_change(args: argparse.Namespace, change: Callable[[str], dict[str,
 
 
 def cmd_models_promote(args: argparse.Namespace) -> int:
-    from modelops import lifecycle
+    from modelops_dev.client import lifecycle
 
     return _registry_change(
         args, lambda model: lifecycle.promote(model, args.version, reason=args.reason, caller=_caller())
@@ -596,7 +597,7 @@ def cmd_models_promote(args: argparse.Namespace) -> int:
 
 
 def cmd_models_rollback(args: argparse.Namespace) -> int:
-    from modelops import lifecycle
+    from modelops_dev.client import lifecycle
 
     return _registry_change(
         args, lambda model: lifecycle.rollback(model, reason=args.reason, caller=_caller())
@@ -604,7 +605,7 @@ def cmd_models_rollback(args: argparse.Namespace) -> int:
 
 
 def cmd_models_retire(args: argparse.Namespace) -> int:
-    from modelops import lifecycle
+    from modelops_dev.client import lifecycle
 
     return _registry_change(
         args, lambda model: lifecycle.retire(model, args.version, reason=args.reason, caller=_caller())
@@ -612,7 +613,7 @@ def cmd_models_retire(args: argparse.Namespace) -> int:
 
 
 def cmd_dispatch(args: argparse.Namespace) -> int:
-    from modelops_dev import runner
+    from modelops_dev.client import runner
 
     sandbox = _connect(args.endpoint_url)
     result = runner.dispatch(sandbox, args.at, args.interval_minutes)
@@ -862,10 +863,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from modelops.domain.datacheck import ColumnError
     from modelops.domain.spec import SpecError
-    from modelops.lifecycle import NothingToRollBack
     from modelops.stores.lake import LoadError
     from modelops.stores.query import NoDataError, QueryError
     from modelops.stores.registry import NotAllowed, RegistryConflict, UnknownVersion
+    from modelops_dev.client.lifecycle import NothingToRollBack
     from modelops_dev.sandbox import PortInUse
 
     # Errors whose message says what to fix: printed as they are.

@@ -13,7 +13,8 @@ import yaml
 from modelops.domain.periods import add_months
 from modelops.pipeline.monitoring import report_html
 from modelops.stores import latest, layout, objects, online_features, specs
-from modelops_dev import demo_data, runner
+from modelops_dev import demo_data
+from modelops_dev.client import runner
 from modelops_dev.sandbox import QUIET, REGION, Sandbox, embedded
 
 SPEC = "models/churn.yaml"
@@ -198,18 +199,18 @@ def _drift_line(alert: dict[str, Any] | None) -> str:
 def _online_example(sandbox: Sandbox, entity_id: str) -> dict[str, Any]:
     """The online API on the top customer: with its own batch values as the real-time part,
     the online score must equal the batch score; a bad value gets a 422 naming the field."""
-    from modelops_dev import api
+    from modelops_dev.client import gateway
 
-    table = api.routes(sandbox)
+    table = gateway.routes(sandbox)
     batch = online_features.read("churn", [entity_id])[entity_id]
     realtime = {"support_calls": batch["support_calls"], "data_usage_gb": batch["data_usage_gb"]}
 
     def post(features: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         body = json.dumps({"entity_id": entity_id, "features": features})
-        event = api.api_event(
+        event = gateway.api_event(
             "POST", "/models/churn/score", body, {"Content-Type": "application/json"}, table
         )
-        response = sandbox.call(api.FUNCTION, event)
+        response = sandbox.call(gateway.FUNCTION, event)
         return int(response["statusCode"]), json.loads(response["body"])
 
     status, same = post(realtime)

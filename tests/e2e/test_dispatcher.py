@@ -9,7 +9,7 @@ import pytest
 
 from modelops.stores import latest
 from modelops.stores.specs import store_spec
-from modelops_dev import runner
+from modelops_dev.client import runner
 from modelops_dev.sandbox import Sandbox
 from tests.conftest import States, build_trained
 from tests.helpers import HYMOD_SPEC, churn_spec

@@ -8,7 +8,7 @@ import boto3
 import pandas as pd
 import pytest
 
-from modelops_dev.client import (
+from modelops_dev.client.notebook import (
     DECILE_COLUMNS,
     DRIFT_COLUMNS,
     HISTORY_COLUMNS,

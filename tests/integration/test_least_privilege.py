@@ -6,7 +6,7 @@ import copy
 
 import boto3
 
-from modelops_dev import runner
+from modelops_dev.client import runner
 from modelops_dev.sandbox import Sandbox
 from modelops_dev.sandbox.iam import Request
 from tests.conftest import Prepared

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from modelops_dev.runner import ExecutionResult
+from modelops_dev.client.runner import ExecutionResult
 
 
 @pytest.mark.parametrize(

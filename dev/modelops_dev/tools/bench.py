@@ -74,7 +74,8 @@ def training_pipeline(customers: int = 10_000) -> list[Figure]:
     from modelops.domain.contract import StageDoc
     from modelops.pipeline.shared import load_features
     from modelops.stores.specs import load_spec
-    from modelops_dev import demo_data, runner
+    from modelops_dev import demo_data
+    from modelops_dev.client import runner
     from modelops_dev.sandbox import QUIET, embedded
 
     with embedded(environment=QUIET) as sandbox:
@@ -277,7 +278,8 @@ def online_latency(requests: int = 3000) -> list[Figure]:
 
     from modelops.online import service as online
     from modelops.stores import online_features, online_log, registry
-    from modelops_dev import demo_data, runner
+    from modelops_dev import demo_data
+    from modelops_dev.client import runner
     from modelops_dev.sandbox import QUIET, embedded
 
     with embedded(environment=QUIET) as sandbox:

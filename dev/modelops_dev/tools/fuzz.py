@@ -19,7 +19,8 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from modelops_dev import api, demo_data, runner
+from modelops_dev import demo_data
+from modelops_dev.client import gateway, runner
 from modelops_dev.sandbox import PROJECT_ROOT, QUIET, embedded
 
 CHECKS = (
@@ -72,7 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             ready.set()
 
         threading.Thread(
-            target=api.serve,
+            target=gateway.serve,
             args=(sandbox, 0, served),
             kwargs={"on_response": lambda status: statuses.update([status])},
             daemon=True,

@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from modelops.stores import objects
-from modelops_dev import demo_data, runner
+from modelops_dev import demo_data
+from modelops_dev.client import runner
 from modelops_dev.sandbox import PROJECT_ROOT, QUIET, Sandbox, embedded
 
 TRAINING = ["get_data", "transform_data", "validate_data", "train_model", "validate_model", "deploy_model"]

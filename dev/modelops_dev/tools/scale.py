@@ -83,7 +83,8 @@ def score_at_scale(sandbox: Sandbox, rows: int, chunks: int, engine: str) -> tup
     from modelops.domain.contract import StageDoc
     from modelops.pipeline.scoring import receipts
     from modelops.stores import lake, latest, layout, specs
-    from modelops_dev import demo_data, runner
+    from modelops_dev import demo_data
+    from modelops_dev.client import runner
 
     month = date(2025, 9, 1)
     chunk_rows = -(-rows // chunks)

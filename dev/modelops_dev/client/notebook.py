@@ -2,7 +2,7 @@
 loaded into the lake. Developer side (pandas is not in the Lambda layers).
 
 ```
-from modelops_dev.client import Client
+from modelops_dev.client.notebook import Client
 ops = Client.sandbox()                      # a served sandbox (`modelops sandbox`)
 ops = Client.stack("modelops-dev")          # a deployed stack: names from its outputs
 ops.load(frame, table="hymod", date_column="Date")
@@ -234,7 +234,7 @@ class Client:
                 return lake.inspect_file(table, path, options, write=not dry_run)
 
     def _run(self, pipeline: str, model: str, as_of: str | date, **request: Any) -> dict[str, Any]:
-        from modelops_dev import runner
+        from modelops_dev.client import runner
 
         arn = self.state_machines.get(pipeline)
         if not arn:
