@@ -29,8 +29,8 @@ if _workers := os.environ.get("PYTEST_XDIST_WORKER_COUNT"):
 
 import pytest
 
-from modelops_dev import demo_data
 from modelops_dev.client import runner
+from modelops_dev.demo import synthetic
 from modelops_dev.sandbox import QUIET, Sandbox, Snapshot, embedded
 from tests.helpers import (
     CHURN_SPEC,
@@ -43,7 +43,7 @@ from tests.helpers import (
     train,
 )
 
-LAKE = demo_data.DemoConfig(customers=2_000)  # 12 months from 2025-01, drift from 2025-10
+LAKE = synthetic.DemoConfig(customers=2_000)  # 12 months from 2025-01, drift from 2025-10
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,7 @@ def build_spec(states: States) -> None:
 
 def build_lake(states: States) -> None:
     states.restore("spec", build_spec)
-    runner.load_demo_data(LAKE)
+    synthetic.load_demo_data(LAKE)
 
 
 def build_trained(states: States) -> runner.ExecutionResult:

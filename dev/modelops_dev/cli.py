@@ -101,10 +101,10 @@ def _load_options(args: argparse.Namespace) -> Any:
 
 # ---------------------------------------------------------------------- commands
 def cmd_demo(args: argparse.Namespace) -> int:
-    from modelops_dev import demo
+    from modelops_dev.demo import walkthrough
 
-    return demo.run(
-        demo.DemoOptions(customers=args.customers, months=args.months, drift=not args.no_drift),
+    return walkthrough.run(
+        walkthrough.DemoOptions(customers=args.customers, months=args.months, drift=not args.no_drift),
         as_json=args.json,
     )
 
@@ -227,8 +227,8 @@ def cmd_spec_check(args: argparse.Namespace) -> int:
 
 def cmd_data_load(args: argparse.Namespace) -> int:
     from modelops.stores import lake
-    from modelops_dev import demo_data
     from modelops_dev.client import runner
+    from modelops_dev.demo import synthetic
 
     if args.file is None:
         if args.table or args.date_column:
@@ -237,10 +237,10 @@ def cmd_data_load(args: argparse.Namespace) -> int:
             )
         _connect(args.endpoint_url)
         runner.put_spec(DEFAULT_SPEC)
-        config = demo_data.DemoConfig(
+        config = synthetic.DemoConfig(
             customers=args.customers, months=args.months, drift_month=None if args.no_drift else 9
         )
-        counts = runner.load_demo_data(config)
+        counts = synthetic.load_demo_data(config)
         if args.json:
             _print_json({"partitions": counts})
         else:

@@ -1,6 +1,6 @@
 import numpy as np
 
-from modelops_dev.demo_data import DemoConfig, generate
+from modelops_dev.demo.synthetic import DemoConfig, generate
 
 
 def test_panel_size_types_and_missing_values():

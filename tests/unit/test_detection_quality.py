@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from modelops.domain.spec import Drift
-from modelops_dev.demo_data import DemoConfig, generate, season_of_usage
+from modelops_dev.demo.synthetic import DemoConfig, generate, season_of_usage
 from modelops_dev.tools import drift_quality, real_data
 
 

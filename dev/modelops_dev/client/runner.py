@@ -1,5 +1,6 @@
-"""Developer-side operations on a sandbox (embedded or served): load specs and data, start
-state machine executions and follow them state by state."""
+"""Developer-side operations on a sandbox (embedded or served): store specs, start state
+machine executions and follow them state by state, run the dispatcher. (The demo's data is
+loaded by ``modelops_dev.demo.synthetic.load_demo_data``.)"""
 
 from __future__ import annotations
 
@@ -13,9 +14,7 @@ from typing import Any
 
 import boto3
 
-from modelops.stores import lake
 from modelops.stores.specs import store_spec
-from modelops_dev import demo_data
 from modelops_dev.sandbox import REGION, Sandbox
 
 
@@ -23,14 +22,6 @@ def put_spec(path: Path) -> str:
     """Validate a spec file and store it where the stages read it."""
     _, uri = store_spec(path.read_text(), source=str(path))
     return uri
-
-
-def load_demo_data(config: demo_data.DemoConfig, table: str = "customers") -> dict[str, int]:
-    loaded = {}
-    for month, columns in demo_data.generate(config):
-        lake.write_partition(table, month, columns)
-        loaded[month.isoformat()] = int(columns["customer_id"].size)
-    return loaded
 
 
 @dataclass

@@ -74,13 +74,13 @@ def training_pipeline(customers: int = 10_000) -> list[Figure]:
     from modelops.domain.contract import StageDoc
     from modelops.pipeline.shared import load_features
     from modelops.stores.specs import load_spec
-    from modelops_dev import demo_data
     from modelops_dev.client import runner
+    from modelops_dev.demo import synthetic
     from modelops_dev.sandbox import QUIET, embedded
 
     with embedded(environment=QUIET) as sandbox:
         runner.put_spec(PROJECT_ROOT / "models" / "churn.yaml")
-        runner.load_demo_data(demo_data.DemoConfig(customers=customers))
+        synthetic.load_demo_data(synthetic.DemoConfig(customers=customers))
         arn = runner.start(sandbox.ref("TrainingStateMachine"), {"model": "churn", "as_of": "2025-08-01"})
         result = runner.follow(arn, poll=0.05)
         if result.status != "SUCCEEDED" or result.output is None:
@@ -278,13 +278,13 @@ def online_latency(requests: int = 3000) -> list[Figure]:
 
     from modelops.online import service as online
     from modelops.stores import online_features, online_log, registry
-    from modelops_dev import demo_data
     from modelops_dev.client import runner
+    from modelops_dev.demo import synthetic
     from modelops_dev.sandbox import QUIET, embedded
 
     with embedded(environment=QUIET) as sandbox:
         runner.put_spec(PROJECT_ROOT / "models" / "churn.yaml")
-        runner.load_demo_data(demo_data.DemoConfig(customers=2_000, months=9))
+        synthetic.load_demo_data(synthetic.DemoConfig(customers=2_000, months=9))
         for machine, as_of in (("TrainingStateMachine", "2025-08-01"), ("ScoringStateMachine", "2025-09-01")):
             if (
                 runner.follow(runner.start(sandbox.ref(machine), {"model": "churn", "as_of": as_of})).status

@@ -17,13 +17,13 @@ from modelops.domain import drift
 from modelops.domain.drift import Observation
 from modelops.domain.profiles import bounded_sample, categorical_profile, numeric_profile
 from modelops.domain.spec import Drift
-from modelops_dev import demo_data
+from modelops_dev.demo import synthetic
 
 NUMERIC = ("age", "monthly_charges", "data_usage_gb", "tenure_months", "support_calls", "late_payments")
 CATEGORICAL = {
-    "region": list(demo_data.REGIONS),
-    "plan": list(demo_data.PLANS),
-    "contract": list(demo_data.CONTRACTS),
+    "region": list(synthetic.REGIONS),
+    "plan": list(synthetic.PLANS),
+    "contract": list(synthetic.CONTRACTS),
 }
 OUTCOME = "churned_next_month"
 CHANGEABLE = ("monthly_charges", "data_usage_gb", "age")  # the power runs change one of these
@@ -68,10 +68,10 @@ def simulate(
     seed: int, customers: int, months: int, change: Change | None = None, reference: int = 36
 ) -> list[dict[str, Observation]]:
     """The seasonal scenario's monthly profiles (with ``change`` applied, if any)."""
-    config = demo_data.DemoConfig(
+    config = synthetic.DemoConfig(
         customers=customers, months=months, drift_month=None, seed=seed, seasonal=True
     )
-    generated = demo_data.generate(config)
+    generated = synthetic.generate(config)
     if change is not None:
         apply_change(generated, change, reference)
     return [profile_month(day, table) for day, table in generated]

@@ -19,8 +19,8 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from modelops_dev import demo_data
 from modelops_dev.client import gateway, runner
+from modelops_dev.demo import synthetic
 from modelops_dev.sandbox import PROJECT_ROOT, QUIET, embedded
 
 CHECKS = (
@@ -42,7 +42,7 @@ expected-statuses = ["400", "404", "405", "413", "415", "422"]
 """
 # A full training window (8 months up to August) and enough customers for a first model the
 # promotion gate accepts; September is scored, so every route has data to answer with.
-LAKE = demo_data.DemoConfig(customers=2000, months=9)
+LAKE = synthetic.DemoConfig(customers=2000, months=9)
 TRAINING_AS_OF, SCORING_AS_OF = "2025-08-01", "2025-09-01"
 
 
@@ -62,7 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     statuses: collections.Counter[int] = collections.Counter()
     with embedded(environment=QUIET, enforce_roles=True) as sandbox:
         runner.put_spec(PROJECT_ROOT / "models" / "churn.yaml")
-        runner.load_demo_data(LAKE)
+        synthetic.load_demo_data(LAKE)
         _run(sandbox.ref("TrainingStateMachine"), TRAINING_AS_OF)
         _run(sandbox.ref("ScoringStateMachine"), SCORING_AS_OF)
         ready = threading.Event()

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from modelops.stores import objects
-from modelops_dev import demo_data
 from modelops_dev.client import runner
+from modelops_dev.demo import synthetic
 from modelops_dev.sandbox import PROJECT_ROOT, QUIET, Sandbox, embedded
 
 TRAINING = ["get_data", "transform_data", "validate_data", "train_model", "validate_model", "deploy_model"]
@@ -73,7 +73,7 @@ def generate(directory: Path) -> list[Path]:
     written = []
     with embedded(environment=QUIET) as sandbox:
         runner.put_spec(PROJECT_ROOT / "models" / "churn.yaml")
-        runner.load_demo_data(demo_data.DemoConfig(customers=2_000))
+        synthetic.load_demo_data(synthetic.DemoConfig(customers=2_000))
         training = {"model": "churn", "as_of": "2025-08-01"}
         scoring = {"model": "churn", "as_of": "2025-09-01"}
         events = {

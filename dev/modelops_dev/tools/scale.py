@@ -83,8 +83,8 @@ def score_at_scale(sandbox: Sandbox, rows: int, chunks: int, engine: str) -> tup
     from modelops.domain.contract import StageDoc
     from modelops.pipeline.scoring import receipts
     from modelops.stores import lake, latest, layout, specs
-    from modelops_dev import demo_data
     from modelops_dev.client import runner
+    from modelops_dev.demo import synthetic
 
     month = date(2025, 9, 1)
     chunk_rows = -(-rows // chunks)
@@ -92,7 +92,7 @@ def score_at_scale(sandbox: Sandbox, rows: int, chunks: int, engine: str) -> tup
     document["scoring"] = {**document.get("scoring", {}), "chunk_rows": chunk_rows}
     document["source"] = {**document["source"], "engine": engine}
     specs.store_spec(yaml.safe_dump(document, sort_keys=False), "scale spec")
-    runner.load_demo_data(demo_data.DemoConfig(customers=10_000, months=8))
+    synthetic.load_demo_data(synthetic.DemoConfig(customers=10_000, months=8))
     trained = runner.follow(
         runner.start(sandbox.ref("TrainingStateMachine"), {"model": "churn", "as_of": "2025-08-01"}),
         timeout=3600,
@@ -100,8 +100,8 @@ def score_at_scale(sandbox: Sandbox, rows: int, chunks: int, engine: str) -> tup
     if trained.status != "SUCCEEDED":
         raise RuntimeError(f"training failed: {trained.error}: {trained.cause}")
     started = time.perf_counter()
-    [(_, columns)] = demo_data.generate(
-        demo_data.DemoConfig(customers=rows, months=1, start=month, burn_in=24)
+    [(_, columns)] = synthetic.generate(
+        synthetic.DemoConfig(customers=rows, months=1, start=month, burn_in=24)
     )
     lake.write_partition("customers", month, columns)
     generated = time.perf_counter() - started

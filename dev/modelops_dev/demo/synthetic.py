@@ -151,3 +151,15 @@ def generate(config: DemoConfig = DemoConfig()) -> list[tuple[date, dict[str, np
         next_id += newcomers["customer_id"].size
         people = {key: np.concatenate([people[key], newcomers[key]]) for key in people}
     return months
+
+
+def load_demo_data(config: DemoConfig, table: str = "customers") -> dict[str, int]:
+    """Generate the months and write each as a lake partition of ``table`` (in the sandbox or
+    stack the process points at); rows per month, by its ISO date."""
+    from modelops.stores import lake
+
+    loaded = {}
+    for month, columns in generate(config):
+        lake.write_partition(table, month, columns)
+        loaded[month.isoformat()] = int(columns["customer_id"].size)
+    return loaded

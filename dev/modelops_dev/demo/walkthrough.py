@@ -1,4 +1,5 @@
-"""`make demo`: the main job on the embedded sandbox, printed for a person (or as JSON)."""
+"""`make demo` (`modelops demo`): the main job on the embedded sandbox, printed for a person
+(or as JSON)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ import yaml
 from modelops.domain.periods import add_months
 from modelops.pipeline.monitoring import report_html
 from modelops.stores import latest, layout, objects, online_features, specs
-from modelops_dev import demo_data
 from modelops_dev.client import runner
+from modelops_dev.demo import synthetic
 from modelops_dev.sandbox import QUIET, REGION, Sandbox, embedded
 
 SPEC = "models/churn.yaml"
@@ -45,13 +46,13 @@ def run(options: DemoOptions, as_json: bool = False) -> int:
     with embedded(environment=QUIET) as sandbox:
         _say(as_json, "modelops demo — embedded AWS sandbox (moto), the real template.yaml and ASL")
         report["spec"] = runner.put_spec(PROJECT_ROOT / SPEC)
-        config = demo_data.DemoConfig(
+        config = synthetic.DemoConfig(
             customers=options.customers,
             months=options.months,
             start=options.start,
             drift_month=9 if options.drift else None,
         )
-        loaded = runner.load_demo_data(config)
+        loaded = synthetic.load_demo_data(config)
         report["data"] = {"partitions": len(loaded), "rows": sum(loaded.values())}
         _say(
             as_json,
