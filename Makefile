@@ -41,9 +41,10 @@ demo: $(VENV)/.installed
 
 test: lint typecheck validate scan unit
 
-# The inner loop: lint, types and the fast unit tests (no AWS, no sandbox).
+# The inner loop: lint, types and the fast unit tests of the library (tests/unit) and of the
+# developer side (tests/dev): no AWS, no sandbox.
 check: lint typecheck $(VENV)/.installed
-	$(BIN)/pytest -q tests/unit -m "not slow"
+	$(BIN)/pytest -q tests/unit tests/dev -m "not slow"
 
 # The sandbox checks every call against the template's roles, expanded by the SAM translator
 # that .venv-sam holds (modelops_dev/sandbox/iam/). pytest-xdist runs the suite in WORKERS

@@ -11,8 +11,8 @@ from modelops.stores import latest
 from modelops.stores.specs import store_spec
 from modelops_dev.client import runner
 from modelops_dev.sandbox import Sandbox
-from tests.conftest import States, build_trained
 from tests.helpers import HYMOD_SPEC, churn_spec
+from tests.states import States, build_trained
 
 pytestmark = pytest.mark.e2e
 CHURN_SCORING = "cron(0 4 1 * ? *)"  # monthly, on the 1st at 04:00 UTC

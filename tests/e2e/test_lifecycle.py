@@ -10,8 +10,8 @@ import pytest
 from modelops.stores import history, latest, metadata, registry
 from modelops_dev.client import lifecycle, runner
 from modelops_dev.sandbox import Sandbox
-from tests.conftest import States, build_lake
 from tests.helpers import alert_inbox, drain, event, put_churn_spec, score, train
+from tests.states import States, build_lake
 
 pytestmark = pytest.mark.e2e
 WEAK = {

@@ -11,8 +11,8 @@ from modelops.domain.features import FeatureMatrix
 from modelops.stores import history, latest, layout, objects, registry
 from modelops_dev.demo import synthetic
 from modelops_dev.sandbox import Sandbox
-from tests.conftest import LAKE, States, build_trained
 from tests.helpers import SCORING_AS_OF, drain, latest_items, put_churn_spec, run, score
+from tests.states import LAKE, States, build_trained
 
 pytestmark = pytest.mark.e2e
 RUN_ID = "scoring-churn-2025-09-01"

@@ -9,8 +9,8 @@ import boto3
 from modelops_dev.client import runner
 from modelops_dev.sandbox import Sandbox
 from modelops_dev.sandbox.iam import Request
-from tests.conftest import Prepared
 from tests.helpers import CHURN_SPEC, event, invoke_raw
+from tests.states import Prepared
 
 STAGES = {
     "GetDataFunction",

@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 
 from modelops.stores import latest, online_features
 from modelops_dev.sandbox import Sandbox
-from tests.conftest import States, build_scored
 from tests.helpers import event
+from tests.states import States, build_scored
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,8 @@ import pytest
 
 from modelops.stores import history, lake, latest, objects, online_features
 from modelops_dev.demo import synthetic
-from tests.conftest import LAKE
 from tests.helpers import alert_inbox, drain, event, invoke, invoke_raw, put_churn_spec, run, score
+from tests.states import LAKE
 
 pytestmark = pytest.mark.e2e
 SEPTEMBER = date(2025, 9, 1)
