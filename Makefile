@@ -41,12 +41,13 @@ demo: $(VENV)/.installed
 
 test: lint typecheck validate scan unit
 
-# The inner loop: lint, types and the fast unit tests (no AWS, no sandbox).
+# The inner loop: lint, types and the fast unit tests of the library (tests/unit) and of the
+# developer side (tests/dev): no AWS, no sandbox.
 check: lint typecheck $(VENV)/.installed
-	$(BIN)/pytest -q tests/unit -m "not slow"
+	$(BIN)/pytest -q tests/unit tests/dev -m "not slow"
 
 # The sandbox checks every call against the template's roles, expanded by the SAM translator
-# that .venv-sam holds (modelops_local/iam.py). pytest-xdist runs the suite in WORKERS
+# that .venv-sam holds (modelops_dev/sandbox/iam/). pytest-xdist runs the suite in WORKERS
 # processes, each with its own sandbox (its own moto): one per core.
 WORKERS ?= 2
 unit: $(VENV)/.installed $(SAM_VENV)/.installed
@@ -70,13 +71,13 @@ validate: $(SAM_VENV)/.installed
 # and passes text through `tabular.literal` or bound parameters.
 scan: $(SCAN_VENV)/.installed $(VENV)/.installed
 	$(SCAN_VENV)/bin/checkov --file template.yaml --framework cloudformation --quiet --compact --skip-download
-	$(BIN)/bandit -r layers/core/modelops functions local --severity-level medium --skip B608 --quiet
+	$(BIN)/bandit -r layers/core/modelops functions dev --severity-level medium --skip B608 --quiet
 
 # Every AWS call of the integration and e2e tests, checked against the template's roles, and
 # the grants no call used (the same check runs in `make test`; this prints the report).
 least-privilege: $(VENV)/.installed $(SAM_VENV)/.installed
 	MODELOPS_IAM_REPORT=out/iam.json $(BIN)/pytest -q tests/integration tests/e2e
-	$(BIN)/python -m modelops_local.iam out/iam.json
+	$(BIN)/python -m modelops_dev.sandbox.iam.report out/iam.json
 
 build: $(SAM_VENV)/.installed
 	PATH="$(PY312_BIN):$$PATH" $(SAM) build --parallel
@@ -84,11 +85,11 @@ build: $(SAM_VENV)/.installed
 # Unzipped size of each function (code + its layers, as sam build lays them out) vs 250 MB,
 # then each handler imported with Python 3.12 from only its code and layers, as in Lambda.
 sizes: build $(VENV)/.installed
-	$(BIN)/python -m modelops_local.lambda_sizes .aws-sam/build
-	$(BIN)/python -m modelops_local.layer_check .aws-sam/build
+	$(BIN)/python -m modelops_dev.tools.lambda_sizes .aws-sam/build
+	$(BIN)/python -m modelops_dev.tools.layer_check .aws-sam/build
 
 bench: $(VENV)/.installed
-	$(BIN)/python -m modelops_local.bench --out bench/results.json
+	$(BIN)/python -m modelops_dev.tools.bench --out bench/results.json
 
 # One large scoring run in the sandbox (default 2,000,000 rows in 16 chunks): rows conserved
 # end to end, per-chunk seconds; writes bench/scale.json. Slow here (moto's DynamoDB).
@@ -96,16 +97,16 @@ ROWS ?= 2000000
 CHUNKS ?= 16
 ENGINE ?= duckdb
 scale: $(VENV)/.installed
-	$(BIN)/python -m modelops_local.scale --rows $(ROWS) --chunks $(CHUNKS) --engine $(ENGINE)
+	$(BIN)/python -m modelops_dev.tools.scale --rows $(ROWS) --chunks $(CHUNKS) --engine $(ENGINE)
 # Mutation testing of the pure domain modules, each against its own unit tests; prints the
-# score per module and fails below 80 % in the gated ones (local/modelops_local/mutation.py).
+# score per module and fails below 80 % in the gated ones (dev/modelops_dev/tools/mutation.py).
 # MODULES="spec decisions" for some of them. Not part of `make test`.
 mutation: $(VENV)/.installed
-	$(BIN)/python -m modelops_local.mutation $(MODULES)
+	$(BIN)/python -m modelops_dev.tools.mutation $(MODULES)
 
 # Regenerate the stage sample events in events/ from a real run in the sandbox.
 events: $(VENV)/.installed
-	$(BIN)/python -m modelops_local.sample_events
+	$(BIN)/python -m modelops_dev.tools.sample_events
 
 lock:
 	rm -rf /tmp/modelops-lock && $(PYTHON) -m venv /tmp/modelops-lock
@@ -125,4 +126,4 @@ clean:
 # A bounded schema-driven fuzz run of the online API against its own /openapi.json
 # (schemathesis, 200 examples per operation): 0 check failures and 0 5xx, or it fails.
 fuzz: $(VENV)/.installed
-	$(BIN)/python -m modelops_local.fuzz --examples 200
+	$(BIN)/python -m modelops_dev.tools.fuzz --examples 200

@@ -1,5 +1,6 @@
 """Fixtures: one embedded sandbox (moto + the real template.yaml) for the whole session, and
-states of it built once and restored per test.
+states of it built once and restored per test (the states and their builders are in
+tests/states.py).
 
 A state (the demo lake, a trained model, a scored month) is built the first time a test asks
 for it, by running the real stages or state machines, and kept as a snapshot of every object
@@ -11,13 +12,11 @@ next one (the sandbox tracks every call that is not a read).
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,90 +28,17 @@ if _workers := os.environ.get("PYTEST_XDIST_WORKER_COUNT"):
 
 import pytest
 
-from modelops_local import demo_data, runner
-from modelops_local.sandbox import QUIET, Sandbox, Snapshot, embedded
-from tests.helpers import (
-    CHURN_SPEC,
-    alert_inbox,
-    cli_environment,
-    drain,
-    event_inbox,
-    free_port,
-    score,
-    train,
+from modelops_dev.sandbox import QUIET, Sandbox, embedded
+from tests.helpers import cli_environment, free_port
+from tests.states import (
+    Prepared,
+    States,
+    build_lake,
+    build_october,
+    build_scored,
+    build_spec,
+    build_trained,
 )
-
-LAKE = demo_data.DemoConfig(customers=2_000)  # 12 months from 2025-01, drift from 2025-10
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """A restored sandbox and the execution that built its state."""
-
-    sandbox: Sandbox
-    execution: runner.ExecutionResult
-
-
-@dataclass
-class State:
-    snapshot: Snapshot
-    value: Any  # what the builder returned (execution results, drained messages, ...)
-
-
-class States:
-    """Named sandbox states, each built once per session."""
-
-    def __init__(self, sandbox: Sandbox) -> None:
-        self.sandbox = sandbox
-        self._built: dict[str, State] = {}
-
-    def restore(self, name: str, build: Callable[[States], Any]) -> Any:
-        """Restore the sandbox to the named state (building it first if needed); returns the
-        builder's value. ``build`` starts from an empty sandbox and may restore another state."""
-        if name not in self._built:
-            self.sandbox.reset()
-            value = build(self)
-            self._built[name] = State(self.sandbox.snapshot(), value)
-        state = self._built[name]
-        self.sandbox.restore(state.snapshot)
-        return copy.deepcopy(state.value)  # a test that changes it changes only its own copy
-
-    def value(self, name: str) -> Any:
-        """What the builder of an already built state returned (the sandbox is left as it is)."""
-        return copy.deepcopy(self._built[name].value)
-
-
-def build_spec(states: States) -> None:
-    runner.put_spec(CHURN_SPEC)
-
-
-def build_lake(states: States) -> None:
-    states.restore("spec", build_spec)
-    runner.load_demo_data(LAKE)
-
-
-def build_trained(states: States) -> runner.ExecutionResult:
-    states.restore("lake", build_lake)
-    return train(states.sandbox)
-
-
-def build_scored(states: States) -> runner.ExecutionResult:
-    states.restore("trained", build_trained)
-    return score(states.sandbox)
-
-
-def build_october(states: States) -> dict[str, Any]:
-    """September scored (quiet), then October (the drift starts), with inboxes listening."""
-    september = states.restore("scored", build_scored)
-    alerts, events = alert_inbox(states.sandbox), event_inbox()
-    october = score(states.sandbox, "2025-10-01")
-    return {
-        "training": states.value("trained").output["results"],
-        "september": september.output["results"],
-        "october": october.output["results"],
-        "alerts": [m for m in drain(alerts) if m["Subject"].startswith("modelops drift")],
-        "events": drain(events),
-    }
 
 
 @pytest.fixture(scope="session")
@@ -174,7 +100,7 @@ def served_sandbox() -> Iterator[str]:
     CLI tests of several modules share it (each uses its own model and tables)."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "modelops_local.cli", "sandbox", "--port", str(port)],
+        [sys.executable, "-m", "modelops_dev.cli", "sandbox", "--port", str(port)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -193,7 +119,7 @@ def served_sandbox() -> Iterator[str]:
 def lambda_context() -> Any:
     import time
 
-    from modelops_local.sandbox import LambdaContext
+    from modelops_dev.sandbox import LambdaContext
 
     return LambdaContext(
         "fn", "arn:aws:lambda:us-east-1:1:function:fn", 128, "request-1", time.monotonic() + 60

@@ -13,8 +13,8 @@ from typing import Any
 import boto3
 import yaml
 
-from modelops_local import runner
-from modelops_local.sandbox import PROJECT_ROOT, Sandbox
+from modelops_dev.client import runner
+from modelops_dev.sandbox import PROJECT_ROOT, Sandbox
 
 EVENTS = PROJECT_ROOT / "events"
 CHURN_SPEC = PROJECT_ROOT / "models" / "churn.yaml"
@@ -241,7 +241,7 @@ def cli_environment() -> dict[str, str]:
     another process, talking to a served sandbox)."""
     import os
 
-    from modelops_local.sandbox import QUIET
+    from modelops_dev.sandbox import QUIET
 
     return {**{k: v for k, v in os.environ.items() if not k.startswith("AWS_")}, **QUIET}
 
@@ -252,7 +252,7 @@ def modelops(endpoint: str, *args: str, timeout: float = 600) -> Any:
     import sys
 
     return subprocess.run(
-        [sys.executable, "-m", "modelops_local.cli", *args, "--endpoint-url", endpoint],
+        [sys.executable, "-m", "modelops_dev.cli", *args, "--endpoint-url", endpoint],
         capture_output=True,
         text=True,
         timeout=timeout,

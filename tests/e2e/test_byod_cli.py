@@ -97,7 +97,7 @@ def test_it_is_served_online_for_known_and_new_days(served_sandbox, hymod):
         [
             sys.executable,
             "-m",
-            "modelops_local.cli",
+            "modelops_dev.cli",
             "serve",
             "--port",
             str(port),

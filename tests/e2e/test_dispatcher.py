@@ -9,10 +9,10 @@ import pytest
 
 from modelops.stores import latest
 from modelops.stores.specs import store_spec
-from modelops_local import runner
-from modelops_local.sandbox import Sandbox
-from tests.conftest import States, build_trained
+from modelops_dev.client import runner
+from modelops_dev.sandbox import Sandbox
 from tests.helpers import HYMOD_SPEC, churn_spec
+from tests.states import States, build_trained
 
 pytestmark = pytest.mark.e2e
 CHURN_SCORING = "cron(0 4 1 * ? *)"  # monthly, on the 1st at 04:00 UTC

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from modelops.stores import layout, metadata, objects
-from modelops_local.sandbox import Sandbox
+from modelops_dev.sandbox import Sandbox
 from tests.helpers import alert_inbox, drain, score
 
 pytestmark = pytest.mark.e2e

@@ -7,12 +7,11 @@ import json
 import boto3
 import pytest
 
-from modelops import lifecycle
 from modelops.stores import history, latest, metadata, registry
-from modelops_local import runner
-from modelops_local.sandbox import Sandbox
-from tests.conftest import States, build_lake
+from modelops_dev.client import lifecycle, runner
+from modelops_dev.sandbox import Sandbox
 from tests.helpers import alert_inbox, drain, event, put_churn_spec, score, train
+from tests.states import States, build_lake
 
 pytestmark = pytest.mark.e2e
 WEAK = {

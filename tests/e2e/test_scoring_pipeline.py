@@ -9,10 +9,10 @@ import pytest
 
 from modelops.domain.data.features import FeatureMatrix
 from modelops.stores import history, latest, layout, objects, registry
-from modelops_local import demo_data
-from modelops_local.sandbox import Sandbox
-from tests.conftest import LAKE, States, build_trained
+from modelops_dev.demo import synthetic
+from modelops_dev.sandbox import Sandbox
 from tests.helpers import SCORING_AS_OF, drain, latest_items, put_churn_spec, run, score
+from tests.states import LAKE, States, build_trained
 
 pytestmark = pytest.mark.e2e
 RUN_ID = "scoring-churn-2025-09-01"
@@ -36,7 +36,7 @@ def chunked(states: States) -> tuple[Sandbox, dict]:
 
 def september_entities() -> set[str]:
     """Customers of September, counted from the data the lake was loaded with."""
-    month, columns = demo_data.generate(LAKE)[8]
+    month, columns = synthetic.generate(LAKE)[8]
     assert month == date(2025, 9, 1)
     return set(columns["customer_id"].tolist())
 

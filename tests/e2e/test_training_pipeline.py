@@ -8,7 +8,7 @@ import pytest
 
 from modelops.domain.spec import parse_spec
 from modelops.stores import lake, layout, metadata, objects, registry
-from modelops_local import demo_data
+from modelops_dev.demo import synthetic
 from tests.helpers import CHURN_SPEC, alert_inbox, drain, run
 
 pytestmark = pytest.mark.e2e
@@ -71,7 +71,7 @@ def test_metadata_rows_cover_outcome_features_and_test_scores(trained):
 def test_a_failing_stage_fails_the_execution_alerts_and_keeps_the_champion(trained):
     inbox = alert_inbox(trained.sandbox)
     # September's outcomes become all zero: the out-of-time test sample has a single class.
-    september = demo_data.generate(demo_data.DemoConfig(customers=2_000, months=9))[-1]
+    september = synthetic.generate(synthetic.DemoConfig(customers=2_000, months=9))[-1]
     assert september[0].isoformat() == "2025-09-01"
     columns = {**september[1], "churned_next_month": np.zeros_like(september[1]["churned_next_month"])}
     lake.write_partition("customers", september[0], columns)

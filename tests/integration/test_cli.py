@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from modelops_local.cli import main, request_path
+from modelops_dev.cli import main
+from modelops_dev.cli.serve import request_path
 from tests.helpers import HYMOD_DATA, HYMOD_LOAD, HYMOD_SPEC, write_lines
 
 UNREACHABLE = ("--endpoint-url", "http://127.0.0.1:9")  # commands here must not need the sandbox

@@ -8,7 +8,7 @@ import boto3
 import pandas as pd
 import pytest
 
-from modelops_local.client import (
+from modelops_dev.client.notebook import (
     DECILE_COLUMNS,
     DRIFT_COLUMNS,
     HISTORY_COLUMNS,
@@ -19,7 +19,7 @@ from modelops_local.client import (
     RequestError,
     environment_from_outputs,
 )
-from modelops_local.sandbox import Sandbox
+from modelops_dev.sandbox import Sandbox
 
 pytestmark = pytest.mark.e2e
 

@@ -12,7 +12,7 @@ import pytest
 from modelops.domain.periods import Window
 from modelops.stores import lake, layout, objects
 from modelops.stores.lake import LoadError, LoadOptions
-from modelops_local.client import Client
+from modelops_dev.client.notebook import Client
 from tests.helpers import HYMOD_DATA, load_hymod, write_lines
 
 

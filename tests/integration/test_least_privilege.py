@@ -1,16 +1,16 @@
 """Least privilege, verified: the sandbox checks every AWS call of a function, state machine or
-schedule against the role template.yaml gives it (modelops_local/iam.py). A denied call fails
+schedule against the role template.yaml gives it (modelops_dev/sandbox/iam/). A denied call fails
 like AWS fails it, so a permission missing from the template fails the test that needs it."""
 
 import copy
 
 import boto3
 
-from modelops_local import runner
-from modelops_local.iam import Request
-from modelops_local.sandbox import Sandbox
-from tests.conftest import Prepared
+from modelops_dev.client import runner
+from modelops_dev.sandbox import Sandbox
+from modelops_dev.sandbox.iam import Request
 from tests.helpers import CHURN_SPEC, event, invoke_raw
+from tests.states import Prepared
 
 STAGES = {
     "GetDataFunction",

@@ -9,9 +9,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from modelops.stores import latest, online_features
-from modelops_local.sandbox import Sandbox
-from tests.conftest import States, build_scored
+from modelops_dev.sandbox import Sandbox
 from tests.helpers import event
+from tests.states import States, build_scored
 
 
 @pytest.fixture(scope="module")
@@ -311,7 +311,7 @@ def test_a_new_champion_is_picked_up_after_the_refresh_interval(api, monkeypatch
 
 
 def test_a_new_entity_that_brings_every_feature_is_scored(api):
-    from modelops_local import api as gateway
+    from modelops_dev.client import gateway
 
     batch = latest.get("churn", "47")
     everything = online_features.read("churn", ["47"])["47"]  # all of 47's features, sent in the request

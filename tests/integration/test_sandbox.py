@@ -8,7 +8,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from modelops.stores import layout, objects
-from modelops_local.sandbox import ACCOUNT, Sandbox
+from modelops_dev.sandbox import ACCOUNT, Sandbox
 
 
 def test_every_template_resource_exists_in_the_sandbox(sandbox: Sandbox):
@@ -83,7 +83,7 @@ def test_state_machines_run_the_asl_files_with_substitutions_resolved(sandbox: S
 
 
 def test_the_only_schedule_is_the_dispatchers_and_it_carries_the_scheduler_time(sandbox: Sandbox):
-    from modelops_local import runner
+    from modelops_dev.client import runner
 
     scheduler = boto3.client("scheduler")
     assert [s["Name"] for s in scheduler.list_schedules()["Schedules"]] == [runner.DISPATCH_SCHEDULE]

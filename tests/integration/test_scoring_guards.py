@@ -7,16 +7,16 @@ import numpy as np
 import pytest
 
 from modelops.stores import history, lake, latest, objects, online_features
-from modelops_local import demo_data
-from tests.conftest import LAKE
+from modelops_dev.demo import synthetic
 from tests.helpers import alert_inbox, drain, event, invoke, invoke_raw, put_churn_spec, run, score
+from tests.states import LAKE
 
 pytestmark = pytest.mark.e2e
 SEPTEMBER = date(2025, 9, 1)
 
 
 def september() -> dict[str, np.ndarray]:
-    month, columns = demo_data.generate(LAKE)[8]
+    month, columns = synthetic.generate(LAKE)[8]
     assert month == SEPTEMBER
     return dict(columns)
 
@@ -159,6 +159,6 @@ def test_training_keeps_a_bounded_sample_stratified_by_period_and_outcome(lake):
     matrix, _ = load_features(StageDoc.model_validate(document))
     months, per_month = np.unique(matrix.timestamp, return_counts=True)
     assert len(months) == 8 and per_month.min() >= 490 and per_month.max() <= 500  # a quarter of 2,000
-    churners = [int(columns["churned_next_month"].sum()) for _, columns in demo_data.generate(LAKE)[:8]]
+    churners = [int(columns["churned_next_month"].sum()) for _, columns in synthetic.generate(LAKE)[:8]]
     kept = [int(matrix.y[matrix.timestamp == month].sum()) for month in months]
     assert kept == [count // 4 for count in churners]  # each (month, outcome) stratum keeps its quarter

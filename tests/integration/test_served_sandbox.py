@@ -90,7 +90,7 @@ def test_modelops_serve_answers_http_like_api_gateway(server, session):
     [best] = json.loads(modelops(server, "top", "--model", "churn", "-n", "1", "--json").stdout)
     port = free_port()
     api = subprocess.Popen(
-        [sys.executable, "-m", "modelops_local.cli", "serve", "--port", str(port), "--endpoint-url", server],
+        [sys.executable, "-m", "modelops_dev.cli", "serve", "--port", str(port), "--endpoint-url", server],
         stdout=subprocess.PIPE,
         text=True,
         env=cli_environment(),
@@ -137,7 +137,7 @@ def test_a_port_in_use_is_a_clear_one_line_error(command):
         taken.listen()
         port = taken.getsockname()[1]
         result = subprocess.run(
-            [sys.executable, "-m", "modelops_local.cli", *command, "--port", str(port)],
+            [sys.executable, "-m", "modelops_dev.cli", *command, "--port", str(port)],
             capture_output=True,
             text=True,
             timeout=60,

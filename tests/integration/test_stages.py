@@ -8,7 +8,6 @@ import pytest
 from modelops.domain.data.features import FeatureMatrix
 from modelops.domain.spec import parse_spec
 from modelops.stores import layout, metadata, objects, registry
-from tests.conftest import Prepared
 from tests.helpers import (
     CHURN_SPEC,
     as_next_event,
@@ -20,6 +19,7 @@ from tests.helpers import (
     recompressed_copy,
     without_start,
 )
+from tests.states import Prepared
 
 STAGES = [
     ("get_data", "GetDataFunction"),

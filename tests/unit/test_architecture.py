@@ -1,4 +1,5 @@
-"""The library's layers, as docs/architecture.md states them, checked on its imports."""
+"""The library's layers and the developer side's packages, as docs/architecture.md states
+them, checked on their imports (and the developer side's module sizes)."""
 
 import ast
 import subprocess
@@ -6,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from modelops_local.sandbox import PROJECT_ROOT
+from modelops_dev.sandbox import PROJECT_ROOT
 
 LIBRARY = PROJECT_ROOT / "layers" / "core" / "modelops"
 AWS_PACKAGES = {"boto3", "botocore"}
@@ -123,3 +124,48 @@ def test_the_library_has_no_import_circle():
 
     circles = [circle for name in sorted(graph) if (circle := circle_from(name))]
     assert circles == []
+
+
+# ---------------------------------------------------------------------- the developer side
+DEV = PROJECT_ROOT / "dev" / "modelops_dev"
+# Each package may use itself and those before it, never those after it (docs/architecture.md).
+DEV_PACKAGES = ("sandbox", "client", "demo", "cli", "tools")
+MAX_DEV_MODULE_LINES = 500
+
+
+def dev_files() -> list[Path]:
+    files = sorted(DEV.rglob("*.py"))
+    assert files, f"no modules in {DEV}"
+    return files
+
+
+def dev_id(path: Path) -> str:
+    return str(path.relative_to(DEV))
+
+
+def test_the_developer_side_is_its_packages():
+    packages = sorted(p.name for p in DEV.iterdir() if (p / "__init__.py").exists())
+    modules = sorted(p.name for p in DEV.glob("*.py"))
+    assert packages == sorted(DEV_PACKAGES) and modules == ["__init__.py"]
+
+
+@pytest.mark.parametrize("path", dev_files(), ids=dev_id)
+def test_each_developer_side_package_uses_only_those_below_it(path):
+    parts = path.relative_to(DEV).parts
+    allowed = set(DEV_PACKAGES[: DEV_PACKAGES.index(parts[0]) + 1]) if len(parts) > 1 else set()
+    relative = [n for n in ast.walk(ast.parse(path.read_text())) if isinstance(n, ast.ImportFrom) and n.level]
+    assert not relative, f"{dev_id(path)}: a relative import (the check reads absolute names)"
+    used = {name.split(".")[1] for name in imports_of(path) if name.startswith("modelops_dev.")}
+    above = ", ".join(f"modelops_dev.{package}" for package in sorted(used - allowed))
+    assert not above, f"{dev_id(path)} imports {above}, above its own package"
+
+
+@pytest.mark.parametrize("path", dev_files(), ids=dev_id)
+def test_no_developer_side_module_is_over_500_lines(path):
+    lines = len(path.read_text().splitlines())
+    assert lines <= MAX_DEV_MODULE_LINES, f"{dev_id(path)} has {lines} lines"
+
+
+def test_the_library_and_the_functions_never_import_the_developer_side():
+    for path in [*LIBRARY.rglob("*.py"), *(PROJECT_ROOT / "functions").rglob("*.py")]:
+        assert not reaches(imports_of(path), "modelops_dev"), path.relative_to(PROJECT_ROOT)

@@ -104,7 +104,7 @@ def test_other_estimators_have_no_numpy_scorer():
 def test_matches_on_the_demo_churn_data_where_late_trees_have_no_categorical_split():
     from modelops.domain.data.features import infer_schema, transform
     from modelops.domain.spec import parse_spec
-    from modelops_local.demo_data import DemoConfig, generate
+    from modelops_dev.demo.synthetic import DemoConfig, generate
     from tests.helpers import CHURN_SPEC
 
     spec = parse_spec(CHURN_SPEC.read_text())

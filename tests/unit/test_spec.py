@@ -139,7 +139,7 @@ def test_a_missing_column_suggests_the_closest_one():
 
 
 def test_the_cli_check_names_the_field(tmp_path: Path, capsys):
-    from modelops_local.cli import main
+    from modelops_dev.cli import main
 
     document = churn()
     document["features"]["age"]["type"] = "number"

@@ -127,18 +127,18 @@ def merge(tallies: Iterable[dict[str, Tally]]) -> dict[str, Tally]:
 def _constant(info: FeatureInfo, counted: Tally) -> bool:
     present = counted.rows - counted.missing
     varied_every_period = info.varies_share is not None and info.varies_share >= 1.0
+    unseen_only = info.type == FeatureType.categorical.value and counted.low == -1.0  # "outside" says so
     return (
         varied_every_period
         and present >= MIN_ROWS_FOR_CONSTANT
         and counted.low is not None
         and counted.low == counted.high
+        and not unseen_only
     )
 
 
 def _value_of(info: FeatureInfo, code: float) -> str:
-    if info.type != FeatureType.categorical.value:
-        return f"{code:g}"
-    return repr(info.categories[int(code)]) if code >= 0 else "a category training never saw"
+    return repr(info.categories[int(code)]) if info.type == FeatureType.categorical.value else f"{code:g}"
 
 
 def findings(schema: FeatureSchema, tallies: dict[str, Tally], settings: Skew) -> list[SkewFinding]:

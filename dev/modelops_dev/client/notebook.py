@@ -1,0 +1,269 @@
+"""A Python client for notebooks: what modelops stores, as pandas DataFrames, and a DataFrame
+loaded into the lake. Developer side (pandas is not in the Lambda layers).
+
+```
+from modelops_dev.client.notebook import Client
+ops = Client.sandbox()                      # a served sandbox (`modelops sandbox`)
+ops = Client.stack("modelops-dev")          # a deployed stack: names from its outputs
+ops.load(frame, table="hymod", date_column="Date")
+ops.train("hymod", "2014-12-01"); ops.score("hymod", "2015-01-01")
+ops.top("hymod", 10); ops.score_history("hymod", "2015-01-05")
+ops.deciles("hymod", stage="validate_data"); ops.drift("churn"); ops.versions("hymod")
+```
+
+The library reads its resource names from the environment (as in Lambda), so a client sets
+them in this process when it is made and before each call.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from modelops.domain.periods import Period
+
+# CloudFormation output -> the environment variable the library reads it from (template.yaml).
+STACK_OUTPUTS = {
+    "DataBucketName": "MODELOPS_BUCKET",
+    "RegistryTableName": "REGISTRY_TABLE",
+    "MetadataTableName": "METADATA_TABLE",
+    "ScoresTableName": "SCORES_TABLE",
+    "ContactsTableName": "CONTACTS_TABLE",
+    "OnlineFeaturesTableName": "ONLINE_FEATURES_TABLE",
+    "OnlineScoresTableName": "ONLINE_SCORES_TABLE",
+    "CampaignQueueUrl": "CAMPAIGN_QUEUE_URL",
+    "AlertTopicArn": "ALERT_TOPIC_ARN",
+}
+TOP_COLUMNS = ["rank", "entity_id", "score", "model_version", "as_of", "run_id", "scored_at"]
+HISTORY_COLUMNS = ["entity_id", "score", "as_of", "model_version", "run_id", "scored_at", "source"]
+DECILE_COLUMNS = ["model", "stage", "metric", "decile", "value", "timestamp"]
+DRIFT_COLUMNS = [
+    "timestamp", "run_id", "severity", "stage", "metric", "value", "test",
+    "statistic", "p_value", "adjusted_p", "effect",
+]  # fmt: skip
+VERSION_COLUMNS = ["version", "champion", "test_auc", "created_at", "run_id", "sha256"]
+
+
+class RequestError(ValueError):
+    """A request the client cannot serve (no such model, a stack without an output, ...)."""
+
+
+def environment_from_outputs(outputs: dict[str, str]) -> dict[str, str]:
+    """The library's environment from a stack's outputs; a missing output is a RequestError."""
+    missing = sorted(name for name in STACK_OUTPUTS if name not in outputs)
+    if missing:
+        raise RequestError(f"the stack has no output {missing[0]!r} (deployed from an older template.yaml?)")
+    return {variable: outputs[name] for name, variable in STACK_OUTPUTS.items()}
+
+
+@dataclass
+class Client:
+    """Resource names (the library's environment), the state machines, and where AWS is."""
+
+    environment: dict[str, str]
+    state_machines: dict[str, str] = field(default_factory=dict)  # pipeline -> ARN
+    aws: dict[str, str] = field(default_factory=dict)  # endpoint and credentials of a sandbox
+
+    # ------------------------------------------------------------------ making one
+    @classmethod
+    def sandbox(cls, endpoint: str | None = None) -> Client:
+        """A served sandbox (`modelops sandbox`): names from template.yaml, as the sandbox makes them."""
+        from modelops_dev.sandbox import DEFAULT_PORT, Sandbox, client_environment
+
+        sandbox = Sandbox()
+        url = endpoint or os.environ.get("MODELOPS_ENDPOINT_URL", f"http://127.0.0.1:{DEFAULT_PORT}")
+        return cls(sandbox.environment, _machines(sandbox), client_environment(url))
+
+    @classmethod
+    def embedded(cls, sandbox: Any) -> Client:
+        """The sandbox of this very process (`sandbox.embedded()`, as tests use it)."""
+        return cls(dict(sandbox.environment), _machines(sandbox))
+
+    @classmethod
+    def stack(cls, name: str, region: str | None = None) -> Client:
+        """A deployed stack: its outputs name the bucket, tables and state machines (AWS
+        credentials as boto3 finds them)."""
+        import boto3
+
+        cloudformation = boto3.client("cloudformation", region_name=region)
+        [description] = cloudformation.describe_stacks(StackName=name)["Stacks"]
+        outputs = {o["OutputKey"]: o["OutputValue"] for o in description.get("Outputs", [])}
+        machines = {
+            "training": outputs.get("TrainingStateMachineArn", ""),
+            "scoring": outputs.get("ScoringStateMachineArn", ""),
+        }
+        aws = {"AWS_DEFAULT_REGION": region} if region else {}
+        return cls(environment_from_outputs(outputs), machines, aws)
+
+    @contextmanager
+    def _active(self) -> Iterator[None]:
+        """This client's names (and sandbox endpoint) in the process environment."""
+        from modelops import caches
+
+        wanted = {**self.environment, **self.aws}
+        if any(os.environ.get(key) != value for key, value in wanted.items()):
+            os.environ.update(wanted)
+            caches.clear_all()
+        yield
+
+    def _model(self, model: str | None) -> str:
+        if model:
+            return model
+        models = self.models()
+        if len(models) != 1:
+            raise RequestError(f"name the model: the stack has {len(models)} ({', '.join(models)})")
+        return models[0]
+
+    # ------------------------------------------------------------------ reading
+    def models(self) -> list[str]:
+        """Every model with a stored spec."""
+        from modelops.stores.specs import list_models
+
+        with self._active():
+            return list_models()
+
+    def top(self, model: str | None = None, n: int = 20) -> pd.DataFrame:
+        """The latest run's top ``n`` scores, best first."""
+        from modelops.stores import latest
+
+        with self._active():
+            scores = latest.top(self._model(model), n)
+        rows = [{"rank": rank, **score.__dict__} for rank, score in enumerate(scores, 1)]
+        frame = pd.DataFrame(rows, columns=TOP_COLUMNS)
+        frame["as_of"] = pd.to_datetime(frame["as_of"])
+        return frame
+
+    def score_history(self, model: str | None = None, entity: str | None = None) -> pd.DataFrame:
+        """Every batch score (of one entity, or of all), oldest first."""
+        from modelops.stores import history
+
+        with self._active():
+            rows = history.read(self._model(model), entity)
+        frame = pd.DataFrame(rows, columns=HISTORY_COLUMNS)
+        frame["as_of"] = pd.to_datetime(frame["as_of"])
+        frame["scored_at"] = pd.to_datetime(frame["scored_at"])
+        return frame
+
+    def deciles(self, model: str | None = None, stage: str | None = None) -> pd.DataFrame:
+        """The decile metadata: (model, stage, metric, decile, value, timestamp) rows."""
+        from modelops.domain.contract import VALIDATION_STAGES
+        from modelops.stores import metadata
+
+        stages = [stage] if stage else list(VALIDATION_STAGES)
+        unknown = [s for s in stages if s not in VALIDATION_STAGES]
+        if unknown:
+            raise RequestError(f"no stage {unknown[0]!r} (stages: {', '.join(VALIDATION_STAGES)})")
+        with self._active():
+            name = self._model(model)
+            rows = [row for s in stages for row in metadata.read_rows(name, s)]
+        frame = pd.DataFrame(rows, columns=DECILE_COLUMNS)
+        frame["timestamp"] = pd.to_datetime(frame["timestamp"])
+        return frame.sort_values(["stage", "metric", "timestamp", "decile"], ignore_index=True)
+
+    def drift(self, model: str | None = None) -> pd.DataFrame:
+        """Every finding of every drift alert sent, one row per finding."""
+        from modelops.stores import metadata
+
+        with self._active():
+            alerts = metadata.alerts(self._model(model))
+        rows = [
+            {
+                "timestamp": alert["timestamp"],
+                "run_id": alert["run_id"],
+                "severity": alert["severity"],
+                **{key: finding.get(key) for key in DRIFT_COLUMNS[3:]},
+            }
+            for alert in alerts
+            for finding in alert["findings"]
+        ]
+        frame = pd.DataFrame(rows, columns=DRIFT_COLUMNS)
+        frame["timestamp"] = pd.to_datetime(frame["timestamp"])
+        return frame
+
+    def versions(self, model: str | None = None) -> pd.DataFrame:
+        """The model's registered versions, oldest first, and which is the champion."""
+        from modelops.stores import registry
+
+        with self._active():
+            name = self._model(model)
+            champion = registry.champion(name)
+            rows = [{**v.__dict__, "champion": v.version == champion} for v in registry.versions(name)]
+        return pd.DataFrame(rows, columns=VERSION_COLUMNS)
+
+    # ------------------------------------------------------------------ writing and running
+    def load(
+        self,
+        frame: pd.DataFrame,
+        table: str,
+        date_column: str | None = None,
+        period: Period = "month",
+        *,
+        dry_run: bool = False,
+    ) -> Any:
+        """Load a DataFrame into a lake table (one partition per period), through the same
+        checks as `modelops data load`; returns the load's summary (a lake.LoadSummary)."""
+        import duckdb
+
+        from modelops.stores import lake
+        from modelops.stores.tabular import literal, quote
+
+        if not isinstance(frame, pd.DataFrame):
+            raise RequestError(f"load takes a pandas DataFrame, got {type(frame).__name__}")
+        columns = []
+        for name, values in frame.items():
+            column = quote(str(name))
+            columns.append(f"CAST({column} AS DATE) AS {column}" if _only_dates(values) else column)
+        selected = ", ".join(columns)
+        with tempfile.TemporaryDirectory() as scratch:
+            path = Path(scratch) / f"{table}.parquet"
+            connection = duckdb.connect()
+            connection.register("frame", frame.reset_index(drop=True))
+            target = literal(str(path))
+            connection.execute(f"COPY (SELECT {selected} FROM frame) TO {target} (FORMAT parquet)")
+            connection.close()
+            options = lake.LoadOptions(date_column=date_column, period=period)
+            with self._active():
+                return lake.inspect_file(table, path, options, write=not dry_run)
+
+    def _run(self, pipeline: str, model: str, as_of: str | date, **request: Any) -> dict[str, Any]:
+        from modelops_dev.client import runner
+
+        arn = self.state_machines.get(pipeline)
+        if not arn:
+            raise RequestError(f"no {pipeline} state machine known to this client")
+        with self._active():
+            execution = runner.start(arn, {"model": model, "as_of": str(as_of), **request})
+            result = runner.follow(execution)
+        if result.status != "SUCCEEDED" or result.output is None:
+            failure = f"{result.status}: {result.error}: {result.failure}"
+            raise RequestError(f"{pipeline} {model} as of {as_of}: {failure}")
+        results: dict[str, Any] = result.output["results"]
+        return results
+
+    def train(self, model: str, as_of: str | date, **request: Any) -> dict[str, Any]:
+        """Run the training state machine and wait; returns each stage's results."""
+        return self._run("training", model, as_of, **request)
+
+    def score(self, model: str, as_of: str | date, **request: Any) -> dict[str, Any]:
+        """Run the scoring state machine and wait; returns each stage's results."""
+        return self._run("scoring", model, as_of, **request)
+
+
+def _only_dates(values: pd.Series) -> bool:
+    """pandas has no date type: a datetime column holding only midnights is a column of dates."""
+    if not pd.api.types.is_datetime64_any_dtype(values):
+        return False
+    present = values.dropna()
+    return bool((present == present.dt.normalize()).all())
+
+
+def _machines(sandbox: Any) -> dict[str, str]:
+    return {"training": sandbox.ref("TrainingStateMachine"), "scoring": sandbox.ref("ScoringStateMachine")}

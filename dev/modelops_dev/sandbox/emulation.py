@@ -1,0 +1,149 @@
+"""What moto lacks, emulated behind the same API calls: EventBridge delivering to state
+machines, Scheduler firing a schedule, and a Distributed Map failing as on AWS. (Athena's
+queries are in ``athena``; the functions themselves run in ``runtime``.)"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+from unittest import mock
+
+import boto3
+
+from modelops_dev.sandbox.constants import REGION
+from modelops_dev.sandbox.iam import acting_as
+
+
+# ---------------------------------------------------------------------- schedules
+def schedule_input(name: str, scheduled_time: str) -> tuple[str, dict[str, Any]]:
+    """(target ARN, event) that the Scheduler would send when schedule ``name`` fires at
+    ``scheduled_time`` (its ``<aws.scheduler.scheduled-time>`` placeholder filled in)."""
+    schedule = boto3.client("scheduler", region_name=REGION).get_schedule(Name=name)
+    text = schedule["Target"]["Input"].replace("<aws.scheduler.scheduled-time>", scheduled_time)
+    event: dict[str, Any] = json.loads(text)
+    return schedule["Target"]["Arn"], event
+
+
+def fire_schedule(name: str, scheduled_time: str) -> dict[str, Any]:
+    """Do what EventBridge Scheduler does when schedule ``name`` fires: send its target its
+    input (the scheduled time filled in) as the schedule's role: start a state machine's
+    execution ({"executionArn": ...}) or invoke a function ({"payload": its result}).
+    moto stores schedules but never fires them."""
+    target, event = schedule_input(name, scheduled_time)
+    with acting_as(name):
+        if target.startswith("arn:aws:states:"):
+            started = boto3.client("stepfunctions", region_name=REGION).start_execution(
+                stateMachineArn=target, input=json.dumps(event)
+            )
+            return {"executionArn": started["executionArn"]}
+        if target.startswith("arn:aws:lambda:"):
+            response = boto3.client("lambda", region_name=REGION).invoke(
+                FunctionName=target, Payload=json.dumps(event).encode()
+            )
+            payload = json.loads(response["Payload"].read())
+            if "FunctionError" in response:
+                raise RuntimeError(
+                    f"schedule {name}: {payload.get('errorType')}: {payload.get('errorMessage')}"
+                )
+            return {"payload": payload}
+    raise NotImplementedError(f"schedule {name}: only state machine and function targets are emulated")
+
+
+# ---------------------------------------------------------------------- EventBridge
+@contextmanager
+def events_routed() -> Iterator[None]:
+    """moto's EventBridge delivers to logs, queues and buses but not to state machines: a
+    matching rule's state machine target is started here, with the rule's input
+    transformer applied, as EventBridge would (as the rule's role)."""
+    from moto.events.models import Rule
+    from moto.events.utils import EventTemplateParser
+
+    original = Rule.send_to_targets
+
+    def send_to_targets(rule: Any, event: Any, transform_input: bool = True) -> None:
+        machines = [t for t in rule.targets if str(t["Arn"]).startswith("arn:aws:states:")]
+        if machines and rule.event_pattern.matches_event(event):
+            client = boto3.client("stepfunctions", region_name=REGION)
+            for target in machines:
+                transformer = target.get("InputTransformer", {})
+                payload = EventTemplateParser.parse(
+                    input_template=transformer.get("InputTemplate"),
+                    input_paths_map=transformer.get("InputPathsMap", {}),
+                    event=event,
+                )
+                with acting_as(rule.name):
+                    client.start_execution(stateMachineArn=target["Arn"], input=json.dumps(payload))
+        others = [t for t in rule.targets if t not in machines]
+        if others:
+            kept, rule.targets = rule.targets, others
+            try:
+                original(rule, event, transform_input)
+            finally:
+                rule.targets = kept
+
+    with mock.patch.object(Rule, "send_to_targets", send_to_targets):
+        yield
+
+
+# ---------------------------------------------------------------------- Step Functions
+@contextmanager
+def map_failures_as_on_aws() -> Iterator[None]:
+    """moto's Distributed Map counts a failed child and goes on; AWS fails the Map run
+    once failures exceed its tolerated count or percentage (0 unless the ASL says), with
+    States.ExceedToleratedFailureThreshold, which the Map's Catch sees. moto's Fail state
+    also refuses to rethrow a caught ``States.*`` error through its ErrorPath (the ASL
+    reserves the prefix for names a definition declares, not for errors passed on)."""
+    from moto.stepfunctions.parser.asl.component.common.error_name.error_name import ErrorName
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.distributed_iteration_component import (  # noqa: E501
+        DistributedIterationComponent,
+    )
+    from moto.stepfunctions.parser.asl.component.state.fail import state_fail
+
+    original = DistributedIterationComponent._map_run
+
+    def map_run(component: Any, env: Any, eval_input: Any) -> None:
+        original(component, env, eval_input)
+        record = eval_input.map_run_record
+        counted = record.item_counter
+        failed = counted.failed.get() + counted.timed_out.get() + counted.aborted.get()
+        total = max(counted.total.get(), 1)
+        if failed > (record.tolerated_failure_count or 0) and (
+            100.0 * failed / total > (record.tolerated_failure_percentage or 0.0)
+        ):
+            raise _threshold_exceeded(env, f"{failed} of {total} items failed: the Map tolerates none")
+
+    with (
+        mock.patch.object(DistributedIterationComponent, "_map_run", map_run),
+        mock.patch.object(state_fail, "CustomErrorName", ErrorName),
+    ):
+        yield
+
+
+def _threshold_exceeded(env: Any, cause: str) -> Exception:
+    """The failure AWS raises when a Map run's failures exceed its tolerance."""
+    from moto.stepfunctions.parser.api import ExecutionFailedEventDetails, HistoryEventType
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+        FailureEvent,
+        FailureEventException,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import (
+        StatesErrorName,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
+        StatesErrorNameType,
+    )
+    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+
+    error = StatesErrorNameType.StatesExceedToleratedFailureThreshold.to_name()
+    return FailureEventException(
+        FailureEvent(
+            env=env,
+            error_name=StatesErrorName(StatesErrorNameType.StatesExceedToleratedFailureThreshold),
+            event_type=HistoryEventType.ExecutionFailed,
+            event_details=EventDetails(  # type: ignore[typeddict-item]  # one key, as moto's own
+                executionFailedEventDetails=ExecutionFailedEventDetails(error=error, cause=cause)
+            ),
+        )
+    )

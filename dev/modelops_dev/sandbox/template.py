@@ -1,0 +1,93 @@
+"""Reading template.yaml: CloudFormation's YAML tags and the intrinsic functions the
+sandbox needs to resolve (Ref, GetAtt, Sub, Join). The one CloudFormation loader of the
+developer side (the sandbox, the IAM check and `make sizes` read templates with it)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+_SUB_VARIABLE = re.compile(r"\$\{([^}!]+)\}")
+
+
+class _CfnLoader(yaml.SafeLoader):
+    pass
+
+
+def _tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+        if suffix == "GetAtt":
+            value = value.split(".", 1)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    return {name: value}
+
+
+_CfnLoader.add_multi_constructor("!", _tag)
+
+
+def load(path: Path) -> dict[str, Any]:
+    """A CloudFormation template, its short tags (``!Ref X``, ``!GetAtt A.B``, ...) in the long
+    form (``{"Ref": "X"}``, ``{"Fn::GetAtt": ["A", "B"]}``)."""
+    document = yaml.load(path.read_text(), Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass  # nosec B506
+    if not isinstance(document, dict):
+        raise ValueError(f"{path}: not a CloudFormation template")
+    return document
+
+
+class Resolver:
+    """Resolves intrinsic functions against what the sandbox has created so far."""
+
+    def __init__(self, parameters: dict[str, str], region: str, account: str) -> None:
+        self.refs: dict[str, str] = {
+            **parameters,
+            "AWS::Region": region,
+            "AWS::AccountId": account,
+            "AWS::Partition": "aws",
+            "AWS::StackName": "modelops-local",
+            "AWS::URLSuffix": "amazonaws.com",
+        }
+        self.attributes: dict[tuple[str, str], str] = {}
+
+    def resolve(self, value: Any) -> Any:
+        if isinstance(value, list):
+            return [self.resolve(item) for item in value]
+        if not isinstance(value, dict):
+            return value
+        if len(value) == 1:
+            ((key, argument),) = value.items()
+            if key == "Ref":
+                return self.refs[argument]
+            if key == "Fn::GetAtt":
+                return self.attributes[(argument[0], argument[1])]
+            if key == "Fn::Sub":
+                return self._sub(argument)
+            if key == "Fn::Join":
+                separator, items = argument
+                return separator.join(str(item) for item in self.resolve(items))
+        return {key: self.resolve(item) for key, item in value.items()}
+
+    def _sub(self, argument: str | list[Any]) -> str:
+        if isinstance(argument, list):
+            text, extra = argument[0], {k: self.resolve(v) for k, v in argument[1].items()}
+        else:
+            text, extra = argument, {}
+
+        def replace(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name in extra:
+                return str(extra[name])
+            if "." in name and name not in self.refs:
+                logical, attribute = name.split(".", 1)
+                return self.attributes[(logical, attribute)]
+            return self.refs[name]
+
+        # ${!Name} is CloudFormation's escape for a literal ${Name}.
+        return _SUB_VARIABLE.sub(replace, text).replace("${!", "${")

@@ -1,0 +1,88 @@
+"""Sandbox states that tests start from, each built once per session by running the real
+stages or state machines and kept as a snapshot (``States``), and the builders of the shared
+ones: the churn spec, the demo lake, a trained model, a scored month, October's drift. The
+fixtures of tests/conftest.py restore them; a test module may build its own on top."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from modelops_dev.client import runner
+from modelops_dev.demo import synthetic
+from modelops_dev.sandbox import Sandbox, Snapshot
+from tests.helpers import CHURN_SPEC, alert_inbox, drain, event_inbox, score, train
+
+LAKE = synthetic.DemoConfig(customers=2_000)  # 12 months from 2025-01, drift from 2025-10
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A restored sandbox and the execution that built its state."""
+
+    sandbox: Sandbox
+    execution: runner.ExecutionResult
+
+
+@dataclass
+class State:
+    snapshot: Snapshot
+    value: Any  # what the builder returned (execution results, drained messages, ...)
+
+
+class States:
+    """Named sandbox states, each built once per session."""
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.sandbox = sandbox
+        self._built: dict[str, State] = {}
+
+    def restore(self, name: str, build: Callable[[States], Any]) -> Any:
+        """Restore the sandbox to the named state (building it first if needed); returns the
+        builder's value. ``build`` starts from an empty sandbox and may restore another state."""
+        if name not in self._built:
+            self.sandbox.reset()
+            value = build(self)
+            self._built[name] = State(self.sandbox.snapshot(), value)
+        state = self._built[name]
+        self.sandbox.restore(state.snapshot)
+        return copy.deepcopy(state.value)  # a test that changes it changes only its own copy
+
+    def value(self, name: str) -> Any:
+        """What the builder of an already built state returned (the sandbox is left as it is)."""
+        return copy.deepcopy(self._built[name].value)
+
+
+def build_spec(states: States) -> None:
+    runner.put_spec(CHURN_SPEC)
+
+
+def build_lake(states: States) -> None:
+    states.restore("spec", build_spec)
+    synthetic.load_demo_data(LAKE)
+
+
+def build_trained(states: States) -> runner.ExecutionResult:
+    states.restore("lake", build_lake)
+    return train(states.sandbox)
+
+
+def build_scored(states: States) -> runner.ExecutionResult:
+    states.restore("trained", build_trained)
+    return score(states.sandbox)
+
+
+def build_october(states: States) -> dict[str, Any]:
+    """September scored (quiet), then October (the drift starts), with inboxes listening."""
+    september = states.restore("scored", build_scored)
+    alerts, events = alert_inbox(states.sandbox), event_inbox()
+    october = score(states.sandbox, "2025-10-01")
+    return {
+        "training": states.value("trained").output["results"],
+        "september": september.output["results"],
+        "october": october.output["results"],
+        "alerts": [m for m in drain(alerts) if m["Subject"].startswith("modelops drift")],
+        "events": drain(events),
+    }
