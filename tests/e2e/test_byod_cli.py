@@ -67,6 +67,12 @@ def test_it_trains_and_scores_with_the_day_as_the_entity(served_sandbox, hymod):
     assert rows == 92 and auc > 0.8  # October to December 2014, out of time
     assert "SUCCEEDED: 31 scores published" in hymod["score"]
     assert "campaign off (campaign.enabled is false in the spec)" in hymod["score"]
+    # Lookback: the SQL saw December's 31 days, so rain_7d is whole from January 1st on.
+    assert "the SQL computed 31 rows of earlier periods for lag and rolling features" in hymod["score"]
+    # No outcome lag: the day's discharge is in the same extract, so the run measures its own month.
+    realized = next(line.strip() for line in hymod["score"].splitlines() if "realized:" in line)
+    assert realized.startswith("realized: scores of 2015-01-01 against their outcomes: batch 1.0.0 AUC ")
+    assert realized.endswith("(31 rows)")
     top = json.loads(ok(modelops(served_sandbox, "top", "--model", "hymod", "-n", "31", "--json")))
     days = sorted(t["entity_id"] for t in top)
     assert days == [f"2015-01-{d:02d}" for d in range(1, 32)]  # dates as loaded, never 00:00:00

@@ -494,3 +494,43 @@ def test_require_columns_names_the_missing_column_and_the_columns_there_are():
     )
     with pytest.raises(SpecError, match="column 'ts' named in the spec"):
         spec.require_columns(["id", "x", "y"], with_outcome=True)
+
+
+# ---------------------------------------------------------------- recipes and operations
+def test_a_version_is_scored_with_its_recipe_under_the_stored_spec_s_operations():
+    recipe = parse_spec(CHURN_SPEC.read_text())
+    document = yaml.safe_load(CHURN_SPEC.read_text())
+    document["source"]["sql"] = document["source"]["sql"].replace("monthly_charges", "2 * monthly_charges")
+    document["features"]["age"]["on_invalid"] = "missing"  # what scoring does with refused values
+    document["campaign"]["top_n"] = 7
+    document["scoring"]["chunk_rows"] = 100
+    document["skew"] = {"max_missing_increase": 0.5}
+    document["window"]["lookback_periods"] = 3
+    current = parse_spec(yaml.safe_dump(document))
+    scored = recipe.operated_by(current)
+    assert scored.source == recipe.source and scored.window == recipe.window  # the recipe
+    assert scored.features["region"] == recipe.features["region"]
+    assert scored.features["age"].on_invalid == "missing"  # operational, as the stored spec says
+    assert (scored.campaign.top_n, scored.scoring.chunk_rows) == (7, 100)
+    assert scored.skew.max_missing_increase == 0.5
+    assert recipe.operated_by(recipe) == recipe
+
+
+def test_operations_that_do_not_fit_the_recipe_are_refused_by_name():
+    recipe = parse_spec(CHURN_SPEC.read_text())
+    document = yaml.safe_load(CHURN_SPEC.read_text())
+    document["features"]["score_of_the_day"] = {"type": "numeric"}
+    document["online"]["realtime_features"] = ["score_of_the_day"]
+    with pytest.raises(SpecError) as refused:
+        recipe.operated_by(parse_spec(yaml.safe_dump(document)))
+    assert "operational settings do not fit the version's recipe" in str(refused.value)
+    assert "'score_of_the_day' is not a feature" in str(refused.value)
+
+
+def test_reconciliation_names_a_table_of_the_source():
+    document = yaml.safe_load(CHURN_SPEC.read_text())
+    document["source"]["rows"] = {"table": "orders"}
+    with pytest.raises(SpecError, match=r"rows\.table .orders. is not one of the tables"):
+        parse_spec(yaml.safe_dump(document))
+    document["source"]["rows"] = {"table": "customers", "filtered": True, "tolerance": 0.01}
+    assert parse_spec(yaml.safe_dump(document)).source.reconciled_table == "customers"

@@ -25,9 +25,10 @@ def _kind(finding: Evidence) -> str:
     return "share" if finding.test == "chi2" or is_share(finding.metric, finding.value) else "shift"
 
 
-# A contract finding (skew) ranks by its own severity: a high one above any drift finding's
-# effect of up to one more 'high' bar.
-CONTRACT_STRENGTH = {"high": 2.0, "medium": 0.75, "low": 0.25}
+# A contract finding (skew) ranks by its own severity: a high one leads any drift finding (a
+# feature the model never saw empty matters more than how far its deciles moved), a medium one
+# ranks with a drift finding at its 'high' bar.
+CONTRACT_STRENGTH = {"high": 100.0, "medium": 1.0, "low": 0.5}
 
 
 def strength(finding: Evidence) -> float:
