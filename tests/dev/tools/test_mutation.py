@@ -94,7 +94,8 @@ def test_the_gate_applies_to_the_gated_modules_only():
 def test_the_report_lists_survivors_and_equivalents_with_their_reasons():
     entries = parse_equivalents(ENTRIES)
     scored = score(
-        result("spec/model", 10, 8, Survivor(3, "if x < 1:", "if x <= 1:"), Survivor(9, "y = 2", "y = 3")), entries
+        result("spec/model", 10, 8, Survivor(3, "if x < 1:", "if x <= 1:"), Survivor(9, "y = 2", "y = 3")),
+        entries,
     )
     text = render([scored], [])
     row = next(line for line in text.splitlines() if line.startswith("spec/model "))
