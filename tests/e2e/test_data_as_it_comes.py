@@ -192,6 +192,8 @@ def employment(served_sandbox: str, files: Path) -> dict[str, str]:
         done[f"{name}_score"] = ok(modelops(server, "score", "--model", name, "--as-of", "2019-06-01"))
         top = modelops(server, "top", "--model", name, "-n", "200", "--json")
         done[f"{name}_top"] = ok(top)
+    # July: June's outcome (defined with lead(): July's employment) is now known.
+    done["july"] = ok(modelops(server, "score", "--model", "employment", "--as-of", "2019-07-01"))
     return done
 
 
@@ -201,6 +203,13 @@ def test_a_lag_feature_is_complete_with_lookback(employment):
     assert "skew" not in score
     train = employment["employment_train"]
     assert "rows: 5,328 of the 5,328 rows table 'employment' holds in the window" in train
+
+
+def test_an_outcome_defined_with_lead_is_measured_once_the_next_period_arrives(employment):
+    """collect_outcomes reads June with July too (the outcome lag): lead() knows every outcome."""
+    realized = next(line.strip() for line in employment["july"].splitlines() if "realized:" in line)
+    assert realized.startswith("realized: scores of 2019-06-01 against their outcomes: batch 1.0.0 AUC ")
+    assert realized.endswith("(147 rows)")  # the series without a value in June has no outcome
 
 
 def test_without_lookback_the_empty_lag_feature_is_a_high_skew_finding(employment):

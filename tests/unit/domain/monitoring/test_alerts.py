@@ -77,3 +77,17 @@ def test_the_fingerprint_ignores_numbers_and_order_but_not_metrics_or_severity()
     assert alert_fingerprint(a) != alert_fingerprint(
         [a[0], evidence("y", "ks", 0.2, value="distribution", stage="validate_scores")]
     )
+
+
+def test_a_skew_finding_has_its_own_severity_and_leads_the_alert():
+    skew = evidence("age", "skew", 0.96, value="missing", statistic=1.0, expected=0.04, severity="high")
+    band = evidence("age", "band", 0.9, value="missing")  # a share: nine 'high' bars
+    other = evidence("tenure", "band", 3.0)  # a large shift of another metric
+    assert finding_severity(skew) == "high"
+    assert finding_severity(skew.model_copy(update={"severity": "medium", "effect": 5.0})) == "medium"
+    [first, second] = metric_changes([other, band, skew])
+    assert (first.metric, first.lead.test) == ("age", "skew")
+    assert second.metric == "tenure"
+    assert alert_summary([other, band, skew]).startswith(
+        "High-severity drift: age (missing in 100% of the scored rows, 4% in training) and tenure ("
+    )
