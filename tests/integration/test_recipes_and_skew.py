@@ -11,7 +11,7 @@ import numpy as np
 
 from modelops.stores import lake, latest, registry, specs
 from modelops_dev.demo import synthetic
-from tests.helpers import alert_inbox, churn_spec, drain, event, invoke, put_churn_spec, score
+from tests.helpers import alert_inbox, churn_spec, drain, event, invoke, invoke_raw, put_churn_spec, score
 from tests.states import LAKE
 
 SEPTEMBER = synthetic.generate(LAKE)[8][0]
@@ -75,3 +75,22 @@ def test_online_requests_are_held_to_training_too(scored):
         "missing",
     )
     assert skewed["statistic"] == 1.0 and skewed["severity"] == "high"
+
+
+def test_a_filter_the_spec_does_not_declare_fails_the_run_by_name(lake):
+    """A WHERE beyond the window drops rows of every period: the extract is reconciled with
+    the table and the run fails naming the periods and counts; declared, it runs and says so."""
+    sql = churn_spec()["source"]["sql"].replace(
+        "BETWEEN $start AND $end", "BETWEEN $start AND $end AND tenure_months > 3"
+    )
+    put_churn_spec(source={"tables": ["customers"], "sql": sql})
+    error, failed = invoke_raw(lake, "GetDataFunction", event("get_data"))
+    assert failed and error["errorType"] == "IncompleteExtractError"
+    assert error["errorMessage"].startswith("the extract of 2025-")
+    assert (
+        "of table 'customers'" in error["errorMessage"] and "every period lost rows" in error["errorMessage"]
+    )
+    put_churn_spec(source={"tables": ["customers"], "sql": sql, "rows": {"filtered": True}})
+    reconciled = invoke(lake, "GetDataFunction", event("get_data"))["results"]["get_data"]["reconciliation"]
+    assert reconciled["filtered"] and reconciled["warnings"] == [] and "error" not in reconciled
+    assert reconciled["source_rows"] == 16_000 > reconciled["extracted_rows"]

@@ -134,21 +134,18 @@ def chunks_of(parts: list[tuple[str, int]], chunk_rows: int) -> list[Chunk]:
     return chunks
 
 
-def _scoring_versions(run: Run, current: ModelSpec) -> tuple[Run, ModelSpec, list[str]]:
-    """Resolve once which version scores (and which shadows), so every chunk scores with the
-    same ones even if the champion moves; the run's spec is the version's recipe."""
-    notes = []
-    version = registry.resolve_version(run.model, run.model_version).version
-    spec = version_spec(run.model, version, current)
+def _shadow(run: Run, spec: ModelSpec, current: ModelSpec) -> tuple[str | None, list[str]]:
+    """The challenger scored beside the run's version (when the spec asks for one), unless its
+    recipe reads other rows: one extract serves both only when they read the same."""
     shadow = registry.challenger(run.model) if current.shadow else None
-    shadow_version = None if shadow is None or shadow.version == version else shadow.version
-    if shadow_version is not None and not same_source(spec, version_spec(run.model, shadow_version, current)):
-        notes.append(
-            f"shadow {shadow_version} not scored: its recipe reads other rows than {version}'s "
+    if shadow is None or shadow.version == run.version():
+        return None, []
+    if not same_source(spec, version_spec(run.model, shadow.version, current)):
+        return None, [
+            f"shadow {shadow.version} not scored: its recipe reads other rows than {run.version()}'s "
             "(source, entity, timestamp, period or lookback differ)"
-        )
-        shadow_version = None
-    return run.model_copy(update={"model_version": version, "shadow_version": shadow_version}), spec, notes
+        ]
+    return shadow.version, []
 
 
 def get_data(request: GetDataInput) -> StageDoc:
@@ -157,7 +154,13 @@ def get_data(request: GetDataInput) -> StageDoc:
     the extract with its source."""
     model = request.request.model
     current, body = specs.read(model)
-    spec, notes = current, list[str]()
+    spec, version = current, request.request.model_version
+    notes: list[str] = []
+    if request.pipeline == "scoring":
+        # Resolved once, so every chunk scores with the same version even if the champion
+        # moves; the run's periods and SQL are that version's recipe's.
+        version = registry.resolve_version(model, version).version
+        spec = version_spec(model, version, current)
     run = plan_run(
         request.request,
         request.pipeline,
@@ -166,9 +169,10 @@ def get_data(request: GetDataInput) -> StageDoc:
         request.execution,
         spec.period,
         spec.window.allow_partial,
-    )
+    ).model_copy(update={"model_version": version})
     if run.pipeline == "scoring":
-        run, spec, notes = _scoring_versions(run, current)
+        shadow, notes = _shadow(run, spec, current)
+        run = run.model_copy(update={"shadow_version": shadow})
     digest = specs.pin(run.run_id, body)
     # A re-run of the same run keeps its first start: what it writes (scored_at) is the same.
     first = objects.put_json_once(
