@@ -148,6 +148,22 @@ def _shadow(run: Run, spec: ModelSpec, current: ModelSpec) -> tuple[str | None, 
     return shadow.version, []
 
 
+def _outside(query: Query, extract: Extract) -> list[str]:
+    """Rows the query returned outside what the run asked it to see: dropped, and said so."""
+    notes = []
+    if extract.before and not query.lookback:
+        notes.append(
+            f"the query returned {extract.before:,} rows before {query.keeps.start}, which the run does "
+            "not use (does its WHERE filter the timestamp with $start?)"
+        )
+    if extract.after and not query.lookahead:
+        notes.append(
+            f"the query returned {extract.after:,} rows after {query.keeps.end}, which the run does not "
+            "use (does its WHERE filter the timestamp with $end?)"
+        )
+    return notes
+
+
 def get_data(request: GetDataInput) -> StageDoc:
     """Start a run from a request: pin the spec, plan the window, extract the spec's query over
     it as Parquet parts listed in a manifest of chunks (the scoring Map's items), and reconcile
@@ -193,6 +209,7 @@ def get_data(request: GetDataInput) -> StageDoc:
     reconciliation = reconciled(spec, query, extract)
     if reconciliation.error is not None:
         raise IncompleteExtractError(reconciliation.error)
+    notes += _outside(query, extract)
     chunks = chunks_of([(part.key, part.rows) for part in extract.parts], spec.scoring.chunk_rows)
     manifest = layout.manifest_key(run.run_id)
     doc.artifacts.raw = objects.put_json(manifest, [chunk.model_dump() for chunk in chunks])
