@@ -16,6 +16,7 @@ import importlib
 import json
 import os
 import select
+import signal
 import subprocess
 import sys
 import traceback
@@ -95,6 +96,7 @@ def forked_cli(
         text=True,
         env=env,
         cwd=Path(__file__).resolve().parents[1],
+        start_new_session=True,  # its own process group: the server and the command it runs
     )
     assert server.stdin is not None and server.stdout is not None
     stdin, stdout = server.stdin, server.stdout
@@ -120,8 +122,12 @@ def forked_cli(
         reply()  # imported and ready
         yield run
     finally:
-        stdin.close()
-        server.wait(timeout=30)
+        stdin.close()  # the server ends when its input does
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:  # a command hung, and the server waits for it: both go
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
 
 
 if __name__ == "__main__":
