@@ -32,7 +32,11 @@ def event(name: str) -> dict[str, Any]:
     return document
 
 
-KEPT_RESULTS = ("get_data", "transform_data")  # what later stages read of earlier results
+KEPT_RESULTS = (
+    "get_data",
+    "transform_data",
+    "collect_outcomes",
+)  # as modelops_dev.tools.sample_events keeps them
 
 
 def as_next_event(output: dict[str, Any]) -> dict[str, Any]:
@@ -44,6 +48,27 @@ def as_next_event(output: dict[str, Any]) -> dict[str, Any]:
         "run": run,
         "results": {k: v for k, v in output["results"].items() if k in KEPT_RESULTS},
     }
+
+
+def asl_functions(flow: str) -> list[str]:
+    """The functions a state machine invokes, in the order its states run (a Map's states in
+    its place), read from statemachines/<flow>.asl.json."""
+    definition = json.loads((PROJECT_ROOT / "statemachines" / f"{flow}.asl.json").read_text())
+    functions: list[str] = []
+
+    def walk(machine: dict[str, Any]) -> None:
+        name: str | None = machine["StartAt"]
+        while name is not None:
+            state = machine["States"][name]
+            if state["Type"] == "Map":
+                walk(state["ItemProcessor"])
+            target = state.get("Parameters", {}).get("FunctionName", "")
+            if target.startswith("${") and target.endswith("Arn}"):
+                functions.append(target[2:-4])
+            name = state.get("Next")
+
+    walk(definition)
+    return functions
 
 
 def recompressed_copy(model: str, version: str, run_id: str) -> Any:

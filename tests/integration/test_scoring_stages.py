@@ -8,6 +8,7 @@ from modelops.stores import history, latest, objects
 from tests.helpers import (
     SCORING_AS_OF,
     as_next_event,
+    asl_functions,
     drain,
     event,
     invoke,
@@ -21,6 +22,8 @@ CHAIN = [
     ("scoring_get_data", "GetDataFunction"),
     ("verify_model", "VerifyModelFunction"),
     ("scoring_validate_data", "ValidateDataFunction"),
+    ("collect_outcomes", "CollectOutcomesFunction"),
+    ("validate_outcomes", "ValidateOutcomesFunction"),
     ("validate_scores", "ValidateScoresFunction"),
     ("deploy_scores", "DeployScoresFunction"),
     ("campaign", "CampaignFunction"),
@@ -59,6 +62,11 @@ def score_month(sandbox, as_of: str) -> dict:
     return document
 
 
+def test_the_chain_is_the_scoring_state_machine_stage_by_stage():
+    [(_, get_data), (_, verify), *after_map] = CHAIN
+    assert [get_data, verify, *(f for _, f in MAP), *(f for _, f in after_map)] == asl_functions("scoring")
+
+
 def test_the_sample_scoring_events_chain(trained):
     sandbox = trained.sandbox
     outputs = {}
@@ -83,6 +91,19 @@ def test_the_sample_scoring_events_chain(trained):
     assert results["scoring_get_data"]["get_data"]["rows"] == 2000
     assert outputs["scoring_get_data"]["run"]["model_version"] == "1.0.0"  # the champion, resolved once
     assert results["verify_model"]["verify_model"]["model_version"] == "1.0.0"
+    # The outcomes of August (a month's lag) are due, but nothing of August was scored: said so.
+    collected = results["collect_outcomes"]["collect_outcomes"]
+    assert (collected["outcome_period"], collected["groups"], collected["online_rows"]) == (
+        "2025-08-01",
+        [],
+        0,
+    )
+    assert (
+        collected["note"]
+        == "no scores of 2025-08-01 in the history to measure (the first scored period is later)"
+    )
+    realized = results["validate_outcomes"]["validate_outcomes"]
+    assert (realized["realized"], realized["note"]) == ({}, collected["note"])
     assert results["validate_scores"]["validate_scores"]["rows"] == 2000
     deployed = results["deploy_scores"]["deploy_scores"]
     assert deployed == {

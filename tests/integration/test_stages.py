@@ -11,6 +11,7 @@ from modelops.stores import layout, metadata, objects, registry
 from tests.helpers import (
     CHURN_SPEC,
     as_next_event,
+    asl_functions,
     event,
     invoke,
     invoke_raw,
@@ -47,6 +48,10 @@ def features_of(run_id: str) -> FeatureMatrix:
     return FeatureMatrix.concat(
         [FeatureMatrix.from_bytes(objects.get_bytes(chunk["key"])) for chunk in manifest]
     )
+
+
+def test_the_chain_is_the_training_state_machine_stage_by_stage():
+    assert [function for _, function in STAGES] == asl_functions("training")
 
 
 def test_the_sample_events_chain_through_every_stage(lake):

@@ -1,9 +1,12 @@
 """`make events`: regenerate the stage sample events in events/ from a real run.
 
-Each stage's event is what the stage before it returns, with the results trimmed to what later
-stages read (``get_data``'s, whose manifest key the scoring Map reads). The integration
-tests feed these events to the handlers and check that each stage's output still matches the
-next event, so the files cannot drift from the code.
+Each stage's event is what the stage before it returns, with the results trimmed to those a later
+stage cannot run without (``KEPT``); the others are optional inputs, and they hold figures that
+vary from run to run. The integration tests (tests/integration/test_stages.py and
+test_scoring_stages.py) feed these events to the handlers in the state machines' order and check
+that each stage's output still matches the next event, so the files cannot drift from the code.
+The API Gateway events (online_*.json) and the schedules' (dispatcher.json,
+training_schedule.json) are written by hand.
 """
 
 from __future__ import annotations
@@ -18,7 +21,15 @@ from modelops_dev.demo import synthetic
 from modelops_dev.sandbox import PROJECT_ROOT, QUIET, Sandbox, embedded
 
 TRAINING = ["get_data", "transform_data", "validate_data", "train_model", "validate_model", "deploy_model"]
-SCORING = ["get_data", "verify_model", "validate_data", "validate_scores", "deploy_scores"]
+SCORING = [
+    "get_data",
+    "verify_model",
+    "validate_data",
+    "collect_outcomes",
+    "validate_outcomes",
+    "validate_scores",
+    "deploy_scores",
+]
 CHUNK = ["transform_chunk", "score_data", "publish_chunk"]
 FUNCTIONS = {
     "get_data": "GetDataFunction",
@@ -31,15 +42,22 @@ FUNCTIONS = {
     "transform_chunk": "TransformChunkFunction",
     "score_data": "ScoreDataFunction",
     "publish_chunk": "PublishChunkFunction",
+    "collect_outcomes": "CollectOutcomesFunction",
+    "validate_outcomes": "ValidateOutcomesFunction",
     "validate_scores": "ValidateScoresFunction",
     "deploy_scores": "DeployScoresFunction",
     "campaign": "CampaignFunction",
 }
 
 
+# get_data's manifest (the chunks), transform_data's summary and the outcomes collect_outcomes
+# joined (validate_outcomes reads them).
+KEPT = ("get_data", "transform_data", "collect_outcomes")
+
+
 def as_event(output: dict[str, Any]) -> dict[str, Any]:
     """A stage's output as the next stage's sample event."""
-    kept = {k: v for k, v in output.get("results", {}).items() if k in ("get_data", "transform_data")}
+    kept = {k: v for k, v in output.get("results", {}).items() if k in KEPT}
     return {**output, "results": kept}
 
 
