@@ -59,14 +59,14 @@ def test_every_chunk_must_have_done_its_part():
 def test_each_receipt_accounts_for_each_row_of_its_chunk():
     assert published_rows(CHUNKS, [receipt(3), receipt(2)], shadow=False) == 5
     assert published_rows(CHUNKS, [receipt(3, shadow=3), receipt(2, shadow=2)], shadow=True) == 5
-    with pytest.raises(ScoreCountError, match="^chunk 1 has a receipt without its publication$"):
+    with pytest.raises(ScoreCountError, match=r"^chunk 1 has a receipt without its publication$"):
         published_rows(CHUNKS, [receipt(3), None], shadow=False)
     for short in ("history_rows", "latest_rows", "online_feature_rows"):
         with pytest.raises(ScoreCountError, match=f"^chunk 0 published .*{short}=2.* for 3 rows$"):
             published_rows(CHUNKS, [receipt(3, **{short: 2}), receipt(2)], shadow=False)
-    with pytest.raises(ScoreCountError, match="^chunk 1 published .* for 2 rows$"):
+    with pytest.raises(ScoreCountError, match=r"^chunk 1 published .* for 2 rows$"):
         published_rows(CHUNKS, [receipt(3), receipt(1)], shadow=False)  # consistent, but short
-    with pytest.raises(ScoreCountError, match="^the shadow challenger scored 1 of chunk 1's 2 rows$"):
+    with pytest.raises(ScoreCountError, match=r"^the shadow challenger scored 1 of chunk 1's 2 rows$"):
         published_rows(CHUNKS, [receipt(3, shadow=3), receipt(2, shadow=1)], shadow=True)
 
 

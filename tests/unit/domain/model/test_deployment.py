@@ -56,7 +56,9 @@ def test_a_rejection_stands_even_when_the_champion_moved_meanwhile():
 def test_the_champion_already_is_the_candidate():
     assert deploy(current="1.1.0") == Deployment(True, "already the champion")
     # whatever the verdict or the history says: nothing to change
-    assert deploy(Registered("1.1.0", "other", "rejected", True, True), accept=False, current="1.1.0").champion
+    assert deploy(
+        Registered("1.1.0", "other", "rejected", True, True), accept=False, current="1.1.0"
+    ).champion
 
 
 def test_a_rerun_completes_the_promotion_a_crash_left_undone():
