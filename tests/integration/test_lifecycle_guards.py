@@ -71,25 +71,47 @@ def write_held_until(action: Callable[[], Any], monkeypatch) -> list[str]:
     return fired
 
 
+def rollback() -> Callable[[], Any]:
+    return lambda: lifecycle.rollback("churn", reason="back to the one before", caller=OPERATOR)
+
+
 # ---------------------------------------------------------------- item 1: a retired version never serves
-def test_a_retire_racing_a_promote_of_the_same_version_never_leaves_a_retired_champion(trained, monkeypatch):
-    other = recompressed_copy("churn", "1.0.0", "another-run").version  # 1.1.0, not the champion
-    fired = write_held_until(promote(other), monkeypatch)  # the promote lands just before retire writes
-    with pytest.raises(registry.NotAllowed, match="is the champion"):
-        retire(other)()
-    assert fired  # the promote did land in between
-    assert registry.champion("churn") == other
-    assert registry.get_version("churn", other).status == registry.REGISTERED
-    assert [(e["kind"], e["version"]) for e in registry.audit("churn")][-1] == ("promote", other)
-
-
-def test_a_promote_racing_a_retire_of_the_same_version_never_promotes_it(trained, monkeypatch):
+@pytest.fixture
+def contested(trained: Prepared) -> dict[str, tuple[str, Callable[[], Any]]]:
+    """1.1.0 registered beside champion 1.0.0: what each champion change would make the
+    champion, and the change."""
     other = recompressed_copy("churn", "1.0.0", "another-run").version
-    write_held_until(retire(other), monkeypatch)  # the retire lands just before promote writes
+    return {"promote": (other, promote(other)), "rollback": ("1.0.0", rollback())}
+
+
+@pytest.mark.parametrize("change", ["promote", "rollback"])
+def test_a_retire_racing_a_champion_change_to_the_same_version_never_leaves_a_retired_champion(
+    contested, change, monkeypatch
+):
+    if change == "rollback":
+        promote(contested["promote"][0])()  # 1.1.0 champion: a rollback returns to 1.0.0
+    version, move = contested[change]
+    fired = write_held_until(move, monkeypatch)  # the change lands just before the retire writes
+    with pytest.raises(registry.NotAllowed, match="is the champion"):
+        retire(version)()
+    assert fired  # the change did land in between
+    assert registry.champion("churn") == version
+    assert registry.get_version("churn", version).status == registry.REGISTERED
+
+
+@pytest.mark.parametrize("change", ["promote", "rollback"])
+def test_a_champion_change_racing_a_retire_of_the_same_version_never_makes_it_champion(
+    contested, change, monkeypatch
+):
+    if change == "rollback":
+        promote(contested["promote"][0])()
+    before = registry.champion("churn")
+    version, move = contested[change]
+    write_held_until(retire(version), monkeypatch)  # the retire lands just before the change writes
     with pytest.raises(registry.RetiredVersion, match="is retired"):
-        promote(other)()
-    assert registry.champion("churn") == "1.0.0"
-    assert registry.get_version("churn", other).status == registry.RETIRED
+        move()
+    assert registry.champion("churn") == before
+    assert registry.get_version("churn", version).status == registry.RETIRED
 
 
 def _online(sandbox: Sandbox, version: str | None = None, path: str | None = None) -> tuple[int, dict]:
