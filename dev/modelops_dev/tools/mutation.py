@@ -288,6 +288,7 @@ def run_module(module: str, server: Server) -> ModuleResult:
     cache.unlink(missing_ok=True)  # every run starts fresh: no result is taken on trust
     runner = shlex.join([sys.executable, "-m", mutation_server.MODULE, "test", server.address, *tests])
     started = time.monotonic()
+    (PROJECT_ROOT / RESULTS / module).parent.mkdir(parents=True, exist_ok=True)  # model/… has a folder
     with (PROJECT_ROOT / RESULTS / f"{module}.log").open("w") as log:
         done = subprocess.run(  # noqa: S603 - mutmut of our own interpreter
             [
