@@ -368,9 +368,8 @@ def set_status(model: str, version: str, status: str, *, reason: str, caller: st
 
 def audit(model: str) -> list[dict[str, Any]]:
     """Every champion and status change of a model, oldest first."""
-    items = _table().query(
-        KeyConditionExpression=Key("model").eq(model) & Key("sk").begins_with("audit#"), ConsistentRead=True
-    )["Items"]
+    query = Key("model").eq(model) & Key("sk").begins_with("audit#")
+    items = dynamo.query_all(_table(), KeyConditionExpression=query, ConsistentRead=True)
     return [
         {"kind": i["kind"], "version": i["version"], "at": i["at"], **json.loads(i["detail"])} for i in items
     ]
