@@ -33,6 +33,7 @@ def test_time_only_moves_forward_unless_forced():
     )
     older = becomes_latest(date(2025, 10, 1), date(2025, 9, 1))
     assert older == Decision(False, "2025-09-01 is older than the latest 2025-10-01: history only")
+    assert older.flip is False and {older, older} == {older}  # a value: frozen, hashable
     assert becomes_latest(date(2025, 10, 1), date(2025, 9, 1), force=True) == Decision(
         True, "forced: 2025-09-01 replaces the newer 2025-10-01", flip=True
     )
@@ -40,9 +41,8 @@ def test_time_only_moves_forward_unless_forced():
 
 def test_a_rerun_of_the_latest_publication_leaves_the_pointer_where_it_is():
     current = ("run-1#1.0.0", date(2025, 10, 1))
-    assert latest_decision(current, "run-1#1.0.0", date(2025, 10, 1)) == Decision(
-        True, "already the latest publication"
-    )
+    again = latest_decision(current, "run-1#1.0.0", date(2025, 10, 1))
+    assert again == Decision(True, "already the latest publication") and again.flip is False
     assert latest_decision(current, "run-2#1.0.0", date(2025, 10, 1)).flip
     assert not latest_decision(current, "run-2#1.0.0", date(2025, 9, 1)).accept
     assert latest_decision(None, "run-2#1.0.0", date(2025, 9, 1)).flip
@@ -68,6 +68,8 @@ def test_each_receipt_accounts_for_each_row_of_its_chunk():
         published_rows(CHUNKS, [receipt(3), receipt(1)], shadow=False)  # consistent, but short
     with pytest.raises(ScoreCountError, match=r"^the shadow challenger scored 1 of chunk 1's 2 rows$"):
         published_rows(CHUNKS, [receipt(3, shadow=3), receipt(2, shadow=1)], shadow=True)
+    with pytest.raises(ValueError, match="shorter"):  # one receipt per chunk, never fewer
+        published_rows(CHUNKS, [receipt(3)], shadow=False)
 
 
 def test_every_extracted_row_is_published_and_validated():

@@ -24,8 +24,8 @@ class Registered:
     version: str
     run_id: str  # the run that registered them (an earlier one when a re-run trained the same bytes)
     status: str  # registered, rejected or retired
-    was_champion: bool = False  # the alias pointed at it before
-    rejection_noted: bool = False  # its rejection is in the audit trail (and was alerted)
+    was_champion: bool  # the alias pointed at it before
+    rejection_noted: bool  # its rejection is in the audit trail (and was alerted)
 
 
 @dataclass(frozen=True)
