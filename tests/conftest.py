@@ -124,3 +124,17 @@ def lambda_context() -> Any:
     return LambdaContext(
         "fn", "arn:aws:lambda:us-east-1:1:function:fn", 128, "request-1", time.monotonic() + 60
     )
+
+
+@pytest.fixture
+def function_environment(monkeypatch) -> dict[str, str]:
+    """The environment template.yaml's Globals give every function, with stand-in values (for a
+    handler made outside the sandbox: it checks its settings when it is made)."""
+    from modelops.settings import Settings
+
+    environment = {
+        field.alias: f"test-{name}" for name, field in Settings.model_fields.items() if field.alias
+    }
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    return environment

@@ -4,8 +4,10 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from modelops import settings
 from modelops.pipeline import dispatch
 
+settings.check()  # cold start: a missing environment variable fails here, by name
 logger = Logger()
 
 

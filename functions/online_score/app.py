@@ -1,7 +1,8 @@
 """Online scoring API (API Gateway REST): routes -> one call into modelops.online each.
 
-Every client mistake is a 4xx with ``{"error": ..., "field": ..., "reason": ...}``; only a
-real server fault is a 5xx. The OpenAPI document (/openapi.json) lists each status.
+Every client mistake is a 4xx with ``{"error": ..., "field": ..., "reason": ...}``; a model
+that cannot serve (a file failing its integrity check) is a 503 in the same shape; only an
+unforeseen fault is another 5xx. The OpenAPI document (/openapi.json) lists each status.
 """
 
 import json
@@ -19,9 +20,11 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from modelops import settings
 from modelops.domain.spec import MODEL_NAME_PATTERN
 from modelops.online import service as online
 
+settings.check()  # cold start: a missing environment variable fails here, by name
 logger = Logger()
 app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=online.parse_json)
 
@@ -45,9 +48,11 @@ def _documented(ok: Any, *statuses: int) -> dict[int, OpenAPIResponse]:
         400: "malformed JSON, or JSON nested too deeply",
         404: "unknown model, version, entity or route",
         405: "method not allowed on this path (the Allow header lists the allowed ones)",
+        410: "the version asked for is retired: it never serves again",
         413: "too many records, or a body over 256 KB",
         415: "the body is not application/json",
         422: "a field is missing, unknown, of the wrong type, out of range or not finite",
+        503: "the model's files fail their integrity check: it cannot serve (operators are alerted)",
     }
     responses: dict[int, OpenAPIResponse] = {
         200: {"description": "OK", "content": {"application/json": {"model": ok}}}
@@ -63,6 +68,14 @@ def _documented(ok: Any, *statuses: int) -> dict[int, OpenAPIResponse]:
 @app.exception_handler(online.RequestError)  # type: ignore[untyped-decorator]
 def client_error(error: online.RequestError) -> Response[dict[str, Any]]:
     return _error(error.status, error.field, error.reason)
+
+
+@app.exception_handler(online.Unavailable)  # type: ignore[untyped-decorator]
+def unavailable(error: online.Unavailable) -> Response[dict[str, Any]]:
+    """A model that cannot serve (a tampered file): logged with the cause, alerted (once) by the
+    service, a 503 in the error shape."""
+    logger.error("model unavailable", extra={"path": app.current_event.path, "cause": str(error.__cause__)})
+    return _error(503, error.field, error.reason)
 
 
 @app.exception_handler(RequestUnsupportedContentType)  # type: ignore[untyped-decorator]
@@ -107,7 +120,7 @@ def no_route(error: NotFoundError) -> Response[dict[str, Any]]:
 
 @app.post(
     "/models/<model>/score",
-    responses=_documented(online.ScoreResponse | online.BatchScoreResponse, 400, 413, 415),
+    responses=_documented(online.ScoreResponse | online.BatchScoreResponse, 400, 410, 413, 415, 503),
 )
 def score(
     model: ModelName,
@@ -122,7 +135,7 @@ def entity_scores(model: ModelName, entity_id: EntityId) -> dict[str, Any]:
     return online.entity_scores(model, unquote(entity_id))
 
 
-@app.get("/models/<model>", responses=_documented(online.ModelDescription))
+@app.get("/models/<model>", responses=_documented(online.ModelDescription, 503))
 def describe(model: ModelName) -> dict[str, Any]:
     return online.describe(model)
 

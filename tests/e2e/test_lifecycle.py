@@ -123,9 +123,22 @@ def test_a_retired_version_can_neither_serve_nor_be_the_champion(contenders):
     with pytest.raises(registry.NotAllowed, match="is the champion"):
         lifecycle.retire("churn", "1.3.0", reason="no", caller="test operator")
     lifecycle.retire("churn", "1.2.0", reason="trained on stale data", caller="test operator")
-    with pytest.raises(registry.RegistryConflict, match="retired"):
+    with pytest.raises(registry.RetiredVersion, match=r"1\.2\.0 is retired"):
         lifecycle.promote("churn", "1.2.0", reason="try", caller="test operator")
     assert registry.challenger("churn").version == "1.1.0"  # the newest not retired, not champion
+
+
+def test_a_scoring_run_pinned_to_a_retired_version_fails_by_name_and_sends_nothing(trained):
+    from tests.helpers import recompressed_copy, run
+
+    sandbox = trained.sandbox
+    other = recompressed_copy("churn", "1.0.0", "another-run").version  # 1.1.0
+    lifecycle.retire("churn", other, reason="misbehaves", caller="test operator")
+    result = run(sandbox, "ScoringStateMachine", "2025-09-01", model_version=other)
+    assert (result.status, result.error) == ("FAILED", "RetiredVersion"), result.cause
+    assert "model 'churn' version 1.1.0 is retired: it never serves again" in result.cause
+    assert latest.pointer("churn") is None  # nothing published
+    assert drain(sandbox.ref("CampaignQueue")) == []  # and nobody contacted
 
 
 def _online_version(sandbox: Sandbox) -> str:

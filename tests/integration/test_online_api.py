@@ -229,9 +229,9 @@ def test_the_openapi_document_lists_every_status_with_the_error_schema(api):
     assert status == 200
     paths = document["paths"]
     expected = {
-        ("/models/{model}/score", "post"): {"200", "400", "404", "405", "413", "415", "422"},
+        ("/models/{model}/score", "post"): {"200", "400", "404", "405", "410", "413", "415", "422", "503"},
         ("/models/{model}/scores/{entity_id}", "get"): {"200", "404", "405", "422"},
-        ("/models/{model}", "get"): {"200", "404", "405", "422"},
+        ("/models/{model}", "get"): {"200", "404", "405", "422", "503"},
     }
     for (path, method), statuses in expected.items():
         responses = paths[path][method]["responses"]

@@ -143,11 +143,11 @@ def test_the_champion_alias_changes_only_by_conditional_write(trained):
     def move(to: str, expected: str | None) -> None:
         registry.change_champion("churn", to, expected, kind="promote", reason="test", caller="test")
 
-    with pytest.raises(registry.RegistryConflict):
+    with pytest.raises(registry.ChampionMoved, match=r"no longer points at None \(now 1\.0\.0\)"):
         move(second.version, None)  # someone already set it
-    with pytest.raises(registry.RegistryConflict):
+    with pytest.raises(registry.ChampionMoved, match=r"no longer points at 0\.1\.0 \(now 1\.0\.0\)"):
         move(second.version, "0.1.0")  # it moved meanwhile
-    with pytest.raises(registry.RegistryConflict):
+    with pytest.raises(registry.UnknownVersion, match=r"has no version '9\.9\.9'"):
         move("9.9.9", "1.0.0")  # no such version
     assert registry.champion("churn") == "1.0.0" and [e["kind"] for e in registry.audit("churn")] == [
         "promotion"

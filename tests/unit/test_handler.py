@@ -17,6 +17,8 @@ from modelops.domain.contract import (
 from modelops.handler import lambda_entry
 from tests.helpers import event
 
+pytestmark = pytest.mark.usefixtures("function_environment")  # a handler checks it when made
+
 FINDING = Evidence(
     stage="validate_scores", metric="score", value="d5", test="band", statistic=1.0, effect=0.3
 )

@@ -23,8 +23,11 @@ def _reason(reason: str) -> str:
 
 
 def show(model: str, version: str | None = None) -> dict[str, Any]:
-    """A version (default: the champion) with its metadata, and the model's audit trail."""
-    record = registry.resolve_version(model, version)
+    """A version (default: the champion; a retired one too) with its metadata, and the model's
+    audit trail."""
+    record = (
+        registry.resolve_version(model, None) if version is None else registry.get_version(model, version)
+    )
     metadata = registry.verified_metadata(record)
     return {
         "model": model,

@@ -1,6 +1,8 @@
 """After `sam build`: import every function's handler with Python 3.12 and nothing on the
 path but its own code, its layers and boto3 (which the Lambda runtime provides), the way
-Lambda will. A layer a function forgot is an import error here, not in production.
+Lambda will, with the environment variables the template gives it (stand-in values: a
+handler checks its settings when it loads). A layer a function forgot, or a variable the
+template does not give, is an import error here, not in production.
 
 Run as ``python -m modelops_dev.tools.layer_check [build_dir]``.
 """
@@ -48,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
             [interpreter, "-m", "pip", "install", "--quiet", "--target", runtime, "boto3"], check=True
         )
         resources = template["Resources"]
+        shared = template.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
         for function in measure(build):
             name, layers = function.name, function.layers
             code_uri = resources[name]["Properties"]["CodeUri"]
@@ -56,12 +59,15 @@ def main(argv: list[str] | None = None) -> int:
             ]
             path = [str(build / code_uri), *layer_paths, runtime]
             imports = ", ".join(filter(None, ["app", LAZY_IMPORTS.get(name, "")]))
+            own = resources[name]["Properties"].get("Environment", {}).get("Variables", {})
+            variables = dict.fromkeys([*shared, *own], "layer-check")
             result = subprocess.run(  # noqa: S603 - our own interpreter and modules
                 [interpreter, "-c", f"import {imports}"],
                 cwd=tempfile.gettempdir(),
                 capture_output=True,
                 text=True,
                 env={
+                    **variables,
                     "PATH": os.environ.get("PATH", ""),
                     "PYTHONPATH": os.pathsep.join(path),
                     "PYTHONDONTWRITEBYTECODE": "1",

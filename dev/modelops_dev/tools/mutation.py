@@ -46,6 +46,7 @@ MODULE_TESTS: dict[str, tuple[str, ...]] = {
         "tests/unit/domain/monitoring/test_retraining.py",
     ),
     "model/promotion": ("tests/unit/domain/model/test_promotion.py",),
+    "model/deployment": ("tests/unit/domain/model/test_deployment.py",),
     "monitoring/performance": ("tests/unit/domain/monitoring/test_performance.py",),
     "monitoring/reference": ("tests/unit/domain/monitoring/test_drift.py",),
     "monitoring/statistics": ("tests/unit/domain/monitoring/test_drift.py",),
@@ -70,6 +71,7 @@ GATED = (
     "publication",
     "monitoring/alerts",
     "model/promotion",
+    "model/deployment",
     "monitoring/performance",
     "monitoring/reference",
     "monitoring/statistics",
@@ -286,6 +288,7 @@ def run_module(module: str, server: Server) -> ModuleResult:
     cache.unlink(missing_ok=True)  # every run starts fresh: no result is taken on trust
     runner = shlex.join([sys.executable, "-m", mutation_server.MODULE, "test", server.address, *tests])
     started = time.monotonic()
+    (PROJECT_ROOT / RESULTS / module).parent.mkdir(parents=True, exist_ok=True)  # model/… has a folder
     with (PROJECT_ROOT / RESULTS / f"{module}.log").open("w") as log:
         done = subprocess.run(  # noqa: S603 - mutmut of our own interpreter
             [

@@ -18,6 +18,7 @@ from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
+from modelops import settings
 from modelops.domain.contract import ChunkItem, StageDoc, ValidationResult
 from modelops.stores import aws
 
@@ -60,7 +61,10 @@ def by_flow(
 
 
 def lambda_entry(stage: Callable[[In], Out]) -> Handler:
-    """The Lambda handler of ``stage``: its first parameter's type validates the event."""
+    """The Lambda handler of ``stage``: its first parameter's type validates the event. Made
+    when the function's module loads, which is when the environment is checked: a missing
+    variable fails the cold start by name."""
+    settings.check()
     name = stage.__name__
     input_model: type[BaseModel] = next(iter(get_type_hints(stage).values()))
 

@@ -1,45 +1,68 @@
-"""Settings from environment variables, read once per process."""
+"""Settings from environment variables: a typed model, checked when a function starts (its
+handler module calls ``check``) and read once per process.
+
+template.yaml's Globals give every function the same variables (the dispatcher also gets the
+state machines' ARNs). A variable missing or empty is one ``SettingsError`` naming it, at cold
+start, instead of a KeyError in the middle of the first stage that reads it.
+"""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from modelops.caches import process_cache
 
 
-@dataclass(frozen=True)
-class Settings:
-    bucket: str
-    registry_table: str
-    metadata_table: str
-    scores_table: str
-    contacts_table: str
-    online_features_table: str
-    online_scores_table: str
-    campaign_queue_url: str
-    alert_topic_arn: str
-    lake_database: str
-    athena_workgroup: str
+class SettingsError(RuntimeError):
+    """The function's environment lacks a variable the library needs."""
+
+
+class Settings(BaseModel):
+    """Each field is read from the environment variable of its alias."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    bucket: str = Field(alias="MODELOPS_BUCKET", min_length=1)
+    registry_table: str = Field(alias="REGISTRY_TABLE", min_length=1)
+    metadata_table: str = Field(alias="METADATA_TABLE", min_length=1)
+    scores_table: str = Field(alias="SCORES_TABLE", min_length=1)
+    contacts_table: str = Field(alias="CONTACTS_TABLE", min_length=1)
+    online_features_table: str = Field(alias="ONLINE_FEATURES_TABLE", min_length=1)
+    online_scores_table: str = Field(alias="ONLINE_SCORES_TABLE", min_length=1)
+    campaign_queue_url: str = Field(alias="CAMPAIGN_QUEUE_URL", min_length=1)
+    alert_topic_arn: str = Field("", alias="ALERT_TOPIC_ARN")
+    lake_database: str = Field("", alias="LAKE_DATABASE")
+    athena_workgroup: str = Field("", alias="ATHENA_WORKGROUP")
     # Only the dispatcher function has these (the state machines it starts).
-    training_state_machine_arn: str = ""
-    scoring_state_machine_arn: str = ""
+    training_state_machine_arn: str = Field("", alias="TRAINING_STATE_MACHINE_ARN")
+    scoring_state_machine_arn: str = Field("", alias="SCORING_STATE_MACHINE_ARN")
+
+
+def load(environment: Mapping[str, str]) -> Settings:
+    """The settings an environment holds; a missing or empty variable is a SettingsError
+    naming every such variable in one line."""
+    try:
+        return Settings.model_validate(dict(environment))
+    except ValidationError as error:
+        missing = sorted(str(e["loc"][0]) for e in error.errors() if e["type"] == "missing")
+        empty = sorted(str(e["loc"][0]) for e in error.errors() if e["type"] != "missing")
+        problems = [
+            *([f"missing environment variable {', '.join(missing)}"] if missing else []),
+            *([f"empty environment variable {', '.join(empty)}"] if empty else []),
+        ]
+        raise SettingsError(
+            f"modelops settings: {'; '.join(problems)} (template.yaml's Globals give every function these)"
+        ) from None
+
+
+def check() -> None:
+    """Fail now, by name, if the environment lacks a setting (a handler's cold start)."""
+    load(os.environ)
 
 
 @process_cache()
 def settings() -> Settings:
-    return Settings(
-        bucket=os.environ["MODELOPS_BUCKET"],
-        registry_table=os.environ["REGISTRY_TABLE"],
-        metadata_table=os.environ["METADATA_TABLE"],
-        scores_table=os.environ["SCORES_TABLE"],
-        contacts_table=os.environ["CONTACTS_TABLE"],
-        online_features_table=os.environ["ONLINE_FEATURES_TABLE"],
-        online_scores_table=os.environ["ONLINE_SCORES_TABLE"],
-        campaign_queue_url=os.environ["CAMPAIGN_QUEUE_URL"],
-        alert_topic_arn=os.environ.get("ALERT_TOPIC_ARN", ""),
-        lake_database=os.environ.get("LAKE_DATABASE", ""),
-        athena_workgroup=os.environ.get("ATHENA_WORKGROUP", ""),
-        training_state_machine_arn=os.environ.get("TRAINING_STATE_MACHINE_ARN", ""),
-        scoring_state_machine_arn=os.environ.get("SCORING_STATE_MACHINE_ARN", ""),
-    )
+    return load(os.environ)

@@ -1,19 +1,82 @@
-"""Whether a scoring run becomes the latest scores, and what each chunk indexes."""
+"""Whether a scoring run may be published (every chunk's work is there, every count adds up),
+whether it becomes the latest scores, and what each chunk indexes."""
 
 from datetime import date
 
 import numpy as np
+import pytest
 
-from modelops.domain.publication import becomes_latest
+from modelops.domain.contract import Chunk, PublishChunkResult
+from modelops.domain.publication import (
+    Decision,
+    ScoreCountError,
+    becomes_latest,
+    latest_decision,
+    published_rows,
+    require_all,
+    require_counts,
+)
+
+CHUNKS = [Chunk(index=0, key="part-0", rows=3), Chunk(index=1, key="part-0", offset=3, rows=2)]
+
+
+def receipt(rows: int, shadow: int = 0, **changes: int) -> PublishChunkResult:
+    counts = {"history_rows": rows, "latest_rows": rows, "online_feature_rows": rows, **changes}
+    return PublishChunkResult(shadow_rows=shadow, **counts)
 
 
 def test_time_only_moves_forward_unless_forced():
-    assert becomes_latest(None, date(2025, 9, 1)).accept
-    assert becomes_latest(date(2025, 9, 1), date(2025, 9, 1)).accept  # a re-score of the same period
-    assert becomes_latest(date(2025, 9, 1), date(2025, 10, 1)).accept
+    assert becomes_latest(None, date(2025, 9, 1)) == Decision(True, "first publication", flip=True)
+    assert becomes_latest(date(2025, 9, 1), date(2025, 9, 1)).flip  # a re-score of the same period
+    assert becomes_latest(date(2025, 9, 1), date(2025, 10, 1)) == Decision(
+        True, "2025-10-01 is not older than the latest 2025-09-01", flip=True
+    )
     older = becomes_latest(date(2025, 10, 1), date(2025, 9, 1))
-    assert not older.accept and older.reason == "2025-09-01 is older than the latest 2025-10-01: history only"
-    assert becomes_latest(date(2025, 10, 1), date(2025, 9, 1), force=True).accept
+    assert older == Decision(False, "2025-09-01 is older than the latest 2025-10-01: history only")
+    assert older.flip is False and {older, older} == {older}  # a value: frozen, hashable
+    assert becomes_latest(date(2025, 10, 1), date(2025, 9, 1), force=True) == Decision(
+        True, "forced: 2025-09-01 replaces the newer 2025-10-01", flip=True
+    )
+
+
+def test_a_rerun_of_the_latest_publication_leaves_the_pointer_where_it_is():
+    current = ("run-1#1.0.0", date(2025, 10, 1))
+    again = latest_decision(current, "run-1#1.0.0", date(2025, 10, 1))
+    assert again == Decision(True, "already the latest publication") and again.flip is False
+    assert latest_decision(current, "run-2#1.0.0", date(2025, 10, 1)).flip
+    assert not latest_decision(current, "run-2#1.0.0", date(2025, 9, 1)).accept
+    assert latest_decision(None, "run-2#1.0.0", date(2025, 9, 1)).flip
+
+
+def test_every_chunk_must_have_done_its_part():
+    require_all(CHUNKS, {0, 1}, "scores")
+    with pytest.raises(ScoreCountError, match=r"^chunk 1 has no scores \(1 of 2 chunks missing\)$"):
+        require_all(CHUNKS, {0}, "scores")
+    with pytest.raises(ScoreCountError, match=r"^chunk 0 has no scores \(2 of 2 chunks missing\)$"):
+        require_all(CHUNKS, set(), "scores")
+
+
+def test_each_receipt_accounts_for_each_row_of_its_chunk():
+    assert published_rows(CHUNKS, [receipt(3), receipt(2)], shadow=False) == 5
+    assert published_rows(CHUNKS, [receipt(3, shadow=3), receipt(2, shadow=2)], shadow=True) == 5
+    with pytest.raises(ScoreCountError, match=r"^chunk 1 has a receipt without its publication$"):
+        published_rows(CHUNKS, [receipt(3), None], shadow=False)
+    for short in ("history_rows", "latest_rows", "online_feature_rows"):
+        with pytest.raises(ScoreCountError, match=f"^chunk 0 published .*{short}=2.* for 3 rows$"):
+            published_rows(CHUNKS, [receipt(3, **{short: 2}), receipt(2)], shadow=False)
+    with pytest.raises(ScoreCountError, match=r"^chunk 1 published .* for 2 rows$"):
+        published_rows(CHUNKS, [receipt(3), receipt(1)], shadow=False)  # consistent, but short
+    with pytest.raises(ScoreCountError, match=r"^the shadow challenger scored 1 of chunk 1's 2 rows$"):
+        published_rows(CHUNKS, [receipt(3, shadow=3), receipt(2, shadow=1)], shadow=True)
+    with pytest.raises(ValueError, match="shorter"):  # one receipt per chunk, never fewer
+        published_rows(CHUNKS, [receipt(3)], shadow=False)
+
+
+def test_every_extracted_row_is_published_and_validated():
+    require_counts(extracted=5, published=5, validated=5)
+    for published, validated in ((4, 5), (5, 4), (6, 6)):
+        with pytest.raises(ScoreCountError, match=f"^{published} rows published, {validated} validated, 5"):
+            require_counts(extracted=5, published=published, validated=validated)
 
 
 def test_each_chunk_indexes_its_top_rows_and_everything_above_the_floor():

@@ -26,7 +26,8 @@ from modelops.domain.data import skew
 from modelops.domain.data.features import FeatureInfo, FeatureSchema, encode_value
 from modelops.domain.model import estimators, fastscore
 from modelops.domain.spec import FeatureType, ModelSpec
-from modelops.stores import latest, online_features, online_log, registry
+from modelops.stores import latest, notifications, online_features, online_log, registry
+from modelops.stores import metadata as metadata_store
 from modelops.stores.specs import load_spec
 
 REFRESH_SECONDS = 5.0
@@ -199,8 +200,19 @@ class LoadedModel:
         return estimators.positive_scores(self.scorer, X)
 
 
+class Unavailable(RuntimeError):
+    """The model cannot serve now (its files fail their integrity check): a 503, not the
+    client's fault; operators are alerted."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field, self.reason = field, reason
+
+
 class ModelCache:
-    """Champion (or pinned) models of this container, refreshed when the champion moves."""
+    """Champion (or pinned) models of this container. Every ``REFRESH_SECONDS`` the champion
+    alias and the version's registry row are read again: a new champion is loaded, a version
+    retired meanwhile stops serving."""
 
     def __init__(self) -> None:
         self._models: dict[tuple[str, str | None], tuple[LoadedModel, float]] = {}
@@ -211,15 +223,14 @@ class ModelCache:
         with self._lock:
             cached = self._models.get(key)
             now = time.monotonic()
-            if cached and (version is not None or now - cached[1] < REFRESH_SECONDS):
+            if cached and now - cached[1] < REFRESH_SECONDS:
                 return cached[0]
+            self._models.pop(key, None)
             wanted = version or registry.champion(model)
             if wanted is None:
                 raise RequestError(404, "model", f"model {model!r} has no champion (unknown model?)")
-            if cached and cached[0].record.version == wanted:
-                self._models[key] = (cached[0], now)
-                return cached[0]
-            loaded = _load(model, wanted)
+            record = _servable(model, wanted)
+            loaded = cached[0] if cached and cached[0].record == record else _load(record)
             self._models[key] = (loaded, now)
             return loaded
 
@@ -228,18 +239,37 @@ class ModelCache:
             self._models.clear()
 
 
-def _load(model: str, version: str) -> LoadedModel:
+def _servable(model: str, version: str) -> registry.ModelVersion:
     try:
-        record = registry.get_version(model, version)
+        return registry.servable(model, version)
     except registry.UnknownVersion:
         raise RequestError(404, "version", f"model {model!r} has no version {version!r}") from None
-    metadata = registry.verified_metadata(record)
-    if record.fast_sha256:
-        scorer: Any = fastscore.FastModel.from_bytes(registry.verified_artifact(record, fast=True))
-    else:
-        scorer = registry.load_estimator(record)
+    except registry.RetiredVersion:
+        raise RequestError(410, "version", f"model {model!r} version {version!r} is retired") from None
+
+
+def _load(record: registry.ModelVersion) -> LoadedModel:
+    """The version's scorer, schema and spec, each file verified against the registry (a file
+    that fails is an ``Unavailable``, alerted once per model and tampered content)."""
+    try:
+        metadata = registry.verified_metadata(record)
+        if record.fast_sha256:
+            scorer: Any = fastscore.FastModel.from_bytes(registry.verified_artifact(record, fast=True))
+        else:
+            scorer = registry.load_estimator(record)
+        spec = registry.scoring_spec(record, load_spec(record.model))
+    except registry.IntegrityError as error:
+        if metadata_store.record_incident(
+            record.model, "integrity", registry.sha256(str(error).encode()), str(error)
+        ):
+            notifications.send_integrity_alert(record.model, record.version, str(error))
+        raise Unavailable(
+            "model",
+            f"model {record.model!r} version {record.version} fails its integrity check and cannot serve "
+            "(operators are alerted)",
+        ) from error
     schema = FeatureSchema.from_dict(metadata["feature_schema"])
-    return LoadedModel(record, registry.scoring_spec(record, load_spec(model)), schema, metadata, scorer)
+    return LoadedModel(record, spec, schema, metadata, scorer)
 
 
 models = ModelCache()

@@ -41,7 +41,7 @@ def transform_chunk(item: ChunkItem) -> ChunkItem:
     started = time.perf_counter()
     run, chunk = item.run, item.chunk
     spec = spec_of(run)
-    record = registry.get_version(run.model, run.version())
+    record = registry.servable(run.model, run.version())
     schema = FeatureSchema.from_dict(registry.feature_schema(record))
     columns = read_chunk(chunk)
     matrix = transform(columns, spec, schema, with_outcome=False)
@@ -59,7 +59,7 @@ def transform_chunk(item: ChunkItem) -> ChunkItem:
     total = _total_rows(item)
     objects.put_bytes(layout.chunk_key(run.run_id, chunk.index, "features.npz"), matrix.to_bytes())
     if run.shadow_version is not None:
-        shadow = registry.get_version(run.model, run.shadow_version)
+        shadow = registry.servable(run.model, run.shadow_version)
         if shadow.schema_sha256 != record.schema_sha256:  # the challenger reads other features
             theirs = FeatureSchema.from_dict(registry.feature_schema(shadow))
             recipe = version_spec(run.model, shadow.version, spec)  # its own columns
@@ -93,7 +93,7 @@ def transform_chunk(item: ChunkItem) -> ChunkItem:
 def _scores(model: str, version: str, features: FeatureMatrix) -> np.ndarray:
     from modelops.domain.model import estimators
 
-    estimator = registry.load_estimator(registry.get_version(model, version))
+    estimator = registry.load_estimator(registry.servable(model, version))
     parts = [features.X[start : start + PREDICT_SLICE] for start in range(0, features.rows, PREDICT_SLICE)]
     return (
         np.concatenate([estimators.positive_scores(estimator, part) for part in parts])

@@ -255,8 +255,3 @@ def read_extract(doc: StageDoc) -> dict[str, np.ndarray]:
     """The run's whole extract, column by column (training: a bounded sample)."""
     parts = [read_chunk(chunk) for chunk in chunk_list(doc)]
     return {name: _concatenate([part[name] for part in parts]) for name in parts[0]}
-
-
-class ScoreCountError(RuntimeError):
-    """A scoring chunk's work is missing, or the published rows do not match the rows that
-    were extracted for scoring."""

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from datetime import date
 
+from modelops.domain import publication
 from modelops.domain.contract import (
     ChunkResults,
     DeployScoresResult,
-    PublishChunkResult,
     StageDoc,
     TransformChunkResult,
     VerifyModelResult,
@@ -27,20 +27,20 @@ from modelops.domain.data import skew, validity
 from modelops.domain.data.features import FeatureSchema
 from modelops.domain.monitoring import sketches
 from modelops.domain.periods import add_periods
-from modelops.domain.publication import becomes_latest
+from modelops.domain.publication import ScoreCountError
 from modelops.pipeline import monitoring
-from modelops.pipeline.common import ScoreCountError, chunk_list, spec_of
+from modelops.pipeline.common import chunk_list, spec_of
 from modelops.stores import history, latest, layout, objects, registry
 
 
 def verify_model(doc: StageDoc) -> StageDoc:
-    """Load and verify the run's model version once, before the fan-out, so a bad artifact
-    fails the run early and by name."""
-    record = registry.get_version(doc.run.model, doc.run.version())
+    """Load and verify the run's model version once, before the fan-out, so a bad artifact (or a
+    version retired since the run started) fails the run early and by name."""
+    record = registry.servable(doc.run.model, doc.run.version())
     registry.load_estimator(record)
     registry.feature_schema(record)  # the metadata too: a Map child's failure would not say why
     if doc.run.shadow_version is not None:
-        shadow = registry.get_version(doc.run.model, doc.run.shadow_version)
+        shadow = registry.servable(doc.run.model, doc.run.shadow_version)
         registry.load_estimator(shadow)
         registry.feature_schema(shadow)
     doc.results.verify_model = VerifyModelResult(model_version=record.version, sha256=record.sha256)
@@ -73,11 +73,7 @@ def validate_data(doc: StageDoc) -> StageDoc:
         TransformChunkResult.model_validate_json(_chunk_object(run.run_id, c.index, "transform.json"))
         for c in chunks
     ]
-    invalid: dict[str, int] = {}
-    for counted in done:
-        for name, count in counted.invalid.items():
-            invalid[name] = invalid.get(name, 0) + count
-    shares = {name: count / rows for name, count in invalid.items() if count}
+    shares = validity.invalid_shares((counted.invalid for counted in done), rows)
     result = monitoring.validate(
         run.model, "validate_data", run.run_id, run.window.end, profiles, spec.drift, rows=rows, alert=False
     )
@@ -89,15 +85,9 @@ def validate_data(doc: StageDoc) -> StageDoc:
     result.drift = [*monitoring.skew_evidence("validate_data", run.as_of, skewed), *result.drift]
     doc.results.validate_data = result
     policies = {name: feature.on_invalid for name, feature in spec.features.items()}
-    refused = validity.refused_features(shares, policies, spec.scoring.max_invalid_share)
-    if refused:
-        detail = ", ".join(f"{name} {shares[name]:.2%}" for name in refused)
-        raise validity.InvalidDataError(
-            f"values the model's schema refuses pass {spec.scoring.max_invalid_share:.2%} "
-            f"of the rows: {detail} "
-            "(unseen categories, numbers outside the accepted range, or missing where training had none; "
-            "set features.<name>.on_invalid to 'missing' or 'clip' to score them anyway)"
-        )
+    refused = validity.refusal(shares, policies, spec.scoring.max_invalid_share)
+    if refused is not None:
+        raise validity.InvalidDataError(refused)
     return doc
 
 
@@ -106,15 +96,10 @@ def validate_scores(doc: StageDoc) -> StageDoc:
     run = doc.run
     spec = spec_of(run)
     chunks = chunk_list(doc)
-    missing = [
-        c.index
-        for c in chunks
-        if not objects.exists(layout.chunk_key(run.run_id, c.index, "score_sketch.npz"))
-    ]
-    if missing:
-        raise ScoreCountError(
-            f"chunk {missing[0]} has no scores ({len(missing)} of {len(chunks)} chunks missing)"
-        )
+    sketched = {
+        c.index for c in chunks if objects.exists(layout.chunk_key(run.run_id, c.index, "score_sketch.npz"))
+    }
+    publication.require_all(chunks, sketched, "scores")
     merged = [
         s
         for c in chunks
@@ -153,60 +138,45 @@ def receipts(doc: StageDoc) -> list[ChunkResults]:
     return found
 
 
-def _published(doc: StageDoc) -> list[PublishChunkResult]:
-    published = []
-    for chunk, done in zip(chunk_list(doc), receipts(doc), strict=True):
-        receipt = done.publish_chunk
-        if receipt is None:
-            raise ScoreCountError(f"chunk {chunk.index} has a receipt without its publication")
-        if not receipt.history_rows == receipt.latest_rows == receipt.online_feature_rows == chunk.rows:
-            raise ScoreCountError(f"chunk {chunk.index} published {receipt} for {chunk.rows} rows")
-        published.append(receipt)
-    return published
-
-
 def deploy_scores(doc: StageDoc) -> StageDoc:
-    """Check every chunk's receipt against the extract, copy the staged history parts into the
-    history, and flip the latest pointer to the run's publication (last, and only if time moves
-    forward or the run is forced)."""
+    """Check every chunk's receipt against the extract (domain/publication.py), copy the staged
+    history parts into the history, and flip the latest pointer to the run's publication (last,
+    and only if time moves forward or the run is forced)."""
     run = doc.run
     spec = spec_of(run)
+    registry.servable(run.model, run.version())  # retired while the run scored: nothing is published
     chunks = chunk_list(doc)
-    published = _published(doc)
     rows = sum(chunk.rows for chunk in chunks)
-    scored = doc.results.validate_scores.rows if doc.results.validate_scores else rows
-    if sum(r.latest_rows for r in published) != rows or scored != rows:
-        raise ScoreCountError(
-            f"{sum(r.latest_rows for r in published)} rows published, {scored} validated, {rows} extracted"
-        )
+    published = publication.published_rows(
+        chunks, [r.publish_chunk for r in receipts(doc)], shadow=run.shadow_version is not None
+    )
+    validated = doc.results.validate_scores.rows if doc.results.validate_scores else rows
+    publication.require_counts(extracted=rows, published=published, validated=validated)
     staged = [layout.chunk_key(run.run_id, chunk.index, "history.parquet") for chunk in chunks]
     written = history.publish(run.model, run.as_of, "batch", staged)
     if run.shadow_version is not None:
-        if any(r.shadow_rows != chunk.rows for r, chunk in zip(published, chunks, strict=True)):
-            raise ScoreCountError("the shadow challenger did not score every row")
         shadows = [layout.chunk_key(run.run_id, chunk.index, "shadow_history.parquet") for chunk in chunks]
         history.publish(run.model, run.as_of, "shadow", shadows)
-    publication = latest.publication_id(run.run_id, run.version())
+    publication_id = latest.publication_id(run.run_id, run.version())
     current = latest.pointer(run.model)
-    if current is not None and current.publication == publication:
-        decision_latest, reason = True, "already the latest publication"
-    else:
-        decision = becomes_latest(
-            None if current is None else date.fromisoformat(current.as_of), run.as_of, force=run.force
+    decision = publication.latest_decision(
+        None if current is None else (current.publication, date.fromisoformat(current.as_of)),
+        publication_id,
+        run.as_of,
+        force=run.force,
+    )
+    if decision.flip:
+        new = latest.Publication(
+            run.model,
+            publication_id,
+            run.run_id,
+            run.as_of.isoformat(),
+            run.version(),
+            rows,
+            spec.scoring.top_candidates,
         )
-        decision_latest, reason = decision.accept, decision.reason
-        if decision.accept:
-            new = latest.Publication(
-                run.model,
-                publication,
-                run.run_id,
-                run.as_of.isoformat(),
-                run.version(),
-                rows,
-                spec.scoring.top_candidates,
-            )
-            latest.flip(new, current)
+        latest.flip(new, current)
     doc.results.deploy_scores = DeployScoresResult(
-        history=written, publication=publication, rows=rows, latest=decision_latest, reason=reason
+        history=written, publication=publication_id, rows=rows, latest=decision.accept, reason=decision.reason
     )
     return doc

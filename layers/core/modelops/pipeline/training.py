@@ -17,6 +17,7 @@ from modelops.domain.contract import (
     Chunk,
     ContractError,
     DeployModelResult,
+    Run,
     StageDoc,
     TrainResult,
     TransformResult,
@@ -29,13 +30,15 @@ from modelops.domain.data.features import (
     period_starts,
     transform,
 )
-from modelops.domain.model import fastscore, promotion
+from modelops.domain.model import deployment, fastscore, promotion
 from modelops.domain.monitoring.profiles import profile_features, profile_scores
 from modelops.domain.scores import ScoreSet
 from modelops.domain.spec import ModelSpec
 from modelops.pipeline import monitoring
 from modelops.pipeline.common import read_extract, spec_of
 from modelops.stores import layout, notifications, objects, registry, specs
+
+PROMOTION_ATTEMPTS = 3  # conditional promotions tried while the alias keeps moving
 
 
 def _library_versions() -> dict[str, str]:
@@ -246,6 +249,11 @@ def _checked_fast_model(doc: StageDoc) -> tuple[bytes | None, dict[str, Any]]:
     return body, {"scorer": "numpy", "max_difference": difference, "tolerance": fastscore.TOLERANCE}
 
 
+def _compared(doc: StageDoc) -> str | None:
+    """The champion the gate compares the candidate with (transform_data saw it)."""
+    return doc.results.transform_data.champion if doc.results.transform_data else None
+
+
 def _verdict(doc: StageDoc, summary: dict[str, Any]) -> promotion.Verdict:
     """The promotion gate, fed the candidate's and the champion's scores of the same rows."""
     run = doc.run
@@ -254,14 +262,9 @@ def _verdict(doc: StageDoc, summary: dict[str, Any]) -> promotion.Verdict:
     if test.outcome is None:
         raise ContractError("the test sample has no outcomes to judge the candidate by")
     candidate = promotion.Candidate("candidate", test.score, run.window.end)
-    compared = doc.results.transform_data.champion if doc.results.transform_data else None
+    compared = _compared(doc)
     champion = None
     if compared is not None:
-        if registry.champion(run.model) != compared:
-            raise registry.RegistryConflict(
-                f"the champion of {run.model!r} changed from {compared} while this candidate trained: "
-                "run the training again to compare with the new one"
-            )
         reason = doc.results.transform_data.champion_comparable if doc.results.transform_data else None
         if reason is not None:
             return promotion.Verdict(False, f"the champion cannot be scored on this sample: {reason}")
@@ -282,9 +285,50 @@ def _verdict(doc: StageDoc, summary: dict[str, Any]) -> promotion.Verdict:
     )
 
 
+def _registered(record: registry.ModelVersion) -> deployment.Registered:
+    was_champion, rejection_noted = deployment.history(
+        record.version, ((entry["kind"], entry["version"]) for entry in registry.audit(record.model))
+    )
+    return deployment.Registered(record.version, record.run_id, record.status, was_champion, rejection_noted)
+
+
+def _decide(
+    run: Run, verdict: promotion.Verdict, record: registry.ModelVersion, compared: str | None
+) -> deployment.Deployment:
+    """Decide (domain/model/deployment.py) and promote when that is the decision; when the
+    alias moves between the read and the conditional write, decide again with the new one."""
+    for _ in range(PROMOTION_ATTEMPTS):
+        decision = deployment.decide(
+            accept=verdict.accept,
+            verdict=verdict.reason,
+            registered=_registered(record),
+            compared=compared,
+            current=registry.champion(run.model),
+        )
+        if not decision.promote:
+            return decision
+        try:
+            registry.change_champion(
+                run.model,
+                record.version,
+                decision.expected,
+                kind="promotion",
+                reason=verdict.reason,
+                caller=f"training run {run.run_id}",
+                evidence=verdict.evidence,
+            )
+        except registry.ChampionMoved:
+            continue
+        return decision
+    raise registry.RegistryConflict(
+        f"the champion of {run.model!r} kept moving while {record.version} was promoted"
+    )
+
+
 def deploy_model(doc: StageDoc) -> StageDoc:
     """Register the candidate (its version allocated first, never overwritten) and let the
-    promotion gate decide whether it replaces the champion; a rejection is recorded and alerted."""
+    promotion gate decide whether it replaces the champion it was compared with; a rejection is
+    recorded and alerted, a candidate whose champion moved meanwhile stays registered."""
     run = doc.run
     summary = objects.get_json(objects.key_of(doc.artifacts.require("training")))
     artifact = objects.get_bytes(objects.key_of(doc.artifacts.require("model")))
@@ -300,43 +344,22 @@ def deploy_model(doc: StageDoc) -> StageDoc:
         status=status,
         recipe=specs.pinned_text(run.run_id, run.spec()),
     )
-    current = registry.champion(run.model)
-    caller = f"training run {run.run_id}"
-    if current == record.version:
-        promoted, reason = True, "already the champion"
-    elif record.run_id != run.run_id:
-        promoted, reason = (
-            False,
-            f"the same model is already registered as {record.version} ({record.status})",
-        )
-    elif verdict.accept:
-        registry.change_champion(
-            run.model,
-            record.version,
-            current,
-            kind="promotion",
-            reason=verdict.reason,
-            caller=caller,
-            evidence=verdict.evidence,
-        )
-        promoted, reason = True, verdict.reason
-    else:
-        registry.note(
-            run.model,
-            "rejected",
-            record.version,
-            {"reason": verdict.reason, "caller": caller, "evidence": verdict.evidence},
-        )
-        notifications.send_rejection(run.model, record.version, verdict.reason, verdict.evidence)
-        promoted, reason = False, verdict.reason
+    compared = _compared(doc)
+    decision = _decide(run, verdict, record, compared)
+    detail = {"reason": decision.reason, "caller": f"training run {run.run_id}", "evidence": verdict.evidence}
+    if decision.reject:
+        registry.note(run.model, "rejected", record.version, detail)
+        notifications.send_rejection(run.model, record.version, decision.reason, verdict.evidence)
+    elif decision.hold:
+        registry.note(run.model, "held", record.version, {**detail, "compared_with": compared})
     doc.results.deploy_model = DeployModelResult(
         version=record.version,
         status=record.status,
         sha256=record.sha256,
         artifact=objects.uri(record.artifact_key),
         metadata=objects.uri(record.metadata_key),
-        champion=promoted,
-        reason=reason,
+        champion=decision.champion,
+        reason=decision.reason,
         online_scorer="numpy" if record.fast_sha256 else "scikit-learn",
         evidence=verdict.evidence,
     )

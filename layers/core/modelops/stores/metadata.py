@@ -3,14 +3,15 @@
 Logical view: one row per (model, stage, metric, decile, value, timestamp). Stored as one
 item per (model, stage, metric, timestamp) holding every decile, so a metric's history is
 one Query and a re-run overwrites the same items instead of adding rows. A model's alerts
-are items under ``<model>#alerts``.
+are items under ``<model>#alerts``, its incidents (a tampered file the online API refused)
+under ``<model>#incidents``, one per kind and fingerprint.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Context
 from typing import Any
 
@@ -107,6 +108,35 @@ def record_alert(model: str, timestamp: date, run_id: str, fingerprint: str, ale
             "alert": json.dumps(alert),
         }
     )
+
+
+def record_incident(model: str, kind: str, fingerprint: str, detail: str) -> bool:
+    """Record an incident once: True the first time this (kind, fingerprint) is seen, by any
+    container (a conditional write), so it is alerted once."""
+    try:
+        _table().put_item(
+            Item={
+                "pk": f"{model}#incidents",
+                "sk": f"{kind}#{fingerprint}",
+                "model": model,
+                "at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "detail": detail,
+            },
+            ConditionExpression="attribute_not_exists(pk)",
+        )
+    except aws.AwsError as error:
+        if aws.is_conditional_failure(error):
+            return False
+        raise
+    return True
+
+
+def incidents(model: str) -> list[dict[str, Any]]:
+    """Every incident of a model (kind#fingerprint, when, what)."""
+    return [
+        {"incident": item["sk"], "at": item["at"], "detail": item["detail"]}
+        for item in _items(model, "incidents")
+    ]
 
 
 def alerts(model: str) -> list[dict[str, Any]]:

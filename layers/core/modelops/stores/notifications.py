@@ -37,6 +37,17 @@ def send_rejection(model: str, version: str, reason: str, evidence: dict[str, An
     )
 
 
+def send_integrity_alert(model: str, version: str, error: str) -> None:
+    """A model file that fails its sha256 check where it was about to serve (the online API):
+    it is refused until an operator restores it or promotes another version."""
+    aws.client("sns").publish(
+        TopicArn=settings().alert_topic_arn,
+        Subject=f"modelops: {model} {version} fails its integrity check"[:100],
+        Message=json.dumps({"model": model, "version": version, "error": error}),
+        MessageAttributes={"kind": {"DataType": "String", "StringValue": "IntegrityFailure"}},
+    )
+
+
 def send_drift_alert(subject: str, severity: str, body: dict[str, Any]) -> None:
     aws.client("sns").publish(
         TopicArn=settings().alert_topic_arn,

@@ -1,16 +1,13 @@
 """The model store (S3) and the model registry (DynamoDB).
 
-Artifacts live under ``models/<model>/<version>/`` (model.joblib, fast.npz, metadata.json); the
-registry holds one item per version (sk ``v#<version>``), the ``champion`` alias (sk
-``alias#champion``) and an audit row for every champion change or status change (sk
-``audit#<time>#<version>``).
-
-A version is allocated first, by a conditional write that only one publisher can win, and
-only then are its files written, under keys nobody else can get; the row is then completed
-and never changes again except its status (registered, rejected, retired). Every object a
-scorer loads is checked against the sha256 the row records. The champion alias changes only
-in a transaction that also writes the audit row, conditional on the alias still pointing where
-the caller saw it.
+Artifacts live under ``models/<model>/<version>/``; the registry holds one item per version
+(``v#<version>``), the ``champion`` alias (``alias#champion``) and an audit row per champion or
+status change (``audit#<time>#<version>``). A version is allocated by a conditional write only
+one publisher can win before its files are written; its row then changes only its status
+(registered, rejected, retired). Every object a scorer loads is checked against the sha256 the
+row records, and no retired version serves. The alias and a status change each move in one
+transaction with their audit row, conditional on what the caller saw and on the other: a
+retired version never becomes the champion, the champion is never retired.
 """
 
 from __future__ import annotations
@@ -50,6 +47,14 @@ class UnknownVersion(LookupError):
 
 class NotAllowed(ValueError):
     """A registry operation the version's status rules out (e.g. a retired champion)."""
+
+
+class RetiredVersion(NotAllowed):
+    """The version is retired: it never serves (online, batch, shadow) nor becomes the champion."""
+
+
+class ChampionMoved(RegistryConflict):
+    """The champion alias no longer points where the caller saw it."""
 
 
 @dataclass(frozen=True)
@@ -138,6 +143,15 @@ def get_version(model: str, version: str) -> ModelVersion:
     if item is None or item.get("status", ALLOCATING) == ALLOCATING:
         raise UnknownVersion(f"model {model!r} has no version {version!r}")
     return _from_item(item)
+
+
+def servable(model: str, version: str) -> ModelVersion:
+    """A version that may score: registered (or rejected, for an operator's pin), never retired.
+    Every path that loads a version to score with reads it through here."""
+    record = get_version(model, version)
+    if record.status == RETIRED:
+        raise RetiredVersion(f"model {model!r} version {version} is retired: it never serves again")
+    return record
 
 
 def champion(model: str) -> str | None:
@@ -259,6 +273,27 @@ def _audit_item(model: str, kind: str, version: str, detail: dict[str, Any]) -> 
     }
 
 
+def _key(model: str, sk: str) -> dict[str, Any]:
+    return {"model": {"S": model}, "sk": {"S": sk}}
+
+
+def _transact(model: str, items: list[dict[str, Any]], audit: tuple[str, str, dict[str, Any]]) -> list[bool]:
+    """Write ``items`` and an audit row (kind, version, detail) in one DynamoDB transaction:
+    [] when done, else which items failed their condition (then nothing was written)."""
+    row = {k: {"S": v} for k, v in _audit_item(model, *audit).items()}
+    items = [*items, {"Put": {"Item": row}}]
+    for item in items:
+        next(iter(item.values()))["TableName"] = settings().registry_table
+    try:
+        aws.client("dynamodb").transact_write_items(TransactItems=items)
+    except aws.AwsError as error:
+        if aws.error_code(error) != "TransactionCanceledException":
+            raise
+        reasons = error.response.get("CancellationReasons") or [{} for _ in items]
+        return [reason.get("Code") == "ConditionalCheckFailed" for reason in reasons]
+    return []
+
+
 def change_champion(
     model: str,
     version: str,
@@ -270,57 +305,34 @@ def change_champion(
     evidence: Any = None,
 ) -> None:
     """Point the champion alias at ``version`` only if it still points at ``expected`` and the
-    version is not retired; the audit row (who, when, why, from, to) is written in the same
-    transaction."""
+    version is registered or rejected (never retired), in one transaction with the audit row
+    (who, when, why, from, to): else ``ChampionMoved``, ``RetiredVersion`` or ``UnknownVersion``."""
     alias: dict[str, Any] = {
-        "Put": {
-            "TableName": settings().registry_table,
-            "Item": {
-                "model": {"S": model},
-                "sk": {"S": f"alias#{CHAMPION}"},
-                "version": {"S": version},
-                "updated_at": {"S": datetime.now(UTC).isoformat(timespec="seconds")},
-            },
-        }
+        "Item": {
+            **_key(model, f"alias#{CHAMPION}"),
+            "version": {"S": version},
+            "updated_at": {"S": datetime.now(UTC).isoformat(timespec="seconds")},
+        },
+        "ConditionExpression": "attribute_not_exists(sk)",
     }
-    if expected is None:
-        alias["Put"]["ConditionExpression"] = "attribute_not_exists(sk)"
-    else:
-        alias["Put"]["ConditionExpression"] = "version = :expected"
-        alias["Put"]["ExpressionAttributeValues"] = {":expected": {"S": expected}}
+    if expected is not None:
+        alias["ConditionExpression"] = "version = :expected"
+        alias["ExpressionAttributeValues"] = {":expected": {"S": expected}}
+    status = {
+        "Key": _key(model, f"v#{version}"),
+        "ConditionExpression": "#status IN (:registered, :rejected)",
+        "ExpressionAttributeNames": {"#status": "status"},
+        "ExpressionAttributeValues": {":registered": {"S": REGISTERED}, ":rejected": {"S": REJECTED}},
+    }
     detail = {"from": expected, "to": version, "reason": reason, "caller": caller, "evidence": evidence}
-    item = _audit_item(model, kind, version, detail)
-    try:
-        aws.client("dynamodb").transact_write_items(
-            TransactItems=[
-                {
-                    "ConditionCheck": {
-                        "TableName": settings().registry_table,
-                        "Key": {"model": {"S": model}, "sk": {"S": f"v#{version}"}},
-                        "ConditionExpression": "#status IN (:registered, :rejected)",
-                        "ExpressionAttributeNames": {"#status": "status"},
-                        "ExpressionAttributeValues": {
-                            ":registered": {"S": REGISTERED},
-                            ":rejected": {"S": REJECTED},
-                        },
-                    }
-                },
-                alias,
-                {
-                    "Put": {
-                        "TableName": settings().registry_table,
-                        "Item": {k: {"S": v} for k, v in item.items()},
-                    }
-                },
-            ]
+    failed = _transact(model, [{"ConditionCheck": status}, {"Put": alias}], (kind, version, detail))
+    if failed and failed[0]:
+        servable(model, version)  # UnknownVersion or RetiredVersion, by name
+    if failed:
+        raise ChampionMoved(
+            f"champion of {model!r} not changed to {version}: it no longer points at {expected} "
+            f"(now {champion(model)})"
         )
-    except aws.AwsError as error:
-        if aws.error_code(error) == "TransactionCanceledException":
-            raise RegistryConflict(
-                f"champion of {model!r} not changed to {version}: it moved from {expected} meanwhile, "
-                f"or {version} is retired or unknown"
-            ) from None
-        raise
 
 
 def note(model: str, kind: str, version: str, detail: dict[str, Any]) -> None:
@@ -329,31 +341,35 @@ def note(model: str, kind: str, version: str, detail: dict[str, Any]) -> None:
 
 
 def set_status(model: str, version: str, status: str, *, reason: str, caller: str) -> None:
-    """Change a version's status (the one field that changes), with an audit row."""
+    """Change a version's status (the one field that changes) in one transaction with its audit
+    row; retiring is conditional on the alias not pointing at the version, so a retire racing a
+    promote of the same version never leaves a retired champion."""
     current = get_version(model, version)
-    if status == RETIRED and champion(model) == version:
-        raise NotAllowed(f"{model} {version} is the champion: promote or roll back to another version first")
-    try:
-        _table().update_item(
-            Key={"model": model, "sk": f"v#{version}"},
-            UpdateExpression="SET #status = :new",
-            ConditionExpression="#status = :old",
-            ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues={":new": status, ":old": current.status},
-        )
-    except aws.AwsError as error:
-        if aws.is_conditional_failure(error):
-            raise RegistryConflict(f"{model} {version} changed status meanwhile") from None
-        raise
+    change = {
+        "Key": _key(model, f"v#{version}"),
+        "UpdateExpression": "SET #status = :new",
+        "ConditionExpression": "#status = :old",
+        "ExpressionAttributeNames": {"#status": "status"},
+        "ExpressionAttributeValues": {":new": {"S": status}, ":old": {"S": current.status}},
+    }
+    not_champion = {
+        "Key": _key(model, f"alias#{CHAMPION}"),
+        "ConditionExpression": "attribute_not_exists(sk) OR version <> :version",
+        "ExpressionAttributeValues": {":version": {"S": version}},
+    }
+    checks = [{"ConditionCheck": not_champion}] if status == RETIRED else []
     detail = {"from_status": current.status, "to_status": status, "reason": reason, "caller": caller}
-    _table().put_item(Item=_audit_item(model, status, version, detail))
+    failed = _transact(model, [*checks, {"Update": change}], (status, version, detail))
+    if checks and failed and failed[0]:
+        raise NotAllowed(f"{model} {version} is the champion: promote or roll back to another version first")
+    if failed:
+        raise RegistryConflict(f"{model} {version} changed status meanwhile")
 
 
 def audit(model: str) -> list[dict[str, Any]]:
     """Every champion and status change of a model, oldest first."""
-    items = _table().query(
-        KeyConditionExpression=Key("model").eq(model) & Key("sk").begins_with("audit#"), ConsistentRead=True
-    )["Items"]
+    query = Key("model").eq(model) & Key("sk").begins_with("audit#")
+    items = dynamo.query_all(_table(), KeyConditionExpression=query, ConsistentRead=True)
     return [
         {"kind": i["kind"], "version": i["version"], "at": i["at"], **json.loads(i["detail"])} for i in items
     ]
@@ -411,11 +427,11 @@ def feature_schema(record: ModelVersion) -> dict[str, Any]:
 
 
 def resolve_version(model: str, pinned: str | None) -> ModelVersion:
-    """The pinned version, or the champion."""
+    """The version to score with: the pinned one, or the champion; never a retired one."""
     version = pinned or champion(model)
     if version is None:
         raise UnknownVersion(f"model {model!r} has no champion to score with")
-    return get_version(model, version)
+    return servable(model, version)
 
 
 def challenger(model: str) -> ModelVersion | None:

@@ -53,6 +53,25 @@ def test_only_fail_features_past_the_threshold_stop_a_run():
     assert validity.refused_features({"age": 0.0}, {}, 0.0) == []
 
 
+def test_validate_data_sums_each_features_refused_values_over_the_chunks():
+    counts = [{"age": 3, "plan": 0}, {"age": 1, "income": 2}, {}]
+    assert validity.invalid_shares(counts, 200) == {"age": 0.02, "income": 0.01}
+    assert validity.invalid_shares([], 10) == {}
+
+
+def test_validate_data_refuses_a_run_naming_each_refused_feature_its_share_and_the_way_out():
+    shares = {"plan": 0.5, "age": 0.025, "tenure": 0.011, "income": 0.5}
+    refusal = validity.refusal(shares, {"income": "clip"}, 0.01)
+    assert refusal == (
+        "values the model's schema refuses pass 1.00% of the rows: age 2.50%, plan 50.00%, tenure 1.10% "
+        "(unseen categories, numbers outside the accepted range, or missing where training had none; "
+        "set features.<name>.on_invalid to 'missing' or 'clip' to score them anyway)"
+    )
+    everything = {"plan": "missing", "age": "clip", "tenure": "missing", "income": "clip"}
+    assert validity.refusal(shares, everything, 0.01) is None
+    assert validity.refusal({"age": 0.01}, {}, 0.01) is None  # at the threshold: accepted
+
+
 @pytest.mark.parametrize(
     ("values", "expected"),
     [

@@ -9,7 +9,7 @@ training never saw the feature missing.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 
@@ -73,4 +73,28 @@ def refused_features(shares: Mapping[str, float], policies: Mapping[str, str], t
     """Features under the 'fail' policy whose invalid share passes the threshold."""
     return sorted(
         name for name, share in shares.items() if policies.get(name, "fail") == "fail" and share > threshold
+    )
+
+
+def invalid_shares(counts: Iterable[Mapping[str, int]], rows: int) -> dict[str, float]:
+    """Each feature's share of the run's ``rows`` that the schema refused, from the chunks'
+    counts (features with none left out)."""
+    total: dict[str, int] = {}
+    for counted in counts:
+        for name, count in counted.items():
+            total[name] = total.get(name, 0) + count
+    return {name: count / rows for name, count in total.items() if count}
+
+
+def refusal(shares: Mapping[str, float], policies: Mapping[str, str], threshold: float) -> str | None:
+    """Why validate_data refuses a scoring run (None: it does not): the 'fail' features whose
+    invalid share passes ``threshold``, with their shares and what would score them anyway."""
+    refused = refused_features(shares, policies, threshold)
+    if not refused:
+        return None
+    detail = ", ".join(f"{name} {shares[name]:.2%}" for name in refused)
+    return (
+        f"values the model's schema refuses pass {threshold:.2%} of the rows: {detail} "
+        "(unseen categories, numbers outside the accepted range, or missing where training had none; "
+        "set features.<name>.on_invalid to 'missing' or 'clip' to score them anyway)"
     )
