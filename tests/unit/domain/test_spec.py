@@ -534,3 +534,16 @@ def test_reconciliation_names_a_table_of_the_source():
         parse_spec(yaml.safe_dump(document))
     document["source"]["rows"] = {"table": "customers", "filtered": True, "tolerance": 0.01}
     assert parse_spec(yaml.safe_dump(document)).source.reconciled_table == "customers"
+
+
+@pytest.mark.parametrize("seasonality", ["auto", "none", 2, 12, 52, 366])
+def test_drift_seasonality_is_auto_none_or_periods_per_year_from_two_to_366(seasonality):
+    # Given explicitly, so the field's check runs (pydantic does not check defaults).
+    assert parse(with_value("drift.seasonality", seasonality)).drift.seasonality == seasonality
+
+
+@pytest.mark.parametrize("seasonality", [1, 367, 0, -12])
+def test_another_number_of_periods_per_year_is_a_spec_error_naming_the_field(seasonality):
+    assert error_of(with_value("drift.seasonality", seasonality)) == (
+        "test.yaml: drift.seasonality: periods per year must be between 2 and 366 (or 'auto' / 'none')"
+    )
