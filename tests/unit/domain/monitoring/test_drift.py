@@ -678,3 +678,45 @@ def test_a_new_category_counts_as_none_before():
     expected = statistics.chi2_test(np.array([600.0, 400, 0]) * 9, np.array([500.0, 400, 100]))[0]
     assert chi2.statistic == pytest.approx(expected) and chi2.effect == pytest.approx(0.1)
     assert chi2.flagged
+
+
+def ar1(rng: np.random.Generator, count: int, correlation: float) -> np.ndarray:
+    """A unit-variance series whose neighbours correlate by ``correlation`` (periods that carry over)."""
+    noise = rng.normal(size=count)
+    series = np.empty(count)
+    series[0] = noise[0]
+    for i in range(1, count):
+        series[i] = correlation * series[i - 1] + np.sqrt(1 - correlation**2) * noise[i]
+    return series
+
+
+def test_each_value_s_band_is_its_seasonal_or_pooled_reference_at_its_own_spacing():
+    # One metric, two values over three years of months whose periods carry over (lag-1
+    # correlation 0.7): "seasonal" follows the calendar, "flat" does not, and both end in a mild
+    # change. The calendar's reference compares a January with the earlier Januaries, a cycle
+    # (12 periods) apart, so the carry-over between them is 0.7^12, next to nothing; the pooled
+    # reference compares neighbours, one period apart.
+    rng = np.random.default_rng(1)
+    days = months(37)
+    seasonal = 3 * np.cos(2 * np.pi * np.arange(37) / 12) + ar1(rng, 37, 0.7)
+    flat = 10 + ar1(rng, 37, 0.7)
+    seasonal[-1] += 2.0
+    flat[-1] = flat[:-1].max() + 1.0
+    periods = [
+        Observation(day, {"seasonal": float(a), "flat": float(b)})
+        for day, a, b in zip(days, seasonal, flat, strict=True)
+    ]
+    bands = {f.value: f for f in evaluate(periods) if f.test == "band"}
+    assert (bands["seasonal"].reference, bands["flat"].reference) == ("seasonal", "pooled")
+    labels = np.array([reference.season(day, 12) for day in days[:-1]])
+    january = reference.season(days[-1], 12)
+
+    def band_p(values: np.ndarray, *how) -> float:
+        return float(statistics.band_test(values[:-1, None], values[-1:], *how)[3][0])
+
+    assert bands["seasonal"].p_value == band_p(seasonal, labels, january, 12)
+    assert bands["flat"].p_value == band_p(flat, None, None, 1)
+    # The spacing matters: a season's values read as neighbours would hide the change.
+    assert bands["seasonal"].p_value < 0.01 < 0.05 < band_p(seasonal, labels, january, 1)
+    assert band_p(flat, None, None, 2) < bands["flat"].p_value
+    assert bands["seasonal"].flagged and bands["flat"].flagged
