@@ -720,3 +720,23 @@ def test_each_value_s_band_is_its_seasonal_or_pooled_reference_at_its_own_spacin
     assert bands["seasonal"].p_value < 0.01 < 0.05 < band_p(seasonal, labels, january, 1)
     assert band_p(flat, None, None, 2) < bands["flat"].p_value
     assert bands["seasonal"].flagged and bands["flat"].flagged
+
+
+def test_a_constant_window_has_no_slope_whatever_its_value():
+    # Values like 0.1 or 3.7 do not add up exactly in floating point: the slope must come from
+    # the deviations from the mean (exactly 0 here), or rounding alone makes a "trend".
+    for value in (0.1, 3.7, 12.345):
+        for n in (5, 6, 7):
+            slope, p_value = statistics.slope_p_values(np.full((1, n), value))
+            assert (slope[0], p_value[0]) == (0.0, 1.0), (value, n)
+
+
+def test_z_of_is_exact_down_to_a_p_value_of_1e_300():
+    assert statistics.z_of(np.array([1e-300]))[0] == pytest.approx(stats.norm.isf(0.5e-300), rel=1e-12)
+    assert statistics.z_of(np.array([0.0]))[0] == statistics.z_of(np.array([1e-300]))[0]  # the floor
+
+
+def test_a_reference_inflation_of_exactly_one_leaves_the_p_value_as_it_is():
+    at_one = np.full(4, 2 * stats.norm.sf(1.0))  # four reference |z| of exactly 1: phi = 1
+    assert float(np.mean(statistics.z_of(at_one) ** 2)) == 1.0
+    assert statistics.calibrated_p(0.03, at_one) == 0.03
