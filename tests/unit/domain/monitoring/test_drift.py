@@ -740,3 +740,11 @@ def test_a_reference_inflation_of_exactly_one_leaves_the_p_value_as_it_is():
     at_one = np.full(4, 2 * stats.norm.sf(1.0))  # four reference |z| of exactly 1: phi = 1
     assert float(np.mean(statistics.z_of(at_one) ** 2)) == 1.0
     assert statistics.calibrated_p(0.03, at_one) == 0.03
+
+
+def test_a_period_that_shares_no_value_with_its_reference_gets_no_band_or_trend():
+    # Only the untested count in common (a metric whose values were all renamed): nothing to
+    # put a band or a trend on, and nothing to fail on either.
+    periods = drifting(np.random.default_rng(24))
+    periods[-1] = Observation(periods[-1].timestamp, {"count": periods[-1].values["count"], "renamed": 1.0})
+    assert [f for f in evaluate(periods) if f.test in ("band", "trend")] == []
