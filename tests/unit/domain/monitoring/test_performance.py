@@ -93,3 +93,17 @@ def test_a_perfectly_separating_score_has_no_error_and_any_drop_is_certain():
     reversed_score = score[::-1]  # AUC 0, SE 0: a certain drop from the promised 0.8
     evidence = performance.performance_drop("batch", y, reversed_score, 0.8, level=0.01, tolerance=0.1)
     assert evidence is not None and evidence.p_value == 0.0 and evidence.effect == pytest.approx(0.8)
+
+
+def test_a_drop_of_exactly_the_tolerance_or_a_p_value_of_exactly_the_level_is_not_flagged():
+    # Both bars are the caller's (the tolerance, the spec's level): a drop must exceed the
+    # tolerance, and its p-value be below the level.
+    y, score = outcomes(np.random.default_rng(4), 2000, 1.5)
+    auc, error = metrics.auc_with_error(y, score)
+    expected = auc + 3 * error
+    drop, p_value = expected - auc, metrics.normal_sf((expected - auc) / error)
+    flagged = performance.performance_drop
+    assert flagged("batch", y, score, expected, level=0.05, tolerance=drop) is None
+    assert flagged("batch", y, score, expected, level=0.05, tolerance=drop * 0.999) is not None
+    assert flagged("batch", y, score, expected, level=p_value, tolerance=0.0) is None
+    assert flagged("batch", y, score, expected, level=p_value * 1.001, tolerance=0.0) is not None
