@@ -1,5 +1,6 @@
 """What moto lacks, emulated behind the same API calls: EventBridge delivering to state
-machines, Scheduler firing a schedule, and a Distributed Map failing as on AWS. (Athena's
+machines, Scheduler firing a schedule, execution names checked, and a Distributed Map failing
+as on AWS. (Athena's
 queries are in ``athena``; the functions themselves run in ``runtime``.)"""
 
 from __future__ import annotations
@@ -88,6 +89,26 @@ def events_routed() -> Iterator[None]:
 
 
 # ---------------------------------------------------------------------- Step Functions
+@contextmanager
+def execution_names_checked() -> Iterator[None]:
+    """Step Functions refuses an execution name over 80 characters or with a character it
+    does not allow (InvalidName); moto's executing engine starts it anyway. Here it checks the
+    name as its own non-executing backend does, before starting."""
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    original = StepFunctionsParserBackend.start_execution
+
+    def start_execution(
+        backend: Any, state_machine_arn: str, name: Any = None, *args: Any, **kwargs: Any
+    ) -> Any:
+        if name:
+            backend._validate_name(name)
+        return original(backend, state_machine_arn, name, *args, **kwargs)
+
+    with mock.patch.object(StepFunctionsParserBackend, "start_execution", start_execution):
+        yield
+
+
 @contextmanager
 def map_failures_as_on_aws() -> Iterator[None]:
     """moto's Distributed Map counts a failed child and goes on; AWS fails the Map run

@@ -3,7 +3,8 @@
 Logical view: one row per (model, stage, metric, decile, value, timestamp). Stored as one
 item per (model, stage, metric, timestamp) holding every decile, so a metric's history is
 one Query and a re-run overwrites the same items instead of adding rows. A model's alerts
-are items under ``<model>#alerts``.
+are items under ``<model>#alerts``; ``<model>#<kind>-alerts`` records which other alerts
+(an unreadable spec) were sent, by fingerprint.
 """
 
 from __future__ import annotations
@@ -107,6 +108,26 @@ def record_alert(model: str, timestamp: date, run_id: str, fingerprint: str, ale
             "alert": json.dumps(alert),
         }
     )
+
+
+def claim_alert(model: str, kind: str, fingerprint: str) -> bool:
+    """Record that the model's ``kind`` alert with this fingerprint is being sent, in one
+    conditional write: False when it was already (so it is sent once, however often asked)."""
+    try:
+        _table().put_item(
+            Item={"pk": f"{model}#{kind}-alerts", "sk": fingerprint, "model": model},
+            ConditionExpression="attribute_not_exists(pk)",
+        )
+    except aws.AwsError as error:
+        if aws.is_conditional_failure(error):
+            return False
+        raise
+    return True
+
+
+def release_alert(model: str, kind: str, fingerprint: str) -> None:
+    """Forget a claim whose alert could not be sent, so the next attempt sends it."""
+    _table().delete_item(Key={"pk": f"{model}#{kind}-alerts", "sk": fingerprint})
 
 
 def alerts(model: str) -> list[dict[str, Any]]:
