@@ -55,6 +55,7 @@ MODULE_TESTS: dict[str, tuple[str, ...]] = {
     "data/validity": ("tests/unit/domain/data/test_validity.py",),
     "data/reconcile": ("tests/unit/domain/data/test_reconcile.py",),
     "data/skew": ("tests/unit/domain/data/test_skew.py",),
+    "data/repeats": ("tests/unit/domain/data/test_repeats.py",),
     "monitoring/profiles": ("tests/unit/domain/monitoring/test_profiles.py",),
     "contract": ("tests/unit/domain/test_contract.py",),
     "periods": ("tests/unit/domain/test_contract.py", "tests/unit/domain/test_periods.py"),

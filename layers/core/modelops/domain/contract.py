@@ -167,6 +167,15 @@ class Reconciliation(_Document):
     note: str | None = None  # why there was no reconciliation
 
 
+class Duplicates(_Document):
+    """Rows that repeated an entity within a period, which the spec's policy dropped."""
+
+    policy: str  # first or last: the row of each entity and period that was kept
+    rows: int  # rows dropped
+    entities: int  # entity-periods that repeated
+    example: str  # the most repeated one, as the fail policy would have said it
+
+
 class GetDataResult(_Document):
     rows: int  # extracted (training: after the bounded sample)
     matched: int  # rows of the window the query returned
@@ -176,6 +185,7 @@ class GetDataResult(_Document):
     lookback_rows: int = 0  # rows of earlier periods the SQL computed (lag features), not kept
     lookahead_rows: int = 0  # rows of later periods it computed (lead() outcomes), not kept
     reconciliation: Reconciliation | None = None
+    duplicates: Duplicates | None = None  # set when the spec's policy dropped repeated rows
     notes: list[str] = Field(default_factory=list)  # what the run decided not to do, and why
 
 

@@ -14,6 +14,7 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
+from modelops.domain.data.repeats import refusal
 from modelops.domain.periods import Window
 from modelops.settings import settings
 from modelops.stores import aws, lake, objects, tabular
@@ -26,7 +27,10 @@ from modelops.stores.query.base import (
     QueryError,
     Sample,
     bind_window,
+    entity_sql,
     period_sql,
+    repeats_of,
+    repeats_sql,
 )
 
 POLL_SECONDS = 1.0
@@ -139,8 +143,7 @@ class AthenaEngine:
         scoped = scoped_sql(query)
         start, stop = _bounds(query)
         at = f'TRY_CAST("{query.timestamp}" AS timestamp)'
-        entity = ", ".join(f'CAST("{column}" AS varchar)' for column in query.unique)
-        distinct = f"count(DISTINCT concat_ws('|', {entity}))" if query.unique else "0"
+        distinct = f"count(DISTINCT {entity_sql(query.unique)})" if query.unique else "0"
         columns, _ = _rows(_run(f"SELECT * FROM ({scoped}) LIMIT 1"))
         if columns and query.timestamp not in columns:
             raise QueryError(
@@ -162,18 +165,27 @@ class AthenaEngine:
         if matched == 0:
             raise NoDataError(f"the query returns no rows between {query.window.start} and {query.keeps.end}")
         repeated = sum(int(n or 0) - int(e or 0) for s, _, n, e in counted if s == "in")
-        if query.unique and repeated:
-            raise DuplicateEntityError(
-                f"{repeated} rows repeat an entity ({'|'.join(query.unique)}) between "
-                f"{query.window.start} and {query.keeps.end}; each entity is scored once per period"
-            )
+        within = f"{at} IS NULL OR ({at} >= {start} AND {at} < {stop})"
+        repeats = None
+        if query.unique and repeated:  # only then the query that names the most repeated entity
+            _, found = _rows(_run(repeats_sql(f"(SELECT * FROM ({scoped}) WHERE {within})", query, at)))
+            repeats = repeats_of(found[0] if found else None)
+        if message := refusal(query.unique, repeats, query.duplicates):
+            raise DuplicateEntityError(message)
         source, source_column = _source_counts(query, columns)
-        listed = ", ".join(f'"{column}"' for column in columns)
-        selected = (
-            f"SELECT {listed} FROM ({scoped}) WHERE {at} IS NULL OR ({at} >= {start} AND {at} < {stop})"
-        )
-        if query.sample is not None and matched > query.sample.rows:
-            selected = sampled_sql(selected, columns, query.sample, matched)
+        listed = ", ".join(tabular.quote(column) for column in columns)
+        selected = f"SELECT {listed} FROM ({scoped}) WHERE {within}"
+        available = matched
+        if repeats is not None:  # one row per entity and period, first or last by the timestamp
+            order = "DESC" if query.duplicates == "last" else "ASC"
+            selected = (
+                f"SELECT {listed} FROM (SELECT *, row_number() OVER (PARTITION BY "
+                f"{entity_sql(query.unique)}, {period_sql(at, query.period)} ORDER BY {at} {order} "
+                f"NULLS LAST) AS modelops_rank FROM ({selected})) WHERE modelops_rank = 1"
+            )
+            available -= repeats.rows
+        if query.sample is not None and available > query.sample.rows:
+            selected = sampled_sql(selected, columns, query.sample, available)
         for stale in objects.list_keys(destination_prefix):  # UNLOAD needs an empty location
             objects.delete(stale)
         _run(
@@ -197,4 +209,5 @@ class AthenaEngine:
             after,
             source,
             source_column,
+            repeats,
         )
