@@ -1,6 +1,7 @@
 """What a run did, as lines a person reads (the CLI and the demo print them): how its extract
 reconciled with the source, what the SQL computed outside the window, the repeated rows its
-spec's policy dropped, what it decided not to do, the training/serving skew it found, and realized performance or why there is none."""
+spec's policy dropped, what it decided not to do, the training/serving skew it found, and
+realized performance or why there is none."""
 
 from __future__ import annotations
 
