@@ -10,8 +10,6 @@ from typing import Any
 
 from modelops_dev.cli.common import CliError, connect, load_options, print_json, read_spec
 
-FAR_PAST, FAR_FUTURE = date(1000, 1, 1), date(9000, 12, 31)  # room for lookback and lookahead
-
 
 def cmd_spec_put(args: argparse.Namespace) -> int:
     from modelops.stores.specs import store_spec
@@ -88,7 +86,7 @@ def _reconciliation_lines(reconciled: Any) -> list[str]:
 def _profiles_of_files(spec: Any, args: argparse.Namespace, scratch: Path) -> tuple[Any, str, Any]:
     """The profiles of the spec's query over the --data files (converted as `data load`
     reads them), where that was, and the rows counted as an extract would count them."""
-    from modelops.domain.periods import Window
+    from modelops.domain.periods import FIRST_RUN_DAY, LAST_RUN_DAY, Window
     from modelops.pipeline.common import query_for
     from modelops.stores import lake
     from modelops.stores.query import duckdb_engine
@@ -107,7 +105,7 @@ def _profiles_of_files(spec: Any, args: argparse.Namespace, scratch: Path) -> tu
     absent = [table for table in spec.source.tables if table not in files]
     if absent:
         raise CliError(f"no --data for table {absent[0]!r} (give --data {absent[0]}=FILE)")
-    query = query_for(spec, Window(start=FAR_PAST, end=FAR_FUTURE), reconcile=False)
+    query = query_for(spec, Window(start=FIRST_RUN_DAY, end=LAST_RUN_DAY), reconcile=False)
     profiles, counted = duckdb_engine.profile_result(query, files=files)
     return profiles, " and ".join(item.partition("=")[2] or item for item in args.data), counted
 

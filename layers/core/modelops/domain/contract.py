@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from modelops.domain.periods import Period, Window, add_periods, period_start
+from modelops.domain.periods import FIRST_RUN_DAY, LAST_RUN_DAY, Period, Window, add_periods, period_start
 
 Pipeline = Literal["training", "scoring"]
 # The stages that write decile metadata, in flow order; each is also its metadata stage name.
@@ -83,6 +83,11 @@ class RunRequest(_Document):
     def _when(self) -> RunRequest:
         if (self.as_of is None) == (self.scheduled_time is None):
             raise ValueError("give exactly one of as_of or scheduled_time")
+        day = self.as_of or (self.scheduled_time.date() if self.scheduled_time else None)
+        if day is not None and not FIRST_RUN_DAY <= day <= LAST_RUN_DAY:
+            raise ValueError(
+                f"{day.isoformat()} is outside {FIRST_RUN_DAY} … {LAST_RUN_DAY}, the days a run may cover"
+            )
         return self
 
 

@@ -27,6 +27,7 @@ from modelops.stores.tabular import literal, quote
 
 # Always missing in a text file; --na-values adds to these.
 DEFAULT_NA = ("", "nan", "NaN")
+TABLE_PATTERN = r"[A-Za-z_][A-Za-z0-9_]*"  # a lake table name (a SQL identifier and an S3 prefix)
 TYPE_NAMES: dict[str, str] = {
     "integer": "BIGINT",
     "number": "DOUBLE",
@@ -393,7 +394,7 @@ def _typed(connection: Any, path: Path, options: LoadOptions) -> tuple[list[Colu
 
 def inspect_file(table: str, path: Path, options: LoadOptions, *, write: bool) -> LoadSummary:
     """Check a CSV or Parquet file whole, then (``write``) store one partition per period."""
-    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", table):
+    if not re.fullmatch(TABLE_PATTERN, table):
         raise LoadError(f"table name {table!r} is not an identifier (letters, digits, _)")
     with tabular.connect() as connection:
         summary, date_column = _typed(connection, path, options)
