@@ -39,16 +39,16 @@ def _sampled(source: str, sample: Sample, matched: int) -> str:
         f"SELECT *, row_number() OVER (PARTITION BY {partition} "
         f"ORDER BY hash(concat_ws('|', {key}, '{sample.seed}'))) AS modelops_rank, "
         f"count(*) OVER (PARTITION BY {partition}) AS modelops_size FROM {source}) "
-        f"WHERE modelops_rank <= floor(modelops_size * {fraction!r})"
+        f"WHERE modelops_rank <= floor(modelops_size * {fraction!r})"  # nosec B608  # quoted names, numbers
     )
 
 
 def _attach(connection: Any, table: str, files: list[str]) -> None:
     """Parquet files as a view named after the lake table the SQL reads."""
-    # files: our own temporary copies (or the developer's file for `spec check`).
+    # A view's definition cannot take bound parameters: the paths go in as DuckDB literals.
     connection.execute(
-        f"CREATE VIEW {tabular.quote(table)} AS SELECT * FROM read_parquet({files!r}, "
-        "hive_partitioning = false, union_by_name = true)"
+        f"CREATE VIEW {tabular.quote(table)} AS SELECT * FROM read_parquet({tabular.literal_list(files)}, "
+        "hive_partitioning = false, union_by_name = true)"  # nosec B608  # name quoted, paths as literals
     )
 
 
@@ -90,14 +90,16 @@ def _keep_window(connection: Any, query: Query, source: str, into: str) -> tuple
     stop = f"TIMESTAMP '{(keeps.end + timedelta(days=1)).isoformat()} 00:00:00'"
     counts = connection.execute(
         f"SELECT CASE WHEN {at} < {start} THEN 'before' WHEN {at} >= {stop} THEN 'after' END AS side, "
-        f"{period_sql(at, query.period)} AS period, count(*) FROM {source} GROUP BY ALL"
+        f"{period_sql(at, query.period)} AS period, count(*) FROM {source} "
+        "GROUP BY ALL"  # nosec B608  # the timestamp quoted, dates we format, our own table
     ).fetchall()
     periods = {day: int(n) for side, day, n in counts if side is None and day is not None}
     before = sum(int(n) for side, _, n in counts if side == "before")
     after = sum(int(n) for side, _, n in counts if side == "after")
     connection.execute(
         f"CREATE TABLE {into} AS SELECT * FROM {source} "
-        f"WHERE {at} IS NULL OR ({at} >= {start} AND {at} < {stop}) ORDER BY rowid"
+        f"WHERE {at} IS NULL OR ({at} >= {start} AND {at} < {stop}) "
+        "ORDER BY rowid"  # nosec B608  # the timestamp quoted, dates we format, our own tables
     )
     return periods, before, after
 
@@ -119,7 +121,7 @@ def _keep_one(connection: Any, query: Query, table: str) -> None:
         "CREATE TABLE modelops_kept AS SELECT * EXCLUDE (modelops_row, modelops_rank) FROM ("
         f"SELECT *, rowid AS modelops_row, row_number() OVER (PARTITION BY {entity_sql(query.unique)}, "
         f"{period_sql(at, query.period)} ORDER BY {at} {order} NULLS LAST, rowid {order}) AS modelops_rank "
-        f"FROM {table}) WHERE modelops_rank = 1 ORDER BY modelops_row"
+        f"FROM {table}) WHERE modelops_rank = 1 ORDER BY modelops_row"  # nosec B608  # quoted names
     )
     connection.execute(f"DROP TABLE {table}")
     connection.execute(f"ALTER TABLE modelops_kept RENAME TO {table}")
@@ -147,7 +149,8 @@ def _count_source(connection: Any, query: Query) -> tuple[dict[date, int] | None
     rows = connection.execute(
         f"SELECT {period_sql(at, query.period)}, count(*) FROM {tabular.quote(table)} "
         f"WHERE {at} >= TIMESTAMP '{keeps.start.isoformat()} 00:00:00' "
-        f"AND {at} < TIMESTAMP '{(keeps.end + timedelta(days=1)).isoformat()} 00:00:00' GROUP BY 1"
+        f"AND {at} < TIMESTAMP '{(keeps.end + timedelta(days=1)).isoformat()} 00:00:00' "
+        "GROUP BY 1"  # nosec B608  # the table and its date column quoted, dates we format
     ).fetchall()
     return {day: int(n) for day, n in rows}, column
 
@@ -206,7 +209,8 @@ class DuckDBEngine:
                     output = workdir / f"part-{index:05d}.parquet"
                     connection.execute(
                         f"COPY (SELECT * FROM extract ORDER BY rowid LIMIT {query.part_rows} "
-                        f"OFFSET {offset}) TO '{output}' (FORMAT parquet, COMPRESSION zstd)"
+                        f"OFFSET {offset}) TO {tabular.literal(str(output))} "
+                        "(FORMAT parquet, COMPRESSION zstd)"  # nosec B608  # numbers, our path as a literal
                     )
                     key = f"{destination_prefix}part-{index:05d}.parquet"
                     objects.upload_file(output, key)
