@@ -11,8 +11,7 @@ from datetime import date, datetime
 from typing import cast
 
 from modelops.domain.periods import FIRST_RUN_DAY, LAST_RUN_DAY, PERIODS, Period
-from modelops.domain.spec import MODEL_NAME_PATTERN
-from modelops.stores.lake import TABLE_PATTERN
+from modelops.domain.spec import IDENTIFIER_PATTERN, MODEL_NAME_PATTERN
 
 
 class RequestError(ValueError):
@@ -77,6 +76,6 @@ def period(value: object) -> Period:
 
 
 def table_name(value: object) -> str:
-    if not isinstance(value, str) or not re.fullmatch(TABLE_PATTERN, value):
+    if not isinstance(value, str) or not re.fullmatch(IDENTIFIER_PATTERN, value):
         raise RequestError(f"table name {value!r} is not an identifier (letters, digits, _)")
     return value

@@ -153,6 +153,7 @@ def moto_extended(sandbox: Sandbox) -> Iterator[None]:
         stack.enter_context(emulation.events_routed())
         stack.enter_context(emulation.execution_names_checked())
         stack.enter_context(emulation.map_failures_as_on_aws())
+        stack.enter_context(emulation.map_children_listed())
         stack.enter_context(athena.emulated())
         stack.enter_context(speedups.applied())
         yield

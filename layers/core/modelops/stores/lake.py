@@ -22,12 +22,12 @@ import numpy as np
 
 from modelops.domain.data.datacheck import ColumnError, ColumnProfile, column_type
 from modelops.domain.periods import Period, Window, period_end, period_start
+from modelops.domain.spec import IDENTIFIER_PATTERN
 from modelops.stores import catalog, layout, objects, tabular
 from modelops.stores.tabular import literal, quote
 
 # Always missing in a text file; --na-values adds to these.
 DEFAULT_NA = ("", "nan", "NaN")
-TABLE_PATTERN = r"[A-Za-z_][A-Za-z0-9_]*"  # a lake table name (a SQL identifier and an S3 prefix)
 TYPE_NAMES: dict[str, str] = {
     "integer": "BIGINT",
     "number": "DOUBLE",
@@ -388,14 +388,13 @@ def _typed(connection: Any, path: Path, options: LoadOptions) -> tuple[list[Colu
     ).fetchone()[0]
     if missing_dates is not None:
         raise LoadError(f"date column {date_column!r}: {where(int(missing_dates))} has no date")
-    typed = ", ".join(selected)  # quoted names, cast to TYPE_NAMES' types
-    connection.execute(f"CREATE TABLE typed AS SELECT {typed}, __row FROM raw")  # nosec B608  # as built
+    connection.execute(f"CREATE TABLE typed AS SELECT {', '.join(selected)}, __row FROM raw")  # nosec B608  # quoted
     return summary, date_column
 
 
 def inspect_file(table: str, path: Path, options: LoadOptions, *, write: bool) -> LoadSummary:
     """Check a CSV or Parquet file whole, then (``write``) store one partition per period."""
-    if not re.fullmatch(TABLE_PATTERN, table):
+    if not re.fullmatch(IDENTIFIER_PATTERN, table):
         raise LoadError(f"table name {table!r} is not an identifier (letters, digits, _)")
     with tabular.connect() as connection:
         summary, date_column = _typed(connection, path, options)
