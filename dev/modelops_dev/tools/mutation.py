@@ -58,6 +58,7 @@ MODULE_TESTS: dict[str, tuple[str, ...]] = {
     "data/skew": ("tests/unit/domain/data/test_skew.py",),
     "data/datacheck": ("tests/unit/domain/data/test_datacheck.py",),
     "schedules": ("tests/unit/domain/test_schedules.py",),
+    "data/repeats": ("tests/unit/domain/data/test_repeats.py",),
     "monitoring/profiles": ("tests/unit/domain/monitoring/test_profiles.py",),
     "contract": ("tests/unit/domain/test_contract.py",),
     "periods": ("tests/unit/domain/test_contract.py", "tests/unit/domain/test_periods.py"),

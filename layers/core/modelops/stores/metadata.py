@@ -3,8 +3,9 @@
 Logical view: one row per (model, stage, metric, decile, value, timestamp). Stored as one
 item per (model, stage, metric, timestamp) holding every decile, so a metric's history is
 one Query and a re-run overwrites the same items instead of adding rows. A model's alerts
-are items under ``<model>#alerts``, its incidents (a tampered file the online API refused)
-under ``<model>#incidents``, one per kind and fingerprint.
+are items under ``<model>#alerts``; its incidents (a tampered file the online API refused, a
+stored spec the dispatcher cannot read) under ``<model>#incidents``, one per kind and
+fingerprint, so each is alerted once.
 """
 
 from __future__ import annotations
@@ -137,6 +138,11 @@ def incidents(model: str) -> list[dict[str, Any]]:
         {"incident": item["sk"], "at": item["at"], "detail": item["detail"]}
         for item in _items(model, "incidents")
     ]
+
+
+def forget_incident(model: str, kind: str, fingerprint: str) -> None:
+    """Forget an incident whose alert could not be sent, so the next attempt sends it."""
+    _table().delete_item(Key={"pk": f"{model}#incidents", "sk": f"{kind}#{fingerprint}"})
 
 
 def alerts(model: str) -> list[dict[str, Any]]:

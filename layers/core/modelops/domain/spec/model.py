@@ -10,6 +10,7 @@ from typing import Literal, get_args, get_origin
 import yaml
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
+from modelops.domain.data.repeats import DuplicatesPolicy
 from modelops.domain.periods import Period
 from modelops.domain.spec.sections import (
     _IDENTIFIER,
@@ -41,6 +42,7 @@ OPERATIONAL = (
     "shadow",
     "retrain_on_drift",
     "retrain_min_severity",
+    "duplicates",
 )
 
 
@@ -57,6 +59,9 @@ class ModelSpec(_Strict):
     # Column(s) naming who a row is about; none when the data has one row per timestamp
     # (the timestamp is then the key), several for a composite key (joined with '|').
     entity: str | list[str] | None = None
+    # An entity repeated within a period (domain/data/repeats.py): fail the run, or keep its
+    # first or last row of the period by the timestamp (the run's results count the rest).
+    duplicates: DuplicatesPolicy = "fail"
     timestamp: str = Field(min_length=1)
     period: Period = "month"
     outcome: str = Field(min_length=1)
@@ -132,6 +137,11 @@ class ModelSpec(_Strict):
         if self.entity is None:
             return []
         return [self.entity] if isinstance(self.entity, str) else list(self.entity)
+
+    @property
+    def entity_key(self) -> tuple[str, ...]:
+        """The columns whose values name an entity: the entity columns, else the timestamp."""
+        return tuple(self.entity_columns or [self.timestamp])
 
     @property
     def feature_names(self) -> list[str]:

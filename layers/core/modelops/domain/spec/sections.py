@@ -12,7 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from modelops.domain.schedules import ScheduleError, parse_cron
 
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")  # \Z: "$" would allow a trailing newline
+# A feature's or a lake table's name: a SQL identifier (and, for a table, an S3 prefix).
+IDENTIFIER_PATTERN = r"[A-Za-z_][A-Za-z0-9_]*"
+_IDENTIFIER = re.compile(rf"^{IDENTIFIER_PATTERN}\Z")  # \Z: "$" would allow a trailing newline
 # A model's name: it becomes part of S3 keys and DynamoDB keys (and of the online API's paths).
 MODEL_NAME_PATTERN = r"^[a-z][a-z0-9_-]{0,62}$"  # also the API's path pattern: fullmatch it
 
