@@ -192,6 +192,7 @@ class ValidationResult(_Document):
     profiles: int
     invalid: dict[str, float] = Field(default_factory=dict)  # feature -> share the schema refuses
     drift: list[Evidence] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)  # periods and segments too small to judge
     alert: AlertOutcome | None = None
     report: str | None = None
 

@@ -30,7 +30,13 @@ from modelops.domain.data.features import (
     transform,
 )
 from modelops.domain.model import fastscore, promotion
-from modelops.domain.monitoring.profiles import profile_features, profile_scores
+from modelops.domain.monitoring.profiles import (
+    profile_features,
+    profile_scores,
+    profile_segment_scores,
+    profile_segments,
+)
+from modelops.domain.monitoring.segments import slicing
 from modelops.domain.scores import ScoreSet
 from modelops.domain.spec import ModelSpec
 from modelops.pipeline import monitoring
@@ -129,6 +135,16 @@ def validate_data(doc: StageDoc) -> StageDoc:
     spec = spec_of(run)
     matrix, schema = load_features(doc)
     profiles = profile_features(matrix, schema, spec.drift.sample_size)
+    # Segments: the largest categories of this window's own profiles (what scoring will slice by).
+    chosen = [
+        slicing(
+            name, info.categories, [p.values for p in profiles if p.metric == name], spec.drift.max_segments
+        )
+        for name in spec.drift.segments
+        if name in schema.names
+        for info in [schema.features[schema.names.index(name)]]
+    ]
+    profiles += profile_segments(matrix, schema, chosen, spec.drift.sample_size)
     doc.results.validate_data = monitoring.validate(
         run.model,
         "validate_data",
@@ -216,6 +232,18 @@ def validate_model(doc: StageDoc) -> StageDoc:
     scores = _test_scores(doc)
     # One profile per test period: the reference production scores are compared with.
     profiles = profile_scores(scores.score, scores.outcome, scores.timestamp, spec.drift.sample_size)
+    if spec.drift.segments:  # and per segment, sliced as this run's validate_data sliced its window
+        test = FeatureMatrix.from_bytes(
+            objects.get_bytes(objects.key_of(doc.artifacts.require("test_features")))
+        )
+        schema = FeatureSchema.from_dict(
+            objects.get_json(objects.key_of(doc.artifacts.require("feature_schema")))
+        )
+        chosen = monitoring.slicings(run.model, spec, schema, (run.window.start, run.window.end))
+        codes = {c.feature: test.X[:, schema.names.index(c.feature)] for c in chosen}
+        profiles += profile_segment_scores(
+            scores.score, scores.outcome, scores.timestamp, codes, chosen, spec.drift.sample_size
+        )
     doc.results.validate_model = monitoring.validate(
         run.model,
         "validate_model",

@@ -11,6 +11,7 @@ from datetime import date
 
 from modelops.domain.contract import Evidence
 from modelops.domain.monitoring.reference import is_share
+from modelops.domain.monitoring.segments import label
 
 # Effect sizes at which a finding is medium / high: shifts in units of the metric's reference
 # 90% spread (d10 - d1), absolute changes of shares and rates, and the KS distance D.
@@ -109,8 +110,9 @@ def describe(change: MetricChange) -> str:
     """How one metric changed, in a few words: its strongest value against what the reference
     expected, and the KS distance when the distribution test flagged it."""
     lead = change.lead
+    name = label(change.metric)
     if lead.test == "skew":
-        return f"{change.metric} ({skew_sentence(lead)})"
+        return f"{name} ({skew_sentence(lead)})"
     parts = []
     shifted = next((f for f in change.findings if f.test == "band" and f.series), None)
     if shifted is not None and shifted.expected is not None:
@@ -131,7 +133,7 @@ def describe(change: MetricChange) -> str:
     if not parts:
         parts.append(f"{lead.test} on {lead.value}, effect {_number(lead.effect)}")
     since = f", since {change.since.isoformat()}" if change.since is not None else ""
-    return f"{change.metric} ({'; '.join(parts)}{since})"
+    return f"{name} ({'; '.join(parts)}{since})"
 
 
 def alert_summary(findings: Iterable[Evidence], limit: int = ALERT_METRICS) -> str:
