@@ -255,8 +255,11 @@ class OutcomesResult(_Document):
     outcome_period: date | None = None
     online_rows: int = 0
     realized: dict[str, dict[str, Any]] = Field(default_factory=dict)  # source -> version, measures
+    # The batch scores' performance of the period just scored, estimated before its outcomes.
+    estimated: dict[str, Any] = Field(default_factory=dict)
     drift: list[Evidence] = Field(default_factory=list)
     note: str | None = None  # why realized performance was not measured, in one line
+    notes: list[str] = Field(default_factory=list)  # measures too small or too new to judge
 
 
 class Results(_Document):

@@ -41,7 +41,7 @@ class Retrain:
 # flagged findings carried in the stage document and the alert
 
 
-def _as_evidence(stage: str, finding: evaluation.Finding, since: date) -> Evidence:
+def as_evidence(stage: str, finding: evaluation.Finding, since: date) -> Evidence:
     return Evidence(
         stage=stage,
         metric=finding.metric,
@@ -175,7 +175,7 @@ def find_drift(
         }
         metadata.set_flags(model, stage, metric, timestamp, [f.key for f in mine if f.flagged], bands)
     evidence = [
-        _as_evidence(stage, f, evaluation.first_flagged(f.metric, timestamp, earlier[f.metric]))
+        as_evidence(stage, f, evaluation.first_flagged(f.metric, timestamp, earlier[f.metric]))
         for f in flagged
     ]
     evidence.sort(key=lambda e: (-strength(e), e.metric, e.value))

@@ -30,6 +30,7 @@ from modelops.domain.data.features import (
     transform,
 )
 from modelops.domain.model import fastscore, promotion
+from modelops.domain.monitoring import calibration, performance
 from modelops.domain.monitoring.profiles import (
     profile_features,
     profile_scores,
@@ -41,7 +42,9 @@ from modelops.domain.scores import ScoreSet
 from modelops.domain.spec import ModelSpec
 from modelops.pipeline import monitoring
 from modelops.pipeline.common import read_extract, spec_of
-from modelops.stores import layout, notifications, objects, registry, specs
+from modelops.stores import calibrations, layout, notifications, objects, registry, specs
+
+PERFORMANCE = "performance.json"
 
 
 def _library_versions() -> dict[str, str]:
@@ -195,6 +198,10 @@ def train_model(doc: StageDoc) -> StageDoc:
             "champion_scores.npz", _champion_scores(doc, champion, test).to_bytes()
         )
 
+    performance = _performance(spec, scores)
+    if performance is not None:  # the calibration and the test periods' measures, for monitoring
+        put(PERFORMANCE, performance)
+        summary[calibrations.SHA256_FIELD] = registry.sha256(performance)
     doc.artifacts.model = put("model.joblib", buffer.getvalue())
     doc.artifacts.test_scores = put("test_scores.npz", scores.to_bytes())
     doc.artifacts.test_features = put("test_features.npz", test.to_bytes())
@@ -204,6 +211,22 @@ def train_model(doc: StageDoc) -> StageDoc:
     doc.artifacts.training = objects.put_json(layout.training_key(run.run_id, "training.json"), summary)
     doc.results.train_model = TrainResult(params=result.params, metrics=result.metrics["test"])
     return doc
+
+
+def _performance(spec: ModelSpec, scores: ScoreSet) -> bytes | None:
+    """The test sample's calibration (isotonic or Platt) and each test period's realized and
+    estimated measures; None when its outcomes cannot calibrate anything (one class only)."""
+    if scores.outcome is None:
+        return None
+    known = ~np.isnan(scores.outcome)
+    if np.unique(scores.outcome[known]).size < 2:
+        return None
+    fitted = calibration.fit(scores.score[known], scores.outcome[known])
+    periods = performance.reference_periods(
+        fitted, scores.score[known], scores.outcome[known], scores.timestamp[known], spec.campaign
+    )
+    rule = spec.campaign.model_dump(mode="json", include={"enabled", "top_n", "min_score"})
+    return calibrations.encode(fitted, periods, rule)
 
 
 def _champion_scores(doc: StageDoc, version: str, test: FeatureMatrix) -> ScoreSet:
@@ -328,6 +351,10 @@ def deploy_model(doc: StageDoc) -> StageDoc:
         status=status,
         recipe=specs.pinned_text(run.run_id, run.spec()),
     )
+    if record.run_id == run.run_id and summary.get(calibrations.SHA256_FIELD):  # its calibration
+        calibrations.keep(
+            run.model, record.version, objects.get_bytes(layout.training_key(run.run_id, PERFORMANCE))
+        )
     current = registry.champion(run.model)
     caller = f"training run {run.run_id}"
     if current == record.version:

@@ -56,6 +56,7 @@ from modelops.domain.monitoring.statistics import (
 from modelops.domain.spec import Drift
 
 UNTESTED = {"count"}  # volume is not drift
+PERFORMANCE_TESTS = ("realized", "estimated")  # performance.judge_period: effects in AUC or rate points
 
 
 @dataclass
@@ -377,7 +378,10 @@ def decide(findings: list[Finding], settings: Drift) -> list[Finding]:
     ):
         finding.adjusted_p = adjusted
     for finding in findings:
-        if finding.test == "ks":
+        if finding.test in PERFORMANCE_TESTS:
+            auc = split_metric(finding.metric)[0].endswith("roc_auc")
+            threshold = settings.min_auc_drop if auc else settings.min_share_change
+        elif finding.test == "ks":
             threshold = settings.ks_min_effect
         elif finding.test == "chi2" or is_share(finding.metric, finding.value):
             threshold = settings.min_share_change

@@ -186,6 +186,18 @@ def merge(sketches: Iterable[Sketch], sample_size: int) -> list[Profile]:
     return sorted(profiles, key=lambda p: (p.timestamp, p.metric))
 
 
+def samples(sketches: Iterable[Sketch]) -> dict[str, tuple[int, np.ndarray]]:
+    """Each numeric metric's present rows and its merged uniform sample of them (of one period:
+    what the estimated performance reads from the scores' sketches)."""
+    found: dict[str, tuple[int, list[np.ndarray]]] = {}
+    for sketch in sketches:
+        if sketch.sample is None:
+            continue
+        rows, parts = found.get(sketch.metric, (0, []))
+        found[sketch.metric] = (rows + sketch.count - sketch.missing, [*parts, sketch.sample])
+    return {metric: (rows, np.concatenate(parts)) for metric, (rows, parts) in found.items()}
+
+
 def to_bytes(sketches: list[Sketch]) -> bytes:
     header = [
         {
