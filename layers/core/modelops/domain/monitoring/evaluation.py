@@ -49,7 +49,7 @@ from modelops.domain.monitoring.statistics import (
     chi2_test,
     ks_reference_p,
     ks_test,
-    quantile_sparsity,
+    quantile_floor,
     seasonal_columns,
     slope_p_values,
 )
@@ -216,29 +216,34 @@ def sampling_floors(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each value's sampling variance from fresh rows, at the current period's size and at the
     reference periods' median size (0 where it cannot be told): a share's p(1 - p) / n, a
-    mean's variance / n, a decile's q(1 - q) / (n · density²), the density read off the
-    reference's pooled samples."""
+    mean's variance / n, and a decile's from the distribution-free interval of a sample
+    quantile read off the reference's pooled samples (``quantile_floor``: it holds for
+    counts and other discrete values, whose deciles jump from one value to the next)."""
     samples = [p.sample for p in periods if p.sample is not None and p.sample.size]
-    pooled = np.concatenate(samples) if samples else np.empty(0)
-    per_row = np.zeros(len(names))
-    share = np.zeros(len(names), dtype=bool)
+    pooled = np.sort(np.concatenate(samples)) if samples else np.empty(0)
+    counts = np.array([p.values.get("count", 0.0) for p in periods])
+    present = counts * (1 - np.array([p.values.get("missing", 0.0) for p in periods]))
+    rows = {  # (now, the reference's median) of every row and of the present ones
+        True: (current.values.get("count", 0.0), float(np.median(counts))),
+        False: (rows_behind(current, "mean", False), float(np.median(present))),
+    }
+    floors = np.zeros((2, len(names)))
+    deciles = [j for j, v in enumerate(names) if v in DECILES and not is_share(metric, v)]
+    if deciles and pooled.size > 1:
+        levels = DECILE_LEVELS[[DECILES.index(names[j]) for j in deciles]]
+        for k, n in enumerate(rows[False]):
+            floors[k, deciles] = quantile_floor(pooled, levels, n)
     for j, value in enumerate(names):
-        if (is_share(metric, value) and value != "mean") or split_metric(metric)[0] == OUTCOME_METRIC:
+        share = value != "mean" and (is_share(metric, value) or value == "missing")
+        if share or split_metric(metric)[0] == OUTCOME_METRIC:
             level = float(np.clip(matrix[:, j].mean(), 0.0, 1.0))
-            per_row[j], share[j] = level * (1 - level), value != "mean"
+            per_row = level * (1 - level)
         elif value == "mean" and pooled.size > 1:
-            per_row[j] = float(pooled.var())
-        elif value in DECILES and pooled.size > 1:
-            level = DECILE_LEVELS[DECILES.index(value)]
-            per_row[j] = level * (1 - level) * float(quantile_sparsity(pooled, np.array([level]))[0]) ** 2
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rows_now = np.array([rows_behind(current, v, s) for v, s in zip(names, share, strict=True)])
-        rows_then = np.array(
-            [np.median([rows_behind(p, v, s) for p in periods]) for v, s in zip(names, share, strict=True)]
-        )
-        floor_new = np.where(rows_now > 0, per_row / rows_now, 0.0)
-        floor_reference = np.where(rows_then > 0, per_row / rows_then, 0.0)
-    return floor_new, floor_reference
+            per_row = float(pooled.var())
+        else:
+            continue
+        floors[:, j] = [per_row / n if n > 0 else 0.0 for n in rows[share]]
+    return floors[0], floors[1]
 
 
 def _season_offsets(values: np.ndarray, seasons: np.ndarray) -> np.ndarray:

@@ -146,14 +146,27 @@ def effective_count(count: np.ndarray | float, correlation: np.ndarray) -> np.nd
     return worth
 
 
-def quantile_sparsity(pooled: np.ndarray, levels: np.ndarray, width: float = 0.05) -> np.ndarray:
-    """1 / density at each quantile level, from a sample: the slope of its quantile function
-    over ``level ± width`` (one-sided at the ends); 0 where the sample is flat (a discrete value)."""
-    if pooled.size < 2:
+def sorted_quantile(ordered: np.ndarray, levels: np.ndarray) -> np.ndarray:
+    """np.quantile's default (linear) quantiles of an already sorted sample, without sorting."""
+    position = np.clip(levels, 0.0, 1.0) * (ordered.size - 1)
+    below = np.floor(position).astype(np.int64)
+    above = np.minimum(below + 1, ordered.size - 1)
+    found: np.ndarray = ordered[below] + (position - below) * (ordered[above] - ordered[below])
+    return found
+
+
+def quantile_floor(ordered: np.ndarray, levels: np.ndarray, rows: float) -> np.ndarray:
+    """The sampling variance of each ``levels`` quantile of ``rows`` fresh draws from the
+    distribution of ``ordered`` (a sorted sample): the distribution-free 95 % interval of a
+    sample quantile, Q(level ± 1.96·√(level(1 - level)/rows)), read as ± 1.96 SD. For a
+    continuous variable this is the asymptotic q(1 - q) / (n·density²); for a count it is
+    the jump to the next value when the interval straddles it."""
+    if rows <= 0 or ordered.size < 2:
         return np.zeros(levels.size)
-    low, high = np.clip(levels - width, 0.0, 1.0), np.clip(levels + width, 0.0, 1.0)
-    sparsity: np.ndarray = (np.quantile(pooled, high) - np.quantile(pooled, low)) / (high - low)
-    return sparsity
+    half = 1.959964 * np.sqrt(levels * (1 - levels) / rows)
+    width = sorted_quantile(ordered, levels + half) - sorted_quantile(ordered, levels - half)
+    floor: np.ndarray = (width / (2 * 1.959964)) ** 2
+    return floor
 
 
 def band_test(
