@@ -141,7 +141,7 @@ def monitor(
             if not math.isfinite(se) or measures.too_small(name, {"count": count}, settings):
                 continue
             periods = measures.reference(
-                measures.measured_of(prepared.reference, name),  # type: ignore[arg-type]
+                measures.measured_of(prepared.reference, name),
                 history.get(name, []),
                 target.day,
                 settings.trend_periods,

@@ -25,7 +25,7 @@ from modelops.domain.monitoring.profiles import Profile
 from modelops.domain.monitoring.reference import Observation
 from modelops.domain.monitoring.segments import Slicing, slicing
 from modelops.domain.spec import Drift, ModelSpec
-from modelops.stores import layout, metadata, notifications, objects, registry
+from modelops.stores import calibrations, layout, metadata, notifications, objects, registry
 
 MAX_REPORTED = 40
 
@@ -254,19 +254,29 @@ def validate(
     return result
 
 
+def _version_entry(model: str, record: registry.ModelVersion, champion: str | None) -> dict[str, Any]:
+    """What the report shows of a version: its status, windows and (kept with the version) its
+    test periods' measures."""
+    stored = calibrations.load(record)
+    periods = (stored or {}).get("periods") or []
+    window = {"start": periods[0]["period"], "end": periods[-1]["period"]} if periods else None
+    return {
+        "version": record.version,
+        "created_at": record.created_at,
+        "test_auc": record.test_auc,
+        "champion": record.version == champion,
+        "status": record.status,
+        "trained_through": record.trained_through,
+        "test_window": window,
+        "reference": periods,
+        "run_id": record.run_id,
+    }
+
+
 def report_html(model: str) -> str:
-    """The drift report of a model from everything stored: metadata, alerts, versions."""
+    """The monitoring report of a model from everything stored: metadata, alerts, versions."""
     champion = registry.champion(model)
-    versions: list[dict[str, Any]] = [
-        {
-            "version": v.version,
-            "created_at": v.created_at,
-            "test_auc": v.test_auc,
-            "champion": v.version == champion,
-            "run_id": v.run_id,
-        }
-        for v in registry.versions(model)
-    ]
+    versions = [_version_entry(model, v, champion) for v in registry.versions(model)]
     observed = {stage: metadata.read_observations(model, stage) for stage in VALIDATION_STAGES}
     generated = datetime.now(UTC).isoformat(timespec="seconds")
     return report.render(model, observed, metadata.alerts(model), versions, generated)
