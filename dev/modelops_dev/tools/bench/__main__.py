@@ -26,6 +26,9 @@ BENCHMARKS = (
     "training_pipeline",
     "batch_scoring",
     "detection_quality",
+    "small_samples",
+    "performance",
+    "segments",
     "real_data",
 )
 
