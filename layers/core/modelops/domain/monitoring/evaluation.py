@@ -153,6 +153,12 @@ def _values(metric: str, current: Observation, ref: Reference, settings: Drift) 
         else np.zeros(len(names), dtype=bool)
     )
     floor_new, floor_reference = sampling_floors(metric, names, matrix, ref.periods, current)
+    if seasons is not None and seasonal.any():  # a seasonal value's rows are its season's
+        mine = seasons == own
+        chosen = [p for p, keep in zip(ref.periods, mine, strict=True) if keep]
+        in_season = sampling_floors(metric, names, matrix[mine], chosen, current)
+        floor_new = np.where(seasonal, in_season[0], floor_new)
+        floor_reference = np.where(seasonal, in_season[1], floor_reference)
     expected = np.empty(len(names))
     half = np.empty(len(names))
     p_band = np.empty(len(names))
