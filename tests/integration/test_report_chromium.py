@@ -139,16 +139,24 @@ ALERTS = [
      "findings": [{**FINDING, "metric": "monthly_charges", "value": "mean", "test": "trend",
                    "statistic": 0.8, "p_value": 0.002, "adjusted_p": 0.04, "effect": 0.3}]},
 ]  # fmt: skip
+
+
+def version(
+    name: str, created: str, auc: float, status: str, through: str, tested: str, **more: object
+) -> dict:
+    return {"version": name, "created_at": created, "test_auc": auc, "champion": status == "champion",
+            "status": "registered" if status == "champion" else status, "run_id": f"run-{name}",
+            "trained_through": through, "test_window": {"start": tested, "end": through}, **more}  # fmt: skip
+
+
+TEST_PERIODS = [
+    {"period": f"2024-{m}-01", "roc_auc": {"value": 0.82, "se": 0.01}} for m in ("10", "11", "12")
+]
 VERSIONS = [
-    {"version": "1.0.0", "created_at": "2024-07-02", "test_auc": 0.81, "champion": False, "status": "registered",
-     "run_id": "run-a", "trained_through": "2024-06-01", "test_window": {"start": "2024-04-01", "end": "2024-06-01"}},
-    {"version": "1.1.0", "created_at": "2025-01-05", "test_auc": 0.83, "champion": True, "status": "registered",
-     "run_id": "run-b", "trained_through": "2024-12-01", "test_window": {"start": "2024-10-01", "end": "2024-12-01"},
-     "reference": [{"period": f"2024-{m}-01", "roc_auc": {"value": 0.82, "se": 0.01, "count": 5000}}
-                   for m in ("10", "11", "12")]},
-    {"version": "1.2.0", "created_at": "2025-03-05", "test_auc": 0.86, "champion": False, "status": "rejected",
-     "run_id": "run-c", "trained_through": "2025-02-01", "test_window": {"start": "2024-12-01", "end": "2025-02-01"}},
-]  # fmt: skip
+    version("1.0.0", "2024-07-02", 0.81, "registered", "2024-06-01", "2024-04-01"),
+    version("1.1.0", "2025-01-05", 0.83, "champion", "2024-12-01", "2024-10-01", reference=TEST_PERIODS),
+    version("1.2.0", "2025-03-05", 0.86, "rejected", "2025-02-01", "2024-12-01"),
+]
 
 
 class Elements(HTMLParser):

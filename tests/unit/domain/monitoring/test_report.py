@@ -84,7 +84,8 @@ ALERT = {
     "run_id": "run-may",
     "severity": "high",
     "metrics": ["data_usage_gb"],
-    "changes": [{"stage": "validate_data", "metric": "data_usage_gb", "why": "data_usage_gb (d5 9.5 vs 8.5 expected)"}],
+    "changes": [{"stage": "validate_data", "metric": "data_usage_gb",
+                 "why": "data_usage_gb (d5 9.5 vs 8.5 expected)"}],
     "findings": [
         {"stage": "validate_data", "metric": "data_usage_gb", "value": "d5", "test": "band", "statistic": 9.5,
          "p_value": None, "adjusted_p": None, "effect": 0.8123, "series": [1.0, 2.0]},
@@ -95,10 +96,11 @@ ALERT = {
 OLDER = {**ALERT, "timestamp": "2025-02-01", "run_id": "run-feb", "severity": "medium", "findings": []}
 WINDOW = {"start": "2024-10-01", "end": "2024-12-01"}
 VERSIONS = [
-    {"version": "1.0.0", "created_at": "2025-01-03", "test_auc": 0.8012, "champion": False, "status": "registered",
-     "run_id": "r1", "trained_through": "2024-12-01", "test_window": WINDOW},
-    {"version": "1.1.0", "created_at": "2025-04-02", "test_auc": 0.8234, "champion": True, "status": "registered",
-     "run_id": "r2", "trained_through": "2025-03-01", "test_window": {"start": "2025-01-01", "end": "2025-03-01"}},
+    {"version": "1.0.0", "created_at": "2025-01-03", "test_auc": 0.8012, "champion": False,
+     "status": "registered", "run_id": "r1", "trained_through": "2024-12-01", "test_window": WINDOW},
+    {"version": "1.1.0", "created_at": "2025-04-02", "test_auc": 0.8234, "champion": True,
+     "status": "registered", "run_id": "r2", "trained_through": "2025-03-01",
+     "test_window": {"start": "2025-01-01", "end": "2025-03-01"}},
 ]  # fmt: skip
 
 
