@@ -15,6 +15,7 @@ import dataclasses
 import math
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 import numpy as np
 
@@ -33,6 +34,9 @@ from modelops.domain.monitoring.segments import segment_metric, top_segments
 from modelops.domain.periods import add_months
 from modelops.domain.spec import Campaign, Drift
 
+# A measure to judge: its period, "estimated" or "realized", its name, value, standard error, rows.
+Target = tuple[date, str, str, float, float, float]
+
 
 @dataclass(frozen=True)
 class Panel:
@@ -44,7 +48,7 @@ class Panel:
     outcome: np.ndarray
 
     def rows(self, day: date) -> np.ndarray:
-        return self.month == np.datetime64(day, "D")
+        return np.asarray(self.month == np.datetime64(day, "D"))
 
 
 @dataclass
@@ -174,7 +178,7 @@ def replay(
         }
         month.scores = _decide(scores, current, settings, None) & {SCORE_METRIC}
         known_rows = rows & known
-        targets = [
+        targets: list[Target] = [
             (day, "estimated", measures.ESTIMATED + n, e.value, e.se, float(e.count))
             for n, e in measures.estimated(fitted.apply(score), score, campaign).items()
         ]
@@ -182,7 +186,7 @@ def replay(
             targets += [
                 (previous[0], "realized", n, v["value"], v["se"], v["count"]) for n, v in previous[1].items()
             ]
-        month.performance = _judge(targets, reference, history, settings, months)
+        month.performance = _judge(targets, reference, history, settings)
         if known_rows.any() and np.unique(panel.outcome[known_rows]).size == 2:
             previous = (
                 day,
@@ -196,7 +200,12 @@ def replay(
     return months
 
 
-def _judge(targets, reference, history, settings, months) -> set[str]:  # type: ignore[no-untyped-def]
+def _judge(
+    targets: list[Target],
+    reference: list[dict[str, Any]],
+    history: dict[str, list[measures.Measured]],
+    settings: Drift,
+) -> set[str]:
     """One run's performance family: the month's estimates and the month before's realized."""
     findings = []
     for day, test, name, value, se, count in targets:
