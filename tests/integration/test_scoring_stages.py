@@ -1,10 +1,11 @@
 """The scoring stages' handlers through the Lambda API on moto, fed the sample events in events/."""
 
 import itertools
+from datetime import date
 
 import boto3
 
-from modelops.stores import history, latest, objects
+from modelops.stores import history, latest, metadata, objects
 from tests.helpers import (
     SCORING_AS_OF,
     as_next_event,
@@ -158,3 +159,23 @@ def test_a_campaign_switched_off_in_the_spec_sends_nothing_and_says_so(scored):
     assert result["selected"] == 300 and result["sent"] > 0
     assert result["sent"] + result["already_sent"] == 300
     assert len(drain(queue)) == result["sent"]
+
+
+def test_drift_segments_are_profiled_tested_and_bounded_through_the_stages(scored):
+    """drift.segments through the handlers: every metric also per region (the two largest
+    regions and "other"), in the same metadata table and validation, and too small says so."""
+    put_churn_spec(drift={"segments": ["region"], "max_segments": 2, "min_rows": 700})
+    document = score_month(scored.sandbox, "2025-10-01")
+    october = date(2025, 10, 1)
+    data = {r["metric"] for r in metadata.read_rows("churn", "validate_data") if r["timestamp"] == october}
+    usage = sorted(m for m in data if m.startswith("data_usage_gb["))
+    assert len(usage) == 3 and "data_usage_gb[region=other]" in usage
+    assert not any(m.startswith("region[") for m in data)  # a segment is not sliced by itself
+    rows = metadata.read_rows("churn", "validate_scores")
+    scores = {r["metric"] for r in rows if r["timestamp"] == october}
+    assert {m.replace("data_usage_gb", "score") for m in usage} <= scores
+    # ~500 customers a region: the two named regions are under min_rows, "other" (~1,000) is not.
+    notes = document["results"]["validate_data"]["notes"]
+    named = [m.split("=")[1].rstrip("]") for m in usage if not m.endswith("=other]")]
+    assert all(any(f"region={n}" in note and "too few to judge" in note for note in notes) for n in named)
+    assert not any("region=other" in note for note in notes)
