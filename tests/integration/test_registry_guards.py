@@ -7,6 +7,7 @@ import threading
 
 import boto3
 import joblib
+import numpy as np
 import pytest
 
 from modelops.stores import contacts, objects, registry
@@ -151,3 +152,25 @@ def test_the_reference_consumer_takes_over_a_claim_whose_consumer_died(sandbox):
     assert consumer.lambda_handler(batch) == {"batchItemFailures": []} and delivered == [message]
     assert consumer.lambda_handler(batch) == {"batchItemFailures": []} and delivered == [message]  # a repeat
     assert consumer.outcomes == {"delivered": 1, "repeat": 1, "in_flight": 1}
+
+
+def test_the_versions_calibration_is_kept_with_it_verified_and_a_tampered_copy_refused(trained):
+    from modelops.domain.monitoring.calibration import Calibration
+    from modelops.stores import calibrations, layout
+
+    record = registry.get_version("churn", "1.0.0")
+    stored = calibrations.load(record)
+    assert stored is not None
+    assert registry.verified_metadata(record)[calibrations.SHA256_FIELD] == registry.sha256(
+        objects.get_bytes(layout.model_performance_key("churn", "1.0.0"))
+    )
+    calibration = Calibration.from_dict(stored["calibration"])
+    assert calibration.method in ("isotonic", "platt") and 0 <= calibration.apply(np.array([0.5]))[0] <= 1
+    [period] = stored["periods"]  # the churn spec tests on one period: 2025-08
+    assert period["period"] == "2025-08-01" and 0.5 < period["roc_auc"]["value"] < 1
+    assert {"estimated_roc_auc", "outcome_rate", "precision"} <= set(period)
+    assert stored["campaign"] == {"enabled": True, "top_n": 200, "min_score": 0.3}
+    key = layout.model_performance_key("churn", "1.0.0")
+    objects.put_bytes(key, json.dumps({**stored, "periods": []}).encode())
+    with pytest.raises(registry.IntegrityError, match=r"performance\.json sha256"):
+        calibrations.load(record)

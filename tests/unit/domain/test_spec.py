@@ -250,6 +250,10 @@ def test_a_minimal_spec_gets_the_documented_defaults():
         "exclude": [],
         "persistence": {"k": 1, "n": 1},
         "block_promotion": False,
+        "segments": [],
+        "max_segments": 10,
+        "min_rows": 20,
+        "min_auc_drop": 0.02,
     }
     assert spec.online.model_dump() == {"realtime_features": [], "max_records": 100, "range_margin": 0.5}
 
@@ -286,6 +290,9 @@ BOUNDS = [
     ("drift.reference_periods", [2], [(1, f"{GE} 2")]),
     ("drift.trend_periods", [4], [(3, f"{GE} 4")]),
     ("drift.persistence.n", [1], [(0, f"{GE} 1")]),
+    ("drift.max_segments", [1, 50], [(0, f"{GE} 1"), (51, f"{LE} 50")]),
+    ("drift.min_rows", [2], [(1, f"{GE} 2")]),
+    ("drift.min_auc_drop", [0, 1], [(-0.001, f"{GE} 0"), (1.001, f"{LE} 1")]),
     ("online.max_records", [1, 1000], [(0, f"{GE} 1"), (1001, f"{LE} 1000")]),
     ("online.range_margin", [0], [(-0.001, f"{GE} 0")]),
 ]
@@ -453,6 +460,26 @@ def test_realtime_features_must_be_features():
     assert parse(with_value("online.realtime_features", ["z"], document)).online.realtime_features == ["z"]
     assert error_of(with_value("online.realtime_features", ["x", "w"])) == (
         "test.yaml: online.realtime_features: 'w' is not a feature"
+    )
+
+
+def test_segments_are_categorical_features_of_the_spec_each_once():
+    document = with_value(
+        "features",
+        {"x": {"type": "numeric"}, "region": {"type": "categorical"}, "plan": {"type": "categorical"}},
+    )
+    assert parse(with_value("drift.segments", ["region", "plan"], document)).drift.segments == [
+        "region",
+        "plan",
+    ]
+    assert error_of(with_value("drift.segments", ["regoin"], document)) == (
+        "test.yaml: drift.segments: 'regoin' is not a feature; did you mean 'region'?"
+    )
+    assert error_of(with_value("drift.segments", ["x"], document)) == (
+        "test.yaml: drift.segments: 'x' is numeric; segments are categorical features"
+    )
+    assert error_of(with_value("drift.segments", ["plan", "plan"], document)) == (
+        "test.yaml: drift.segments: a feature is listed twice"
     )
 
 

@@ -207,6 +207,7 @@ class ValidationResult(_Document):
     profiles: int
     invalid: dict[str, float] = Field(default_factory=dict)  # feature -> share the schema refuses
     drift: list[Evidence] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)  # periods and segments too small to judge
     alert: AlertOutcome | None = None
     report: str | None = None
 
@@ -269,8 +270,11 @@ class OutcomesResult(_Document):
     outcome_period: date | None = None
     online_rows: int = 0
     realized: dict[str, dict[str, Any]] = Field(default_factory=dict)  # source -> version, measures
+    # The batch scores' performance of the period just scored, estimated before its outcomes.
+    estimated: dict[str, Any] = Field(default_factory=dict)
     drift: list[Evidence] = Field(default_factory=list)
     note: str | None = None  # why realized performance was not measured, in one line
+    notes: list[str] = Field(default_factory=list)  # measures too small or too new to judge
 
 
 class Results(_Document):

@@ -58,10 +58,23 @@ def _items(model: str, partition: str) -> list[dict[str, Any]]:
     return dynamo.query_all(_table(), KeyConditionExpression=Key("pk").eq(f"{model}#{partition}"))
 
 
+def read_metric(model: str, stage: str, metric: str) -> list[Observation]:
+    """One metric's history at a stage, oldest first (one Query on its sort-key prefix)."""
+    items = dynamo.query_all(
+        _table(),
+        KeyConditionExpression=Key("pk").eq(f"{model}#{stage}") & Key("sk").begins_with(f"{metric}#"),
+    )
+    return _observations(items).get(metric, [])
+
+
 def read_observations(model: str, stage: str) -> dict[str, list[Observation]]:
     """Every metric's history at a stage, oldest first, with samples and earlier flags."""
+    return _observations(_items(model, stage))
+
+
+def _observations(items: list[dict[str, Any]]) -> dict[str, list[Observation]]:
     periods: dict[str, list[Observation]] = {}
-    for item in _items(model, stage):
+    for item in items:
         sample = item.get("sample")
         periods.setdefault(item["metric"], []).append(
             Observation(

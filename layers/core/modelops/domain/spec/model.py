@@ -19,6 +19,7 @@ from modelops.domain.spec.sections import (
     Drift,
     Estimator,
     Feature,
+    FeatureType,
     Online,
     Promotion,
     Schedule,
@@ -129,7 +130,23 @@ class ModelSpec(_Strict):
         for name in self.online.realtime_features:
             if name not in self.features:
                 raise ValueError(f"online.realtime_features: {name!r} is not a feature")
+        self._check_segments()
         return self
+
+    def _check_segments(self) -> None:
+        """drift.segments name categorical features of the spec, each once."""
+        for name in self.drift.segments:
+            if name not in self.features:
+                close = difflib.get_close_matches(name, list(self.features), n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                raise ValueError(f"drift.segments: {name!r} is not a feature{hint}")
+            kind = self.features[name].type
+            if kind is not FeatureType.categorical:
+                raise ValueError(
+                    f"drift.segments: {name!r} is {kind.value}; segments are categorical features"
+                )
+        if len(set(self.drift.segments)) < len(self.drift.segments):
+            raise ValueError("drift.segments: a feature is listed twice")
 
     @property
     def entity_columns(self) -> list[str]:
