@@ -77,7 +77,7 @@ def test_metadata_exports_as_csv_and_parquet_and_the_report_is_written(server, s
     )
     assert duckdb.sql(f"SELECT count(*) FROM '{parquet}'").fetchall()[0][0] == len(rows)
     reported = modelops(server, "report", "--model", "churn", "--out", str(tmp_path / "r.html"))
-    assert reported.returncode == 0 and "Drift report: churn" in (tmp_path / "r.html").read_text()
+    assert reported.returncode == 0 and "Monitoring report: churn" in (tmp_path / "r.html").read_text()
 
 
 def test_an_unknown_model_is_named_before_anything_starts(server, session):
