@@ -2,6 +2,8 @@
 problem, --debug shows the traceback, help shows formats and defaults, and `spec check`
 runs the spec's SQL on a file and says what to declare instead."""
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,20 @@ from modelops_dev.cli.serve import request_path
 from tests.helpers import HYMOD_DATA, HYMOD_LOAD, HYMOD_SPEC, write_lines
 
 UNREACHABLE = ("--endpoint-url", "http://127.0.0.1:9")  # commands here must not need the sandbox
+
+
+@pytest.fixture(autouse=True)
+def own_environment() -> Iterator[None]:
+    """The CLI points its process at the endpoint it is given (cli.common.connect): here that is
+    the test worker's process, so the environment and the AWS clients made from it are put back
+    (else every later test on this worker talks to the unreachable endpoint)."""
+    from modelops import caches
+
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+    caches.clear_all()
 
 
 def error_line(capsys: pytest.CaptureFixture[str], *argv: str) -> str:

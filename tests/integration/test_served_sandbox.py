@@ -66,7 +66,8 @@ def test_metadata_exports_as_csv_and_parquet_and_the_report_is_written(server, s
     with (tmp_path / "m.csv").open() as handle:
         rows = list(csv.DictReader(handle))
     assert list(rows[0]) == ["model", "stage", "metric", "decile", "value", "timestamp"]
-    assert {r["stage"] for r in rows} == {"validate_data", "validate_model", "validate_scores"}
+    stages = {"validate_data", "validate_model", "validate_outcomes", "validate_scores"}
+    assert {r["stage"] for r in rows} == stages
     assert len(rows) == json.loads(exported.stdout)["rows"]
     parquet = tmp_path / "m.parquet"
     assert (

@@ -180,6 +180,7 @@ def test_a_drifting_candidate_is_registered_but_not_promoted_when_the_spec_says_
 
     put_churn_spec(drift={"block_promotion": True})
     candidate = of_the_trained_run(trained, "deploy_model")
+    original_run = candidate["run"]["run_id"]
     candidate["run"]["run_id"] = "training-churn-2025-08-01-again"  # another run: a new version
     candidate["run"]["spec_sha256"] = pin_stored_spec("training-churn-2025-08-01-again")
     record = registry.get_version("churn", "1.0.0")
@@ -188,6 +189,8 @@ def test_a_drifting_candidate_is_registered_but_not_promoted_when_the_spec_says_
     candidate["artifacts"]["model"] = objects.put_bytes(
         "runs/training-churn-2025-08-01-again/model.joblib", buffer.getvalue()
     )
+    performance = objects.get_bytes(layout.training_key(original_run, "performance.json"))
+    objects.put_bytes(layout.training_key("training-churn-2025-08-01-again", "performance.json"), performance)
     finding = {"stage": "validate_data", "metric": "age", "value": "d5", "test": "band", "statistic": 1.0}
     candidate["results"] = {
         "validate_data": {"rows": 1, "profiles": 1, "drift": [{**finding, "effect": 0.3}]}
