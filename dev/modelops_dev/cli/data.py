@@ -7,6 +7,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from modelops_dev.cli import progress
 from modelops_dev.cli.common import DEFAULT_SPEC, CliError, connect, load_options, print_json
 
 
@@ -24,7 +25,14 @@ def cmd_data_load(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory() as scratch:
         # An s3:// file or folder of parts is downloaded; a folder of CSV parts joined.
         path = external.fetch(args.file, Path(scratch), options.skip_rows)
-        summary = lake.inspect_file(args.table, path, options, write=not args.dry_run, suggest=suggest)
+        bar = progress.bar_for(path, json=args.json)
+        try:
+            summary = lake.inspect_file(
+                args.table, path, options, write=not args.dry_run, suggest=suggest, progress=bar
+            )
+        finally:
+            if bar is not None:
+                bar.close()
     if args.json:
         print_json(
             {

@@ -435,6 +435,13 @@ def real_data() -> list[Figure]:
     ]
 
 
+def loads() -> list[Figure]:
+    """`data load` of a wide and a large CSV against DuckDB's bare read (tools/load_bench.py)."""
+    from modelops_dev.tools import load_bench
+
+    return load_bench.loads()
+
+
 BENCHMARKS: dict[str, Callable[[], list[Figure]]] = {
     "online_latency": online_latency,
     "validation": validation,
@@ -442,6 +449,7 @@ BENCHMARKS: dict[str, Callable[[], list[Figure]]] = {
     "batch_scoring": batch_scoring,
     "detection_quality": detection_quality,
     "real_data": real_data,
+    "loads": loads,
 }
 
 

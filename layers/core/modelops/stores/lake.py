@@ -150,16 +150,23 @@ def _check_period(table: str, period: Period) -> None:
 
 
 def inspect_file(
-    table: str, path: Path, options: LoadOptions, *, write: bool, suggest: Sequence[str] | None = None
+    table: str,
+    path: Path,
+    options: LoadOptions,
+    *,
+    write: bool,
+    suggest: Sequence[str] | None = None,
+    progress: loader.Progress | None = None,
 ) -> LoadSummary:
     """Check a CSV or Parquet file whole, then (``write``) store one partition per period.
     A refusal names every problem and the command line (``suggest``: its words before the
-    reading flags; default the `data load` this is) that fixes them all."""
+    reading flags; default the `data load` this is) that fixes them all; ``progress`` is told
+    how much of the file is read."""
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", table):
         raise LoadError(f"table name {table!r} is not an identifier (letters, digits, _)")
     words = command(table, str(path), options, write=write) if suggest is None else suggest
     with tabular.connect() as connection:
-        summary, date_column, source = loader.typed(connection, path, options, words)
+        summary, date_column, source = loader.typed(connection, path, options, words, progress)
         period_sql = _period_expression(quote(date_column), options.period)
         counts = connection.execute(
             f"SELECT {period_sql} AS period, count(*) FROM typed GROUP BY 1 ORDER BY 1"

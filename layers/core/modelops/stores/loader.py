@@ -9,8 +9,10 @@ problem; past it, each column's problem is collected and the load is refused wit
 from __future__ import annotations
 
 import csv
+import threading
 from array import array
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -178,8 +180,38 @@ def is_parquet(path: Path) -> bool:
     return path.is_dir() or path.suffix.lower() == ".parquet"
 
 
-def read(connection: Any, path: Path, options: LoadOptions) -> Source:
-    """The file as table ``raw`` (text columns for CSV, typed for Parquet) with a row number."""
+Progress = Callable[[float], None]  # told the share of the file read so far (0 to 1)
+
+
+@contextmanager
+def _watched(connection: Any, progress: Progress | None) -> Iterator[None]:
+    """Tell ``progress`` how far DuckDB's query on ``connection`` is, four times a second."""
+    if progress is None:
+        yield
+        return
+    connection.execute("SET enable_progress_bar = true")
+    connection.execute("SET enable_progress_bar_print = false")
+    done = threading.Event()
+
+    def poll() -> None:
+        while not done.wait(0.25):
+            share = connection.query_progress()
+            if share >= 0:
+                progress(min(share, 100.0) / 100)
+
+    watcher = threading.Thread(target=poll, daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        done.set()
+        watcher.join()
+        progress(1.0)
+
+
+def read(connection: Any, path: Path, options: LoadOptions, progress: Progress | None = None) -> Source:
+    """The file as table ``raw`` (text columns for CSV, typed for Parquet) with a row number;
+    ``progress`` is told how much of the file is read."""
     if is_parquet(path):
         files = sorted(path.glob("*.parquet")) if path.is_dir() else [path]
         try:
@@ -197,12 +229,13 @@ def read(connection: Any, path: Path, options: LoadOptions) -> Source:
         header, starts = _check_rows(path, delimiter, options.skip_rows)
         row = _free_name(header)
         na = options.missing_markers
-        connection.execute(
-            f"CREATE TABLE raw AS SELECT *, (row_number() OVER ()) - 1 AS {quote(row)} FROM read_csv("
-            f"{literal(str(path))}, delim={literal(delimiter)}, header=true, all_varchar=true, "
-            f"skip={options.skip_rows}, quote='\"', escape='\"', "
-            f"nullstr=[{', '.join(literal(v) for v in na)}])"
-        )
+        with _watched(connection, progress):
+            connection.execute(
+                f"CREATE TABLE raw AS SELECT *, (row_number() OVER ()) - 1 AS {quote(row)} FROM read_csv("
+                f"{literal(str(path))}, delim={literal(delimiter)}, header=true, all_varchar=true, "
+                f"skip={options.skip_rows}, quote='\"', escape='\"', "
+                f"nullstr=[{', '.join(literal(v) for v in na)}])"
+            )
         source = Source(path, header, row, _Lines(starts))
     source.problems += loadcheck.header_problems(source.header)
     return source
@@ -356,7 +389,11 @@ def _collect(problems: list[Problem], error: LoadError) -> None:
 
 
 def typed(
-    connection: Any, path: Path, options: LoadOptions, command: Sequence[str]
+    connection: Any,
+    path: Path,
+    options: LoadOptions,
+    command: Sequence[str],
+    progress: Progress | None = None,
 ) -> tuple[list[ColumnSummary], str, Source]:
     """Read and check a file into the table ``typed`` (its columns cast to the types they hold,
     and the row number); returns the columns, the date column and the source. Every problem
@@ -367,7 +404,7 @@ def typed(
     unknown = sorted(set(options.types.values()) - set(TYPE_NAMES))
     if unknown:
         raise LoadError(f"--types: unknown type {unknown[0]!r} (known: {', '.join(sorted(TYPE_NAMES))})")
-    source = read(connection, path, options)
+    source = read(connection, path, options, progress)
     profiles: dict[str, ColumnProfile] = tabular.profile_columns(connection, "raw", source.where, source.row)
     if profiles and next(iter(profiles.values())).rows == 0:
         raise LoadError(f"{path.name}: a header line but no rows of data (columns: {', '.join(profiles)})")
