@@ -9,6 +9,7 @@ problem; past it, each column's problem is collected and the load is refused wit
 from __future__ import annotations
 
 import csv
+import tempfile
 import threading
 from array import array
 from collections.abc import Callable, Iterator, Sequence
@@ -82,14 +83,18 @@ class ColumnSummary:
 
 
 class _Lines:
-    """Maps a data row (0-based) of a CSV file to the line it starts on, for messages."""
+    """Maps a data row (0-based) of a CSV file to the line it starts on, for messages. The
+    lines are counted (in Python, a row at a time) only when a message needs one."""
 
-    def __init__(self, starts: array[int] | None) -> None:
-        self.starts = starts
+    def __init__(self, path: Path | None = None, delimiter: str = ",", skip_rows: int = 0) -> None:
+        self.path, self.delimiter, self.skip_rows = path, delimiter, skip_rows
+        self.starts: array[int] | None = None
 
     def __call__(self, row: int) -> str:
-        if self.starts is None:
+        if self.path is None:
             return f"row {row + 1}"
+        if self.starts is None:
+            self.starts = _line_starts(self.path, self.delimiter, self.skip_rows)
         return f"line {self.starts[row]}" if row < len(self.starts) else f"row {row + 1}"
 
 
@@ -122,41 +127,58 @@ def _delimiter(path: Path, skip_rows: int) -> str:
         return ","
 
 
-def _check_rows(path: Path, delimiter: str, skip_rows: int) -> tuple[list[str], array[int]]:
-    """Every data row has the header's number of fields (else a LoadError listing the lines);
-    returns the header and the line each data row starts on."""
-    starts, ragged = array("L"), []
+def _header(path: Path, delimiter: str, skip_rows: int) -> list[str]:
     try:
         with path.open(newline="", encoding="utf-8") as handle:
             for _ in range(skip_rows):
                 handle.readline()
-            reader = csv.reader(handle, delimiter=delimiter)
-            header = next(reader, None)
-            if header is None:
-                raise LoadError(f"{path.name}: no header line (the file is empty)")
-            width, line = len(header), reader.line_num
-            for row in reader:
-                first, line = line + 1, reader.line_num
-                if not row:
-                    continue  # a blank line
-                if len(row) != width:
-                    ragged.append((first + skip_rows, len(row)))
-                starts.append(first + skip_rows)
+            header = next(csv.reader([handle.readline()], delimiter=delimiter), None)
     except UnicodeDecodeError as error:
         raise _not_utf8(path, error) from None
-    except csv.Error as error:
-        raise LoadError(f"{path.name}: line {line + skip_rows}: {error}") from None
-    if ragged:
-        shown = ", ".join(f"line {number} has {count}" for number, count in ragged[:3])
-        more = f" and {len(ragged) - 3} more" if len(ragged) > 3 else ""
-        hint = (
-            " (if the header is not the first line, pass --skip-rows)"
-            if ragged[0][0] == 2 + skip_rows
-            else ""
-        )
-        rows = "1 row does" if len(ragged) == 1 else f"{len(ragged)} rows do"
-        raise LoadError(f"{path.name}: {rows} not have the header's {width} fields: {shown}{more}{hint}")
-    return header, starts
+    if not header:
+        raise LoadError(f"{path.name}: no header line (the file is empty)")
+    return header
+
+
+def _line_starts(path: Path, delimiter: str, skip_rows: int) -> array[int]:
+    """The line each data row starts on (blank lines and quoted line breaks counted)."""
+    starts = array("L")
+    with path.open(newline="", encoding="utf-8") as handle:
+        for _ in range(skip_rows):
+            handle.readline()
+        reader = csv.reader(handle, delimiter=delimiter)
+        next(reader, None)
+        line = reader.line_num
+        for row in reader:
+            first, line = line + 1, reader.line_num
+            if row:
+                starts.append(first + skip_rows)
+    return starts
+
+
+def _refuse_rejected(connection: Any, path: Path, delimiter: str, width: int, skip_rows: int) -> None:
+    """The rows DuckDB's reader set aside (store_rejects): wrong number of fields, not UTF-8,
+    a quote never closed; a LoadError names their lines."""
+    rejected = connection.execute(
+        "SELECT line, error_type, csv_line, byte_position FROM reject_errors ORDER BY line"
+    ).fetchall()
+    if not rejected:
+        return
+    ragged = [
+        (int(line), len(next(csv.reader([text.strip("\r\n")], delimiter=delimiter), [])))
+        for line, kind, text, _ in rejected
+        if kind in ("TOO MANY COLUMNS", "MISSING COLUMNS")
+    ]
+    if not ragged:
+        line, kind, _, byte = rejected[0]
+        if kind == "INVALID ENCODING":
+            raise LoadError(f"{path.name}: not UTF-8 text (line {line}, byte {byte}); save it as UTF-8")
+        raise LoadError(f"{path.name}: line {line}: {kind.lower()}")
+    shown = ", ".join(f"line {number} has {count}" for number, count in ragged[:3])
+    more = f" and {len(ragged) - 3} more" if len(ragged) > 3 else ""
+    hint = " (if the header is not the first line, pass --skip-rows)" if ragged[0][0] == 2 + skip_rows else ""
+    rows = "1 row does" if len(ragged) == 1 else f"{len(ragged)} rows do"
+    raise LoadError(f"{path.name}: {rows} not have the header's {width} fields: {shown}{more}{hint}")
 
 
 def _free_name(names: list[str]) -> str:
@@ -226,17 +248,20 @@ def read(connection: Any, path: Path, options: LoadOptions, progress: Progress |
         source = Source(path, header, row, _Lines(None))
     else:
         delimiter = _delimiter(path, options.skip_rows)
-        header, starts = _check_rows(path, delimiter, options.skip_rows)
+        header = _header(path, delimiter, options.skip_rows)
         row = _free_name(header)
         na = options.missing_markers
+        # One pass of DuckDB's reader; rows it cannot read are set aside (store_rejects) and
+        # named after, never a Python object per row or cell.
         with _watched(connection, progress):
             connection.execute(
                 f"CREATE TABLE raw AS SELECT *, (row_number() OVER ()) - 1 AS {quote(row)} FROM read_csv("
                 f"{literal(str(path))}, delim={literal(delimiter)}, header=true, all_varchar=true, "
-                f"skip={options.skip_rows}, quote='\"', escape='\"', "
+                f"skip={options.skip_rows}, quote='\"', escape='\"', store_rejects=true, "
                 f"nullstr=[{', '.join(literal(v) for v in na)}])"
             )
-        source = Source(path, header, row, _Lines(starts))
+        _refuse_rejected(connection, path, delimiter, len(header), options.skip_rows)
+        source = Source(path, header, row, _Lines(path, delimiter, options.skip_rows))
     source.problems += loadcheck.header_problems(source.header)
     return source
 
@@ -404,6 +429,9 @@ def typed(
     unknown = sorted(set(options.types.values()) - set(TYPE_NAMES))
     if unknown:
         raise LoadError(f"--types: unknown type {unknown[0]!r} (known: {', '.join(sorted(TYPE_NAMES))})")
+    # A load runs beside other work: past 1 GB, DuckDB spills to its temporary directory.
+    connection.execute("SET memory_limit = '1GB'")
+    connection.execute(f"SET temp_directory = {literal(str(Path(tempfile.gettempdir()) / 'modelops-load'))}")
     source = read(connection, path, options, progress)
     profiles: dict[str, ColumnProfile] = tabular.profile_columns(connection, "raw", source.where, source.row)
     if profiles and next(iter(profiles.values())).rows == 0:
