@@ -226,3 +226,15 @@ def test_a_dataframe_loads_through_the_same_checks(sandbox, tmp_path):
     ):
         client.load(frame, "frame2", "Date")
     assert keys("frame2") == []
+
+
+def test_a_dataframe_takes_the_same_options_and_header_checks(sandbox):
+    client = Client.embedded(sandbox)
+    frame = pd.DataFrame({"day": pd.to_datetime(["2020-01-01", "2020-02-01"]), "x": ["1.5", "?"]})
+    with pytest.raises(LoadError, match=r"column 'x': 1 of 2 values are numbers, but row 2 holds '\?'"):
+        client.load(frame, "f", dry_run=True)
+    summary = client.load(frame, "f", dry_run=True, na_values=("?",))
+    assert [(c.name, c.type, c.missing) for c in summary.columns][1] == ("x", "DOUBLE", 1)
+    cased = frame.assign(X=[1, 2])
+    with pytest.raises(LoadError, match="columns 'x' and 'X' differ only in case"):
+        client.load(cased, "f", dry_run=True)

@@ -207,16 +207,28 @@ class Client:
         period: Period = "month",
         *,
         dry_run: bool = False,
+        **reading: Any,
     ) -> Any:
         """Load a DataFrame into a lake table (one partition per period), through the same
-        checks as `modelops data load`; returns the load's summary (a lake.LoadSummary)."""
+        engine and checks as `modelops data load` (``reading``: the other LoadOptions, e.g.
+        ``na_values``, ``types``, ``date_format``, ``local_time``); returns the load's summary
+        (a lake.LoadSummary). The frame goes to Parquet through DuckDB's scan of its arrays,
+        never a Python object per cell."""
         import duckdb
 
+        from modelops.domain.data.loadcheck import header_problems
         from modelops.stores import lake
         from modelops.stores.tabular import literal, quote
 
         if not isinstance(frame, pd.DataFrame):
             raise RequestError(f"load takes a pandas DataFrame, got {type(frame).__name__}")
+        names = [str(name) for name in frame.columns]
+        problems = header_problems(names)
+        if problems:
+            raise lake.LoadError("; ".join(p.message for p in problems))
+        unknown = sorted(set(reading) - set(lake.LoadOptions.__dataclass_fields__))
+        if unknown:
+            raise RequestError(f"load: unknown option {unknown[0]!r}")
         columns = []
         for name, values in frame.items():
             column = quote(str(name))
@@ -225,11 +237,11 @@ class Client:
         with tempfile.TemporaryDirectory() as scratch:
             path = Path(scratch) / f"{table}.parquet"
             connection = duckdb.connect()
-            connection.register("frame", frame.reset_index(drop=True))
+            connection.register("frame", frame)  # scanned in place: no copy of the frame
             target = literal(str(path))
             connection.execute(f"COPY (SELECT {selected} FROM frame) TO {target} (FORMAT parquet)")
             connection.close()
-            options = lake.LoadOptions(date_column=date_column, period=period)
+            options = lake.LoadOptions(date_column=date_column, period=period, **reading)
             with self._active():
                 return lake.inspect_file(table, path, options, write=not dry_run)
 

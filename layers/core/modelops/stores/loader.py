@@ -197,6 +197,22 @@ def _parquet_names(connection: Any, path: Path) -> list[str]:
     return [name for name, _ in schema[1 : 1 + int(schema[0][1] or 0)]] if schema else []
 
 
+def _null_markers(connection: Any, markers: tuple[str, ...]) -> None:
+    """Parquet's text columns: the markers given with --na-values (na_values) made missing
+    (Parquet has real nulls, so the common markers stay values)."""
+    text = [row[0] for row in connection.execute("DESCRIBE raw").fetchall() if str(row[1]) == "VARCHAR"]
+    if not markers or not text:
+        return
+    listed = ", ".join(literal(marker) for marker in markers)
+    connection.execute(
+        "UPDATE raw SET "
+        + ", ".join(
+            f"{quote(c)} = CASE WHEN trim({quote(c)}) IN ({listed}) THEN NULL ELSE {quote(c)} END"
+            for c in text
+        )
+    )
+
+
 def is_parquet(path: Path) -> bool:
     """A Parquet file, or a folder of Parquet parts."""
     return path.is_dir() or path.suffix.lower() == ".parquet"
@@ -245,6 +261,7 @@ def read(connection: Any, path: Path, options: LoadOptions, progress: Progress |
             )
         except Exception as error:  # noqa: BLE001 - DuckDB's errors have no common base worth naming
             raise LoadError(f"{path.name}: not a readable Parquet file ({_first_line(error)})") from None
+        _null_markers(connection, options.na_values)
         source = Source(path, header, row, _Lines(None))
     else:
         delimiter = _delimiter(path, options.skip_rows)
