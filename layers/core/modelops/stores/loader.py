@@ -448,6 +448,8 @@ def typed(
         raise LoadError(f"--types: unknown type {unknown[0]!r} (known: {', '.join(sorted(TYPE_NAMES))})")
     # A load runs beside other work: past 1 GB, DuckDB spills to its temporary directory.
     connection.execute("SET memory_limit = '1GB'")
+    # DuckDB's own progress bar would print into the command's output (--json too).
+    connection.execute("SET enable_progress_bar_print = false")
     connection.execute(f"SET temp_directory = {literal(str(Path(tempfile.gettempdir()) / 'modelops-load'))}")
     source = read(connection, path, options, progress)
     profiles: dict[str, ColumnProfile] = tabular.profile_columns(connection, "raw", source.where, source.row)
