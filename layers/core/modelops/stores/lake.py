@@ -22,7 +22,8 @@ import numpy as np
 
 from modelops.domain.periods import Period, Window, period_end, period_start
 from modelops.stores import catalog, layout, loader, objects, tabular
-from modelops.stores.loader import TYPE_NAMES, ColumnSummary, LoadError, LoadOptions
+from modelops.stores.csvtext import LoadError
+from modelops.stores.loader import TYPE_NAMES, ColumnSummary, LoadOptions
 from modelops.stores.tabular import literal, quote
 
 __all__ = [

@@ -8,10 +8,8 @@ problem; past it, each column's problem is collected and the load is refused wit
 
 from __future__ import annotations
 
-import csv
 import tempfile
 import threading
-from array import array
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -22,7 +20,8 @@ from modelops.domain.data import loadcheck
 from modelops.domain.data.datacheck import ColumnError, ColumnProfile, column_type
 from modelops.domain.data.loadcheck import Fix, Problem
 from modelops.domain.periods import Period
-from modelops.stores import tabular
+from modelops.stores import csvtext, tabular
+from modelops.stores.csvtext import Lines, LoadError
 from modelops.stores.tabular import literal, quote
 
 TYPE_NAMES: dict[str, str] = {
@@ -35,15 +34,6 @@ TYPE_NAMES: dict[str, str] = {
     "text": "VARCHAR",
     "varchar": "VARCHAR",
 }
-
-
-class LoadError(ValueError):
-    """A file that cannot be loaded as it is; the message names the line, column and value of
-    each problem (one line each) and, for several, the command line that fixes them all."""
-
-    def __init__(self, message: str, problems: list[Problem] | None = None) -> None:
-        super().__init__(message)
-        self.problems = problems or [Problem(message)]
 
 
 @dataclass(frozen=True)
@@ -82,22 +72,6 @@ class ColumnSummary:
     note: str = ""  # e.g. how timezone-aware values were read
 
 
-class _Lines:
-    """Maps a data row (0-based) of a CSV file to the line it starts on, for messages. The
-    lines are counted (in Python, a row at a time) only when a message needs one."""
-
-    def __init__(self, path: Path | None = None, delimiter: str = ",", skip_rows: int = 0) -> None:
-        self.path, self.delimiter, self.skip_rows = path, delimiter, skip_rows
-        self.starts: array[int] | None = None
-
-    def __call__(self, row: int) -> str:
-        if self.path is None:
-            return f"row {row + 1}"
-        if self.starts is None:
-            self.starts = _line_starts(self.path, self.delimiter, self.skip_rows)
-        return f"line {self.starts[row]}" if row < len(self.starts) else f"row {row + 1}"
-
-
 @dataclass
 class Source:
     """A file read into the table ``raw``: its header, the row number column (a name no column
@@ -106,79 +80,8 @@ class Source:
     path: Path
     header: list[str]
     row: str
-    where: _Lines
+    where: Lines
     problems: list[Problem] = field(default_factory=list)
-
-
-def _not_utf8(path: Path, error: UnicodeDecodeError) -> LoadError:
-    return LoadError(f"{path.name}: not UTF-8 text ({error.reason} at byte {error.start}); save it as UTF-8")
-
-
-def _delimiter(path: Path, skip_rows: int) -> str:
-    try:
-        with path.open(newline="", encoding="utf-8") as handle:
-            lines = [handle.readline() for _ in range(skip_rows + 20)][skip_rows:]
-    except UnicodeDecodeError as error:
-        raise _not_utf8(path, error) from None
-    sample = "".join(lines)
-    try:
-        return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
-    except csv.Error:
-        return ","
-
-
-def _header(path: Path, delimiter: str, skip_rows: int) -> list[str]:
-    try:
-        with path.open(newline="", encoding="utf-8") as handle:
-            for _ in range(skip_rows):
-                handle.readline()
-            header = next(csv.reader([handle.readline()], delimiter=delimiter), None)
-    except UnicodeDecodeError as error:
-        raise _not_utf8(path, error) from None
-    if not header:
-        raise LoadError(f"{path.name}: no header line (the file is empty)")
-    return header
-
-
-def _line_starts(path: Path, delimiter: str, skip_rows: int) -> array[int]:
-    """The line each data row starts on (blank lines and quoted line breaks counted)."""
-    starts = array("L")
-    with path.open(newline="", encoding="utf-8") as handle:
-        for _ in range(skip_rows):
-            handle.readline()
-        reader = csv.reader(handle, delimiter=delimiter)
-        next(reader, None)
-        line = reader.line_num
-        for row in reader:
-            first, line = line + 1, reader.line_num
-            if row:
-                starts.append(first + skip_rows)
-    return starts
-
-
-def _refuse_rejected(connection: Any, path: Path, delimiter: str, width: int, skip_rows: int) -> None:
-    """The rows DuckDB's reader set aside (store_rejects): wrong number of fields, not UTF-8,
-    a quote never closed; a LoadError names their lines."""
-    rejected = connection.execute(
-        "SELECT line, error_type, csv_line, byte_position FROM reject_errors ORDER BY line"
-    ).fetchall()
-    if not rejected:
-        return
-    ragged = [
-        (int(line), len(next(csv.reader([text.strip("\r\n")], delimiter=delimiter), [])))
-        for line, kind, text, _ in rejected
-        if kind in ("TOO MANY COLUMNS", "MISSING COLUMNS")
-    ]
-    if not ragged:
-        line, kind, _, byte = rejected[0]
-        if kind == "INVALID ENCODING":
-            raise LoadError(f"{path.name}: not UTF-8 text (line {line}, byte {byte}); save it as UTF-8")
-        raise LoadError(f"{path.name}: line {line}: {kind.lower()}")
-    shown = ", ".join(f"line {number} has {count}" for number, count in ragged[:3])
-    more = f" and {len(ragged) - 3} more" if len(ragged) > 3 else ""
-    hint = " (if the header is not the first line, pass --skip-rows)" if ragged[0][0] == 2 + skip_rows else ""
-    rows = "1 row does" if len(ragged) == 1 else f"{len(ragged)} rows do"
-    raise LoadError(f"{path.name}: {rows} not have the header's {width} fields: {shown}{more}{hint}")
 
 
 def _free_name(names: list[str]) -> str:
@@ -262,10 +165,10 @@ def read(connection: Any, path: Path, options: LoadOptions, progress: Progress |
         except Exception as error:  # noqa: BLE001 - DuckDB's errors have no common base worth naming
             raise LoadError(f"{path.name}: not a readable Parquet file ({_first_line(error)})") from None
         _null_markers(connection, options.na_values)
-        source = Source(path, header, row, _Lines(None))
+        source = Source(path, header, row, Lines(None))
     else:
-        delimiter = _delimiter(path, options.skip_rows)
-        header = _header(path, delimiter, options.skip_rows)
+        delimiter = csvtext.delimiter(path, options.skip_rows)
+        header = csvtext.header(path, delimiter, options.skip_rows)
         row = _free_name(header)
         na = options.missing_markers
         # One pass of DuckDB's reader; rows it cannot read are set aside (store_rejects) and
@@ -277,8 +180,8 @@ def read(connection: Any, path: Path, options: LoadOptions, progress: Progress |
                 f"skip={options.skip_rows}, quote='\"', escape='\"', store_rejects=true, "
                 f"nullstr=[{', '.join(literal(v) for v in na)}])"
             )
-        _refuse_rejected(connection, path, delimiter, len(header), options.skip_rows)
-        source = Source(path, header, row, _Lines(path, delimiter, options.skip_rows))
+        csvtext.refuse_rejected(connection, path, delimiter, len(header), options.skip_rows)
+        source = Source(path, header, row, Lines(path, delimiter, options.skip_rows))
     source.problems += loadcheck.header_problems(source.header)
     return source
 
