@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from modelops.domain.periods import Period, Window, period_end, period_start
+from modelops.domain.spec import IDENTIFIER_PATTERN
 from modelops.stores import catalog, layout, loader, objects, tabular
 from modelops.stores.csvtext import LoadError
 from modelops.stores.loader import TYPE_NAMES, ColumnSummary, LoadOptions
@@ -163,14 +164,14 @@ def inspect_file(
     A refusal names every problem and the command line (``suggest``: its words before the
     reading flags; default the `data load` this is) that fixes them all; ``progress`` is told
     how much of the file is read."""
-    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", table):
+    if not re.fullmatch(IDENTIFIER_PATTERN, table):
         raise LoadError(f"table name {table!r} is not an identifier (letters, digits, _)")
     words = command(table, str(path), options, write=write) if suggest is None else suggest
     with tabular.connect() as connection:
         summary, date_column, source = loader.typed(connection, path, options, words, progress)
         period_sql = _period_expression(quote(date_column), options.period)
         counts = connection.execute(
-            f"SELECT {period_sql} AS period, count(*) FROM typed GROUP BY 1 ORDER BY 1"
+            f"SELECT {period_sql} AS period, count(*) FROM typed GROUP BY 1 ORDER BY 1"  # nosec B608  # a quoted name
         ).fetchall()
         partitions = {period: int(rows) for period, rows in counts}
         if write:
@@ -183,7 +184,7 @@ def inspect_file(
                 for period in partitions:
                     output = Path(scratch) / f"{period.isoformat()}.parquet"
                     connection.execute(
-                        f"COPY (SELECT {columns} FROM typed WHERE {period_sql} = $period "
+                        f"COPY (SELECT {columns} FROM typed WHERE {period_sql} = $period "  # nosec B608  # quoted names, a bound period, a literal path
                         f"ORDER BY {quote(source.row)}) "
                         f"TO {literal(str(output))} (FORMAT parquet, COMPRESSION zstd)",
                         {"period": period},
@@ -216,7 +217,7 @@ def convert_file(path: Path, options: LoadOptions, output: Path, suggest: Sequen
         summary, _, source = loader.typed(connection, path, options, suggest)
         columns = ", ".join(quote(c.name) for c in summary)
         connection.execute(
-            f"COPY (SELECT {columns} FROM typed ORDER BY {quote(source.row)}) TO {literal(str(output))} "
+            f"COPY (SELECT {columns} FROM typed ORDER BY {quote(source.row)}) TO {literal(str(output))} "  # nosec B608  # quoted names, a literal path
             "(FORMAT parquet)"
         )
     return output

@@ -108,7 +108,7 @@ def _null_markers(connection: Any, markers: tuple[str, ...]) -> None:
         return
     listed = ", ".join(literal(marker) for marker in markers)
     connection.execute(
-        "UPDATE raw SET "
+        "UPDATE raw SET "  # nosec B608  # quoted names and literals
         + ", ".join(
             f"{quote(c)} = CASE WHEN trim({quote(c)}) IN ({listed}) THEN NULL ELSE {quote(c)} END"
             for c in text
@@ -159,7 +159,7 @@ def read(connection: Any, path: Path, options: LoadOptions, progress: Progress |
             header = _parquet_names(connection, files[0])
             row = _free_name(header)
             connection.execute(
-                f"CREATE TABLE raw AS SELECT *, (row_number() OVER ()) - 1 AS {quote(row)} "
+                f"CREATE TABLE raw AS SELECT *, (row_number() OVER ()) - 1 AS {quote(row)} "  # nosec B608  # a quoted name, literal paths
                 f"FROM read_parquet([{', '.join(literal(str(f)) for f in files)}])"
             )
         except Exception as error:  # noqa: BLE001 - DuckDB's errors have no common base worth naming
@@ -175,7 +175,7 @@ def read(connection: Any, path: Path, options: LoadOptions, progress: Progress |
         # named after, never a Python object per row or cell.
         with _watched(connection, progress):
             connection.execute(
-                f"CREATE TABLE raw AS SELECT *, (row_number() OVER ()) - 1 AS {quote(row)} FROM read_csv("
+                f"CREATE TABLE raw AS SELECT *, (row_number() OVER ()) - 1 AS {quote(row)} FROM read_csv("  # nosec B608  # a quoted name, literals and a number
                 f"{literal(str(path))}, delim={literal(delimiter)}, header=true, all_varchar=true, "
                 f"skip={options.skip_rows}, quote='\"', escape='\"', store_rejects=true, "
                 f"nullstr=[{', '.join(literal(v) for v in na)}])"
@@ -194,7 +194,7 @@ def _formats_reading(connection: Any, column: str) -> list[str]:
     """The common formats that read every value of a text column (one scan for all of them)."""
     value, present = f"trim(CAST({quote(column)} AS VARCHAR))", f"{quote(column)} IS NOT NULL"
     counts = connection.execute(
-        "SELECT "
+        "SELECT "  # nosec B608  # quoted names and literal formats
         + ", ".join(
             f"count(*) FILTER (WHERE {present} AND TRY_STRPTIME({value}, {literal(f)}) IS NULL)"
             for f in loadcheck.DATE_FORMATS
@@ -247,7 +247,7 @@ def _date_expression(
             "not dates: name a column of dates with --date-column"
         )
     bad = connection.execute(
-        f"SELECT {quote(source.row)}, CAST({name} AS VARCHAR) FROM raw WHERE {name} IS NOT NULL "
+        f"SELECT {quote(source.row)}, CAST({name} AS VARCHAR) FROM raw WHERE {name} IS NOT NULL "  # nosec B608  # quoted names, an expression of them and literals
         f"AND {expression} IS NULL ORDER BY {quote(source.row)} LIMIT 1"
     ).fetchone()
     if bad is not None:
@@ -288,7 +288,7 @@ def _forced(connection: Any, column: str, type_name: str, source: Source) -> str
     """SQL casting a column to a type given with --types; a LoadError names the first failure."""
     cast = f"TRY_CAST(trim(CAST({quote(column)} AS VARCHAR)) AS {TYPE_NAMES[type_name]})"
     bad = connection.execute(
-        f"SELECT {quote(source.row)}, CAST({quote(column)} AS VARCHAR) FROM raw "
+        f"SELECT {quote(source.row)}, CAST({quote(column)} AS VARCHAR) FROM raw "  # nosec B608  # quoted names, a cast of one
         f"WHERE {quote(column)} IS NOT NULL AND {cast} IS NULL ORDER BY {quote(source.row)} LIMIT 1"
     ).fetchone()
     if bad is not None:
@@ -304,7 +304,7 @@ def _stray_values(connection: Any, column: str, kind: str) -> tuple[str, ...]:
     check = "TRY_CAST(trim({0}) AS DOUBLE)" if kind == "numbers" else "TRY_CAST(trim({0}) AS TIMESTAMP)"
     values = connection.execute(
         f"SELECT DISTINCT trim({quote(column)}) AS v FROM raw WHERE {quote(column)} IS NOT NULL "
-        f"AND {check.format(quote(column))} IS NULL ORDER BY v LIMIT 8"
+        f"AND {check.format(quote(column))} IS NULL ORDER BY v LIMIT 8"  # nosec B608  # quoted names
     ).fetchall()
     return tuple(str(value[0]) for value in values)
 
@@ -388,7 +388,7 @@ def typed(
         summary.append(ColumnSummary(column, kind, profile.missing, note))
     if date_column is not None:
         missing_dates = connection.execute(
-            f"SELECT min({quote(source.row)}) FROM raw WHERE {quote(date_column)} IS NULL"
+            f"SELECT min({quote(source.row)}) FROM raw WHERE {quote(date_column)} IS NULL"  # nosec B608  # quoted names
         ).fetchone()[0]
         if missing_dates is not None:
             problems.append(
@@ -398,5 +398,6 @@ def typed(
         fixed = loadcheck.fix_flags(options.flags(), problems)
         raise LoadError(loadcheck.report(path.name, problems, fixed, command), problems)
     assert date_column is not None  # a missing date column is a problem
-    connection.execute(f"CREATE TABLE typed AS SELECT {', '.join(selected)}, {quote(source.row)} FROM raw")
+    typed = f"CREATE TABLE typed AS SELECT {', '.join(selected)}, {quote(source.row)} FROM raw"  # nosec B608  # quoted
+    connection.execute(typed)
     return summary, date_column, source

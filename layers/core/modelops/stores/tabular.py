@@ -36,6 +36,12 @@ def literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def literal_list(texts: list[str]) -> str:
+    """Strings as a DuckDB list of SQL literals (a file list where a parameter cannot be bound:
+    a view's definition)."""
+    return "[" + ", ".join(literal(text) for text in texts) + "]"
+
+
 def _as_dates(values: np.ndarray) -> np.ndarray:
     if isinstance(values, np.ma.MaskedArray):
         return np.ma.MaskedArray(values.data.astype("datetime64[D]"), mask=np.ma.getmaskarray(values))
@@ -89,8 +95,9 @@ def write_columns(path: Path, columns: dict[str, np.ndarray], order_by: str | No
         else quote(name)
         for name, values in columns.items()
     )
-    # Column names are quoted identifiers; order_by is named by the calling code.
-    query = f"SELECT {selected} FROM frame" + (f" ORDER BY {quote(order_by)}" if order_by else "")
+    query = f"SELECT {selected} FROM frame" + (  # nosec B608  # quoted column names
+        f" ORDER BY {quote(order_by)}" if order_by else ""
+    )
     with connect() as connection:
         connection.execute(f"COPY ({query}) TO {literal(str(path))} (FORMAT parquet, COMPRESSION zstd)")
     return path
@@ -183,14 +190,14 @@ def _text_profiles(connection: Any, relation: str, columns: list[str], row: str)
               FROM (SELECT name, v, r, trim(v) AS t
                     FROM (UNPIVOT (SELECT {names}, {quote(row)} AS r FROM {quote(relation)})
                           ON {names} INTO NAME name VALUE v)))
-        GROUP BY name"""
+        GROUP BY name"""  # nosec B608  # quoted names and constant expressions
     ).fetchall()
     examples = dict(
         connection.execute(
             f"""SELECT name, list_sort(list(DISTINCT v))[1:4]
             FROM (UNPIVOT (SELECT {names} FROM {quote(relation)} LIMIT 10000)
                   ON {names} INTO NAME name VALUE v)
-            GROUP BY name"""
+            GROUP BY name"""  # nosec B608  # quoted names
         ).fetchall()
     )
     found = {}
@@ -227,7 +234,8 @@ def profile_columns(
         if duckdb_type.upper() in ("DOUBLE", "FLOAT", "REAL"):
             missing = f"count(*) FILTER (WHERE {name} IS NULL OR isnan({name}))"
         parts += [missing, f"count(DISTINCT {name})", *_typed_aggregates(column, duckdb_type)]
-    values = connection.execute(f"SELECT {', '.join(parts)} FROM {quote(relation)}").fetchone()
+    query = f"SELECT {', '.join(parts)} FROM {quote(relation)}"  # nosec B608  # quoted names
+    values = connection.execute(query).fetchone()
     rows = int(values[0])
     width = len(_AGGREGATES)
     stats_of = {
@@ -241,7 +249,7 @@ def profile_columns(
                 f"list(DISTINCT CAST({quote(column)} AS VARCHAR)) FILTER (WHERE {quote(column)} IS NOT NULL)"
                 for column, _ in typed
             )
-            + f" FROM (SELECT * FROM {quote(relation)} LIMIT 10000)"
+            + f" FROM (SELECT * FROM {quote(relation)} LIMIT 10000)"  # nosec B608  # quoted names
         ).fetchone()
         for index, (column, _) in enumerate(typed):
             stats_of[column]["examples"] = sorted(examples[index] or [])[:4]

@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from modelops_dev.tools.bench import Figure
+from modelops_dev.tools.bench.figures import Figure
 
 WIDE_COLUMNS, WIDE_ROWS = 600, 10_000
 LARGE_ROWS = 10_000_000
@@ -44,7 +44,7 @@ def write_wide(path: Path, columns: int = WIDE_COLUMNS, rows: int = WIDE_ROWS) -
 
     values = ", ".join(f"round(random() * 100, 3) AS f{i}" for i in range(columns - 1))
     duckdb.sql(
-        f"COPY (SELECT DATE '2020-01-01' + CAST(i % 365 AS INTEGER) AS day, {values} "
+        f"COPY (SELECT DATE '2020-01-01' + CAST(i % 365 AS INTEGER) AS day, {values} "  # nosec B608  # numbers and a temporary path of our own
         f"FROM range({rows}) t(i)) TO '{path}' (HEADER)"
     )
     return path
@@ -61,7 +61,7 @@ def write_large(path: Path, rows: int = LARGE_ROWS) -> Path:
         ['red', 'green', 'blue', 'amber'][1 + CAST(floor(random() * 4) AS INTEGER)] AS colour,
         random() < 0.5 AS flag, round(random(), 6) AS g, round(random() * 50, 3) AS h,
         'customer-' || CAST(i % 99991 AS VARCHAR) AS name
-        FROM range({rows}) t(i)) TO '{path}' (HEADER)"""
+        FROM range({rows}) t(i)) TO '{path}' (HEADER)"""  # nosec B608  # numbers and our own temporary path
     )
     return path
 
