@@ -88,4 +88,6 @@ def load_options(args: argparse.Namespace) -> Any:
         na_values=na_values,
         types=types,
         skip_rows=args.skip_rows,
+        default_na=args.default_na,
+        local_time=args.local_time,
     )

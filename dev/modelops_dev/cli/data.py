@@ -3,23 +3,36 @@
 from __future__ import annotations
 
 import argparse
+import tempfile
 from pathlib import Path
 from typing import Any
 
+from modelops_dev.cli import progress
 from modelops_dev.cli.common import DEFAULT_SPEC, CliError, connect, load_options, print_json
 
 
 def cmd_data_load(args: argparse.Namespace) -> int:
-    from modelops.stores import lake
+    from modelops.stores import external, lake
 
     if args.file is None:
         return _load_demo_data(args)
     if not args.table:
         raise CliError("--file needs --table (the lake table the spec's SQL reads)")
     options = load_options(args)
-    if not args.dry_run:
+    if not args.dry_run or args.file.startswith("s3://"):
         connect(args.endpoint_url)
-    summary = lake.inspect_file(args.table, Path(args.file), options, write=not args.dry_run)
+    suggest = lake.command(args.table, args.file, options, write=not args.dry_run)
+    with tempfile.TemporaryDirectory() as scratch:
+        # An s3:// file or folder of parts is downloaded; a folder of CSV parts joined.
+        path = external.fetch(args.file, Path(scratch), options.skip_rows)
+        bar = progress.bar_for(path, json=args.json)
+        try:
+            summary = lake.inspect_file(
+                args.table, path, options, write=not args.dry_run, suggest=suggest, progress=bar
+            )
+        finally:
+            if bar is not None:
+                bar.close()
     if args.json:
         print_json(
             {
@@ -29,6 +42,7 @@ def cmd_data_load(args: argparse.Namespace) -> int:
                 "period": summary.period,
                 "columns": [c.__dict__ for c in summary.columns],
                 "partitions": {d.isoformat(): n for d, n in summary.partitions.items()},
+                "missing_markers": list(summary.missing_markers),
                 "written": summary.written,
             }
         )
@@ -66,7 +80,14 @@ def _print_summary(args: argparse.Namespace, summary: Any) -> None:
     for column in summary.columns:
         notes = [f"{column.missing:,} missing"] if column.missing else []
         notes += ["the date column"] if column.name == summary.date_column else []
+        notes += [column.note] if column.note else []
         print(f"  {column.name!r:<{width}}  {column.type:<9}  {', '.join(notes)}".rstrip())
+    if summary.missing_markers:
+        markers = ", ".join(repr(marker) for marker in summary.missing_markers)
+        default = (
+            "" if "NA" not in summary.missing_markers else "; --no-default-na reads NA, null, - … as values"
+        )
+        print(f"missing values: {markers}{default}")
     span = f"{periods[0]} … {periods[-1]}" if periods else "none"
     verb = "would load" if args.dry_run else "loaded"
     print(

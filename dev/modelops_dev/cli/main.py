@@ -19,6 +19,7 @@ def _one_line_errors() -> tuple[type[Exception], ...]:
     """Errors whose message says what to fix: printed as they are."""
     from modelops.domain.data.datacheck import ColumnError
     from modelops.domain.spec import SpecError
+    from modelops.stores.external import SourceError
     from modelops.stores.lake import LoadError
     from modelops.stores.query import NoDataError, QueryError
     from modelops.stores.registry import NotAllowed, RegistryConflict, UnknownVersion
@@ -27,7 +28,8 @@ def _one_line_errors() -> tuple[type[Exception], ...]:
     from modelops_dev.sandbox import PortInUse
 
     return (
-        CliError, RequestError, SpecError, LoadError, ColumnError, QueryError, NoDataError, PortInUse,
+        CliError, RequestError, SpecError, LoadError, SourceError, ColumnError, QueryError, NoDataError,
+        PortInUse,
         RegistryConflict, NotAllowed, NothingToRollBack, UnknownVersion,
     )  # fmt: skip
 
@@ -48,7 +50,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if isinstance(error, EndpointConnectionError):
             message = f"cannot reach the sandbox at {args.endpoint_url}; start it with `modelops sandbox`"
         elif isinstance(error, one_line_errors):
-            message = _one_line(error)
+            # A load refused for several problems lists them, a line each.
+            several = len(getattr(error, "problems", ())) > 1
+            message = str(error) if several else _one_line(error)
         elif isinstance(error, ClientError):
             message = f"AWS {error.operation_name}: {_one_line(error)}"
         else:

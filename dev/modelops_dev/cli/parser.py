@@ -205,7 +205,19 @@ def _load_arguments(parser: argparse.ArgumentParser) -> None:
         "--na-values",
         action="append",
         metavar="VALUES",
-        help="comma-separated markers of a missing value besides '', nan and NaN, e.g. 'n/a,-9900'",
+        help="comma-separated markers of a missing value besides the common ones "
+        "('', NA, N/A, n/a, null, NULL, NaN, nan, -), e.g. '?,-9900'",
+    )
+    parser.add_argument(
+        "--no-default-na",
+        dest="default_na",
+        action="store_false",
+        help="read the common markers (NA, null, -, ...) as values: only '' and --na-values are missing",
+    )
+    parser.add_argument(
+        "--local-time",
+        action="store_true",
+        help="keep timestamps with a timezone offset at the local time written (default: converted to UTC)",
     )
     parser.add_argument(
         "--types",

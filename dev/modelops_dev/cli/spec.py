@@ -101,7 +101,8 @@ def _profiles_of_files(spec: Any, args: argparse.Namespace, scratch: Path) -> tu
                 )
             table, path = spec.source.tables[0], item
         parquet = scratch / f"{table}.parquet"
-        files[table] = lake.convert_file(Path(path), load_options(args), parquet)
+        suggest = ["modelops", "spec", "check", str(args.file), "--data", item]
+        files[table] = lake.convert_file(Path(path), load_options(args), parquet, suggest)
     absent = [table for table in spec.source.tables if table not in files]
     if absent:
         raise CliError(f"no --data for table {absent[0]!r} (give --data {absent[0]}=FILE)")

@@ -211,13 +211,16 @@ class Client:
         period: Period = "month",
         *,
         dry_run: bool = False,
+        **reading: Any,
     ) -> Any:
         """Load a DataFrame into a lake table (one partition per period), through the same
-        checks as `modelops data load`; returns the load's summary (a lake.LoadSummary). A
-        timezone-aware column is read as its wall-clock time in its own zone: a row dated
-        2025-02-01 00:00 in Europe/Berlin is in February."""
+        engine and checks as `modelops data load` (``reading``: the other LoadOptions, e.g.
+        ``na_values``, ``types``, ``date_format``); returns the load's summary (a
+        lake.LoadSummary). A timezone-aware column is read as its wall-clock time in its own
+        zone: a row dated 2025-02-01 00:00 in Europe/Berlin is in February."""
         import duckdb
 
+        from modelops.domain.data.loadcheck import header_problems
         from modelops.stores import lake
         from modelops.stores.tabular import literal, quote
 
@@ -226,6 +229,13 @@ class Client:
         name, by = inputs.table_name(table), inputs.period(period)
         if frame.empty:
             raise RequestError(f"the frame for table {name!r} has no rows (or no columns): nothing to load")
+        names = [str(column) for column in frame.columns]
+        problems = header_problems(names)
+        if problems:
+            raise lake.LoadError("; ".join(p.message for p in problems))
+        unknown = sorted(set(reading) - set(lake.LoadOptions.__dataclass_fields__))
+        if unknown:
+            raise RequestError(f"load: unknown option {unknown[0]!r}")
         local = frame.reset_index(drop=True).copy()
         columns = []
         for column_name, values in local.items():
@@ -243,7 +253,7 @@ class Client:
             copy = f"COPY (SELECT {selected} FROM frame) TO {target} (FORMAT parquet)"  # nosec B608  # quoted
             connection.execute(copy)
             connection.close()
-            options = lake.LoadOptions(date_column=date_column, period=by)
+            options = lake.LoadOptions(date_column=date_column, period=by, **reading)
             with self._active():
                 return lake.inspect_file(name, path, options, write=not dry_run)
 

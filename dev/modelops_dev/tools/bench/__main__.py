@@ -30,6 +30,7 @@ BENCHMARKS = (
     "performance",
     "segments",
     "real_data",
+    "loads",
 )
 
 

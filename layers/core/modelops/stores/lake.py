@@ -2,49 +2,40 @@
 
 A partition holds the rows of one period (day, week, month or quarter), named by the period's
 first day: daily rows loaded for monthly monitoring make one partition per month. A file is
-checked whole before anything is written (``inspect_file``): rows with the wrong number of
-fields, a column of numbers with a stray word, dates that do not parse, each named with its
-line and value; then each period is written with its columns' types kept (a DATE stays a DATE).
+checked whole before anything is written (``inspect_file``, reading through ``loader``): rows
+with the wrong number of fields, a column of numbers with a stray word, dates that do not
+parse, every problem named with its line and value at once; then each period is written with
+its columns' types kept (a DATE stays a DATE).
 """
 
 from __future__ import annotations
 
-import csv
 import re
 import tempfile
-from array import array
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from modelops.domain.data.datacheck import ColumnError, ColumnProfile, column_type
 from modelops.domain.periods import Period, Window, period_end, period_start
 from modelops.domain.spec import IDENTIFIER_PATTERN
-from modelops.stores import catalog, layout, objects, tabular
+from modelops.stores import catalog, layout, loader, objects, tabular
+from modelops.stores.csvtext import LoadError
+from modelops.stores.loader import TYPE_NAMES, ColumnSummary, LoadOptions
 from modelops.stores.tabular import literal, quote
 
-# Always missing in a text file; --na-values adds to these.
-DEFAULT_NA = ("", "nan", "NaN")
-TYPE_NAMES: dict[str, str] = {
-    "integer": "BIGINT",
-    "number": "DOUBLE",
-    "double": "DOUBLE",
-    "boolean": "BOOLEAN",
-    "date": "DATE",
-    "timestamp": "TIMESTAMP",
-    "text": "VARCHAR",
-    "varchar": "VARCHAR",
-}
-_DATE_FORMATS = (
-    "%d.%m.%Y", "%d/%m/%Y", "%m/%d/%Y", "%Y/%m/%d", "%Y%m%d", "%d-%m-%Y", "%Y.%m.%d", "%Y-%m", "%Y%m", "%Y",
-)  # fmt: skip
-
-
-class LoadError(ValueError):
-    """A file that cannot be loaded as it is; the message names the line, column and value."""
+__all__ = [
+    "TYPE_NAMES",
+    "ColumnSummary",
+    "LoadError",
+    "LoadOptions",
+    "LoadSummary",
+    "inspect_file",
+    "load_file",
+]
 
 
 # ---------------------------------------------------------------------- partitions
@@ -118,30 +109,9 @@ def write_partition(
 
 # ---------------------------------------------------------------------- loading a file
 @dataclass(frozen=True)
-class LoadOptions:
-    """How to read a file: which column dates each row (and its format, if not YYYY-MM-DD),
-    the period to partition by, extra missing-value markers, column types to force, and how
-    many lines come before the header."""
-
-    date_column: str | None = None
-    date_format: str | None = None
-    period: Period = "month"
-    na_values: tuple[str, ...] = ()
-    types: dict[str, str] = field(default_factory=dict)
-    skip_rows: int = 0
-
-
-@dataclass(frozen=True)
-class ColumnSummary:
-    name: str
-    type: str
-    missing: int
-
-
-@dataclass(frozen=True)
 class LoadSummary:
     """What a load found (and, unless a dry run, wrote): rows, typed columns, the date column,
-    and the rows of each period."""
+    the rows of each period, and the text values read as missing (a CSV file's)."""
 
     table: str
     source: str
@@ -151,188 +121,17 @@ class LoadSummary:
     period: Period
     partitions: dict[date, int]
     written: bool
+    missing_markers: tuple[str, ...] = ()
 
 
-class _Lines:
-    """Maps a data row (0-based) of a CSV file to the line it starts on, for messages."""
-
-    def __init__(self, starts: array[int] | None) -> None:
-        self.starts = starts
-
-    def __call__(self, row: int) -> str:
-        if self.starts is None:
-            return f"row {row + 1}"
-        return f"line {self.starts[row]}" if row < len(self.starts) else f"row {row + 1}"
-
-
-def _not_utf8(path: Path, error: UnicodeDecodeError) -> LoadError:
-    return LoadError(f"{path.name}: not UTF-8 text ({error.reason} at byte {error.start}); save it as UTF-8")
-
-
-def _delimiter(path: Path, skip_rows: int) -> str:
-    try:
-        with path.open(newline="", encoding="utf-8") as handle:
-            lines = [handle.readline() for _ in range(skip_rows + 20)][skip_rows:]
-    except UnicodeDecodeError as error:
-        raise _not_utf8(path, error) from None
-    sample = "".join(lines)
-    try:
-        return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
-    except csv.Error:
-        return ","
-
-
-def _check_rows(path: Path, delimiter: str, skip_rows: int) -> array[int]:
-    """Every data row has the header's number of fields (else a LoadError listing the lines);
-    returns the line each data row starts on."""
-    starts, ragged = array("L"), []
-    try:
-        with path.open(newline="", encoding="utf-8") as handle:
-            for _ in range(skip_rows):
-                handle.readline()
-            reader = csv.reader(handle, delimiter=delimiter)
-            header = next(reader, None)
-            if header is None:
-                raise LoadError(f"{path.name}: no header line (the file is empty)")
-            width, line = len(header), reader.line_num
-            for row in reader:
-                first, line = line + 1, reader.line_num
-                if not row:
-                    continue  # a blank line
-                if len(row) != width:
-                    ragged.append((first + skip_rows, len(row)))
-                starts.append(first + skip_rows)
-    except UnicodeDecodeError as error:
-        raise _not_utf8(path, error) from None
-    except csv.Error as error:
-        raise LoadError(f"{path.name}: line {line + skip_rows}: {error}") from None
-    if ragged:
-        shown = ", ".join(f"line {number} has {count}" for number, count in ragged[:3])
-        more = f" and {len(ragged) - 3} more" if len(ragged) > 3 else ""
-        hint = (
-            " (if the header is not the first line, pass --skip-rows)"
-            if ragged[0][0] == 2 + skip_rows
-            else ""
-        )
-        rows = "1 row does" if len(ragged) == 1 else f"{len(ragged)} rows do"
-        raise LoadError(f"{path.name}: {rows} not have the header's {width} fields: {shown}{more}{hint}")
-    return starts
-
-
-def _read(connection: Any, path: Path, options: LoadOptions) -> _Lines:
-    """The file as table ``raw`` (text columns for CSV, typed for Parquet) with ``__row``."""
-    if path.suffix.lower() == ".parquet":
-        try:
-            connection.execute(
-                f"CREATE TABLE raw AS SELECT *, (row_number() OVER ()) - 1 AS __row "
-                f"FROM read_parquet({literal(str(path))})"  # nosec B608  # the path as a literal
-            )
-        except Exception as error:  # noqa: BLE001 - DuckDB's errors have no common base worth naming
-            raise LoadError(f"{path.name}: not a readable Parquet file ({_first_line(error)})") from None
-        return _Lines(None)
-    delimiter = _delimiter(path, options.skip_rows)
-    starts = _check_rows(path, delimiter, options.skip_rows)
-    na = sorted({*DEFAULT_NA, *options.na_values})
-    connection.execute(
-        f"CREATE TABLE raw AS SELECT *, (row_number() OVER ()) - 1 AS __row FROM read_csv("
-        f"{literal(str(path))}, delim={literal(delimiter)}, header=true, all_varchar=true, "
-        f"skip={options.skip_rows}, quote='\"', escape='\"', "
-        f"nullstr=[{', '.join(literal(v) for v in na)}])"  # nosec B608  # literals and a number
-    )
-    return _Lines(starts)
-
-
-def _first_line(error: Exception) -> str:
-    return str(error).strip().splitlines()[0]
-
-
-def _guess_formats(connection: Any, column: str) -> list[str]:
-    """The formats from a short list that read every value of a text column."""
-    found = []
-    for fmt in _DATE_FORMATS:
-        unread = connection.execute(
-            f"SELECT count(*) FROM raw WHERE {quote(column)} IS NOT NULL "
-            f"AND TRY_STRPTIME(trim({quote(column)}), {literal(fmt)}) IS NULL"  # nosec B608  # quoted
-        ).fetchone()[0]
-        if unread == 0:
-            found.append(fmt)
-    return found
-
-
-def _date_expression(
-    connection: Any, column: str, profile: ColumnProfile, options: LoadOptions, where: _Lines
-) -> tuple[str, str]:
-    """(SQL of the date column as DATE or TIMESTAMP, its type); a LoadError names the first
-    value that is not a date."""
-    name = quote(column)
-    if options.date_format is not None:
-        parsed = f"TRY_STRPTIME(trim(CAST({name} AS VARCHAR)), {literal(options.date_format)})"
-        has_time = any(code in options.date_format for code in ("%H", "%I", "%M", "%S"))
-        expression, kind = (parsed, "TIMESTAMP") if has_time else (f"CAST({parsed} AS DATE)", "DATE")
-    elif profile.is_time:
-        return name, "DATE" if profile.type.upper() == "DATE" else "TIMESTAMP"
-    elif profile.is_text and profile.dates + profile.timestamps == profile.present and profile.present:
-        kind = "DATE" if profile.timestamps == 0 else "TIMESTAMP"
-        expression = f"TRY_CAST(trim({name}) AS {kind})"
-    elif profile.is_text:
-        formats = _guess_formats(connection, column)
-        hint = (
-            f"--date-format {formats[0]} reads every value"
-            if formats
-            else "give its format with --date-format"
-        )
-        example = profile.first_non_date or profile.first_non_number
-        shown = f" ({example.where} holds {example.value!r})" if example else ""
-        raise LoadError(f"date column {column!r} does not hold YYYY-MM-DD dates{shown}: {hint}")
-    else:
-        raise LoadError(
-            f"date column {column!r} holds {profile.type} values ({', '.join(profile.examples[:2])}), "
-            "not dates: name a column of dates with --date-column"
-        )
-    bad = connection.execute(
-        f"SELECT __row, CAST({name} AS VARCHAR) FROM raw WHERE {name} IS NOT NULL AND {expression} IS NULL "
-        "ORDER BY __row LIMIT 1"  # nosec B608  # a quoted name, an expression of quoted names and literals
-    ).fetchone()
-    if bad is not None:
-        raise LoadError(
-            f"date column {column!r}: {where(bad[0])} holds {bad[1]!r}, which is not a date"
-            + (f" in the format {options.date_format}" if options.date_format else "")
-        )
-    return expression, kind
-
-
-def _pick_date_column(profiles: dict[str, ColumnProfile], options: LoadOptions) -> str:
-    if options.date_column is not None:
-        if options.date_column not in profiles:
-            raise LoadError(
-                f"no column {options.date_column!r} for --date-column (columns: {', '.join(profiles)})"
-            )
-        return options.date_column
-    dated = [
-        name
-        for name, p in profiles.items()
-        if p.is_time or (p.is_text and p.present and p.dates + p.timestamps == p.present)
-    ]
-    if len(dated) == 1:
-        return dated[0]
-    if not dated:
-        raise LoadError(
-            f"no column of dates (YYYY-MM-DD) found: name the column that dates each row with "
-            f"--date-column (columns: {', '.join(profiles)})"
-        )
-    raise LoadError(f"several columns hold dates ({', '.join(dated)}): choose one with --date-column")
-
-
-def _forced(connection: Any, column: str, type_name: str, where: _Lines) -> str:
-    """SQL casting a column to a type given with --types; a LoadError names the first failure."""
-    cast = f"TRY_CAST(trim(CAST({quote(column)} AS VARCHAR)) AS {TYPE_NAMES[type_name]})"
-    bad = connection.execute(
-        f"SELECT __row, CAST({quote(column)} AS VARCHAR) FROM raw "
-        f"WHERE {quote(column)} IS NOT NULL AND {cast} IS NULL ORDER BY __row LIMIT 1"  # nosec B608  # quoted
-    ).fetchone()
-    if bad is not None:
-        raise LoadError(f"column {column!r}: {where(bad[0])} holds {bad[1]!r}, which is not a {type_name}")
-    return cast
+def command(table: str, location: str, options: LoadOptions, *, write: bool) -> list[str]:
+    """The `data load` command line a load stands for, without its reading flags (a failing
+    load suggests it with the flags that fix every problem)."""
+    words = ["modelops", "data", "load", "--file", location, "--table", table]
+    words += [] if options.period == "month" else ["--period", options.period]
+    words += [] if options.default_na else ["--no-default-na"]
+    words += ["--local-time"] if options.local_time else []
+    return words + ([] if write else ["--dry-run"])
 
 
 def _period_expression(date_sql: str, period: Period) -> str:
@@ -352,52 +151,24 @@ def _check_period(table: str, period: Period) -> None:
         )
 
 
-def _typed(connection: Any, path: Path, options: LoadOptions) -> tuple[list[ColumnSummary], str]:
-    """Read and check a file into the table ``typed`` (its columns cast to the types they hold,
-    and ``__row``); returns the columns and the date column. Any problem is a LoadError."""
-    if not path.is_file():
-        raise LoadError(f"{path}: no such file")
-    unknown = sorted(set(options.types.values()) - set(TYPE_NAMES))
-    if unknown:
-        raise LoadError(f"--types: unknown type {unknown[0]!r} (known: {', '.join(sorted(TYPE_NAMES))})")
-    where = _read(connection, path, options)
-    profiles: dict[str, ColumnProfile] = tabular.profile_columns(connection, "raw", where)
-    for column in options.types:
-        if column not in profiles:
-            raise LoadError(f"--types: no column {column!r} (columns: {', '.join(profiles)})")
-    date_column = _pick_date_column(profiles, options)
-    selected, summary = [], []
-    for column, profile in profiles.items():
-        if column == date_column:
-            expression, kind = _date_expression(connection, column, profile, options, where)
-        elif column in options.types:
-            kind = TYPE_NAMES[options.types[column]]
-            expression = _forced(connection, column, options.types[column], where)
-        elif profile.is_text:
-            try:
-                kind = column_type(profile)
-            except ColumnError as error:
-                raise LoadError(str(error)) from None
-            expression = quote(column) if kind == "VARCHAR" else f"CAST(trim({quote(column)}) AS {kind})"
-        else:
-            expression, kind = quote(column), profile.type
-        selected.append(f"{expression} AS {quote(column)}")
-        summary.append(ColumnSummary(column, kind, profile.missing))
-    missing_dates = connection.execute(
-        f"SELECT min(__row) FROM raw WHERE {quote(date_column)} IS NULL"  # nosec B608  # a quoted name
-    ).fetchone()[0]
-    if missing_dates is not None:
-        raise LoadError(f"date column {date_column!r}: {where(int(missing_dates))} has no date")
-    connection.execute(f"CREATE TABLE typed AS SELECT {', '.join(selected)}, __row FROM raw")  # nosec B608  # quoted
-    return summary, date_column
-
-
-def inspect_file(table: str, path: Path, options: LoadOptions, *, write: bool) -> LoadSummary:
-    """Check a CSV or Parquet file whole, then (``write``) store one partition per period."""
+def inspect_file(
+    table: str,
+    path: Path,
+    options: LoadOptions,
+    *,
+    write: bool,
+    suggest: Sequence[str] | None = None,
+    progress: loader.Progress | None = None,
+) -> LoadSummary:
+    """Check a CSV or Parquet file whole, then (``write``) store one partition per period.
+    A refusal names every problem and the command line (``suggest``: its words before the
+    reading flags; default the `data load` this is) that fixes them all; ``progress`` is told
+    how much of the file is read."""
     if not re.fullmatch(IDENTIFIER_PATTERN, table):
         raise LoadError(f"table name {table!r} is not an identifier (letters, digits, _)")
+    words = command(table, str(path), options, write=write) if suggest is None else suggest
     with tabular.connect() as connection:
-        summary, date_column = _typed(connection, path, options)
+        summary, date_column, source = loader.typed(connection, path, options, words, progress)
         period_sql = _period_expression(quote(date_column), options.period)
         counts = connection.execute(
             f"SELECT {period_sql} AS period, count(*) FROM typed GROUP BY 1 ORDER BY 1"  # nosec B608  # a quoted name
@@ -413,9 +184,9 @@ def inspect_file(table: str, path: Path, options: LoadOptions, *, write: bool) -
                 for period in partitions:
                     output = Path(scratch) / f"{period.isoformat()}.parquet"
                     connection.execute(
-                        f"COPY (SELECT {columns} FROM typed WHERE {period_sql} = $period ORDER BY __row) "
-                        f"TO {literal(str(output))} "
-                        "(FORMAT parquet, COMPRESSION zstd)",  # nosec B608  # quoted, bound, a literal
+                        f"COPY (SELECT {columns} FROM typed WHERE {period_sql} = $period "  # nosec B608  # quoted names, a bound period, a literal path
+                        f"ORDER BY {quote(source.row)}) "
+                        f"TO {literal(str(output))} (FORMAT parquet, COMPRESSION zstd)",
                         {"period": period},
                     )
                     objects.upload_file(output, layout.partition_key(table, period))
@@ -429,6 +200,7 @@ def inspect_file(table: str, path: Path, options: LoadOptions, *, write: bool) -
         period=options.period,
         partitions=partitions,
         written=write,
+        missing_markers=() if loader.is_parquet(path) else options.missing_markers,
     )
 
 
@@ -438,13 +210,14 @@ def load_file(table: str, path: Path, options: LoadOptions | None = None) -> Loa
     return inspect_file(table, path, options or LoadOptions(), write=True)
 
 
-def convert_file(path: Path, options: LoadOptions, output: Path) -> Path:
+def convert_file(path: Path, options: LoadOptions, output: Path, suggest: Sequence[str] = ()) -> Path:
     """The file as one Parquet file, read and typed exactly as a load would (for checking a
-    spec against a file that is not in the lake)."""
+    spec against a file that is not in the lake; ``suggest``: the command a refusal suggests)."""
     with tabular.connect() as connection:
-        summary, _ = _typed(connection, path, options)
+        summary, _, source = loader.typed(connection, path, options, suggest)
         columns = ", ".join(quote(c.name) for c in summary)
         connection.execute(
-            f"COPY (SELECT {columns} FROM typed ORDER BY __row) TO {literal(str(output))} (FORMAT parquet)"  # nosec B608  # quoted names, a literal
+            f"COPY (SELECT {columns} FROM typed ORDER BY {quote(source.row)}) TO {literal(str(output))} "  # nosec B608  # quoted names, a literal path
+            "(FORMAT parquet)"
         )
     return output

@@ -109,30 +109,9 @@ _INTEGER = r"^[+-]?(0|[1-9][0-9]*)$"
 _PADDED = r"^[+-]?0[0-9]+$"
 _NUMBER = r"^[+-]?((0|[1-9][0-9]*)(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$"
 _DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
-_TIMESTAMP = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?$"
-
-
-def _text_aggregates(column: str) -> list[str]:
-    value = f"trim({quote(column)})"
-    number = f"regexp_full_match({value}, '{_NUMBER}')"
-    date = f"(regexp_full_match({value}, '{_DATE}') AND TRY_CAST({value} AS DATE) IS NOT NULL)"
-    timestamp = f"(regexp_full_match({value}, '{_TIMESTAMP}') AND TRY_CAST({value} AS TIMESTAMP) IS NOT NULL)"
-    present = f"{quote(column)} IS NOT NULL"
-    return [
-        f"count(*) FILTER (WHERE {present} AND regexp_full_match({value}, '{_INTEGER}'))",
-        f"count(*) FILTER (WHERE {present} AND {number})",
-        f"count(*) FILTER (WHERE {present} AND lower({value}) IN ('true', 'false'))",
-        f"count(*) FILTER (WHERE {present} AND {date})",
-        f"count(*) FILTER (WHERE {present} AND {timestamp} AND NOT {date})",
-        "0",
-        f"min(__row) FILTER (WHERE {present} AND NOT {number})",
-        f"arg_min({quote(column)}, __row) FILTER (WHERE {present} AND NOT {number})",
-        f"min(__row) FILTER (WHERE {present} AND NOT ({date} OR {timestamp}))",
-        f"arg_min({quote(column)}, __row) FILTER (WHERE {present} AND NOT ({date} OR {timestamp}))",
-        f"count(DISTINCT {value}) FILTER (WHERE {present} AND NOT {number})",
-        f"count(DISTINCT {value}) FILTER (WHERE {present} AND NOT ({date} OR {timestamp}))",
-        f"count(*) FILTER (WHERE {present} AND regexp_full_match({value}, '{_PADDED}'))",
-    ]
+# ISO-8601: a T or a space, fractional seconds, Z or an offset (+02:00, +0200, +02).
+ZONE = r"(Z|[+-][0-9]{2}(:?[0-9]{2})?)$"
+_TIMESTAMP = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?" + ZONE[:-1] + "?$"
 
 
 def _typed_aggregates(column: str, duckdb_type: str) -> list[str]:
@@ -140,9 +119,10 @@ def _typed_aggregates(column: str, duckdb_type: str) -> list[str]:
     present = f"count({name})"
     if kind.startswith(("DATE", "TIMESTAMP")):
         dates, stamps = (present, "0") if kind == "DATE" else ("0", present)
-        return ["0", "0", "0", dates, stamps, "0", "NULL", "NULL", "NULL", "NULL", "0", "0", "0"]
+        zoned = present if "TIME ZONE" in kind or kind == "TIMESTAMPTZ" else "0"
+        return ["0", "0", "0", dates, stamps, "0", "NULL", "NULL", "NULL", "NULL", "0", "0", "0", zoned]
     if kind == "BOOLEAN":
-        return ["0", "0", present, "0", "0", "0", "NULL", "NULL", "NULL", "NULL", "0", "0", "0"]
+        return ["0", "0", present, "0", "0", "0", "NULL", "NULL", "NULL", "NULL", "0", "0", "0", "0"]
     try_number = f"TRY_CAST({name} AS DOUBLE)"
     return [
         f"count(*) FILTER (WHERE {try_number} = floor({try_number}))",
@@ -158,59 +138,134 @@ def _typed_aggregates(column: str, duckdb_type: str) -> list[str]:
         "0",
         "0",
         "0",
+        "0",
     ]
 
 
 # The aggregates computed per column, in the order of the SQL's select list (the first two
-# in profile_columns, the rest from _text_aggregates / _typed_aggregates).
+# in profile_columns, the rest from _typed_aggregates; _text_profiles computes the same).
 _AGGREGATES = (
     "missing", "distinct", "integers", "numbers", "booleans", "dates", "timestamps", "negatives",
     "non_number_row", "non_number", "non_date_row", "non_date", "non_numbers", "non_dates", "padded",
+    "zoned",
 )  # fmt: skip
 _FIRSTS = ("non_number_row", "non_number", "non_date_row", "non_date")
 _COUNTS = tuple(name for name in _AGGREGATES if name not in _FIRSTS)
 
 
-def profile_columns(connection: Any, relation: str, where: Callable[[int], str]) -> dict[str, Any]:
+def _kind(value: str) -> str:
+    """SQL naming what a trimmed text value looks like, testing the common kinds first (one
+    regular expression for most values, not one per kind)."""
+    date = f"(regexp_full_match({value}, '{_DATE}') AND TRY_CAST({value} AS DATE) IS NOT NULL)"
+    timestamp = f"(regexp_full_match({value}, '{_TIMESTAMP}') AND TRY_CAST({value} AS TIMESTAMP) IS NOT NULL)"
+    return (
+        f"CASE WHEN regexp_full_match({value}, '{_INTEGER}') THEN 'integer' "
+        f"WHEN regexp_full_match({value}, '{_NUMBER}') THEN 'number' "
+        f"WHEN regexp_full_match({value}, '{_PADDED}') THEN 'padded' "
+        f"WHEN lower({value}) IN ('true', 'false') THEN 'boolean' "
+        f"WHEN {date} THEN 'date' "
+        f"WHEN {timestamp} THEN "
+        f"CASE WHEN regexp_matches({value}, '{ZONE}') THEN 'zoned' ELSE 'timestamp' END "
+        "ELSE 'text' END"
+    )
+
+
+def _text_profiles(connection: Any, relation: str, columns: list[str], row: str) -> dict[str, dict[str, Any]]:
+    """The aggregates of every text column in one query over the columns unpivoted (its size
+    does not grow with the number of columns; missing values drop out)."""
+    if not columns:
+        return {}
+    names = ", ".join(quote(c) for c in columns)
+    numbers, dates = "kind IN ('integer', 'number')", "kind IN ('date', 'timestamp', 'zoned')"
+    counts = connection.execute(
+        f"""SELECT name, count(*), count(DISTINCT v),
+            count(*) FILTER (WHERE kind = 'integer'), count(*) FILTER (WHERE {numbers}),
+            count(*) FILTER (WHERE kind = 'boolean'), count(*) FILTER (WHERE kind = 'date'),
+            count(*) FILTER (WHERE kind IN ('timestamp', 'zoned')), 0,
+            min(r) FILTER (WHERE NOT {numbers}), arg_min(v, r) FILTER (WHERE NOT {numbers}),
+            min(r) FILTER (WHERE NOT {dates}), arg_min(v, r) FILTER (WHERE NOT {dates}),
+            count(DISTINCT t) FILTER (WHERE NOT {numbers}), count(DISTINCT t) FILTER (WHERE NOT {dates}),
+            count(*) FILTER (WHERE kind = 'padded'), count(*) FILTER (WHERE kind = 'zoned')
+        FROM (SELECT name, v, r, t, {_kind("t")} AS kind
+              FROM (SELECT name, v, r, trim(v) AS t
+                    FROM (UNPIVOT (SELECT {names}, {quote(row)} AS r FROM {quote(relation)})
+                          ON {names} INTO NAME name VALUE v)))
+        GROUP BY name"""  # nosec B608  # quoted names and constant expressions
+    ).fetchall()
+    examples = dict(
+        connection.execute(
+            f"""SELECT name, list_sort(list(DISTINCT v))[1:4]
+            FROM (UNPIVOT (SELECT {names} FROM {quote(relation)} LIMIT 10000)
+                  ON {names} INTO NAME name VALUE v)
+            GROUP BY name"""  # nosec B608  # quoted names
+        ).fetchall()
+    )
+    found = {}
+    for name, present, *stats in counts:
+        found[name] = {
+            "present": present,
+            **dict(zip(_AGGREGATES[1:], stats, strict=True)),
+            "examples": examples.get(name) or [],
+        }
+    return found
+
+
+def profile_columns(
+    connection: Any, relation: str, where: Callable[[int], str], row: str = "__row"
+) -> dict[str, Any]:
     """A ColumnProfile (domain.datacheck) of every column of ``relation`` (a table or view with a
-    0-based ``__row`` column, which is left out); ``where(row)`` names a row in messages."""
+    0-based row number column ``row``, which is left out); ``where(row)`` names a row in
+    messages. Text columns in one query over them unpivoted, the others in one scan."""
     from modelops.domain.data.datacheck import ColumnProfile, Example
 
     described = [
-        (row[0], str(row[1]))
-        for row in connection.execute(f"DESCRIBE {quote(relation)}").fetchall()
-        if row[0] != "__row"
+        (line[0], str(line[1]))
+        for line in connection.execute(f"DESCRIBE {quote(relation)}").fetchall()
+        if line[0] != row
     ]
     if not described:
         return {}
+    text = [column for column, kind in described if kind.upper() == "VARCHAR"]
+    typed = [(column, kind) for column, kind in described if kind.upper() != "VARCHAR"]
     parts = ["count(*)"]
-    for column, duckdb_type in described:
+    for column, duckdb_type in typed:
         name = quote(column)
         missing = f"count(*) FILTER (WHERE {name} IS NULL)"
         if duckdb_type.upper() in ("DOUBLE", "FLOAT", "REAL"):
             missing = f"count(*) FILTER (WHERE {name} IS NULL OR isnan({name}))"
-        text = duckdb_type.upper() == "VARCHAR"
-        parts += [missing, f"count(DISTINCT {name})"]
-        parts += _text_aggregates(column) if text else _typed_aggregates(column, duckdb_type)
-    aggregates = ", ".join(parts)
-    query = f"SELECT {aggregates} FROM {quote(relation)}"  # nosec B608  # quoted names
+        parts += [missing, f"count(DISTINCT {name})", *_typed_aggregates(column, duckdb_type)]
+    query = f"SELECT {', '.join(parts)} FROM {quote(relation)}"  # nosec B608  # quoted names
     values = connection.execute(query).fetchone()
-    rows, found = int(values[0]), {}
+    rows = int(values[0])
     width = len(_AGGREGATES)
-    for index, (column, duckdb_type) in enumerate(described):
-        stats = dict(zip(_AGGREGATES, values[1 + index * width : 1 + (index + 1) * width], strict=True))
+    stats_of = {
+        column: dict(zip(_AGGREGATES, values[1 + index * width : 1 + (index + 1) * width], strict=True))
+        for index, (column, _) in enumerate(typed)
+    }
+    if typed:
         examples = connection.execute(
-            f"SELECT DISTINCT CAST({quote(column)} AS VARCHAR) FROM {quote(relation)} "
-            f"WHERE {quote(column)} IS NOT NULL LIMIT 4"  # nosec B608  # quoted names
-        ).fetchall()
-        number_row, date_row = stats["non_number_row"], stats["non_date_row"]
+            "SELECT "
+            + ", ".join(
+                f"list(DISTINCT CAST({quote(column)} AS VARCHAR)) FILTER (WHERE {quote(column)} IS NOT NULL)"
+                for column, _ in typed
+            )
+            + f" FROM (SELECT * FROM {quote(relation)} LIMIT 10000)"  # nosec B608  # quoted names
+        ).fetchone()
+        for index, (column, _) in enumerate(typed):
+            stats_of[column]["examples"] = sorted(examples[index] or [])[:4]
+    for column, stats in _text_profiles(connection, relation, text, row).items():
+        stats_of[column] = {**stats, "missing": rows - stats.pop("present")}
+    found = {}
+    for column, duckdb_type in described:
+        stats = stats_of.get(column) or {"missing": rows, "examples": []}
+        number_row, date_row = stats.get("non_number_row"), stats.get("non_date_row")
         found[column] = ColumnProfile(
             name=column,
             type=duckdb_type,
             rows=rows,
-            **{name: int(stats[name]) for name in _COUNTS},
+            **{name: int(stats.get(name) or 0) for name in _COUNTS},
             first_non_number=None if number_row is None else Example(where(number_row), stats["non_number"]),
             first_non_date=None if date_row is None else Example(where(date_row), stats["non_date"]),
-            examples=[str(row[0]) for row in examples],
+            examples=list(stats["examples"]),
         )
     return found

@@ -54,7 +54,7 @@ class ColumnProfile:
     numbers: int = 0  # text: any number; numbers: every value
     booleans: int = 0
     dates: int = 0  # YYYY-MM-DD
-    timestamps: int = 0  # YYYY-MM-DD HH:MM[:SS]
+    timestamps: int = 0  # ISO-8601: YYYY-MM-DD[T ]HH:MM[:SS[.fff]][Z|+HH:MM]
     negatives: int = 0
     first_non_number: Example | None = None
     first_non_date: Example | None = None
@@ -62,6 +62,7 @@ class ColumnProfile:
     non_dates: int = 0  # distinct values that are not dates
     padded: int = 0  # whole numbers with a leading zero ('007'): codes, so the column is text
     examples: list[str] = field(default_factory=list)  # a few distinct values, for messages
+    zoned: int = 0  # timestamps with a timezone (Z or an offset)
 
     @property
     def present(self) -> int:
@@ -81,7 +82,12 @@ class ColumnProfile:
 
 
 class ColumnError(ValueError):
-    """A column's values do not fit one type; the message names the column, a row and a value."""
+    """A column's values do not fit one type; the message names the column, a row and a value;
+    ``kind`` says which values the column mostly holds ("numbers" or "dates")."""
+
+    def __init__(self, message: str, kind: str = "") -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 def column_type(profile: ColumnProfile) -> LoadType:
@@ -105,7 +111,8 @@ def column_type(profile: ColumnProfile) -> LoadType:
         return ColumnError(
             f"column {profile.name!r}: {count:,} of {present:,} values are {kind}, but {bad.where} holds "
             f"{bad.value!r}: pass --na-values {bad.value!r} if it marks a missing value, or "
-            f"--types '{profile.name}=text' to load the column as text"
+            f"--types '{profile.name}=text' to load the column as text",
+            kind,
         )
 
     if profile.padded:
