@@ -216,7 +216,7 @@ def test_a_dataframe_loads_through_the_same_checks(sandbox, tmp_path):
     frame["Date"] = pd.to_datetime(frame["Date"], format="%d.%m.%Y")  # pandas: datetime64, midnight
     summary = client.load(frame, "frame", "Date")
     assert summary.rows == 1827 and len(summary.partitions) == 60
-    assert summary.columns[0].type == "DATE"  # only midnights: dates, not timestamps
+    assert summary.columns.loc[0, "type"] == "DATE"  # only midnights: dates, not timestamps
     frame.loc[3, "rainfall[mm]"] = None
     frame["rainfall[mm]"] = frame["rainfall[mm]"].astype(object)
     frame.loc[7, "rainfall[mm]"] = "n/a"
