@@ -10,6 +10,7 @@ from typing import Any, NoReturn
 
 from modelops_dev.cli.data import cmd_data_load
 from modelops_dev.cli.demo import cmd_demo
+from modelops_dev.cli.deploy import cmd_teardown
 from modelops_dev.cli.models import (
     cmd_models_diff,
     cmd_models_list,
@@ -233,6 +234,20 @@ def _add_online(commands: _Commands) -> None:
     invoke.add_argument("--data", help="request body (JSON)")
     invoke.add_argument("--entity", help="GET the scores of this entity (of --model)")
     invoke.add_argument("--model", help="with --entity: the model")
+    invoke.add_argument(
+        "--sigv4",
+        action="store_true",
+        help="sign with your AWS credentials (a deployed stack's API, IAM auth)",
+    )
+    invoke.add_argument("--region", help="with --sigv4: the API's region (default: from the URL)")
+    teardown = commands.add(
+        "teardown",
+        cmd_teardown,
+        "delete a deployed stack (AWS, not the sandbox): empty its versioned data bucket, then delete it",
+    )
+    teardown.add_argument("--stack", required=True, help="the stack's name")
+    teardown.add_argument("--region", help="the stack's region (default: your configured one)")
+    teardown.add_argument("--yes", action="store_true", help="really delete it")
 
 
 def _add_metadata(metadata: _Commands) -> None:
