@@ -20,7 +20,13 @@ from modelops_dev.cli.models import (
     cmd_models_show,
 )
 from modelops_dev.cli.runs import cmd_dispatch, cmd_score, cmd_train
-from modelops_dev.cli.scores import cmd_metadata_export, cmd_report, cmd_scores_history, cmd_top
+from modelops_dev.cli.scores import (
+    cmd_metadata_export,
+    cmd_report,
+    cmd_scores_export,
+    cmd_scores_history,
+    cmd_top,
+)
 from modelops_dev.cli.serve import cmd_invoke, cmd_sandbox, cmd_serve
 from modelops_dev.cli.spec import cmd_spec_check, cmd_spec_put
 from modelops_dev.sandbox import DEFAULT_PORT
@@ -97,10 +103,17 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data(commands.nested("data", "the data lake"))
     _add_runs(commands)
     _add_top(commands)
-    history = commands.nested("scores", "the score tables").add_with_model(
-        "history", cmd_scores_history, "every score an entity has had"
-    )
+    scores = commands.nested("scores", "the score tables")
+    history = scores.add_with_model("history", cmd_scores_history, "every score an entity has had")
     history.add_argument("entity", help="the entity id as it prints (e.g. 1757, 2015-01-05, a|b)")
+    export = scores.add_with_model(
+        "export", cmd_scores_export, "write the latest scores, a period's or the whole history to a file"
+    )
+    export.add_argument("--format", choices=["parquet", "csv"], default="parquet")
+    export.add_argument("--out", required=True, help="file to write")
+    which = export.add_mutually_exclusive_group()
+    which.add_argument("--as-of", type=_day, help="a scored period (its first day), every source")
+    which.add_argument("--history", action="store_true", help="every score of every period and source")
     report = commands.add_with_model(
         "report", cmd_report, "write the drift report (one self-contained HTML file)"
     )
