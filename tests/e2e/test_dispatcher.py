@@ -87,3 +87,52 @@ def test_two_models_on_their_own_schedules_are_both_started_by_the_dispatcher(tw
     again = runner.dispatch(two_models, "2025-10-01T04:00:00Z")  # the Scheduler retries a tick
     assert [s["new"] for s in again["started"]] == [False]
     assert len(executions(two_models)) == 2
+
+
+def test_each_spec_is_judged_alone_and_a_bad_one_is_alerted_once_per_content(sandbox):
+    """A spec that is not UTF-8, not YAML, not valid, or stored under another model's name is
+    skipped and alerted once per content; every other model starts, a 63-character model name
+    included (its execution name shortened within Step Functions' 80 characters)."""
+    import yaml
+
+    from modelops.stores import layout, objects
+    from tests.helpers import alert_inbox, drain
+
+    monthly = {"scoring": CHURN_SCORING}
+    longest = "m" * 63
+    store_spec(yaml.safe_dump(churn_spec(schedule=monthly)), source="churn.yaml")
+    store_spec(yaml.safe_dump(churn_spec(name=longest, schedule=monthly)), source="long.yaml")
+    bad = {
+        "binary": b"name: binary\n\xff\xfe\x00",
+        "notyaml": b"name: [notyaml\n",
+        "invalid": b"name: invalid\nestimater: {}\n",
+        "elsewhere": yaml.safe_dump(churn_spec(name="other", schedule=monthly)).encode(),
+    }
+    for model, body in bad.items():
+        objects.put_bytes(layout.spec_key(model), body)
+    inbox = alert_inbox(sandbox)
+
+    first = runner.dispatch(sandbox, "2025-10-01T04:00:00Z")
+    assert sorted(s["model"] for s in first["started"]) == ["churn", longest]
+    assert sorted(first["unreadable"]) == sorted(bad) == sorted(first["alerted"])
+    assert "not UTF-8" in first["unreadable"]["binary"]
+    assert "not valid YAML" in first["unreadable"]["notyaml"]
+    assert "estimater: unknown field" in first["unreadable"]["invalid"]
+    assert "the spec is model 'other'; store it as specs/other.yaml" in first["unreadable"]["elsewhere"]
+    names = {name: e["arn"] for name, e in executions(sandbox).items()}
+    assert "churn-scoring-20251001T0400Z" in names
+    [long_name] = [name for name in names if name.startswith(longest)]
+    assert len(long_name) <= 80
+
+    def spec_alerts() -> list[str]:  # (the runs' own failure alerts come to the same topic)
+        return [json.loads(a["Message"])["model"] for a in drain(inbox) if "unreadable" in a["Subject"]]
+
+    assert sorted(spec_alerts()) == sorted(bad)
+
+    # The next tick skips them again, silently; a changed (still bad) spec is alerted anew.
+    objects.put_bytes(layout.spec_key("notyaml"), b"name: notyaml\nsource: [\n")
+    second = runner.dispatch(sandbox, "2025-10-01T05:00:00Z")
+    assert sorted(second["unreadable"]) == sorted(bad) and second["alerted"] == ["notyaml"]
+    assert spec_alerts() == ["notyaml"]
+    for arn in names.values():  # both runs fail fast in GetData (no lake here)
+        assert runner.follow(arn, timeout=600).status == "FAILED"

@@ -54,7 +54,7 @@ def test_each_run_refreshes_the_drift_report(monitored):
     _, runs = monitored
     assert runs["october"]["validate_scores"]["report"] == objects.uri(layout.report_key("churn"))
     html = objects.get_bytes(layout.report_key("churn")).decode()
-    assert "Drift report: churn" in html and html.count('<svg class="chart"') >= 10
+    assert "Monitoring report: churn" in html and html.count('<svg class="chart"') >= 10
     assert "2025-10-01" in html and "data_usage_gb" in html
     assert "Why this alert:" in html and 'class="band"' in html  # the flagged metric's reference band
 

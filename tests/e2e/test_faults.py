@@ -1,13 +1,14 @@
 """Faults inside a stage: transient ones are retried by the state machine with backoff, and
 permanent ones fail the run at once, by name."""
 
+import json
 from unittest import mock
 
 import pytest
 from botocore.retries.standard import ExponentialBackoff
 
 from modelops.stores import latest
-from tests.helpers import run, s3_writes_fail, task_failures
+from tests.helpers import alert_inbox, drain, run, s3_writes_fail, task_failures
 
 pytestmark = pytest.mark.e2e
 
@@ -36,14 +37,24 @@ def test_a_permanent_error_fails_the_run_without_retries(trained):
     assert latest.pointer("churn") is None  # validate_scores failed: nothing published
 
 
-def test_a_chunk_failing_inside_the_map_fails_the_run_by_name_and_publishes_nothing(trained):
+def test_a_chunk_failing_inside_the_map_fails_the_run_by_the_chunks_error_and_publishes_nothing(trained):
     # The chunk's last write of its transform stage is refused: the Map's child fails, and
-    # the Map with it (it tolerates no failed item), as on AWS.
+    # the Map with it (it tolerates no failed item), as on AWS. The Map's own error only counts
+    # failed children; the failure path reads the failed child execution (ListMapRuns,
+    # DescribeMapRun, ListExecutions, DescribeExecution) and the run fails by its error.
     receipt = "runs/scoring-churn-2025-09-01/chunks/00000/transform.json"
+    inbox = alert_inbox(trained.sandbox)
     with s3_writes_fail(receipt, "AccessDenied", 10) as refused:
         result = run(trained.sandbox, "ScoringStateMachine", "2025-09-01")
     assert refused == [receipt]
     assert result.status == "FAILED", result.cause
-    assert result.error == "States.ExceedToleratedFailureThreshold", (result.error, result.cause)
-    assert "1 of 1 items failed" in result.cause
+    assert result.error == "AccessDenied", (result.error, result.cause)
+    assert result.failure == (
+        "chunk 0 failed with AccessDenied: An error occurred (AccessDenied) when calling the PutObject "
+        f"operation: injected fault on {receipt} "
+        "(1 of 1 chunks failed; States.ExceedToleratedFailureThreshold)"
+    )
+    [alert] = drain(inbox)
+    assert alert["MessageAttributes"]["error"]["Value"] == "AccessDenied"
+    assert json.loads(json.loads(alert["Message"])["error"]["Cause"])["errorMessage"] == result.failure
     assert latest.pointer("churn") is None

@@ -177,6 +177,11 @@ def test_shadow_scores_reach_the_history_only_and_realized_performance_follows(s
     rows = metadata.read_rows("churn", "validate_outcomes")
     metrics = {r["metric"] for r in rows}
     assert {"batch:roc_auc", "shadow:roc_auc", "batch@1.3.0:response_rate", "shadow@1.2.0:brier"} <= metrics
+    # Before October's outcomes exist, its performance is estimated from its scores (1.3.0's calibration).
+    estimated = realized["estimated"]
+    assert (estimated["period"], estimated["version"]) == ("2025-10-01", "1.3.0")
+    assert 0.5 < estimated["roc_auc"] < 1 and 0 < estimated["outcome_rate"] < 0.2
+    assert {"batch:estimated_roc_auc", "batch@1.3.0:estimated_precision", "batch:precision"} <= metrics
     assert built["september"]["validate_outcomes"]["realized"] == {}  # August was never scored
 
 

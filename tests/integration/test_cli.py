@@ -158,6 +158,26 @@ def test_arguments_are_checked_on_one_line_and_help_shows_formats_and_defaults(c
     assert "--data" in helps[0] and "--data" not in helps[1] and helps[0] != helps[1]
 
 
+def test_bad_arguments_are_one_line_before_the_sandbox_is_asked(capsys, tmp_path):
+    assert error_line(capsys, "score", "--model", "churn", "--as-of", "9999-12-31", *UNREACHABLE) == (
+        "error: argument --as-of: the date 9999-12-31 is outside 1000-01-01 … 9000-12-31, the days a run "
+        "may cover (its window, lookback and lookahead must fit the calendar) (see `modelops score --help`)"
+    )
+    assert error_line(capsys, "dispatch", "--at", "9999-12-31T23:00:00Z", *UNREACHABLE).startswith(
+        "error: argument --at: the date 9999-12-31 is outside"
+    )
+    for n in ("0", "-1", "x"):
+        assert error_line(capsys, "top", "-n", n, *UNREACHABLE) == (
+            f"error: argument -n: '{n}' is not a whole number of at least 1 (see `modelops top --help`)"
+        )
+    out = tmp_path / "nowhere.html"
+    assert error_line(capsys, "report", "--model", "../../etc", "--out", str(out), *UNREACHABLE) == (
+        "error: '../../etc' is not a model name (lowercase letters, digits, '-' or '_', starting with a "
+        "letter, at most 63 characters)"
+    )
+    assert not out.exists()
+
+
 def test_debug_shows_the_traceback(capsys, tmp_path):
     assert main(["spec", "check", str(tmp_path / "absent.yaml"), "--debug"]) == 2
     err = capsys.readouterr().err

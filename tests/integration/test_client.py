@@ -90,4 +90,47 @@ def test_mistakes_are_named(ops):
         environment_from_outputs({k: "x" for k in STACK_OUTPUTS if k != "ContactsTableName"})
     with pytest.raises(RequestError, match="load takes a pandas DataFrame, got dict"):
         ops.load({"a": [1]}, "t")  # type: ignore[arg-type]
-    assert ops.top("nobody").empty and list(ops.top("nobody").columns) == TOP_COLUMNS
+    with pytest.raises(RequestError, match=r"^no model 'nobody' has a stored spec \(models: churn\)$"):
+        ops.top("nobody")
+
+
+def test_bad_input_is_one_line_before_anything_is_written_or_started(ops, tmp_path, monkeypatch):
+    import tempfile
+
+    deep = tmp_path / "a" / "b"
+    deep.mkdir(parents=True)
+    monkeypatch.setattr(tempfile, "tempdir", str(deep))  # where the client's scratch folder goes
+    frame = pd.DataFrame({"day": pd.to_datetime(["2025-01-01"]), "v": [1]})
+    with pytest.raises(RequestError, match=r"^table name '../../x' is not an identifier"):
+        ops.load(frame, "../../x")
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []  # nothing written, anywhere
+    with pytest.raises(RequestError, match="period 'year' is not one of day, week, month, quarter"):
+        ops.load(frame, "t", period="year")  # type: ignore[arg-type]
+    with pytest.raises(RequestError, match="the frame for table 't' has no rows"):
+        ops.load(frame.iloc[:0], "t")
+    for n in (0, -1):
+        with pytest.raises(RequestError, match=f"n must be a whole number of at least 1, got {n}"):
+            ops.top("churn", n)
+
+    scoring = ops.state_machines["scoring"]
+    before = boto3.client("stepfunctions").list_executions(stateMachineArn=scoring)["executions"]
+    with pytest.raises(RequestError, match=r"^None is not a model name"):
+        ops.score(None, "2025-10-01")  # type: ignore[arg-type]
+    with pytest.raises(RequestError, match=r"^no model 'chrun' has a stored spec; did you mean 'churn'\?$"):
+        ops.score("chrun", "2025-10-01")
+    with pytest.raises(RequestError, match=r"^as_of 9999-12-31 is outside 1000-01-01 … 9000-12-31"):
+        ops.score("churn", "9999-12-31")
+    assert boto3.client("stepfunctions").list_executions(stateMachineArn=scoring)["executions"] == before
+
+
+def test_timezone_aware_dates_stay_in_their_own_days_month(ops):
+    berlin = pd.DataFrame(
+        {
+            "day": pd.date_range("2025-02-01", periods=3, freq="D", tz="Europe/Berlin"),
+            "at": pd.to_datetime(["2025-02-01 00:30"] * 3).tz_localize("Europe/Berlin"),
+            "v": [1, 2, 3],
+        }
+    )
+    for column in ("day", "at"):  # midnights (dates), and times just after midnight
+        summary = ops.load(berlin, "berlin", date_column=column, dry_run=True)
+        assert summary.partitions == {date(2025, 2, 1): 3}, column  # February, not January 31st

@@ -6,6 +6,7 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -225,3 +226,26 @@ def test_a_dataframe_loads_through_the_same_checks(sandbox, tmp_path):
     ):
         client.load(frame, "frame2", "Date")
     assert keys("frame2") == []
+
+
+def test_a_file_is_attached_by_its_path_whatever_characters_it_holds(tmp_path):
+    """The file list of a view is spelled with DuckDB's own quoting (Python's repr wrote a path
+    holding a quote as a double-quoted identifier)."""
+    from modelops.stores import tabular
+    from modelops.stores.query import Query
+    from modelops.stores.query.duckdb_engine import profile_result
+
+    path = tmp_path / 'it\'s [a] "file".parquet'
+    tabular.write_columns(
+        path, {"day": pd.to_datetime(["2025-01-02", "2025-02-03"]).values, "v": np.array([1.0, 2.0])}
+    )
+    query = Query(
+        "SELECT * FROM t WHERE day BETWEEN $start AND $end",
+        ["t"],
+        Window(start=date(2025, 1, 1), end=date(2025, 2, 1)),
+        "month",
+        "day",
+        part_rows=10,
+    )
+    profiles, counted = profile_result(query, files={"t": path})
+    assert counted.periods == {date(2025, 1, 1): 1, date(2025, 2, 1): 1} and profiles["v"].rows == 2

@@ -318,10 +318,11 @@ def test_a_new_entity_that_brings_every_feature_is_scored(api):
     status, body = call(api, post({"entity_id": "new customer 1", "features": everything}))
     assert status == 200 and body["entity_id"] == "new customer 1"
     assert abs(body["score"] - batch.score) <= 1e-9  # the same vector scores the same
-    # The local gateway decodes the path as API Gateway does ('new%20customer%201').
+    # The local gateway passes the path as API Gateway does: percent-encoded, as sent.
     routes = gateway.routes(api)
     request = gateway.api_event("GET", "/models/churn/scores/new%20customer%201", None, {}, routes)
-    assert request["pathParameters"] == {"model": "churn", "entity_id": "new customer 1"}
+    assert request["pathParameters"] == {"model": "churn", "entity_id": "new%20customer%201"}
+    assert request["path"] == "/models/churn/scores/new%20customer%201"
     status, scores = call(api, request)
     assert status == 200 and scores["latest"]["score"] == body["score"]
     status, refused = call(
@@ -331,3 +332,52 @@ def test_a_new_entity_that_brings_every_feature_is_scored(api):
     partial = {k: v for k, v in everything.items() if k != "plan"}
     status, refused = call(api, post({"entity_id": "new customer 3", "features": partial}))
     assert status == 404 and "send every feature" in refused["reason"]
+
+
+# Entity ids a client may well send: path syntax, percent signs, unicode, quotes, control
+# characters. POST takes any of them in its JSON body; GET must read each back.
+UNUSUAL_IDS = [
+    "a/b", "a%2Fb", "a%252Fb", "100%", "#1", "why?", "a&b=c", "x+y", "new customer",
+    "naïve", "東京-7", "it's", 'say "hi"', "tab\there", "line\nbreak", "\x01bell", "back\\slash",
+    "..", ".", "a;b", "~user", "[1]", "{x}", "<tag>", "ends with space ",
+]  # fmt: skip
+
+
+def test_every_id_post_accepts_is_read_back_by_get_over_http(api):
+    """Through `modelops serve`'s gateway over HTTP, each id fully percent-encoded in the path
+    (as a careful client encodes it): GET returns that id's own score, and the literal id
+    'a%2Fb' is never the entity 'a/b'."""
+    import http.client
+    import threading
+    from urllib.parse import quote
+
+    from modelops_dev.client import gateway
+
+    everything = online_features.read("churn", ["47"])["47"]  # a new entity brings every feature
+    bound = gateway.server(api, 0)
+    threading.Thread(target=bound.serve_forever, daemon=True).start()
+    try:
+
+        def send(method: str, path: str, body: dict | None = None) -> tuple[int, dict]:
+            connection = http.client.HTTPConnection("127.0.0.1", bound.server_address[1], timeout=30)
+            payload = None if body is None else json.dumps(body)
+            connection.request(method, path, payload, {"Content-Type": "application/json"})
+            response = connection.getresponse()
+            answer = (response.status, json.loads(response.read()))
+            connection.close()
+            return answer
+
+        posted = {}
+        for entity in UNUSUAL_IDS:
+            features = {**everything, "support_calls": len(posted) % 7}  # scores that differ
+            status, body = send("POST", "/models/churn/score", {"entity_id": entity, "features": features})
+            assert status == 200 and body["entity_id"] == entity, (entity, body)
+            posted[entity] = body["score"]
+        assert posted["a/b"] != posted["a%2Fb"]
+        for entity, score in posted.items():
+            status, body = send("GET", f"/models/churn/scores/{quote(entity, safe='')}")
+            assert status == 200, (entity, body)
+            assert (body["entity_id"], body["latest"]["score"]) == (entity, score), entity
+    finally:
+        bound.shutdown()
+        bound.server_close()

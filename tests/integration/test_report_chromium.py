@@ -29,7 +29,8 @@ FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-FLAG_RED = np.array([214, 39, 40])  # report.FLAG
+FLAG_RED = np.array([214, 39, 40])  # charts.FLAG
+SUMMARY_TINT = np.array([0xFD, 0xF1, 0xF1])  # the summary of an alert to act on
 MONTHS = [date(2024 + (6 + i) // 12, (6 + i) % 12 + 1, 1) for i in range(12)]  # 2024-07 .. 2025-06
 
 
@@ -80,22 +81,57 @@ def fixture() -> dict[str, dict[str, list[Observation]]]:
         shares = {"share:basic": 0.55 - premium, "share:premium": premium, "share:<b>family</b>": 0.45}
         plan.append(Observation(month, {"count": 1000.0, **shares}))
     flag(plan, 11, "chi2:plan:categories", "band:plan:share:premium")
+    stores = [
+        Observation(m, {"count": 1000.0, **{f"share:s{k:02d}": 1 / 20 for k in range(20)}}) for m in MONTHS
+    ]
+    south = numeric(rng, 14.0, 4.0, drift=2.5)
+    flag(south, 11, "band:data_usage_gb[region=south]:d5")
     scores = numeric(rng, 0.3, 0.12, drift=0.1)
     flag(scores, 11, "ks:score:distribution")
     outcome = [Observation(m, {"count": 800.0, "mean": 0.26 + rng.normal(0, 0.01)}) for m in MONTHS]
     single = [Observation(MONTHS[-1], {"count": 10.0, **{f"d{k}": float(k) for k in range(1, 11)}})]
+    band = {"value": (0.81, 0.78, 0.84)}
+    realized = [
+        Observation(
+            m, {"value": 0.81 + rng.normal(0, 0.01) - (0.06 if i == 10 else 0.0), "se": 0.01}, bands=band
+        )
+        for i, m in enumerate(MONTHS[:11])
+    ]
+    flag(realized, 10, "realized:batch:roc_auc:value")
+    estimated = [
+        Observation(m, {"value": 0.80 + rng.normal(0, 0.005), "se": 0.003, "realized_se": 0.012}, bands=band)
+        for m in MONTHS
+    ]
     return {
-        "validate_data": {"data_usage_gb": usage, "monthly_charges": charges, "plan": plan},
+        "validate_data": {
+            "data_usage_gb": usage,
+            "monthly_charges": charges,
+            "plan": plan,
+            "store": stores,
+            "data_usage_gb[region=south]": south,
+        },
         "validate_model": {"score": numeric(rng, 0.3, 0.12), "new_feature": single},
+        "validate_outcomes": {
+            "batch:roc_auc": realized,
+            "batch:estimated_roc_auc": estimated,
+            "batch:roc_auc[region=south]": [Observation(o.timestamp, o.values) for o in realized[-3:]],
+            "batch:estimated_roc_auc[region=south]": estimated[-3:],
+        },
         "validate_scores": {"score": scores, "outcome": outcome},
     }
 
 
 FINDING = {"stage": "validate_data", "metric": "data_usage_gb", "value": "d5", "test": "band",
            "statistic": 17.2, "p_value": None, "adjusted_p": None, "effect": 0.61, "series": []}  # fmt: skip
+CHANGES = [
+    {"stage": "validate_data", "metric": "data_usage_gb", "since": "2025-06-01",
+     "why": "data_usage_gb (d5 17.2 vs 12.1 expected from the reference, since 2025-06-01)"},
+    {"stage": "validate_data", "metric": "data_usage_gb[region=south]", "since": "2025-06-01",
+     "why": "data_usage_gb in region=south (d5 16.4 vs 14 expected from the reference, since 2025-06-01)"},
+]  # fmt: skip
 ALERTS = [
-    {"timestamp": "2025-06-01", "run_id": "run-2025-06", "severity": "high",
-     "metrics": ["data_usage_gb", "score"],
+    {"timestamp": "2025-06-01", "run_id": "run-2025-06", "severity": "high", "changes": CHANGES,
+     "metrics": ["data_usage_gb", "data_usage_gb[region=south]", "score"],
      "findings": [FINDING, {**FINDING, "value": "d9", "statistic": 21.0, "effect": 0.7},
                   {**FINDING, "stage": "validate_scores", "metric": "score", "value": "distribution",
                    "test": "ks", "statistic": 0.21, "p_value": 1e-9, "adjusted_p": 4e-8, "effect": 0.21}]},
@@ -103,9 +139,23 @@ ALERTS = [
      "findings": [{**FINDING, "metric": "monthly_charges", "value": "mean", "test": "trend",
                    "statistic": 0.8, "p_value": 0.002, "adjusted_p": 0.04, "effect": 0.3}]},
 ]  # fmt: skip
+
+
+def version(
+    name: str, created: str, auc: float, status: str, through: str, tested: str, **more: object
+) -> dict:
+    return {"version": name, "created_at": created, "test_auc": auc, "champion": status == "champion",
+            "status": "registered" if status == "champion" else status, "run_id": f"run-{name}",
+            "trained_through": through, "test_window": {"start": tested, "end": through}, **more}  # fmt: skip
+
+
+TEST_PERIODS = [
+    {"period": f"2024-{m}-01", "roc_auc": {"value": 0.82, "se": 0.01}} for m in ("10", "11", "12")
+]
 VERSIONS = [
-    {"version": "1.0.0", "created_at": "2024-07-02", "test_auc": 0.81, "champion": False, "run_id": "run-a"},
-    {"version": "1.1.0", "created_at": "2025-01-05", "test_auc": 0.83, "champion": True, "run_id": "run-b"},
+    version("1.0.0", "2024-07-02", 0.81, "registered", "2024-06-01", "2024-04-01"),
+    version("1.1.0", "2025-01-05", 0.83, "champion", "2024-12-01", "2024-10-01", reference=TEST_PERIODS),
+    version("1.2.0", "2025-03-05", 0.86, "rejected", "2025-02-01", "2024-12-01"),
 ]
 
 
@@ -176,17 +226,26 @@ def page(tmp_path: Path) -> Path:
     return path
 
 
-def test_chromium_dom_has_the_charts_and_flagged_markers(page, tmp_path):
+def test_chromium_dom_has_the_summary_first_and_the_charts_and_flagged_markers(page, tmp_path):
     dom = run_chromium(tmp_path, "--dump-dom", page.as_uri()).stdout
     elements = Elements()
     elements.feed(dom)
-    assert elements.count("svg", "chart") == 7  # one per stage × metric
-    # 10 deciles × 4 numeric histories + 1 lone decile point each + 3 shares + the outcome's mean
-    assert elements.count("polyline") == 10 * 4 + 10 + 3 + 1
-    # usage d5 + d9, charges' mean (axis), plan categories (axis) + premium, scores' distribution (axis)
-    assert elements.count("circle", "flagged") == 6
+    assert dom.index('id="summary"') < dom.index("<svg")
+    assert "High-severity alert for 2025-06-01: the data changed." in dom
+    assert "data_usage_gb in region=south" in dom and "Check the source of data_usage_gb" in dom
+    # Performance: the ROC AUC (realized, estimated, the champion's test periods); the segment view
+    # draws the flagged segment; behind the toggle, one chart per pooled metric of each stage plus
+    # the flagged segment again.
+    assert elements.count("svg", "chart") == 1 + 1 + (5 + 2 + 2)
+    assert elements.count("details", "details") == 1 and elements.count("details", "alert") == 2
+    assert elements.count("text", "axis-label") == 2 * 11  # every chart's two axes say what they show
+    # A 20-category feature: its 5 largest categories and "other".
+    assert "other (15 categories)" in dom
+    # Markers: the AUC drop; the south segment (twice); usage d5 + d9, charges' mean (axis), plan
+    # categories (axis) + premium, the scores' distribution (axis).
+    assert elements.count("circle", "flagged") == 1 + 2 + 6
     assert elements.count("line", "flag-line") == 3
-    assert elements.count("tr") == 1 + 3 + 1 + 1 + 1 + 2  # alert tables with headers, versions with header
+    assert "status-rejected" in dom and "tested on different windows" in dom
     assert "&lt;b&gt;family&lt;/b&gt;" in dom and "<b>family</b>" not in dom
 
 
@@ -199,8 +258,11 @@ def test_chromium_screenshot_shows_the_report(page, tmp_path):
     colours = np.unique(pixels.reshape(-1, 3), axis=0)
     assert len(colours) > 100  # text, tables and coloured lines, not a blank page
     assert (pixels < 128).all(axis=2).mean() > 0.002  # dark text and lines are drawn
+    # The summary box of an alert to act on is tinted red, at the top of the page.
+    tint = np.abs(pixels[:400].astype(int) - SUMMARY_TINT).sum(axis=2) <= 6
+    assert tint.sum() > 20_000
     # A flagged marker is a filled red disc: a solid 5×5 block of the flag colour (text and the
-    # card borders in that colour are thinner).
+    # card borders in that colour are thinner), above the toggle (the performance and segments).
     red = np.abs(pixels.astype(int) - FLAG_RED).sum(axis=2) <= 10
     blocks = np.lib.stride_tricks.sliding_window_view(red, (5, 5)).all(axis=(2, 3))
     assert blocks.any()

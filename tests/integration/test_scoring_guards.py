@@ -59,6 +59,13 @@ def test_an_entity_twice_in_a_period_stops_the_run_at_get_data(trained):
     error, failed = invoke_raw(trained.sandbox, "GetDataFunction", event("scoring_get_data"))
     assert failed and error["errorType"] == "DuplicateEntityError"
     assert f"customer_id '{columns['customer_id'][0]}' appears 2 times" in error["errorMessage"]
+    # A clock glitch need not make the period unscorable: the stored spec's policy (operational,
+    # so the champion's recipe needs no retraining) keeps one row and the run counts the other.
+    put_churn_spec(duplicates="first")
+    document = invoke(trained.sandbox, "GetDataFunction", event("scoring_get_data"))
+    extracted = document["results"]["get_data"]
+    assert (extracted["rows"], extracted["matched"]) == (2000, 2001)
+    assert (extracted["duplicates"]["rows"], extracted["duplicates"]["entities"]) == (1, 1)
 
 
 def test_an_empty_window_fails_early_by_name(trained):

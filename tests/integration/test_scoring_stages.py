@@ -1,10 +1,11 @@
 """The scoring stages' handlers through the Lambda API on moto, fed the sample events in events/."""
 
 import itertools
+from datetime import date
 
 import boto3
 
-from modelops.stores import history, latest, objects
+from modelops.stores import history, latest, metadata, objects
 from tests.helpers import (
     SCORING_AS_OF,
     as_next_event,
@@ -179,3 +180,37 @@ def test_a_campaign_switched_off_in_the_spec_sends_nothing_and_says_so(scored):
     assert result["selected"] == 300 and result["sent"] > 0
     assert result["sent"] + result["already_sent"] == 300
     assert len(drain(queue)) == result["sent"]
+
+
+def test_drift_segments_are_profiled_tested_and_bounded_through_the_stages(scored):
+    """drift.segments through the handlers: every metric also per region (the two largest
+    regions and "other"), in the same metadata table and validation, and too small says so."""
+    put_churn_spec(drift={"segments": ["region"], "max_segments": 2, "min_rows": 700})
+    document = score_month(scored.sandbox, "2025-10-01")
+    october = date(2025, 10, 1)
+    data = {r["metric"] for r in metadata.read_rows("churn", "validate_data") if r["timestamp"] == october}
+    usage = sorted(m for m in data if m.startswith("data_usage_gb["))
+    assert len(usage) == 3 and "data_usage_gb[region=other]" in usage
+    assert not any(m.startswith("region[") for m in data)  # a segment is not sliced by itself
+    rows = metadata.read_rows("churn", "validate_scores")
+    scores = {r["metric"] for r in rows if r["timestamp"] == october}
+    assert {m.replace("data_usage_gb", "score") for m in usage} <= scores
+    # ~500 customers a region: the two named regions are under min_rows, "other" (~1,000) is not.
+    notes = document["results"]["validate_data"]["notes"]
+    named = [m.split("=")[1].rstrip("]") for m in usage if not m.endswith("=other]")]
+    assert all(any(f"region={n}" in note and "too few to judge" in note for note in notes) for n in named)
+    assert not any("region=other" in note for note in notes)
+
+
+def test_the_sample_map_failure_event_names_the_maps_own_error_when_no_chunk_failed(scored):
+    """events/explain_map_failure.json through the function: the execution it names ran no Map
+    (here: a request get_data refuses), so the Map's own error and cause stand
+    (tests/e2e/test_faults.py has a failed chunk named)."""
+    from modelops_dev.client import runner
+
+    request = event("explain_map_failure")
+    machine, name = request["execution"].replace(":execution:", ":stateMachine:").rsplit(":", 1)
+    assert machine == scored.sandbox.ref("ScoringStateMachine")
+    started = runner.start(machine, {"model": "churn", "as_of": "not a date"}, name=name)
+    assert runner.follow(started).status == "FAILED"
+    assert invoke(scored.sandbox, "ExplainMapFailureFunction", request) == request["error"]

@@ -77,7 +77,19 @@ def test_metadata_exports_as_csv_and_parquet_and_the_report_is_written(server, s
     )
     assert duckdb.sql(f"SELECT count(*) FROM '{parquet}'").fetchall()[0][0] == len(rows)
     reported = modelops(server, "report", "--model", "churn", "--out", str(tmp_path / "r.html"))
-    assert reported.returncode == 0 and "Drift report: churn" in (tmp_path / "r.html").read_text()
+    assert reported.returncode == 0 and "Monitoring report: churn" in (tmp_path / "r.html").read_text()
+
+
+def test_an_unknown_model_is_named_before_anything_starts(server, session):
+    mistyped = modelops(server, "score", "--model", "chrun", "--as-of", "2025-05-01")
+    assert mistyped.returncode == 2 and mistyped.stdout == ""  # no execution started, nothing printed
+    assert mistyped.stderr == "error: no model 'chrun' has a stored spec; did you mean 'churn'?\n"
+    unknown = modelops(server, "top", "--model", "nobody")
+    assert unknown.returncode == 2
+    assert unknown.stderr.startswith(
+        "error: no model 'nobody' has a stored spec (models: "
+    )  # not "no scores"
+    assert "churn" in unknown.stderr and unknown.stderr.count("\n") == 1
 
 
 def test_scores_export_the_latest_a_period_or_the_history_as_parquet_or_csv(server, session, tmp_path):

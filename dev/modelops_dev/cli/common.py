@@ -45,12 +45,16 @@ def connect(endpoint: str) -> Sandbox:
 
 
 def model_of(args: argparse.Namespace) -> str:
-    """--model, or the only model with a stored spec."""
-    if args.model:
-        return str(args.model)
+    """--model (a model with a stored spec; a mistyped name is refused with the closest one),
+    or the only model with a stored spec."""
     from modelops.stores.specs import list_models
+    from modelops_dev.client.inputs import known_model, model_name
 
+    if args.model is not None:
+        model_name(args.model)  # a name no spec can have is refused before asking the sandbox
     models = list_models()
+    if args.model is not None:
+        return known_model(args.model, models)
     if len(models) == 1:
         return models[0]
     if not models:

@@ -22,11 +22,12 @@ def _one_line_errors() -> tuple[type[Exception], ...]:
     from modelops.stores.lake import LoadError
     from modelops.stores.query import NoDataError, QueryError
     from modelops.stores.registry import NotAllowed, RegistryConflict, UnknownVersion
+    from modelops_dev.client.inputs import RequestError
     from modelops_dev.client.lifecycle import NothingToRollBack
     from modelops_dev.sandbox import PortInUse
 
     return (
-        CliError, SpecError, LoadError, ColumnError, QueryError, NoDataError, PortInUse,
+        CliError, RequestError, SpecError, LoadError, ColumnError, QueryError, NoDataError, PortInUse,
         RegistryConflict, NotAllowed, NothingToRollBack, UnknownVersion,
     )  # fmt: skip
 

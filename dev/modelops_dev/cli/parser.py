@@ -81,9 +81,10 @@ def _model_argument(parser: argparse.ArgumentParser) -> None:
 
 def _day(text: str) -> str:
     try:
-        return date.fromisoformat(text).isoformat()
+        day = date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+    return _within_runs(day).isoformat()
 
 
 def _moment(text: str) -> str:
@@ -91,7 +92,28 @@ def _moment(text: str) -> str:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a time (YYYY-MM-DDTHH:MM[:SS]Z)") from None
+    _within_runs(moment.date())
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
+
+
+def _within_runs(day: date) -> date:
+    """A day a run may cover (client/inputs.run_day's rule)."""
+    from modelops_dev.client.inputs import RequestError, run_day
+
+    try:
+        return run_day(day, what="the date")
+    except RequestError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _at_least_one(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return number
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -231,7 +253,7 @@ def _add_runs(commands: _Commands) -> None:
 
 def _add_top(commands: _Commands) -> None:
     top = commands.add_with_model("top", cmd_top, "the latest run's top scores")
-    top.add_argument("-n", type=int, default=20, help="how many")
+    top.add_argument("-n", type=_at_least_one, default=20, help="how many (at least 1)")
 
 
 def _add_online(commands: _Commands) -> None:

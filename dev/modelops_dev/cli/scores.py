@@ -96,7 +96,9 @@ def _write_parquet(out: Path, rows: list[dict[str, Any]]) -> None:
     connection.executemany(
         "INSERT INTO metadata VALUES (?, ?, ?, ?, ?, ?)", [[row[f] for f in METADATA_FIELDS] for row in rows]
     )
-    connection.execute(f"COPY metadata TO '{out}' (FORMAT parquet)")
+    from modelops.stores.tabular import literal
+
+    connection.execute(f"COPY metadata TO {literal(str(out))} (FORMAT parquet)")  # the user's path, a literal
 
 
 def cmd_report(args: argparse.Namespace) -> int:

@@ -10,8 +10,6 @@ from typing import Any
 
 from modelops_dev.cli.common import CliError, connect, load_options, print_json, read_spec
 
-FAR_PAST, FAR_FUTURE = date(1000, 1, 1), date(9000, 12, 31)  # room for lookback and lookahead
-
 
 def cmd_spec_put(args: argparse.Namespace) -> int:
     from modelops.stores.specs import store_spec
@@ -27,7 +25,7 @@ def cmd_spec_put(args: argparse.Namespace) -> int:
 
 
 def cmd_spec_check(args: argparse.Namespace) -> int:
-    from modelops.domain.data.datacheck import check_spec
+    from modelops.domain.data.datacheck import check_repeats, check_spec
 
     spec = read_spec(args.file)
     report: dict[str, Any] = {"model": spec.name, "valid": True, "findings": []}
@@ -42,11 +40,11 @@ def cmd_spec_check(args: argparse.Namespace) -> int:
     reconciliation = None
     with tempfile.TemporaryDirectory() as scratch:
         if args.data:
-            profiles, where = _profiles_of_files(spec, args, Path(scratch))
+            profiles, where, counted = _profiles_of_files(spec, args, Path(scratch))
         else:
-            profiles, where, reconciliation = _profiles_of_lake(spec, args)
+            profiles, where, counted, reconciliation = _profiles_of_lake(spec, args)
     rows = next(iter(profiles.values())).rows if profiles else 0
-    findings = check_spec(spec, profiles)
+    findings = [*check_spec(spec, profiles), *check_repeats(spec, counted.repeats)]
     errors = [f for f in findings if f.level == "error"]
     report.update(
         rows=rows,
@@ -85,10 +83,10 @@ def _reconciliation_lines(reconciled: Any) -> list[str]:
     return [f"reconciled: {counted}", *lines]
 
 
-def _profiles_of_files(spec: Any, args: argparse.Namespace, scratch: Path) -> tuple[Any, str]:
+def _profiles_of_files(spec: Any, args: argparse.Namespace, scratch: Path) -> tuple[Any, str, Any]:
     """The profiles of the spec's query over the --data files (converted as `data load`
-    reads them), and where that was."""
-    from modelops.domain.periods import Window
+    reads them), where that was, and the rows counted as an extract would count them."""
+    from modelops.domain.periods import FIRST_RUN_DAY, LAST_RUN_DAY, Window
     from modelops.pipeline.common import query_for
     from modelops.stores import lake
     from modelops.stores.query import duckdb_engine
@@ -107,21 +105,23 @@ def _profiles_of_files(spec: Any, args: argparse.Namespace, scratch: Path) -> tu
     absent = [table for table in spec.source.tables if table not in files]
     if absent:
         raise CliError(f"no --data for table {absent[0]!r} (give --data {absent[0]}=FILE)")
-    query = query_for(spec, Window(start=FAR_PAST, end=FAR_FUTURE), reconcile=False)
-    profiles, _ = duckdb_engine.profile_result(query, files=files)
-    return profiles, " and ".join(item.partition("=")[2] or item for item in args.data)
+    query = query_for(spec, Window(start=FIRST_RUN_DAY, end=LAST_RUN_DAY), reconcile=False)
+    profiles, counted = duckdb_engine.profile_result(query, files=files)
+    return profiles, " and ".join(item.partition("=")[2] or item for item in args.data), counted
 
 
-def _profiles_of_lake(spec: Any, args: argparse.Namespace) -> tuple[Any, str, Any]:
+def _profiles_of_lake(spec: Any, args: argparse.Namespace) -> tuple[Any, str, Any, Any]:
     """The profiles of the spec's query over the sandbox's lake (--lake) for the training
-    window, where that was, and the window's rows reconciled with the source as a run would."""
+    window, where that was, the rows counted as an extract would count them, and the window's
+    rows reconciled with the source as a run would."""
     from modelops.pipeline.common import query_for, reconciled
     from modelops.stores.query import duckdb_engine
 
     connect(args.endpoint_url)
     query = query_for(spec, _check_window(spec, args))
     profiles, counted = duckdb_engine.profile_result(query, lake_tables=spec.source.tables)
-    return profiles, f"the lake, {query.keeps.start} … {query.keeps.end}", reconciled(spec, query, counted)
+    where = f"the lake, {query.keeps.start} … {query.keeps.end}"
+    return profiles, where, counted, reconciled(spec, query, counted)
 
 
 def _check_window(spec: Any, args: argparse.Namespace) -> Any:

@@ -1,7 +1,18 @@
 """`modelops serve`: the online API's Lambda handler over HTTP on 127.0.0.1, as API Gateway
 would call it. Routes come from the function's Api events in template.yaml; as in API
-Gateway, a specific method wins over ANY, `path` stays percent-encoded and `pathParameters`
-are decoded."""
+Gateway, a specific method wins over ANY.
+
+How a REST API (API Gateway v1, Lambda proxy integration) hands the request's path to the
+function, and so how this gateway hands it: routes are matched on the path as the client
+sent it (a `%2F` inside a segment stays inside that segment), and `path`,
+`requestContext.path` and `pathParameters` are all passed still percent-encoded, exactly as
+sent (`/user/test%2Balias@gmail.com` arrives as that, `pathParameters.proxy` too), while
+`queryStringParameters` are decoded (`%2B` to `+`, `+` to a space). HTTP APIs (v2) differ:
+they decode the path. This is API Gateway's recorded behaviour (LocalStack's parity tests
+against AWS, `test_lambda_aws_proxy_integration`, "invocation-payload-with-path-encoded-email"
+and "-with-params-encoding"). So the function decodes a path parameter exactly once
+(functions/online_score/app.py), and an entity id reads back whatever it holds: the literal
+id `a%2Fb` is sent as `a%252Fb` and is never the entity `a/b` (sent as `a%2Fb`)."""
 
 from __future__ import annotations
 
@@ -11,7 +22,7 @@ import uuid
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from modelops_dev.sandbox import PortInUse, Sandbox
 
@@ -41,12 +52,11 @@ def api_event(
     for route_method, resource, pattern in table:
         match = pattern.match(parts.path)
         if match and route_method in (method, "ANY"):
-            query = dict(parse_qsl(parts.query)) or None
-            # API Gateway hands the function decoded path parameters ('a%20b' -> 'a b').
-            parameters = {name: unquote(value) for name, value in match.groupdict().items()}
+            query = dict(parse_qsl(parts.query)) or None  # decoded, as API Gateway decodes them
+            parameters = match.groupdict()  # percent-encoded as sent, as API Gateway passes them
             return {
                 "resource": resource,
-                "path": unquote(parts.path),
+                "path": parts.path,
                 "httpMethod": method,
                 "headers": headers,
                 "multiValueHeaders": {k: [v] for k, v in headers.items()},
@@ -70,13 +80,11 @@ def api_event(
     return None
 
 
-def serve(
-    sandbox: Sandbox,
-    port: int,
-    ready: Callable[[str], None] | None = None,
-    on_response: Callable[[int], None] | None = None,
-) -> None:
-    """Serve until interrupted; ``ready`` gets the URL, ``on_response`` each status sent."""
+def server(
+    sandbox: Sandbox, port: int, on_response: Callable[[int], None] | None = None
+) -> ThreadingHTTPServer:
+    """The gateway bound to 127.0.0.1:``port`` (0: any free port), not yet serving;
+    ``on_response`` gets each status sent. PortInUse when the port is taken."""
     sandbox.handler(FUNCTION)  # import it now, not on the first request
     table = routes(sandbox)
 
@@ -119,12 +127,22 @@ def serve(
             pass
 
     try:
-        server = ThreadingHTTPServer(("127.0.0.1", port), Gateway)
+        return ThreadingHTTPServer(("127.0.0.1", port), Gateway)
     except OSError:
         raise PortInUse(port) from None
+
+
+def serve(
+    sandbox: Sandbox,
+    port: int,
+    ready: Callable[[str], None] | None = None,
+    on_response: Callable[[int], None] | None = None,
+) -> None:
+    """Serve until interrupted; ``ready`` gets the URL, ``on_response`` each status sent."""
+    bound = server(sandbox, port, on_response)
     if ready:
-        ready(f"http://127.0.0.1:{server.server_address[1]}")
+        ready(f"http://127.0.0.1:{bound.server_address[1]}")
     try:
-        server.serve_forever()
+        bound.serve_forever()
     finally:
-        server.server_close()
+        bound.server_close()

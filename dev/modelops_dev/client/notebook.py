@@ -29,7 +29,8 @@ from typing import Any
 import pandas as pd
 
 from modelops.domain.periods import Period
-from modelops_dev.client import local
+from modelops_dev.client import inputs, local
+from modelops_dev.client.inputs import RequestError
 from modelops_dev.client.results import (
     LoadResult,
     ScoringResult,
@@ -61,8 +62,7 @@ MODEL_COLUMNS = ["model", "champion", "versions", "description"]
 VERSION_COLUMNS = ["version", "champion", "test_auc", "created_at", "run_id", "sha256"]
 
 
-class RequestError(ValueError):
-    """A request the client cannot serve (no such model, a stack without an output, ...)."""
+__all__ = ["Client", "RequestError", "environment_from_outputs"]
 
 
 def environment_from_outputs(outputs: dict[str, str]) -> dict[str, str]:
@@ -124,12 +124,14 @@ class Client:
         yield
 
     def _model(self, model: str | None) -> str:
+        """``model`` if it has a stored spec (else a RequestError, with the closest name), or
+        the only model there is."""
         from modelops.stores.specs import list_models
 
-        if model:
-            return model
         with self._active():
             models = list_models()
+        if model is not None:
+            return inputs.known_model(model, models)
         if len(models) != 1:
             raise RequestError(f"name the model: the stack has {len(models)} ({', '.join(models)})")
         return models[0]
@@ -150,8 +152,9 @@ class Client:
         """The latest run's top ``n`` scores, best first."""
         from modelops.stores import latest
 
+        count = inputs.top_count(n)
         with self._active():
-            scores = latest.top(self._model(model), n)
+            scores = latest.top(self._model(model), count)
         rows = [{"rank": rank, **score.__dict__} for rank, score in enumerate(scores, 1)]
         frame = pd.DataFrame(rows, columns=TOP_COLUMNS)
         frame["as_of"] = pd.to_datetime(frame["as_of"])
@@ -226,7 +229,8 @@ class Client:
     ) -> LoadResult:
         """Load a DataFrame into a lake table (one partition per period), through the same
         checks as `modelops data load`; returns what it found (columns and partitions as
-        DataFrames)."""
+        DataFrames). A timezone-aware column is read as its wall-clock time in its own zone: a
+        row dated 2025-02-01 00:00 in Europe/Berlin is in February."""
         import duckdb
 
         from modelops.stores import lake
@@ -234,21 +238,29 @@ class Client:
 
         if not isinstance(frame, pd.DataFrame):
             raise RequestError(f"load takes a pandas DataFrame, got {type(frame).__name__}")
+        name, by = inputs.table_name(table), inputs.period(period)
+        if frame.empty:
+            raise RequestError(f"the frame for table {name!r} has no rows (or no columns): nothing to load")
+        local = frame.reset_index(drop=True).copy()
         columns = []
-        for name, values in frame.items():
-            column = quote(str(name))
-            columns.append(f"CAST({column} AS DATE) AS {column}" if _only_dates(values) else column)
+        for column_name, values in local.items():
+            if isinstance(values.dtype, pd.DatetimeTZDtype):
+                local[column_name] = values.dt.tz_localize(None)  # the wall-clock time, not UTC
+            column = quote(str(column_name))
+            dates = _only_dates(local[column_name])
+            columns.append(f"CAST({column} AS DATE) AS {column}" if dates else column)
         selected = ", ".join(columns)
         with tempfile.TemporaryDirectory() as scratch:
-            path = Path(scratch) / f"{table}.parquet"
+            path = Path(scratch) / "frame.parquet"  # the table's name never becomes a path
             connection = duckdb.connect()
-            connection.register("frame", frame.reset_index(drop=True))
+            connection.register("frame", local)
             target = literal(str(path))
-            connection.execute(f"COPY (SELECT {selected} FROM frame) TO {target} (FORMAT parquet)")
+            copy = f"COPY (SELECT {selected} FROM frame) TO {target} (FORMAT parquet)"  # nosec B608  # quoted
+            connection.execute(copy)
             connection.close()
-            options = lake.LoadOptions(date_column=date_column, period=period)
+            options = lake.LoadOptions(date_column=date_column, period=by)
             with self._active():
-                return LoadResult.of(lake.inspect_file(table, path, options, write=not dry_run))
+                return LoadResult.of(lake.inspect_file(name, path, options, write=not dry_run))
 
     def put_spec(self, spec: str | Path | dict[str, Any]) -> SpecResult:
         """Check a spec (YAML text, a file, or a dict) and store it where the stages read it; a
@@ -279,13 +291,16 @@ class Client:
         return SpecResult(parsed.name, uri, hashlib.sha256(text.encode()).hexdigest())
 
     def _run(self, pipeline: str, model: str, as_of: str | date, **request: Any) -> Any:
+        from modelops.stores.specs import list_models
         from modelops_dev.client import runner
 
         arn = self.state_machines.get(pipeline)
         if not arn:
             raise RequestError(f"no {pipeline} state machine known to this client")
+        day = inputs.run_day(as_of)
         with self._active():
-            execution = runner.start(arn, {"model": model, "as_of": str(as_of), **request})
+            name = inputs.known_model(model, list_models())  # before anything starts
+            execution = runner.start(arn, {"model": name, "as_of": day.isoformat(), **request})
             result = runner.follow(execution)
         if result.status != "SUCCEEDED" or result.output is None:
             failure = f"{result.status}: {result.error}: {result.failure}"

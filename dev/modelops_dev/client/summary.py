@@ -1,6 +1,7 @@
 """What a run did, as lines a person reads (the CLI and the demo print them): how its extract
-reconciled with the source, what the SQL computed outside the window, what it decided not to
-do, the training/serving skew it found, and realized performance or why there is none."""
+reconciled with the source, what the SQL computed outside the window, the repeated rows its
+spec's policy dropped, what it decided not to do, the training/serving skew it found, and
+realized performance or why there is none."""
 
 from __future__ import annotations
 
@@ -50,6 +51,11 @@ def run_lines(results: dict[str, Any]) -> list[str]:
         lines.append(
             f"the SQL computed {extract['lookback_rows']:,} rows of earlier periods for lag and rolling "
             "features (window.lookback_periods); none is scored, trained on or profiled"
+        )
+    if dropped := extract.get("duplicates"):
+        lines.append(
+            f"duplicates: kept the {dropped['policy']} row of each entity and period, dropped "
+            f"{dropped['rows']:,} rows of {dropped['entities']:,} entity-periods ({dropped['example']})"
         )
     lines += list(extract.get("notes", []))
     for stage in ("validate_data", "validate_outcomes"):

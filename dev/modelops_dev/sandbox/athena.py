@@ -65,13 +65,15 @@ def run_query(sql: str) -> tuple[list[str], list[list[Any]]] | None:
         connection.execute("CREATE MACRO xxhash64(x) AS hash(x)")
         for database, table in sorted({(m["database"], m["table"]) for m in TABLE.finditer(query)}):
             files = _download_table(database, table, workdir)
-            connection.execute(f'CREATE SCHEMA IF NOT EXISTS "{database}"')
+            name = f"{tabular.quote(database)}.{tabular.quote(table)}"
+            connection.execute(f"CREATE SCHEMA IF NOT EXISTS {tabular.quote(database)}")
             source = (
-                f"read_parquet({files!r}, hive_partitioning = true, union_by_name = true)"
+                f"read_parquet({tabular.literal_list(files)}, hive_partitioning = true, union_by_name = true)"
                 if files
                 else "(SELECT NULL AS period WHERE false)"
             )
-            connection.execute(f'CREATE VIEW "{database}"."{table}" AS SELECT * FROM {source}')
+            view = f"CREATE VIEW {name} AS SELECT * FROM {source}"  # nosec B608  # quoted names, literals
+            connection.execute(view)
         if unload is None:
             result = connection.execute(query)
             return [c[0] for c in result.description], result.fetchall()
@@ -83,7 +85,7 @@ def run_query(sql: str) -> tuple[list[str], list[list[Any]]] | None:
             output = workdir / f"part-{index}.parquet"
             connection.execute(
                 f"COPY (SELECT * FROM unloaded ORDER BY rowid LIMIT {UNLOAD_PART_ROWS} OFFSET {offset}) "
-                f"TO '{output}' (FORMAT parquet)"
+                f"TO {tabular.literal(str(output))} (FORMAT parquet)"  # nosec B608  # numbers, a literal
             )
             s3.upload_file(str(output), bucket, f"{prefix.rstrip('/')}/unload-{index:05d}.parquet")
     return None

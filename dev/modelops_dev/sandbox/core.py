@@ -151,7 +151,9 @@ def moto_extended(sandbox: Sandbox) -> Iterator[None]:
     with ExitStack() as stack:
         stack.enter_context(sandbox.runtime.answering_invoke())
         stack.enter_context(emulation.events_routed())
+        stack.enter_context(emulation.execution_names_checked())
         stack.enter_context(emulation.map_failures_as_on_aws())
+        stack.enter_context(emulation.map_children_listed())
         stack.enter_context(athena.emulated())
         stack.enter_context(speedups.applied())
         yield

@@ -1,12 +1,16 @@
 """What moto lacks, emulated behind the same API calls: EventBridge delivering to state
-machines, Scheduler firing a schedule, and a Distributed Map failing as on AWS. (Athena's
+machines, Scheduler firing a schedule, execution names checked, and a Distributed Map failing
+as on AWS, its children listed and described as the executions they are on AWS. (Athena's
 queries are in ``athena``; the functions themselves run in ``runtime``.)"""
 
 from __future__ import annotations
 
 import json
+import threading
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 from unittest import mock
 
@@ -89,6 +93,26 @@ def events_routed() -> Iterator[None]:
 
 # ---------------------------------------------------------------------- Step Functions
 @contextmanager
+def execution_names_checked() -> Iterator[None]:
+    """Step Functions refuses an execution name over 80 characters or with a character it
+    does not allow (InvalidName); moto's executing engine starts it anyway. Here it checks the
+    name as its own non-executing backend does, before starting."""
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    original = StepFunctionsParserBackend.start_execution
+
+    def start_execution(
+        backend: Any, state_machine_arn: str, name: Any = None, *args: Any, **kwargs: Any
+    ) -> Any:
+        if name:
+            backend._validate_name(name)
+        return original(backend, state_machine_arn, name, *args, **kwargs)
+
+    with mock.patch.object(StepFunctionsParserBackend, "start_execution", start_execution):
+        yield
+
+
+@contextmanager
 def map_failures_as_on_aws() -> Iterator[None]:
     """moto's Distributed Map counts a failed child and goes on; AWS fails the Map run
     once failures exceed its tolerated count or percentage (0 unless the ASL says), with
@@ -147,3 +171,87 @@ def _threshold_exceeded(env: Any, cause: str) -> Exception:
             ),
         )
     )
+
+
+@contextmanager
+def map_children_listed() -> Iterator[None]:
+    """moto runs a Distributed Map's children inside the parent's execution, so they are no
+    executions of their own. On AWS each is one: ListExecutions(mapRunArn=...) lists a Map
+    run's children (by status) and DescribeExecution tells a child's input, status, error and
+    cause. Here each child is recorded as it ends (named by a UUID, under the Map run's state
+    machine ARN, as AWS names them) and both calls answer from the record."""
+    from moto.core.responses import ActionResult
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.itemprocessor import (
+        distributed_item_processor_worker as worker_module,
+    )
+    from moto.stepfunctions.parser.asl.eval.program_state import ProgramError
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    lock = threading.Lock()
+    children: dict[str, dict[str, Any]] = {}  # child execution ARN -> its description
+    by_run: dict[str, list[str]] = {}  # Map run ARN -> its children's ARNs, in order
+    worker = worker_module.DistributedItemProcessorWorker
+    evaluate, select, list_executions, describe_execution = (
+        worker._eval_job,
+        worker._eval_input,
+        StepFunctionResponse.list_executions,
+        StepFunctionResponse.describe_execution,
+    )
+    selected = threading.local()  # the child's input: the item after the ItemSelector
+
+    def eval_input(self: Any, env_frame: Any) -> None:
+        select(self, env_frame)
+        selected.value = env_frame.states.get_input()
+
+    def eval_job(self: Any, env: Any, job: Any) -> None:
+        record, started = self._map_run_record, datetime.now(UTC)
+        selected.value = job.job_input
+        evaluate(self, env, job)
+        name = str(uuid.uuid4())
+        state = env.program_state()
+        failure: dict[str, Any] | None = None  # None: it succeeded
+        if isinstance(state, ProgramError):
+            failure = dict(state.error or {})
+        elif job.job_output is None:  # ended by an error the worker caught and counted as failed
+            failure = {}
+        description = {
+            "executionArn": record.map_state_machine_arn.replace(":stateMachine:", ":execution:", 1)
+            + f":{name}",
+            "stateMachineArn": record.map_state_machine_arn,
+            "mapRunArn": record.map_run_arn,
+            "name": name,
+            "status": "SUCCEEDED" if failure is None else "FAILED",
+            "startDate": started,
+            "stopDate": datetime.now(UTC),
+            "input": json.dumps(selected.value),
+            **({} if failure is None else {"error": failure.get("error"), "cause": failure.get("cause")}),
+        }
+        with lock:
+            children[description["executionArn"]] = description
+            by_run.setdefault(record.map_run_arn, []).append(description["executionArn"])
+
+    def listed(self: Any) -> Any:
+        run = self._get_param("mapRunArn")
+        if not run:
+            return list_executions(self)
+        wanted = self._get_param("statusFilter")
+        limit = self._get_int_param("maxResults") or 100
+        with lock:
+            found = [
+                children[arn] for arn in by_run.get(run, []) if wanted in (None, children[arn]["status"])
+            ]
+        keys = ("executionArn", "stateMachineArn", "mapRunArn", "name", "status", "startDate", "stopDate")
+        return ActionResult({"executions": [{k: child[k] for k in keys} for child in found[:limit]]})
+
+    def described(self: Any) -> Any:
+        with lock:
+            child = children.get(self._get_param("executionArn"))
+        return describe_execution(self) if child is None else ActionResult(dict(child))
+
+    with (
+        mock.patch.object(worker, "_eval_input", eval_input),
+        mock.patch.object(worker, "_eval_job", eval_job),
+        mock.patch.object(StepFunctionResponse, "list_executions", listed),
+        mock.patch.object(StepFunctionResponse, "describe_execution", described),
+    ):
+        yield

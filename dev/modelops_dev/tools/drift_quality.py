@@ -126,16 +126,16 @@ def detected_within_two(
 
 
 def stationary_run(
-    rng: np.random.Generator, features: int, shift_feature: int | None, shift: float
+    rng: np.random.Generator, features: int, shift_feature: int | None, shift: float, rows: int = 5000
 ) -> tuple[bool, bool]:
     """One simulated run of the stationary check: 10 history periods and a new one of
-    ``features`` N(0, 1) columns of 5,000 rows, ``shift`` sd added to one feature's new period.
+    ``features`` N(0, 1) columns of ``rows`` rows, ``shift`` sd added to one feature's new period.
     Returns (any flag, the shifted feature flagged)."""
     days = [date(2020 + i // 12, i % 12 + 1, 1) for i in range(11)]
     findings = []
     levels = (np.arange(1, 11) - 0.5) / 10
     for j in range(features):
-        values = rng.normal(size=(11, 5000))
+        values = rng.normal(size=(11, rows))
         if j == shift_feature:
             values[-1] += shift
         deciles = np.quantile(values, levels, axis=1).T
@@ -143,7 +143,7 @@ def stationary_run(
             Observation(
                 day,
                 {
-                    "count": 5000.0,
+                    "count": float(rows),
                     "missing": 0.0,
                     "mean": float(row.mean()),
                     **{f"d{k + 1}": float(q) for k, q in enumerate(quantiles)},

@@ -56,6 +56,9 @@ MODULE_TESTS: dict[str, tuple[str, ...]] = {
     "data/validity": ("tests/unit/domain/data/test_validity.py",),
     "data/reconcile": ("tests/unit/domain/data/test_reconcile.py",),
     "data/skew": ("tests/unit/domain/data/test_skew.py",),
+    "data/datacheck": ("tests/unit/domain/data/test_datacheck.py",),
+    "schedules": ("tests/unit/domain/test_schedules.py",),
+    "data/repeats": ("tests/unit/domain/data/test_repeats.py",),
     "monitoring/profiles": ("tests/unit/domain/monitoring/test_profiles.py",),
     "contract": ("tests/unit/domain/test_contract.py",),
     "periods": ("tests/unit/domain/test_contract.py", "tests/unit/domain/test_periods.py"),
@@ -180,15 +183,16 @@ def stale(scores: Sequence[Score], equivalents: Iterable[Equivalent]) -> list[Eq
 
 
 def render(scores: Sequence[Score], unused: Sequence[Equivalent]) -> str:
+    width = max([len("module"), *(len(s.result.module) for s in scores)]) + 2  # keys like model/promotion
     out = [
         "Mutation score: killed / (mutants - equivalent), each module against its own unit tests",
-        f"{'module':<11}{'mutants':>8}{'killed':>8}{'survived':>10}{'equivalent':>12}{'score':>8}{'time':>8}",
+        f"{'module':<{width}}{'mutants':>8}{'killed':>8}{'survived':>10}{'equivalent':>12}{'score':>8}{'time':>8}",
     ]
     for s in scores:
         r = s.result
         gate = f"   (gate {MIN_SCORE:.0%})" if r.module in GATED else ""
         out.append(
-            f"{r.module:<11}{r.total:>8}{r.killed + r.timeouts:>8}{len(s.survivors):>10}"
+            f"{r.module:<{width}}{r.total:>8}{r.killed + r.timeouts:>8}{len(s.survivors):>10}"
             f"{len(s.equivalent):>12}{s.value:>8.1%}{r.seconds:>7.0f}s{gate}"
         )
     for s in scores:
@@ -220,6 +224,14 @@ def failed_gates(scores: Sequence[Score]) -> list[str]:
 
 def _source(module: str) -> Path:
     return DOMAIN / f"{module}.py"
+
+
+def _result(module: str, suffix: str) -> Path:
+    """Where a module's run keeps ``suffix`` (its log, its results): a key such as
+    ``model/promotion`` names a sub-folder, which is made on the way."""
+    path = RESULTS / f"{module}{suffix}"
+    (PROJECT_ROOT / path).parent.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 def _restore_interrupted(module: str) -> None:
@@ -288,8 +300,8 @@ def run_module(module: str, server: Server) -> ModuleResult:
     cache.unlink(missing_ok=True)  # every run starts fresh: no result is taken on trust
     runner = shlex.join([sys.executable, "-m", mutation_server.MODULE, "test", server.address, *tests])
     started = time.monotonic()
-    (PROJECT_ROOT / RESULTS / module).parent.mkdir(parents=True, exist_ok=True)  # model/… has a folder
-    with (PROJECT_ROOT / RESULTS / f"{module}.log").open("w") as log:
+    log_path = _result(module, ".log")
+    with (PROJECT_ROOT / log_path).open("w") as log:
         done = subprocess.run(  # noqa: S603 - mutmut of our own interpreter
             [
                 sys.executable,
@@ -312,7 +324,7 @@ def run_module(module: str, server: Server) -> ModuleResult:
         )
     server.check()
     if done.returncode != 0:
-        raise SystemExit(f"mutation: mutmut failed on {module} (see {RESULTS / module}.log)")
+        raise SystemExit(f"mutation: mutmut failed on {module} (see {log_path})")
     rows = _read_cache(cache)
     source = (PROJECT_ROOT / _source(module)).read_text()
     killed = timeouts = 0
@@ -329,10 +341,10 @@ def run_module(module: str, server: Server) -> ModuleResult:
         elif status == SURVIVED:
             survivors.append(_survivor(source, line, index, line_number))
         else:
-            raise SystemExit(f"mutation: {module}: a mutant was left {status} (see {RESULTS / module}.log)")
+            raise SystemExit(f"mutation: {module}: a mutant was left {status} (see {log_path})")
     cache.unlink()
     result = ModuleResult(module, len(rows), killed, timeouts, survivors, time.monotonic() - started)
-    (PROJECT_ROOT / RESULTS / f"{module}.json").write_text(json.dumps(asdict(result), indent=1))
+    (PROJECT_ROOT / _result(module, ".json")).write_text(json.dumps(asdict(result), indent=1))
     return result
 
 
@@ -350,7 +362,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     results: list[ModuleResult] = []
     if args.report:
         for module in modules:
-            saved = PROJECT_ROOT / RESULTS / f"{module}.json"
+            saved = PROJECT_ROOT / _result(module, ".json")
             if saved.exists():
                 results.append(ModuleResult.from_dict(json.loads(saved.read_text())))
     else:

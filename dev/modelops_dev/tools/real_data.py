@@ -28,7 +28,7 @@ import tempfile
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -36,6 +36,9 @@ from modelops.domain.monitoring.profiles import bounded_sample, numeric_profile
 from modelops.domain.monitoring.reference import Observation
 from modelops.domain.periods import add_months
 from modelops.domain.spec import Drift
+
+if TYPE_CHECKING:
+    from modelops_dev.tools.replay import Month
 
 FEATURES = (
     "temp",
@@ -131,6 +134,22 @@ def monitor_directly(settings: Drift | None = None, until: date = LAST) -> Resul
     )
 
 
+def replayed(until: date = LAST) -> list[Month]:
+    """The whole monitor replayed (``tools.replay``): features, scores and performance (the
+    model of ``models/chicago.yaml``: rain from the day's weather and ridership, a year of test
+    months), month by month after TRAIN_AS_OF."""
+    from modelops_dev.tools.replay import Panel, replay
+
+    columns = table()
+    panel = Panel(
+        month=columns["month"],
+        numeric={name: columns[name] for name in FEATURES},
+        categorical={},
+        outcome=columns["rain"].astype(float),
+    )
+    return replay(panel, TRAIN_AS_OF, until, Drift(), training_periods=TRAINING_PERIODS, test_periods=12)
+
+
 # ------------------------------------------------------------------ the user's way
 
 
@@ -187,8 +206,19 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--direct", action="store_true", help="the drift code alone, without AWS (seconds)")
+    parser.add_argument(
+        "--replay", action="store_true", help="features, scores and performance without AWS (tools.replay)"
+    )
     parser.add_argument("--port", type=int, default=4617)
     args = parser.parse_args(argv)
+    if args.replay:
+        replay_months = replayed()
+        for month in replay_months:
+            flags = sorted(month.features) + sorted(month.scores) + sorted(month.performance)
+            print(f"  {month.day}  {', '.join(flags) or '-'}")
+        quiet_replayed = [m for m in replay_months if QUIET_YEAR[0] <= m.day <= QUIET_YEAR[1]]
+        print(f"quiet year: {sum(m.alerted for m in quiet_replayed)} of {len(quiet_replayed)} months alerted")
+        return 0
     if args.direct:
         result = monitor_directly()
         for day, metrics in result.flagged.items():

@@ -6,7 +6,8 @@ vary from run to run. The integration tests (tests/integration/test_stages.py an
 test_scoring_stages.py) feed these events to the handlers in the state machines' order and check
 that each stage's output still matches the next event, so the files cannot drift from the code.
 The API Gateway events (online_*.json) and the schedules' (dispatcher.json,
-training_schedule.json) are written by hand.
+training_schedule.json) are written by hand. explain_map_failure's is what the scoring Map's
+Catch hands it: the run's execution and the Map's own error (`map_failure`).
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ FUNCTIONS = {
     "validate_scores": "ValidateScoresFunction",
     "deploy_scores": "DeployScoresFunction",
     "campaign": "CampaignFunction",
+    "explain_map_failure": "ExplainMapFailureFunction",
 }
 
 
@@ -87,6 +89,16 @@ def chain(
     return events
 
 
+def map_failure(sandbox: Sandbox, scoring: dict[str, Any]) -> dict[str, Any]:
+    """explain_map_failure's event: the scoring execution (by its name as the runner starts it)
+    and the Map's own error as the Catch puts it in ``$.error``."""
+    machine = sandbox.ref("ScoringStateMachine")
+    name = f"scoring-{scoring['model']}-{scoring['as_of']}"
+    execution = machine.replace(":stateMachine:", ":execution:") + f":{name}"
+    error = {"Error": "States.ExceedToleratedFailureThreshold", "Cause": "1 of 4 items failed"}
+    return {"execution": execution, "error": error}
+
+
 def generate(directory: Path) -> list[Path]:
     written = []
     with embedded(environment=QUIET) as sandbox:
@@ -99,6 +111,7 @@ def generate(directory: Path) -> list[Path]:
             "scoring_request": scoring,
             **chain(sandbox, "training", TRAINING, training),
             **chain(sandbox, "scoring", SCORING, scoring),
+            "explain_map_failure": map_failure(sandbox, scoring),
         }
         for name, document in sorted(events.items()):
             path = directory / f"{name}.json"

@@ -40,3 +40,28 @@ def test_real_data_quiet_year_is_silent_and_the_station_closure_is_flagged_in_it
     result = real_data.monitor_directly(until=real_data.CHANGE[1])
     assert result.quiet_months == 12 and result.quiet_alerted == 0
     assert result.change_flagged  # Addison's ridership falls in 2016-04
+
+
+@pytest.mark.slow  # ~20 s
+def test_performance_is_quiet_through_a_seasonal_year_and_a_real_drop_is_found():
+    from modelops_dev.tools import performance_quality
+
+    prepared = performance_quality.prepare(seed=0, customers=20_000)
+    quiet = performance_quality.monitor(prepared)
+    assert not any(month.alerted for month in quiet)
+    estimate_error = [abs(m.estimated["roc_auc"].value - m.realized["roc_auc"]["value"]) for m in quiet]
+    assert np.mean(estimate_error) < 0.02
+    dropped = performance_quality.monitor(prepared, drop_start=3, share=0.17)
+    assert any("realized:roc_auc" in month.flagged for month in dropped[3:5])
+
+
+@pytest.mark.slow  # ~30 s
+def test_real_panel_the_census_hiring_is_flagged_in_the_government_segment_only():
+    from modelops_dev.tools import employment
+
+    months = employment.run()
+    quiet = [m for m in months if employment.QUIET[0] <= m.day <= employment.QUIET[1]]
+    assert len(quiet) == 12 and sum(m.alerted for m in quiet) <= 1
+    census = {m.day: m.features for m in months if m.day >= employment.CHANGE[1]}
+    assert "growth[supersector=government]" in census[date(2000, 3, 1)] | census[date(2000, 5, 1)]
+    assert not any("growth" in census[day] for day in census)  # the pooled growth never saw it

@@ -2,6 +2,7 @@
 
 import pytest
 
+from modelops_dev.tools import mutation
 from modelops_dev.tools.mutation import (
     EQUIVALENTS,
     MIN_SCORE,
@@ -102,3 +103,17 @@ def test_the_report_lists_survivors_and_equivalents_with_their_reasons():
     assert row.split()[:6] == ["spec/model", "10", "8", "1", "1", "88.9%"]
     assert "line 9:  - y = 2" in text and "+ y = 3" in text
     assert "line 3: the reason" in text
+
+
+def test_a_module_key_with_a_folder_gets_its_results_folder(tmp_path, monkeypatch):
+    monkeypatch.setattr(mutation, "PROJECT_ROOT", tmp_path)
+    log = mutation._result("model/promotion", ".log")
+    (tmp_path / log).write_text("written")  # the folder model/ was made on the way
+    assert log.parts[-2:] == ("model", "promotion.log")
+
+
+def test_the_report_columns_line_up_for_long_module_keys():
+    text = render([score(result("monitoring/evaluation", 10, 10), [])], [])
+    header, row = text.splitlines()[1:3]
+    assert row.startswith("monitoring/evaluation ")
+    assert header.index("mutants") + len("mutants") == row.index("10") + len("10")

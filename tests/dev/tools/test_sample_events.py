@@ -23,7 +23,14 @@ def test_every_function_has_a_sample_event():
     assert missing == []
 
 
+def every_function_of(flow: str) -> set[str]:
+    """Every function a state machine may invoke, on its way and on its failure paths."""
+    text = (PROJECT_ROOT / "statemachines" / f"{flow}.asl.json").read_text()
+    return set(re.findall(r"\$\{(\w+Function)Arn\}", text))
+
+
 def test_make_events_writes_the_event_of_every_function_a_state_machine_invokes():
-    invoked = {function for flow in ("training", "scoring") for function in asl_functions(flow)}
+    invoked = every_function_of("training") | every_function_of("scoring")
+    assert set(asl_functions("scoring")) < invoked  # the failure path's explain_map_failure too
     assert set(sample_events.FUNCTIONS.values()) == invoked
     assert {event_name(f) for f in invoked} == set(sample_events.FUNCTIONS)

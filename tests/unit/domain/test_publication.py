@@ -86,3 +86,15 @@ def test_each_chunk_indexes_its_top_rows_and_everything_above_the_floor():
     assert indexed_rows(score, 2, None).tolist() == [False, True, False, True, False]
     assert indexed_rows(score, 1, 0.4).tolist() == [False, True, True, True, False]
     assert indexed_rows(np.empty(0), 3, 0.5).tolist() == []
+
+
+def test_each_decision_says_why_and_cannot_be_changed():
+    september, october = date(2025, 9, 1), date(2025, 10, 1)
+    assert becomes_latest(None, september).reason == "first publication"
+    assert becomes_latest(september, october).reason == ("2025-10-01 is not older than the latest 2025-09-01")
+    assert becomes_latest(october, september, force=True).reason == (
+        "forced: 2025-09-01 replaces the newer 2025-10-01"
+    )
+    decision = becomes_latest(october, september)
+    with pytest.raises(AttributeError):
+        decision.accept = True  # type: ignore[misc]

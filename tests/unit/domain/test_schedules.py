@@ -1,13 +1,24 @@
 """Per-spec schedules: cron expressions as EventBridge writes them, and which runs a
 dispatcher tick starts (every firing exactly once across consecutive ticks)."""
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from modelops.domain.schedules import Due, ScheduleError, due_runs, latest_firing, parse_cron
+from modelops.domain.schedules import (
+    MAX_EXECUTION_NAME,
+    MAX_MODEL_NAME,
+    Due,
+    ScheduleError,
+    due_runs,
+    execution_name,
+    latest_firing,
+    parse_cron,
+)
+from modelops.domain.spec import MODEL_NAME_PATTERN
 
 HOUR = timedelta(hours=1)
 
@@ -72,6 +83,23 @@ def test_a_tick_starts_what_fired_since_the_previous_tick_with_its_firing_time()
     assert [(d.model, d.pipeline) for d in due] == [("churn", "scoring"), ("hymod", "scoring")]
     assert due[0].execution_name == "churn-scoring-20251001T0400Z"
     assert due_runs(schedules, at("2025-10-01T05:00"), HOUR) == []
+
+
+def test_every_model_name_the_spec_allows_gives_an_execution_name_step_functions_accepts():
+    longest = "m" * int(re.search(r"\{0,(\d+)\}", MODEL_NAME_PATTERN).group(1)) + "m"
+    assert re.fullmatch(MODEL_NAME_PATTERN, longest) and len(longest) <= MAX_MODEL_NAME
+    fired = at("2025-10-01T04:00")
+    names = {
+        execution_name(longest, pipeline, moment)
+        for pipeline in ("training", "scoring")
+        for moment in (fired, fired + HOUR)
+    }
+    assert len(names) == 4  # one per pipeline and firing: a retried tick starts nothing twice
+    assert all(len(name) <= MAX_EXECUTION_NAME and name.startswith(f"{longest}-") for name in names)
+    assert execution_name(longest, "training", fired) == execution_name(longest, "training", fired)
+    assert execution_name("churn", "training", fired) == "churn-training-20251001T0400Z"  # fits: readable
+    with pytest.raises(ScheduleError, match="at most 67 for the model"):
+        execution_name("m" * (MAX_MODEL_NAME + 1), "training", fired)
 
 
 def test_a_naive_tick_is_utc_and_a_too_long_interval_is_refused():

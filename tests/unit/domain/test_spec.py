@@ -250,6 +250,10 @@ def test_a_minimal_spec_gets_the_documented_defaults():
         "exclude": [],
         "persistence": {"k": 1, "n": 1},
         "block_promotion": False,
+        "segments": [],
+        "max_segments": 10,
+        "min_rows": 20,
+        "min_auc_drop": 0.02,
     }
     assert spec.online.model_dump() == {"realtime_features": [], "max_records": 100, "range_margin": 0.5}
 
@@ -286,6 +290,9 @@ BOUNDS = [
     ("drift.reference_periods", [2], [(1, f"{GE} 2")]),
     ("drift.trend_periods", [4], [(3, f"{GE} 4")]),
     ("drift.persistence.n", [1], [(0, f"{GE} 1")]),
+    ("drift.max_segments", [1, 50], [(0, f"{GE} 1"), (51, f"{LE} 50")]),
+    ("drift.min_rows", [2], [(1, f"{GE} 2")]),
+    ("drift.min_auc_drop", [0, 1], [(-0.001, f"{GE} 0"), (1.001, f"{LE} 1")]),
     ("online.max_records", [1, 1000], [(0, f"{GE} 1"), (1001, f"{LE} 1000")]),
     ("online.range_margin", [0], [(-0.001, f"{GE} 0")]),
 ]
@@ -456,6 +463,26 @@ def test_realtime_features_must_be_features():
     )
 
 
+def test_segments_are_categorical_features_of_the_spec_each_once():
+    document = with_value(
+        "features",
+        {"x": {"type": "numeric"}, "region": {"type": "categorical"}, "plan": {"type": "categorical"}},
+    )
+    assert parse(with_value("drift.segments", ["region", "plan"], document)).drift.segments == [
+        "region",
+        "plan",
+    ]
+    assert error_of(with_value("drift.segments", ["regoin"], document)) == (
+        "test.yaml: drift.segments: 'regoin' is not a feature; did you mean 'region'?"
+    )
+    assert error_of(with_value("drift.segments", ["x"], document)) == (
+        "test.yaml: drift.segments: 'x' is numeric; segments are categorical features"
+    )
+    assert error_of(with_value("drift.segments", ["plan", "plan"], document)) == (
+        "test.yaml: drift.segments: a feature is listed twice"
+    )
+
+
 def test_unknown_fields_are_refused_at_any_depth():
     folds = error_of(with_value("split.folds", 5))
     assert folds.startswith("test.yaml: split.folds: unknown field (known: test,")
@@ -534,3 +561,56 @@ def test_reconciliation_names_a_table_of_the_source():
         parse_spec(yaml.safe_dump(document))
     document["source"]["rows"] = {"table": "customers", "filtered": True, "tolerance": 0.01}
     assert parse_spec(yaml.safe_dump(document)).source.reconciled_table == "customers"
+
+
+@pytest.mark.parametrize("seasonality", ["auto", "none", 2, 12, 52, 366])
+def test_drift_seasonality_is_auto_none_or_periods_per_year_from_two_to_366(seasonality):
+    # Given explicitly, so the field's check runs (pydantic does not check defaults).
+    assert parse(with_value("drift.seasonality", seasonality)).drift.seasonality == seasonality
+
+
+@pytest.mark.parametrize("seasonality", [1, 367, 0, -12])
+def test_another_number_of_periods_per_year_is_a_spec_error_naming_the_field(seasonality):
+    assert error_of(with_value("drift.seasonality", seasonality)) == (
+        "test.yaml: drift.seasonality: periods per year must be between 2 and 366 (or 'auto' / 'none')"
+    )
+
+
+def test_a_column_name_becomes_a_lowercase_identifier():
+    from modelops.domain.spec import alias_for
+
+    assert alias_for("TURC [mm d-1]") == "turc_mm_d_1"
+    assert alias_for("Xmas sales_") == "xmas_sales"  # no leading or trailing underscore
+    assert alias_for("2nd reading") == "f_2nd_reading"  # an identifier cannot start with a digit
+    assert alias_for("7") == "f_7"
+    assert alias_for("%") == "feature"  # nothing left of the name
+
+
+def test_key_columns_need_a_name_and_the_outcome_is_required():
+    assert parse(with_value("timestamp", "d")).timestamp == "d"  # one letter is a name
+    assert (
+        error_of(with_value("timestamp", ""))
+        == "test.yaml: timestamp: String should have at least 1 character"
+    )
+    document = minimal()
+    document.pop("outcome")
+    assert error_of(document) == "test.yaml: outcome: required, and missing"
+    assert error_of(with_value("entity", "")) == "test.yaml: entity: an entity column name cannot be empty"
+
+
+@pytest.mark.parametrize("severity", ["low", "medium", "high"])
+def test_retraining_may_start_at_any_severity(severity):
+    assert parse(with_value("retrain_min_severity", severity)).retrain_min_severity == severity
+
+
+def test_operations_that_do_not_fit_the_recipe_say_so_in_one_line():
+    recipe = parse_spec(CHURN_SPEC.read_text())
+    document = yaml.safe_load(CHURN_SPEC.read_text())
+    document["features"]["score_of_the_day"] = {"type": "numeric"}
+    document["online"]["realtime_features"] = ["score_of_the_day"]
+    with pytest.raises(SpecError) as refused:
+        recipe.operated_by(parse_spec(yaml.safe_dump(document)))
+    assert str(refused.value) == (
+        "model 'churn': the stored spec's operational settings do not fit the version's recipe: "
+        "online.realtime_features: 'score_of_the_day' is not a feature"
+    )

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from modelops.domain.periods import Period, Window, add_periods, period_start
+from modelops.domain.periods import FIRST_RUN_DAY, LAST_RUN_DAY, Period, Window, add_periods, period_start
 
 Pipeline = Literal["training", "scoring"]
 # The stages that write decile metadata, in flow order; each is also its metadata stage name.
@@ -83,6 +83,11 @@ class RunRequest(_Document):
     def _when(self) -> RunRequest:
         if (self.as_of is None) == (self.scheduled_time is None):
             raise ValueError("give exactly one of as_of or scheduled_time")
+        day = self.as_of or (self.scheduled_time.date() if self.scheduled_time else None)
+        if day is not None and not FIRST_RUN_DAY <= day <= LAST_RUN_DAY:
+            raise ValueError(
+                f"{day.isoformat()} is outside {FIRST_RUN_DAY} … {LAST_RUN_DAY}, the days a run may cover"
+            )
         return self
 
 
@@ -167,6 +172,15 @@ class Reconciliation(_Document):
     note: str | None = None  # why there was no reconciliation
 
 
+class Duplicates(_Document):
+    """Rows that repeated an entity within a period, which the spec's policy dropped."""
+
+    policy: str  # first or last: the row of each entity and period that was kept
+    rows: int  # rows dropped
+    entities: int  # entity-periods that repeated
+    example: str  # the most repeated one, as the fail policy would have said it
+
+
 class GetDataResult(_Document):
     rows: int  # extracted (training: after the bounded sample)
     matched: int  # rows of the window the query returned
@@ -176,6 +190,7 @@ class GetDataResult(_Document):
     lookback_rows: int = 0  # rows of earlier periods the SQL computed (lag features), not kept
     lookahead_rows: int = 0  # rows of later periods it computed (lead() outcomes), not kept
     reconciliation: Reconciliation | None = None
+    duplicates: Duplicates | None = None  # set when the spec's policy dropped repeated rows
     notes: list[str] = Field(default_factory=list)  # what the run decided not to do, and why
 
 
@@ -192,6 +207,7 @@ class ValidationResult(_Document):
     profiles: int
     invalid: dict[str, float] = Field(default_factory=dict)  # feature -> share the schema refuses
     drift: list[Evidence] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)  # periods and segments too small to judge
     alert: AlertOutcome | None = None
     report: str | None = None
 
@@ -254,8 +270,11 @@ class OutcomesResult(_Document):
     outcome_period: date | None = None
     online_rows: int = 0
     realized: dict[str, dict[str, Any]] = Field(default_factory=dict)  # source -> version, measures
+    # The batch scores' performance of the period just scored, estimated before its outcomes.
+    estimated: dict[str, Any] = Field(default_factory=dict)
     drift: list[Evidence] = Field(default_factory=list)
     note: str | None = None  # why realized performance was not measured, in one line
+    notes: list[str] = Field(default_factory=list)  # measures too small or too new to judge
 
 
 class Results(_Document):

@@ -14,6 +14,9 @@ from pydantic import BaseModel, ConfigDict, model_validator
 
 Period = Literal["day", "week", "month", "quarter"]
 PERIODS: tuple[str, ...] = get_args(Period)
+# The days a run may be asked for: its window, lookback and lookahead (in any period) must
+# stay within the calendar (years 1 to 9999).
+FIRST_RUN_DAY, LAST_RUN_DAY = date(1000, 1, 1), date(9000, 12, 31)
 _MONTHS = {"month": 1, "quarter": 3}
 
 

@@ -14,6 +14,7 @@ runs once per tick (the latest firing).
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -36,6 +37,11 @@ _FIELDS: list[tuple[str, int, int, list[str]]] = [
     ("year", 1970, 2199, []),
 ]
 MAX_INTERVAL = timedelta(days=31)
+# Step Functions refuses an execution name over 80 characters; a shortened name keeps the
+# model whole and replaces the rest with a hash of the full name (``-`` and 12 hex digits).
+MAX_EXECUTION_NAME = 80
+_HASHED_SUFFIX = 13
+MAX_MODEL_NAME = MAX_EXECUTION_NAME - _HASHED_SUFFIX
 
 
 class ScheduleError(ValueError):
@@ -155,7 +161,24 @@ class Due:
     @property
     def execution_name(self) -> str:
         """Deterministic, so a retried tick starts nothing twice (Step Functions names are unique)."""
-        return f"{self.model}-{self.pipeline}-{self.fired_at:%Y%m%dT%H%MZ}"
+        return execution_name(self.model, self.pipeline, self.fired_at)
+
+
+def execution_name(model: str, pipeline: str, fired_at: datetime) -> str:
+    """``<model>-<pipeline>-<firing time>``, or, past Step Functions' 80 characters,
+    ``<model>-<12 hex digits of the full name's sha256>``: still unique per firing and
+    deterministic, and a list of executions still finds a model's runs by its name. A model
+    name longer than ``MAX_MODEL_NAME`` cannot fit and is refused (the spec's name pattern
+    allows fewer)."""
+    if len(model) > MAX_MODEL_NAME:
+        raise ScheduleError(
+            f"model name {model[:20]!r}… has {len(model)} characters: an execution name keeps it whole, "
+            f"and Step Functions allows {MAX_EXECUTION_NAME} (so at most {MAX_MODEL_NAME} for the model)"
+        )
+    full = f"{model}-{pipeline}-{fired_at:%Y%m%dT%H%MZ}"
+    if len(full) <= MAX_EXECUTION_NAME:
+        return full
+    return f"{model}-{hashlib.sha256(full.encode()).hexdigest()[: _HASHED_SUFFIX - 1]}"
 
 
 def due_runs(schedules: dict[str, dict[str, str]], tick: datetime, interval: timedelta) -> list[Due]:

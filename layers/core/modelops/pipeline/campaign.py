@@ -1,13 +1,14 @@
 """Campaign hand-off: the latest run's selected customers, less those in cooldown, go to the
 SQS FIFO queue that an email/SMS application consumes.
 
-Exactly-once per run: each contact is first claimed in the contacts table (a conditional
-write that also enforces the cooldown), then sent, then marked sent with the queue's message
-id. A re-run skips what was marked sent and re-sends only what was left pending: a crash
-between sending and marking leaves a contact that may or may not have gone out. The queue
-drops such a repeat within five minutes (deduplication id ``<run>-<entity>``); later, the
-message's ``idempotency_key`` (``<model>:<run>:<entity>``, the same on every attempt) lets the
-email/SMS consumer drop it: the consumer keeps the keys it delivered.
+At least once per run, with an idempotency key (the queue's contract: docs/campaign.md): each
+contact is first claimed in the contacts table (a conditional write that also enforces the
+cooldown), then sent, then marked sent with the queue's message id. A re-run skips what was
+marked sent and re-sends only what was left pending: a crash between sending and marking
+leaves a contact that may or may not have gone out. The queue drops such a repeat within five
+minutes (deduplication id ``<run>-<entity>``); later, the message's ``idempotency_key``
+(``<model>:<run>:<entity>``, the same on every attempt) lets the email/SMS consumer drop it
+(the reference consumer: modelops_dev/client/campaign_consumer.py).
 """
 
 from __future__ import annotations

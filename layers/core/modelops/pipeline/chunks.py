@@ -18,6 +18,7 @@ from modelops.domain.data import skew, validity
 from modelops.domain.data.features import FeatureMatrix, FeatureSchema, transform
 from modelops.domain.monitoring import sketches
 from modelops.domain.scores import ScoreSet
+from modelops.domain.spec import ModelSpec
 from modelops.pipeline.common import chunks, read_chunk, spec_of, version_spec
 from modelops.stores import history, latest, layout, objects, online_features, registry
 
@@ -27,6 +28,11 @@ PREDICT_SLICE = 50_000
 
 def _publication(item: ChunkItem) -> str:
     return latest.publication_id(item.run.run_id, item.run.version())
+
+
+def _segments(spec: ModelSpec, schema: FeatureSchema) -> list[str]:
+    """The segment features the version can slice by (its schema has them)."""
+    return [name for name in spec.drift.segments if name in schema.names]
 
 
 def _total_rows(item: ChunkItem) -> int:
@@ -69,7 +75,7 @@ def transform_chunk(item: ChunkItem) -> ChunkItem:
             )
     objects.put_bytes(
         layout.chunk_key(run.run_id, chunk.index, "feature_sketch.npz"),
-        sketches.to_bytes(sketches.sketch_features(matrix, schema, total)),
+        sketches.to_bytes(sketches.sketch_features(matrix, schema, total, _segments(spec, schema))),
     )
     online_features.write(
         run.model,
@@ -114,9 +120,22 @@ def score_data(item: ChunkItem) -> ChunkItem:
     features = read("features.npz")
     scored = ScoreSet(features.entity, features.timestamp, _scores(run.model, run.version(), features))
     objects.put_bytes(layout.chunk_key(run.run_id, chunk.index, "scores.npz"), scored.to_bytes())
+    spec = spec_of(run)
+    schema = None
+    if spec.drift.segments:  # the scores per segment too: the features hold each row's category
+        schema = FeatureSchema.from_dict(
+            registry.feature_schema(registry.get_version(run.model, run.version()))
+        )
+    sketched = sketches.sketch_scores(
+        scored.score,
+        run.as_of,
+        _total_rows(item),
+        schema,
+        features.X,
+        [] if schema is None else _segments(spec, schema),
+    )
     objects.put_bytes(
-        layout.chunk_key(run.run_id, chunk.index, "score_sketch.npz"),
-        sketches.to_bytes(sketches.sketch_scores(scored.score, run.as_of, _total_rows(item))),
+        layout.chunk_key(run.run_id, chunk.index, "score_sketch.npz"), sketches.to_bytes(sketched)
     )
     if run.shadow_version is not None:
         key = layout.chunk_key(run.run_id, chunk.index, "shadow_features.npz")

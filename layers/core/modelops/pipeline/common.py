@@ -16,6 +16,7 @@ import numpy as np
 
 from modelops.domain.contract import (
     Chunk,
+    Duplicates,
     GetDataInput,
     GetDataResult,
     Reconciliation,
@@ -24,6 +25,7 @@ from modelops.domain.contract import (
     plan_run,
 )
 from modelops.domain.data.reconcile import IncompleteExtractError, reconcile
+from modelops.domain.data.repeats import most_repeated
 from modelops.domain.periods import Window
 from modelops.domain.spec import ModelSpec
 from modelops.stores import layout, objects, registry, specs, tabular
@@ -60,7 +62,8 @@ def query_for(
     spec: ModelSpec, window: Window, *, lookahead: int = 0, reconcile: bool = True, **options: Any
 ) -> Query:
     """The spec's query over ``window``: the SQL sees the spec's lookback (and ``lookahead``)
-    periods too, and (``reconcile``) the extract is counted against the spec's source table."""
+    periods too, each entity has one row per period (the spec's ``duplicates`` says what a
+    repeat does), and (``reconcile``) the extract is counted against the spec's source table."""
     return Query(
         sql=spec.source.sql,
         tables=spec.source.tables,
@@ -71,18 +74,32 @@ def query_for(
         lookback=spec.window.lookback_periods,
         lookahead=lookahead,
         counted=Counted(spec.source.reconciled_table, spec.source.rows.column) if reconcile else None,
+        unique=spec.entity_key,
+        duplicates=spec.duplicates,
         **options,
     )
 
 
+def duplicates_dropped(spec: ModelSpec, extract: Extract) -> Duplicates | None:
+    """What the spec's policy dropped of entities repeated within a period (the fail policy
+    refused the extract in the engine already)."""
+    if extract.repeats is None:
+        return None
+    return Duplicates(
+        policy=spec.duplicates,
+        rows=extract.repeats.rows,
+        entities=extract.repeats.groups,
+        example=most_repeated(spec.entity_key, extract.repeats),
+    )
+
+
 def _query(spec: ModelSpec, run: Run) -> Query:
-    entity = tuple(spec.entity_columns or [spec.timestamp])
     if run.pipeline == "scoring":  # never a later period: scoring must not see the future
-        return query_for(spec, run.window, unique=entity)
+        return query_for(spec, run.window)
     sample = Sample(
         rows=spec.split.max_training_rows,
         strata=(spec.timestamp, spec.outcome),
-        key=entity,
+        key=spec.entity_key,
         seed=spec.split.seed,
     )
     # Training sees as far ahead as outcomes arrive, so an outcome defined with lead() is known.
@@ -222,6 +239,7 @@ def get_data(request: GetDataInput) -> StageDoc:
         lookback_rows=extract.before,
         lookahead_rows=extract.after,
         reconciliation=reconciliation,
+        duplicates=duplicates_dropped(spec, extract),
         notes=notes,
     )
     return doc

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from modelops.domain.contract import VALIDATION_STAGES, AlertOutcome, Evidence, ValidationResult
+from modelops.domain.data.features import FeatureSchema
 from modelops.domain.data.skew import SkewFinding
 from modelops.domain.monitoring import evaluation, report
 from modelops.domain.monitoring.alerts import (
@@ -22,8 +23,9 @@ from modelops.domain.monitoring.alerts import (
 )
 from modelops.domain.monitoring.profiles import Profile
 from modelops.domain.monitoring.reference import Observation
-from modelops.domain.spec import Drift
-from modelops.stores import layout, metadata, notifications, objects, registry
+from modelops.domain.monitoring.segments import Slicing, slicing
+from modelops.domain.spec import Drift, ModelSpec
+from modelops.stores import calibrations, layout, metadata, notifications, objects, registry
 
 MAX_REPORTED = 40
 
@@ -39,7 +41,7 @@ class Retrain:
 # flagged findings carried in the stage document and the alert
 
 
-def _as_evidence(stage: str, finding: evaluation.Finding, since: date) -> Evidence:
+def as_evidence(stage: str, finding: evaluation.Finding, since: date) -> Evidence:
     return Evidence(
         stage=stage,
         metric=finding.metric,
@@ -75,16 +77,43 @@ def skew_evidence(stage: str, period: date, findings: list[SkewFinding]) -> list
     ]
 
 
+def _champion_window(model: str) -> tuple[dict[str, Any], str | None]:
+    name = registry.champion(model)
+    if name is None:
+        return {}, None
+    record = registry.get_version(model, name)
+    return objects.get_json(record.metadata_key).get("training_window") or {}, record.run_id
+
+
 def model_reference(model: str) -> tuple[date | None, str | None]:
     """The end of the champion's training window and its training run (None without one):
     what the monitored periods are compared with."""
-    name = registry.champion(model)
-    if name is None:
-        return None, None
-    record = registry.get_version(model, name)
-    window = objects.get_json(record.metadata_key).get("training_window") or {}
+    window, run_id = _champion_window(model)
     end = window.get("end")
-    return (date.fromisoformat(end) if end else None), record.run_id
+    return (date.fromisoformat(end) if end else None), run_id
+
+
+def slicings(
+    model: str, spec: ModelSpec, schema: FeatureSchema, window: tuple[date, date] | None = None
+) -> list[Slicing]:
+    """How ``drift.segments`` slice rows: each feature's largest categories over ``window``
+    (default: the champion's training window; without one, every period) in the pooled
+    feature's decile metadata."""
+    names = [name for name in spec.drift.segments if name in schema.names]
+    if names and window is None:
+        found, _ = _champion_window(model)
+        if found.get("start") and found.get("end"):
+            window = date.fromisoformat(found["start"]), date.fromisoformat(found["end"])
+    chosen = []
+    for name in names:
+        periods = [
+            o.values
+            for o in metadata.read_metric(model, "validate_data", name)
+            if window is None or window[0] <= o.timestamp <= window[1]
+        ]
+        categories = schema.features[schema.names.index(name)].categories
+        chosen.append(slicing(name, categories, periods, spec.drift.max_segments))
+    return chosen
 
 
 def _history(
@@ -107,19 +136,22 @@ def _history(
 
 def find_drift(
     model: str, stage: str, timestamp: date, settings: Drift, reference_stage: str | None = None
-) -> list[Evidence]:
+) -> tuple[list[Evidence], list[str]]:
     """Drift findings (flagged, persistent) of the period ``timestamp`` against the model's
-    reference; stores each metric's flags and bands so that later runs can apply the
-    persistence rule and the report can draw them. History of ``reference_stage`` counts too
-    (production scores are compared with the test sample's)."""
+    reference, and a note for each period or segment too small to judge; stores each metric's
+    flags and bands so that later runs can apply the persistence rule and the report can draw
+    them. History of ``reference_stage`` counts too (production scores are compared with the
+    test sample's)."""
     reference_end, champion_run = model_reference(model)
     findings: list[evaluation.Finding] = []
     earlier: dict[str, list[Observation]] = {}
+    now: dict[str, Observation] = {}
     baselines = metadata.read_observations(model, reference_stage) if reference_stage else {}
     for metric, observed in metadata.read_observations(model, stage).items():
         current = [o for o in observed if o.timestamp == timestamp]
         if not current:
             continue
+        now[metric] = current[0]
         history = _history(observed, baselines.get(metric, []), timestamp, reference_end, champion_run)
         end = reference_end if reference_end is not None and reference_end < timestamp else None
         findings += evaluation.evaluate_metric(metric, current[0], history, settings, end)
@@ -143,11 +175,11 @@ def find_drift(
         }
         metadata.set_flags(model, stage, metric, timestamp, [f.key for f in mine if f.flagged], bands)
     evidence = [
-        _as_evidence(stage, f, evaluation.first_flagged(f.metric, timestamp, earlier[f.metric]))
+        as_evidence(stage, f, evaluation.first_flagged(f.metric, timestamp, earlier[f.metric]))
         for f in flagged
     ]
     evidence.sort(key=lambda e: (-strength(e), e.metric, e.value))
-    return evidence
+    return evidence, evaluation.small_notes(now, settings)
 
 
 def send_alert(
@@ -212,8 +244,8 @@ def validate(
     """Save, test, and (when ``alert``: the run's last validation) send one alert for this
     and the ``earlier`` stages' findings of the run, then refresh the drift report."""
     written = metadata.write_profiles(model, stage, run_id, profiles)
-    findings = find_drift(model, stage, timestamp, settings, reference_stage)
-    result = ValidationResult(rows=rows, profiles=written, drift=findings[:MAX_REPORTED])
+    findings, notes = find_drift(model, stage, timestamp, settings, reference_stage)
+    result = ValidationResult(rows=rows, profiles=written, drift=findings[:MAX_REPORTED], notes=notes)
     everything = sorted([*(earlier or []), *findings], key=lambda e: -strength(e))[:MAX_REPORTED]
     if alert and everything:
         result.alert = send_alert(model, run_id, timestamp, everything, retrain)
@@ -222,19 +254,29 @@ def validate(
     return result
 
 
+def _version_entry(model: str, record: registry.ModelVersion, champion: str | None) -> dict[str, Any]:
+    """What the report shows of a version: its status, windows and (kept with the version) its
+    test periods' measures."""
+    stored = calibrations.load(record)
+    periods = (stored or {}).get("periods") or []
+    window = {"start": periods[0]["period"], "end": periods[-1]["period"]} if periods else None
+    return {
+        "version": record.version,
+        "created_at": record.created_at,
+        "test_auc": record.test_auc,
+        "champion": record.version == champion,
+        "status": record.status,
+        "trained_through": record.trained_through,
+        "test_window": window,
+        "reference": periods,
+        "run_id": record.run_id,
+    }
+
+
 def report_html(model: str) -> str:
-    """The drift report of a model from everything stored: metadata, alerts, versions."""
+    """The monitoring report of a model from everything stored: metadata, alerts, versions."""
     champion = registry.champion(model)
-    versions: list[dict[str, Any]] = [
-        {
-            "version": v.version,
-            "created_at": v.created_at,
-            "test_auc": v.test_auc,
-            "champion": v.version == champion,
-            "run_id": v.run_id,
-        }
-        for v in registry.versions(model)
-    ]
+    versions = [_version_entry(model, v, champion) for v in registry.versions(model)]
     observed = {stage: metadata.read_observations(model, stage) for stage in VALIDATION_STAGES}
     generated = datetime.now(UTC).isoformat(timespec="seconds")
     return report.render(model, observed, metadata.alerts(model), versions, generated)

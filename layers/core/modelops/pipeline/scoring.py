@@ -62,12 +62,15 @@ def validate_data(doc: StageDoc) -> StageDoc:
     run = doc.run
     spec = spec_of(run)
     chunks = chunk_list(doc)
+    record = registry.get_version(run.model, run.version())
+    schema = FeatureSchema.from_dict(registry.feature_schema(record))
     merged = [
         s
         for c in chunks
         for s in sketches.from_bytes(_chunk_object(run.run_id, c.index, "feature_sketch.npz"))
     ]
-    profiles = sketches.merge(merged, spec.drift.sample_size)
+    chosen = monitoring.slicings(run.model, spec, schema)
+    profiles = sketches.merge(sketches.resegment(merged, chosen), spec.drift.sample_size)
     rows = sum(c.rows for c in chunks)
     done = [
         TransformChunkResult.model_validate_json(_chunk_object(run.run_id, c.index, "transform.json"))
@@ -79,8 +82,6 @@ def validate_data(doc: StageDoc) -> StageDoc:
     )
     result.invalid = {name: round(share, 6) for name, share in shares.items()}
     tallies = skew.merge({n: skew.Tally.from_list(v) for n, v in c.tallies.items()} for c in done)
-    record = registry.get_version(run.model, run.version())
-    schema = FeatureSchema.from_dict(registry.feature_schema(record))
     skewed = skew.findings(schema, tallies, spec.skew)
     result.drift = [*monitoring.skew_evidence("validate_data", run.as_of, skewed), *result.drift]
     doc.results.validate_data = result
@@ -107,7 +108,9 @@ def validate_scores(doc: StageDoc) -> StageDoc:
             objects.get_bytes(layout.chunk_key(run.run_id, c.index, "score_sketch.npz"))
         )
     ]
-    profiles = sketches.merge(merged, spec.drift.sample_size)
+    schema = FeatureSchema.from_dict(registry.feature_schema(registry.get_version(run.model, run.version())))
+    chosen = monitoring.slicings(run.model, spec, schema)
+    profiles = sketches.merge(sketches.resegment(merged, chosen), spec.drift.sample_size)
     doc.results.validate_scores = monitoring.validate(
         run.model,
         "validate_scores",

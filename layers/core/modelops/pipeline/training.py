@@ -31,12 +31,21 @@ from modelops.domain.data.features import (
     transform,
 )
 from modelops.domain.model import deployment, fastscore, promotion
-from modelops.domain.monitoring.profiles import profile_features, profile_scores
+from modelops.domain.monitoring import calibration, performance
+from modelops.domain.monitoring.profiles import (
+    profile_features,
+    profile_scores,
+    profile_segment_scores,
+    profile_segments,
+)
+from modelops.domain.monitoring.segments import slicing
 from modelops.domain.scores import ScoreSet
 from modelops.domain.spec import ModelSpec
 from modelops.pipeline import monitoring
 from modelops.pipeline.common import read_extract, spec_of
-from modelops.stores import layout, notifications, objects, registry, specs
+from modelops.stores import calibrations, layout, notifications, objects, registry, specs
+
+PERFORMANCE = "performance.json"
 
 PROMOTION_ATTEMPTS = 3  # conditional promotions tried while the alias keeps moving
 
@@ -132,6 +141,16 @@ def validate_data(doc: StageDoc) -> StageDoc:
     spec = spec_of(run)
     matrix, schema = load_features(doc)
     profiles = profile_features(matrix, schema, spec.drift.sample_size)
+    # Segments: the largest categories of this window's own profiles (what scoring will slice by).
+    chosen = [
+        slicing(
+            name, info.categories, [p.values for p in profiles if p.metric == name], spec.drift.max_segments
+        )
+        for name in spec.drift.segments
+        if name in schema.names
+        for info in [schema.features[schema.names.index(name)]]
+    ]
+    profiles += profile_segments(matrix, schema, chosen, spec.drift.sample_size)
     doc.results.validate_data = monitoring.validate(
         run.model,
         "validate_data",
@@ -182,6 +201,10 @@ def train_model(doc: StageDoc) -> StageDoc:
             "champion_scores.npz", _champion_scores(doc, champion, test).to_bytes()
         )
 
+    performance = _performance(spec, scores)
+    if performance is not None:  # the calibration and the test periods' measures, for monitoring
+        put(PERFORMANCE, performance)
+        summary[calibrations.SHA256_FIELD] = registry.sha256(performance)
     doc.artifacts.model = put("model.joblib", buffer.getvalue())
     doc.artifacts.test_scores = put("test_scores.npz", scores.to_bytes())
     doc.artifacts.test_features = put("test_features.npz", test.to_bytes())
@@ -191,6 +214,22 @@ def train_model(doc: StageDoc) -> StageDoc:
     doc.artifacts.training = objects.put_json(layout.training_key(run.run_id, "training.json"), summary)
     doc.results.train_model = TrainResult(params=result.params, metrics=result.metrics["test"])
     return doc
+
+
+def _performance(spec: ModelSpec, scores: ScoreSet) -> bytes | None:
+    """The test sample's calibration (isotonic or Platt) and each test period's realized and
+    estimated measures; None when its outcomes cannot calibrate anything (one class only)."""
+    if scores.outcome is None:
+        return None
+    known = ~np.isnan(scores.outcome)
+    if np.unique(scores.outcome[known]).size < 2:
+        return None
+    fitted = calibration.fit(scores.score[known], scores.outcome[known])
+    periods = performance.reference_periods(
+        fitted, scores.score[known], scores.outcome[known], scores.timestamp[known], spec.campaign
+    )
+    rule = spec.campaign.model_dump(mode="json", include={"enabled", "top_n", "min_score"})
+    return calibrations.encode(fitted, periods, rule)
 
 
 def _champion_scores(doc: StageDoc, version: str, test: FeatureMatrix) -> ScoreSet:
@@ -219,6 +258,18 @@ def validate_model(doc: StageDoc) -> StageDoc:
     scores = _test_scores(doc)
     # One profile per test period: the reference production scores are compared with.
     profiles = profile_scores(scores.score, scores.outcome, scores.timestamp, spec.drift.sample_size)
+    if spec.drift.segments:  # and per segment, sliced as this run's validate_data sliced its window
+        test = FeatureMatrix.from_bytes(
+            objects.get_bytes(objects.key_of(doc.artifacts.require("test_features")))
+        )
+        schema = FeatureSchema.from_dict(
+            objects.get_json(objects.key_of(doc.artifacts.require("feature_schema")))
+        )
+        chosen = monitoring.slicings(run.model, spec, schema, (run.window.start, run.window.end))
+        codes = {c.feature: test.X[:, schema.names.index(c.feature)] for c in chosen}
+        profiles += profile_segment_scores(
+            scores.score, scores.outcome, scores.timestamp, codes, chosen, spec.drift.sample_size
+        )
     doc.results.validate_model = monitoring.validate(
         run.model,
         "validate_model",
@@ -344,6 +395,10 @@ def deploy_model(doc: StageDoc) -> StageDoc:
         status=status,
         recipe=specs.pinned_text(run.run_id, run.spec()),
     )
+    if record.run_id == run.run_id and summary.get(calibrations.SHA256_FIELD):  # its calibration
+        calibrations.keep(
+            run.model, record.version, objects.get_bytes(layout.training_key(run.run_id, PERFORMANCE))
+        )
     compared = _compared(doc)
     decision = _decide(run, verdict, record, compared)
     detail = {"reason": decision.reason, "caller": f"training run {run.run_id}", "evidence": verdict.evidence}

@@ -74,11 +74,12 @@ def read(
     with tempfile.TemporaryDirectory() as scratch:
         files = [str(objects.download_file(key, Path(scratch) / key)) for key in keys]
         with tabular.connect() as connection:
-            where, params = ("WHERE entity_id = $entity", {"entity": entity_id}) if entity_id else ("", {})
-            # The files are this function's own temporary copies; the entity id is bound.
+            # The file list and the entity id are bound parameters: no value is spelled in SQL.
+            where = "WHERE entity_id = $entity" if entity_id else ""
+            params: dict[str, Any] = {"files": files, **({"entity": entity_id} if entity_id else {})}
             query = (
-                f"SELECT * FROM read_parquet({files!r}, hive_partitioning = false) {where} "
-                "ORDER BY as_of, source, entity_id"
+                f"SELECT * FROM read_parquet($files, hive_partitioning = false) {where} "
+                "ORDER BY as_of, source, entity_id"  # nosec B608  # a fixed WHERE clause; values bound
             )
             result = connection.execute(query, params)
             columns = [column[0] for column in result.description]

@@ -22,6 +22,7 @@ import numpy as np
 
 from modelops.domain.data.datacheck import ColumnError, ColumnProfile, column_type
 from modelops.domain.periods import Period, Window, period_end, period_start
+from modelops.domain.spec import IDENTIFIER_PATTERN
 from modelops.stores import catalog, layout, objects, tabular
 from modelops.stores.tabular import literal, quote
 
@@ -224,7 +225,7 @@ def _read(connection: Any, path: Path, options: LoadOptions) -> _Lines:
         try:
             connection.execute(
                 f"CREATE TABLE raw AS SELECT *, (row_number() OVER ()) - 1 AS __row "
-                f"FROM read_parquet({literal(str(path))})"
+                f"FROM read_parquet({literal(str(path))})"  # nosec B608  # the path as a literal
             )
         except Exception as error:  # noqa: BLE001 - DuckDB's errors have no common base worth naming
             raise LoadError(f"{path.name}: not a readable Parquet file ({_first_line(error)})") from None
@@ -236,7 +237,7 @@ def _read(connection: Any, path: Path, options: LoadOptions) -> _Lines:
         f"CREATE TABLE raw AS SELECT *, (row_number() OVER ()) - 1 AS __row FROM read_csv("
         f"{literal(str(path))}, delim={literal(delimiter)}, header=true, all_varchar=true, "
         f"skip={options.skip_rows}, quote='\"', escape='\"', "
-        f"nullstr=[{', '.join(literal(v) for v in na)}])"
+        f"nullstr=[{', '.join(literal(v) for v in na)}])"  # nosec B608  # literals and a number
     )
     return _Lines(starts)
 
@@ -251,7 +252,7 @@ def _guess_formats(connection: Any, column: str) -> list[str]:
     for fmt in _DATE_FORMATS:
         unread = connection.execute(
             f"SELECT count(*) FROM raw WHERE {quote(column)} IS NOT NULL "
-            f"AND TRY_STRPTIME(trim({quote(column)}), {literal(fmt)}) IS NULL"
+            f"AND TRY_STRPTIME(trim({quote(column)}), {literal(fmt)}) IS NULL"  # nosec B608  # quoted
         ).fetchone()[0]
         if unread == 0:
             found.append(fmt)
@@ -290,7 +291,7 @@ def _date_expression(
         )
     bad = connection.execute(
         f"SELECT __row, CAST({name} AS VARCHAR) FROM raw WHERE {name} IS NOT NULL AND {expression} IS NULL "
-        "ORDER BY __row LIMIT 1"
+        "ORDER BY __row LIMIT 1"  # nosec B608  # a quoted name, an expression of quoted names and literals
     ).fetchone()
     if bad is not None:
         raise LoadError(
@@ -327,7 +328,7 @@ def _forced(connection: Any, column: str, type_name: str, where: _Lines) -> str:
     cast = f"TRY_CAST(trim(CAST({quote(column)} AS VARCHAR)) AS {TYPE_NAMES[type_name]})"
     bad = connection.execute(
         f"SELECT __row, CAST({quote(column)} AS VARCHAR) FROM raw "
-        f"WHERE {quote(column)} IS NOT NULL AND {cast} IS NULL ORDER BY __row LIMIT 1"
+        f"WHERE {quote(column)} IS NOT NULL AND {cast} IS NULL ORDER BY __row LIMIT 1"  # nosec B608  # quoted
     ).fetchone()
     if bad is not None:
         raise LoadError(f"column {column!r}: {where(bad[0])} holds {bad[1]!r}, which is not a {type_name}")
@@ -383,23 +384,23 @@ def _typed(connection: Any, path: Path, options: LoadOptions) -> tuple[list[Colu
         selected.append(f"{expression} AS {quote(column)}")
         summary.append(ColumnSummary(column, kind, profile.missing))
     missing_dates = connection.execute(
-        f"SELECT min(__row) FROM raw WHERE {quote(date_column)} IS NULL"
+        f"SELECT min(__row) FROM raw WHERE {quote(date_column)} IS NULL"  # nosec B608  # a quoted name
     ).fetchone()[0]
     if missing_dates is not None:
         raise LoadError(f"date column {date_column!r}: {where(int(missing_dates))} has no date")
-    connection.execute(f"CREATE TABLE typed AS SELECT {', '.join(selected)}, __row FROM raw")
+    connection.execute(f"CREATE TABLE typed AS SELECT {', '.join(selected)}, __row FROM raw")  # nosec B608  # quoted
     return summary, date_column
 
 
 def inspect_file(table: str, path: Path, options: LoadOptions, *, write: bool) -> LoadSummary:
     """Check a CSV or Parquet file whole, then (``write``) store one partition per period."""
-    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", table):
+    if not re.fullmatch(IDENTIFIER_PATTERN, table):
         raise LoadError(f"table name {table!r} is not an identifier (letters, digits, _)")
     with tabular.connect() as connection:
         summary, date_column = _typed(connection, path, options)
         period_sql = _period_expression(quote(date_column), options.period)
         counts = connection.execute(
-            f"SELECT {period_sql} AS period, count(*) FROM typed GROUP BY 1 ORDER BY 1"
+            f"SELECT {period_sql} AS period, count(*) FROM typed GROUP BY 1 ORDER BY 1"  # nosec B608  # a quoted name
         ).fetchall()
         partitions = {period: int(rows) for period, rows in counts}
         if write:
@@ -413,7 +414,8 @@ def inspect_file(table: str, path: Path, options: LoadOptions, *, write: bool) -
                     output = Path(scratch) / f"{period.isoformat()}.parquet"
                     connection.execute(
                         f"COPY (SELECT {columns} FROM typed WHERE {period_sql} = $period ORDER BY __row) "
-                        f"TO {literal(str(output))} (FORMAT parquet, COMPRESSION zstd)",
+                        f"TO {literal(str(output))} "
+                        "(FORMAT parquet, COMPRESSION zstd)",  # nosec B608  # quoted, bound, a literal
                         {"period": period},
                     )
                     objects.upload_file(output, layout.partition_key(table, period))
@@ -443,6 +445,6 @@ def convert_file(path: Path, options: LoadOptions, output: Path) -> Path:
         summary, _ = _typed(connection, path, options)
         columns = ", ".join(quote(c.name) for c in summary)
         connection.execute(
-            f"COPY (SELECT {columns} FROM typed ORDER BY __row) TO {literal(str(output))} (FORMAT parquet)"
+            f"COPY (SELECT {columns} FROM typed ORDER BY __row) TO {literal(str(output))} (FORMAT parquet)"  # nosec B608  # quoted names, a literal
         )
     return output

@@ -8,7 +8,7 @@ runs/<run_id>/spec/<sha256>.yaml                     the spec a run started with
 runs/<run_id>/raw/part-<n>.parquet                   a run's extract, in parts
 runs/<run_id>/features/..., runs/<run_id>/*          a training run's objects
 runs/<run_id>/chunks/<index>/...                     a scoring chunk's objects
-models/<model>/<version>/{model.joblib,fast.npz,metadata.json,recipe.yaml}   the model store
+models/<model>/<version>/{model.joblib,fast.npz,metadata.json,recipe.yaml,performance.json}   the model store
 scores/model=<model>/as_of=<YYYY-MM-DD>/source=<source>/part-<n>.parquet   the score history
 reports/<model>/drift.html                           the drift report
 ```
@@ -137,6 +137,11 @@ def model_metadata_key(model: str, version: str) -> str:
 def model_recipe_key(model: str, version: str) -> str:
     """The spec the version was trained with (its recipe)."""
     return f"{model_prefix(model, version)}recipe.yaml"
+
+
+def model_performance_key(model: str, version: str) -> str:
+    """The version's calibration and its test sample's performance per period."""
+    return f"{model_prefix(model, version)}performance.json"
 
 
 # ---------------------------------------------------------------- scores and reports

@@ -3,8 +3,9 @@
 Logical view: one row per (model, stage, metric, decile, value, timestamp). Stored as one
 item per (model, stage, metric, timestamp) holding every decile, so a metric's history is
 one Query and a re-run overwrites the same items instead of adding rows. A model's alerts
-are items under ``<model>#alerts``, its incidents (a tampered file the online API refused)
-under ``<model>#incidents``, one per kind and fingerprint.
+are items under ``<model>#alerts``; its incidents (a tampered file the online API refused, a
+stored spec the dispatcher cannot read) under ``<model>#incidents``, one per kind and
+fingerprint, so each is alerted once.
 """
 
 from __future__ import annotations
@@ -57,10 +58,23 @@ def _items(model: str, partition: str) -> list[dict[str, Any]]:
     return dynamo.query_all(_table(), KeyConditionExpression=Key("pk").eq(f"{model}#{partition}"))
 
 
+def read_metric(model: str, stage: str, metric: str) -> list[Observation]:
+    """One metric's history at a stage, oldest first (one Query on its sort-key prefix)."""
+    items = dynamo.query_all(
+        _table(),
+        KeyConditionExpression=Key("pk").eq(f"{model}#{stage}") & Key("sk").begins_with(f"{metric}#"),
+    )
+    return _observations(items).get(metric, [])
+
+
 def read_observations(model: str, stage: str) -> dict[str, list[Observation]]:
     """Every metric's history at a stage, oldest first, with samples and earlier flags."""
+    return _observations(_items(model, stage))
+
+
+def _observations(items: list[dict[str, Any]]) -> dict[str, list[Observation]]:
     periods: dict[str, list[Observation]] = {}
-    for item in _items(model, stage):
+    for item in items:
         sample = item.get("sample")
         periods.setdefault(item["metric"], []).append(
             Observation(
@@ -137,6 +151,11 @@ def incidents(model: str) -> list[dict[str, Any]]:
         {"incident": item["sk"], "at": item["at"], "detail": item["detail"]}
         for item in _items(model, "incidents")
     ]
+
+
+def forget_incident(model: str, kind: str, fingerprint: str) -> None:
+    """Forget an incident whose alert could not be sent, so the next attempt sends it."""
+    _table().delete_item(Key={"pk": f"{model}#incidents", "sk": f"{kind}#{fingerprint}"})
 
 
 def alerts(model: str) -> list[dict[str, Any]]:

@@ -48,6 +48,17 @@ def send_integrity_alert(model: str, version: str, error: str) -> None:
     )
 
 
+def send_spec_alert(model: str, reason: str, fingerprint: str) -> None:
+    """A stored spec the dispatcher cannot read: its runs are skipped until it is fixed."""
+    body = {"model": model, "reason": reason, "fingerprint": fingerprint}
+    aws.client("sns").publish(
+        TopicArn=settings().alert_topic_arn,
+        Subject=f"modelops: the spec of {model} is unreadable; its runs are skipped"[:100],
+        Message=json.dumps(body),
+        MessageAttributes={"kind": {"DataType": "String", "StringValue": "SpecUnreadable"}},
+    )
+
+
 def send_drift_alert(subject: str, severity: str, body: dict[str, Any]) -> None:
     aws.client("sns").publish(
         TopicArn=settings().alert_topic_arn,

@@ -15,14 +15,17 @@ class PinnedSpecError(RuntimeError):
     """A run's pinned spec is missing or is not the one its stages recorded."""
 
 
-def _stored(model: str) -> bytes:
+def stored(model: str) -> bytes:
+    """The exact bytes of the model's stored spec (SpecError when there is none)."""
     key = layout.spec_key(model)
     if not objects.exists(key):
         raise SpecError(f"no spec for model {model!r} (expected s3://…/{key})")
     return objects.get_bytes(key)
 
 
-def _parsed(body: bytes, source: str) -> ModelSpec:
+def parsed(body: bytes, source: str) -> ModelSpec:
+    """A spec's bytes as a ModelSpec; SpecError (naming ``source``) for bytes that are not
+    UTF-8, not YAML or not a valid spec."""
     try:
         text = body.decode()
     except UnicodeDecodeError as error:
@@ -48,8 +51,8 @@ def list_models() -> list[str]:
 
 def read(model: str) -> tuple[ModelSpec, bytes]:
     """The model's stored spec and its exact bytes (what a run pins)."""
-    body = _stored(model)
-    return _parsed(body, layout.spec_key(model)), body
+    body = stored(model)
+    return parsed(body, layout.spec_key(model)), body
 
 
 def pin(run_id: str, body: bytes) -> str:
@@ -76,4 +79,4 @@ def pinned_text(run_id: str, sha256: str) -> bytes:
 @process_cache(maxsize=16)
 def pinned(run_id: str, sha256: str) -> ModelSpec:
     """The spec a run pinned (parsed once per container)."""
-    return _parsed(pinned_text(run_id, sha256), layout.pinned_spec_key(run_id, sha256))
+    return parsed(pinned_text(run_id, sha256), layout.pinned_spec_key(run_id, sha256))

@@ -36,6 +36,12 @@ def literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def literal_list(texts: list[str]) -> str:
+    """Strings as a DuckDB list of SQL literals (a file list where a parameter cannot be bound:
+    a view's definition)."""
+    return "[" + ", ".join(literal(text) for text in texts) + "]"
+
+
 def _as_dates(values: np.ndarray) -> np.ndarray:
     if isinstance(values, np.ma.MaskedArray):
         return np.ma.MaskedArray(values.data.astype("datetime64[D]"), mask=np.ma.getmaskarray(values))
@@ -89,8 +95,9 @@ def write_columns(path: Path, columns: dict[str, np.ndarray], order_by: str | No
         else quote(name)
         for name, values in columns.items()
     )
-    # Column names are quoted identifiers; order_by is named by the calling code.
-    query = f"SELECT {selected} FROM frame" + (f" ORDER BY {quote(order_by)}" if order_by else "")
+    query = f"SELECT {selected} FROM frame" + (  # nosec B608  # quoted column names
+        f" ORDER BY {quote(order_by)}" if order_by else ""
+    )
     with connect() as connection:
         connection.execute(f"COPY ({query}) TO {literal(str(path))} (FORMAT parquet, COMPRESSION zstd)")
     return path
@@ -185,14 +192,16 @@ def profile_columns(connection: Any, relation: str, where: Callable[[int], str])
         text = duckdb_type.upper() == "VARCHAR"
         parts += [missing, f"count(DISTINCT {name})"]
         parts += _text_aggregates(column) if text else _typed_aggregates(column, duckdb_type)
-    values = connection.execute(f"SELECT {', '.join(parts)} FROM {quote(relation)}").fetchone()
+    aggregates = ", ".join(parts)
+    query = f"SELECT {aggregates} FROM {quote(relation)}"  # nosec B608  # quoted names
+    values = connection.execute(query).fetchone()
     rows, found = int(values[0]), {}
     width = len(_AGGREGATES)
     for index, (column, duckdb_type) in enumerate(described):
         stats = dict(zip(_AGGREGATES, values[1 + index * width : 1 + (index + 1) * width], strict=True))
         examples = connection.execute(
             f"SELECT DISTINCT CAST({quote(column)} AS VARCHAR) FROM {quote(relation)} "
-            f"WHERE {quote(column)} IS NOT NULL LIMIT 4"
+            f"WHERE {quote(column)} IS NOT NULL LIMIT 4"  # nosec B608  # quoted names
         ).fetchall()
         number_row, date_row = stats["non_number_row"], stats["non_date_row"]
         found[column] = ColumnProfile(

@@ -527,3 +527,13 @@ def test_missing_numbers_and_categories_are_encoded_as_nan_from_every_kind_of_co
         encoded = encode_column(column, category)
         assert encoded[[0, 2]].tolist() == [1.0, 0.0] and np.isnan(encoded[1])
     assert encode_column(np.array([2, 1]), FeatureInfo("c", "categorical", ["1", "2"])).tolist() == [1.0, 0.0]
+
+
+def test_a_date_outcome_is_refused_as_not_zero_one_not_with_a_traceback():
+    # A DATE column comes out of the lake as datetime64[D]: NumPy casts it to day counts, which
+    # the 0/1 check names (read element by element it would raise a raw TypeError instead).
+    schema = infer_schema(columns(), SPEC)
+    dates = np.array(["2025-01-01"] * 4, dtype="datetime64[D]")
+    with pytest.raises(FeatureError) as raised:
+        transform(columns(churned_next_month=dates), SPEC, schema, with_outcome=True)
+    assert str(raised.value) == "outcome 'churned_next_month': values must be 0/1, got 20089.0"

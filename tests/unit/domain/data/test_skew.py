@@ -104,3 +104,96 @@ def test_most_severe_first():
     raw = np.array(["gold"] * 50, dtype=object)
     found = judged(plan=tally(raw, np.full(50, np.nan), PLAN), lag_value=empty)
     assert [(f.feature, f.severity) for f in found] == [("lag_value", "high"), ("plan", "medium")]
+
+
+def numeric(name: str, missing_share: float = 0.0) -> FeatureInfo:
+    return FeatureInfo(
+        name, "numeric", minimum=0.0, maximum=100.0, missing_share=missing_share, varies_share=1.0
+    )
+
+
+def test_twenty_present_values_are_enough_to_call_a_column_constant():
+    twenty = np.full(20, 7.0)
+    assert [f.check for f in judged(lag_value=tally(twenty, twenty, LAG))] == ["constant"]
+    # Missing rows are not present values: 15 values and 10 missing say nothing of constancy.
+    fifteen = np.r_[np.full(15, 7.0), np.full(10, np.nan)]
+    assert [f.check for f in judged(lag_value=tally(fifteen, fifteen, LAG))] == ["missing"]
+
+
+def test_training_s_minimum_and_maximum_are_inside_its_range():
+    edges = np.r_[np.full(50, 0.0), np.full(50, 100.0)]
+    assert tally(edges, edges, LAG).outside == 0
+    assert request_flags(np.array([[0.0, 0.0]]), SCHEMA)["outside"] == []
+    assert request_flags(np.array([[100.0, 0.0]]), SCHEMA)["outside"] == []
+    assert request_flags(np.array([[-0.5, 0.0]]), SCHEMA)["outside"] == ["lag_value"]
+
+
+def test_a_feature_trained_without_a_range_counts_nothing_outside():
+    unranged = FeatureInfo("lag_value", "numeric", missing_share=1.0)  # always missing in training
+    values = np.array([-5.0, 500.0])
+    assert tally(values, values, unranged).outside == 0
+    assert request_flags(np.array([[500.0]]), FeatureSchema([unranged])) == {"missing": [], "outside": []}
+
+
+def test_tallies_keep_their_outside_counts_through_merges_and_storage():
+    values = np.r_[np.full(5, np.nan), np.full(3, 150.0), np.arange(20.0)]
+    whole = tally(values, values, LAG)
+    assert (whole.rows, whole.missing, whole.outside) == (28, 5, 3)
+    parts = [tally(values[:6], values[:6], LAG), tally(values[6:], values[6:], LAG)]
+    assert parts[0].merge(parts[1]) == whole
+    assert Tally.from_list(whole.to_list()) == whole
+    assert Tally.from_list(Tally().to_list()) == Tally()  # an empty tally stores as nothing
+    with pytest.raises(AttributeError):
+        whole.rows = 0  # type: ignore[misc]
+
+
+def test_each_finding_in_full():
+    # 10 of 100 rows missing, 9 of the 90 present outside: a share of the present values.
+    values = np.r_[np.full(10, np.nan), np.full(9, 150.0), np.linspace(1, 99, 81)]
+    [outside] = judged(lag_value=tally(values, values, LAG))
+    assert (outside.check, outside.scored, outside.trained, outside.severity) == (
+        "outside",
+        0.1,
+        0.0,
+        "medium",
+    )
+    assert outside.message == "10.0% of lag_value's scored values lie outside training's range [0, 100]"
+    raw = np.array(["basic"] * 90 + ["gold"] * 10, dtype=object)
+    [unseen] = judged(plan=tally(raw, np.r_[np.zeros(90), np.full(10, np.nan)], PLAN))
+    assert unseen.message == "10.0% of plan's scored values are categories training never saw"
+    same = np.full(30, 7.0)
+    [constant] = judged(lag_value=tally(same, same, LAG))
+    assert (constant.scored, constant.trained, constant.severity) == (1.0, 0.0, "medium")
+    with pytest.raises(AttributeError):
+        constant.check = "other"  # type: ignore[misc]
+
+
+def test_a_single_request_is_judged_and_the_missing_bar_is_strict():
+    counted = from_requests([{"missing": ["lag_value"], "outside": ["plan"]}], SCHEMA)
+    assert (counted["plan"].rows, counted["plan"].outside) == (1, 1)
+    assert [(f.feature, f.check) for f in findings(SCHEMA, counted, RULES)] == [
+        ("lag_value", "missing"),
+        ("plan", "outside"),
+    ]
+    # 1 of 5 missing against none in training: 20 points, exactly the bar, is not above it.
+    exact = numeric("x")
+    five = np.r_[np.nan, np.full(4, 50.0)]
+    assert findings(FeatureSchema([exact]), {"x": tally(five, five, exact)}, RULES) == []
+
+
+def test_findings_of_one_severity_are_ordered_by_how_far_they_stray_from_training():
+    near, far = numeric("near", missing_share=0.35), numeric("far")
+    half = np.r_[np.full(60, np.nan), np.linspace(1, 99, 40)]
+    counted = {"near": tally(half, half, near), "far": tally(half[10:], half[10:], far)}
+    # near: 60 % missing against 35 % (25 points); far: 55.6 % against none (55.6 points)
+    found = findings(FeatureSchema([near, far]), counted, RULES)
+    assert [(f.feature, f.severity) for f in found] == [("far", "high"), ("near", "high")]
+    outside_a, outside_b = numeric("a"), numeric("b")
+    some = np.r_[np.full(10, 150.0), np.full(90, 50.0)]
+    more = np.r_[np.full(20, 150.0), np.full(80, 50.0)]
+    found = findings(
+        FeatureSchema([outside_a, outside_b]),
+        {"a": tally(some, some, outside_a), "b": tally(more, more, outside_b)},
+        RULES,
+    )
+    assert [f.feature for f in found] == ["b", "a"]

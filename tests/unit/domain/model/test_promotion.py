@@ -338,3 +338,62 @@ def test_a_champion_that_selects_nobody_leaves_the_selection_unjudged():
     verdict = judge(y, score, quiet_champion, rule=rule)
     assert verdict.accept, verdict.reason
     assert verdict.evidence["selected_share"]["champion"] == 0.0
+
+
+def test_a_first_model_that_knows_nothing_is_refused_even_with_no_variance():
+    # Every score the base rate: AUC exactly 0.5, calibrated, and DeLong's variance 0, so the
+    # p-value alone (1 - p_worse = 0) would call it significant: the difference must be > 0.
+    y, _ = rows()
+    constant = np.full(y.size, y.mean())
+    versus = metrics.delong(y, constant, None)
+    assert (versus.candidate, versus.difference, versus.p_worse) == (0.5, 0.0, 1.0)
+    verdict = judge(y, constant)
+    assert not verdict.accept
+    assert verdict.reason == "roc_auc 0.5000 is not significantly better than knowing nothing (0.5000, p = 0)"
+
+
+def test_an_equal_auc_passes_a_zero_tolerance():
+    # A candidate that ranks the rows exactly as the champion (scores raised to a power: same
+    # order, same AUC) loses nothing, which a tolerance of 0 allows.
+    y, score = rows()
+    candidate = score**1.02
+    comparison = metrics.compare("roc_auc", y, candidate, score)
+    assert comparison.difference == 0.0
+    verdict = decide(
+        Promotion(tolerance=0),
+        RULE,
+        y,
+        Candidate("new", candidate, AUGUST),
+        Candidate("1.0.0", score, AUGUST),
+        baseline_rate=0.08,
+    )
+    assert verdict.accept, verdict.reason
+    assert "passes the gate" in verdict.reason
+
+
+def test_at_exactly_the_level_the_candidate_gets_the_benefit_of_the_doubt():
+    # The gate's p-values are compared with the spec's level, which may be any number in
+    # (0, 0.5): at exactly the level a first model is significantly better (p <= level) and a
+    # candidate is not significantly worse than the champion (only p_worse < level is).
+    y, score = rows()
+    weak = 0.98 * np.random.default_rng(3).random(y.size) * 2 * y.mean() + 0.02 * score
+    versus = metrics.delong(y, weak, None)
+    assert 0.05 < 1 - versus.p_worse < 0.06  # a faint ranking, not significant at 5 %
+    first = Promotion(level=1 - versus.p_worse)
+    assert decide(first, RULE, y, Candidate("new", weak, AUGUST), None, baseline_rate=y.mean()).accept
+    slightly_worse = noisy(score, 0.2, 1)
+    comparison = metrics.compare("roc_auc", y, slightly_worse, score)
+    assert -0.005 < comparison.difference < 0 and 0.007 < comparison.p_worse < 0.008
+    at_level = Promotion(level=comparison.p_worse)
+    champion = Candidate("1.0.0", score, AUGUST)
+    verdict = decide(
+        at_level, RULE, y, Candidate("new", slightly_worse, AUGUST), champion, baseline_rate=0.08
+    )
+    assert verdict.accept, verdict.reason
+    above = Promotion(level=0.01)  # the same candidate at a level above its p-value is refused
+    assert (
+        "significantly worse"
+        in decide(
+            above, RULE, y, Candidate("new", slightly_worse, AUGUST), champion, baseline_rate=0.08
+        ).reason
+    )

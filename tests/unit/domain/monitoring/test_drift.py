@@ -678,3 +678,73 @@ def test_a_new_category_counts_as_none_before():
     expected = statistics.chi2_test(np.array([600.0, 400, 0]) * 9, np.array([500.0, 400, 100]))[0]
     assert chi2.statistic == pytest.approx(expected) and chi2.effect == pytest.approx(0.1)
     assert chi2.flagged
+
+
+def ar1(rng: np.random.Generator, count: int, correlation: float) -> np.ndarray:
+    """A unit-variance series whose neighbours correlate by ``correlation`` (periods that carry over)."""
+    noise = rng.normal(size=count)
+    series = np.empty(count)
+    series[0] = noise[0]
+    for i in range(1, count):
+        series[i] = correlation * series[i - 1] + np.sqrt(1 - correlation**2) * noise[i]
+    return series
+
+
+def test_each_value_s_band_is_its_seasonal_or_pooled_reference_at_its_own_spacing():
+    # One metric, two values over three years of months whose periods carry over (lag-1
+    # correlation 0.7): "seasonal" follows the calendar, "flat" does not, and both end in a mild
+    # change. The calendar's reference compares a January with the earlier Januaries, a cycle
+    # (12 periods) apart, so the carry-over between them is 0.7^12, next to nothing; the pooled
+    # reference compares neighbours, one period apart.
+    rng = np.random.default_rng(1)
+    days = months(37)
+    seasonal = 3 * np.cos(2 * np.pi * np.arange(37) / 12) + ar1(rng, 37, 0.7)
+    flat = 10 + ar1(rng, 37, 0.7)
+    seasonal[-1] += 2.0
+    flat[-1] = flat[:-1].max() + 1.0
+    periods = [
+        Observation(day, {"seasonal": float(a), "flat": float(b)})
+        for day, a, b in zip(days, seasonal, flat, strict=True)
+    ]
+    bands = {f.value: f for f in evaluate(periods) if f.test == "band"}
+    assert (bands["seasonal"].reference, bands["flat"].reference) == ("seasonal", "pooled")
+    labels = np.array([reference.season(day, 12) for day in days[:-1]])
+    january = reference.season(days[-1], 12)
+
+    def band_p(values: np.ndarray, *how) -> float:
+        return float(statistics.band_test(values[:-1, None], values[-1:], *how)[3][0])
+
+    assert bands["seasonal"].p_value == band_p(seasonal, labels, january, 12)
+    assert bands["flat"].p_value == band_p(flat, None, None, 1)
+    # The spacing matters: a season's values read as neighbours would hide the change.
+    assert bands["seasonal"].p_value < 0.01 < 0.05 < band_p(seasonal, labels, january, 1)
+    assert band_p(flat, None, None, 2) < bands["flat"].p_value
+    assert bands["seasonal"].flagged and bands["flat"].flagged
+
+
+def test_a_constant_window_has_no_slope_whatever_its_value():
+    # Values like 0.1 or 3.7 do not add up exactly in floating point: the slope must come from
+    # the deviations from the mean (exactly 0 here), or rounding alone makes a "trend".
+    for value in (0.1, 3.7, 12.345):
+        for n in (5, 6, 7):
+            slope, p_value = statistics.slope_p_values(np.full((1, n), value))
+            assert (slope[0], p_value[0]) == (0.0, 1.0), (value, n)
+
+
+def test_z_of_is_exact_down_to_a_p_value_of_1e_300():
+    assert statistics.z_of(np.array([1e-300]))[0] == pytest.approx(stats.norm.isf(0.5e-300), rel=1e-12)
+    assert statistics.z_of(np.array([0.0]))[0] == statistics.z_of(np.array([1e-300]))[0]  # the floor
+
+
+def test_a_reference_inflation_of_exactly_one_leaves_the_p_value_as_it_is():
+    at_one = np.full(4, 2 * stats.norm.sf(1.0))  # four reference |z| of exactly 1: phi = 1
+    assert float(np.mean(statistics.z_of(at_one) ** 2)) == 1.0
+    assert statistics.calibrated_p(0.03, at_one) == 0.03
+
+
+def test_a_period_that_shares_no_value_with_its_reference_gets_no_band_or_trend():
+    # Only the untested count in common (a metric whose values were all renamed): nothing to
+    # put a band or a trend on, and nothing to fail on either.
+    periods = drifting(np.random.default_rng(24))
+    periods[-1] = Observation(periods[-1].timestamp, {"count": periods[-1].values["count"], "renamed": 1.0})
+    assert [f for f in evaluate(periods) if f.test in ("band", "trend")] == []

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from modelops.domain.data.features import MAX_CATEGORIES
+from modelops.domain.data.repeats import Repeats, most_repeated, refusal
 from modelops.domain.spec import FeatureType, ModelSpec
 
 # A text column is taken for numbers (or dates) with a stray marker, and refused, when at
@@ -259,3 +260,23 @@ def check_spec(
         elif outcome.distinct < 2:
             findings.append(Finding("outcome", f"column {spec.outcome!r} holds a single class"))
     return sorted(findings, key=lambda finding: finding.level != "error")
+
+
+def check_repeats(spec: ModelSpec, repeats: Repeats | None) -> list[Finding]:
+    """The entity key as a run checks it (``repeats.refusal``): an error under the spec's fail
+    policy, else a warning counting the rows a run would drop."""
+    if repeats is None:
+        return []
+    key = spec.entity_key
+    refused = refusal(key, repeats, spec.duplicates)
+    if refused is not None:
+        return [Finding("duplicates", refused)]
+    dropped = f"{repeats.rows:,} {'row' if repeats.rows == 1 else 'rows'}"
+    return [
+        Finding(
+            "duplicates",
+            f"{most_repeated(key, repeats)}: a run keeps the {spec.duplicates} row of each entity and "
+            f"period and drops {dropped}",
+            "warning",
+        )
+    ]

@@ -179,7 +179,7 @@ def value_text(values: np.ndarray) -> list[str | None]:
 def entity_ids(columns: dict[str, np.ndarray], spec: ModelSpec) -> np.ndarray:
     """Each row's entity id as text: the entity column's value as loaded, the composite key's
     values joined with '|', or (no entity in the spec) the timestamp's."""
-    keys = spec.entity_columns or [spec.timestamp]
+    keys = list(spec.entity_key)
     parts = [value_text(columns[key]) for key in keys]
     ids = []
     for row, values in enumerate(zip(*parts, strict=True)):

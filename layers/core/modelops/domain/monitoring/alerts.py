@@ -10,16 +10,20 @@ from dataclasses import dataclass
 from datetime import date
 
 from modelops.domain.contract import Evidence
+from modelops.domain.monitoring.evaluation import PERFORMANCE_TESTS
 from modelops.domain.monitoring.reference import is_share
+from modelops.domain.monitoring.segments import label, split_metric
 
 # Effect sizes at which a finding is medium / high: shifts in units of the metric's reference
 # 90% spread (d10 - d1), absolute changes of shares and rates, and the KS distance D.
-SEVERITY_BARS = {"shift": (0.2, 0.5), "share": (0.05, 0.10), "ks": (0.15, 0.30)}
+SEVERITY_BARS = {"shift": (0.2, 0.5), "share": (0.05, 0.10), "ks": (0.15, 0.30), "auc": (0.03, 0.05)}
 SEVERITIES = ("low", "medium", "high")
 ALERT_METRICS = 3  # how many metrics an alert's sentence names
 
 
 def _kind(finding: Evidence) -> str:
+    if finding.test in PERFORMANCE_TESTS:
+        return "auc" if split_metric(finding.metric)[0].endswith("roc_auc") else "share"
     if finding.test == "ks":
         return "ks"
     return "share" if finding.test == "chi2" or is_share(finding.metric, finding.value) else "shift"
@@ -105,12 +109,39 @@ def skew_sentence(finding: Evidence) -> str:
     return "constant in every scored row, though it varied in every training period"
 
 
+def performance_name(metric: str) -> str:
+    """``batch:estimated_roc_auc[region=south]`` -> ``estimated ROC AUC of the batch scores in
+    region=south``."""
+    base, segment = split_metric(metric)
+    source, _, measure = base.partition(":")
+    estimated = measure.startswith("estimated_")
+    measure = measure.removeprefix("estimated_")
+    words = {"roc_auc": "ROC AUC", "precision": "precision of the campaign's selection"}
+    named = f"{'estimated' if estimated else 'realized'} {words.get(measure, measure.replace('_', ' '))}"
+    return f"{named} of the {source} scores" + (f" in {segment}" if segment else "")
+
+
+def performance_sentence(change: MetricChange) -> str:
+    """A performance finding in words: the value against its expectation and band."""
+    lead = change.lead
+    shown = _number if split_metric(lead.metric)[0].endswith("roc_auc") else (lambda v: f"{v:.1%}")
+    expected = (
+        "" if lead.expected is None else f" vs {shown(lead.expected)} expected from the version's periods"
+    )
+    before = " (before any outcome)" if lead.test == "estimated" else ""
+    since = f", since {change.since.isoformat()}" if change.since is not None else ""
+    return f"{performance_name(change.metric)} {shown(lead.statistic)}{expected}{before}{since}"
+
+
 def describe(change: MetricChange) -> str:
     """How one metric changed, in a few words: its strongest value against what the reference
     expected, and the KS distance when the distribution test flagged it."""
     lead = change.lead
+    name = label(change.metric)
     if lead.test == "skew":
-        return f"{change.metric} ({skew_sentence(lead)})"
+        return f"{name} ({skew_sentence(lead)})"
+    if lead.test in PERFORMANCE_TESTS:
+        return performance_sentence(change)
     parts = []
     shifted = next((f for f in change.findings if f.test == "band" and f.series), None)
     if shifted is not None and shifted.expected is not None:
@@ -131,7 +162,7 @@ def describe(change: MetricChange) -> str:
     if not parts:
         parts.append(f"{lead.test} on {lead.value}, effect {_number(lead.effect)}")
     since = f", since {change.since.isoformat()}" if change.since is not None else ""
-    return f"{change.metric} ({'; '.join(parts)}{since})"
+    return f"{name} ({'; '.join(parts)}{since})"
 
 
 def alert_summary(findings: Iterable[Evidence], limit: int = ALERT_METRICS) -> str:

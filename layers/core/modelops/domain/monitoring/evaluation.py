@@ -29,6 +29,7 @@ from datetime import date
 
 import numpy as np
 
+from modelops.domain.monitoring.profiles import DECILE_LEVELS, DECILES, OUTCOME_METRIC
 from modelops.domain.monitoring.reference import (
     Observation,
     Reference,
@@ -39,6 +40,7 @@ from modelops.domain.monitoring.reference import (
     season,
     spread_of,
 )
+from modelops.domain.monitoring.segments import split_metric
 from modelops.domain.monitoring.statistics import (
     band_test,
     benjamini_hochberg,
@@ -47,12 +49,14 @@ from modelops.domain.monitoring.statistics import (
     chi2_test,
     ks_reference_p,
     ks_test,
+    quantile_floor,
     seasonal_columns,
     slope_p_values,
 )
 from modelops.domain.spec import Drift
 
 UNTESTED = {"count"}  # volume is not drift
+PERFORMANCE_TESTS = ("realized", "estimated")  # performance.judge_period: effects in AUC or rate points
 
 
 @dataclass
@@ -86,8 +90,9 @@ def evaluate_metric(
     settings: Drift,
     reference_end: date | None = None,
 ) -> list[Finding]:
-    """Every switched-on test of one metric's newest period against its reference."""
-    if metric in settings.exclude:
+    """Every switched-on test of one metric's newest period against its reference (none when
+    the period is too small to judge: ``too_small``)."""
+    if split_metric(metric)[0] in settings.exclude or too_small(current, settings):
         return []
     ref = reference(history, settings, reference_end)
     if not ref.periods or cycles_by_construction([*ref.periods, current]):
@@ -95,6 +100,27 @@ def evaluate_metric(
     findings = _values(metric, current, ref, settings)
     findings += _distribution(metric, current, ref, settings)
     return findings
+
+
+def too_small(current: Observation, settings: Drift) -> bool:
+    """A period (or a segment of one) with fewer than ``min_rows`` rows is not judged."""
+    count = current.values.get("count")
+    return count is not None and count < settings.min_rows
+
+
+def small_notes(current: dict[str, Observation], settings: Drift) -> list[str]:
+    """One line per period or segment too small to judge: where, how many rows, the bar."""
+    rows: dict[str, float] = {}
+    for metric, period in current.items():
+        if too_small(period, settings):
+            segment = split_metric(metric)[1] or ""
+            rows[segment] = max(rows.get(segment, 0.0), period.values["count"])
+    when = next(iter(current.values())).timestamp.isoformat() if current else ""
+    return [
+        f"{segment + ': ' if segment else ''}{count:.0f} rows in {when}, too few to judge "
+        f"(drift.min_rows {settings.min_rows})"
+        for segment, count in sorted(rows.items())
+    ]
 
 
 def _common(current: Observation, periods: list[Observation]) -> list[str]:
@@ -126,6 +152,13 @@ def _values(metric: str, current: Observation, ref: Reference, settings: Drift) 
         if seasons is not None
         else np.zeros(len(names), dtype=bool)
     )
+    floor_new, floor_reference = sampling_floors(metric, names, matrix, ref.periods, current)
+    if seasons is not None and seasonal.any():  # a seasonal value's rows are its season's
+        mine = seasons == own
+        chosen = [p for p, keep in zip(ref.periods, mine, strict=True) if keep]
+        in_season = sampling_floors(metric, names, matrix[mine], chosen, current)
+        floor_new = np.where(seasonal, in_season[0], floor_new)
+        floor_reference = np.where(seasonal, in_season[1], floor_reference)
     expected = np.empty(len(names))
     half = np.empty(len(names))
     p_band = np.empty(len(names))
@@ -133,7 +166,13 @@ def _values(metric: str, current: Observation, ref: Reference, settings: Drift) 
     for columns, labels, label in ((seasonal, seasons, own), (~seasonal, None, None)):
         if columns.any():
             e, h, _, p = band_test(
-                matrix[:, columns], new[columns], labels, label, 1 if labels is None else ref.cycle or 1
+                matrix[:, columns],
+                new[columns],
+                labels,
+                label,
+                1 if labels is None else ref.cycle or 1,
+                floor_new[columns],
+                floor_reference[columns],
             )
             expected[columns], half[columns], p_band[columns] = e, h, p
             if labels is not None:
@@ -166,8 +205,51 @@ def _values(metric: str, current: Observation, ref: Reference, settings: Drift) 
                 )
             )
     if settings.trend:
-        findings += _trend(metric, names, matrix, offsets, seasonal, ref, recent, current, settings)
+        floors = (floor_new, floor_reference)
+        findings += _trend(metric, names, matrix, offsets, seasonal, ref, recent, current, settings, floors)
     return findings
+
+
+def rows_behind(period: Observation, value: str, share: bool) -> float:
+    """How many rows a value was computed from: every row for a share (missing rows are a
+    share too), the present ones for a decile or a mean; 0 when the profile has no count."""
+    count = period.values.get("count", 0.0)
+    return count if share else count * (1 - period.values.get("missing", 0.0))
+
+
+def sampling_floors(
+    metric: str, names: list[str], matrix: np.ndarray, periods: list[Observation], current: Observation
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each value's sampling variance from fresh rows, at the current period's size and at the
+    reference periods' median size (0 where it cannot be told): a share's p(1 - p) / n, a
+    mean's variance / n, and a decile's from the distribution-free interval of a sample
+    quantile read off the reference's pooled samples (``quantile_floor``: it holds for
+    counts and other discrete values, whose deciles jump from one value to the next)."""
+    samples = [p.sample for p in periods if p.sample is not None and p.sample.size]
+    pooled = np.sort(np.concatenate(samples)) if samples else np.empty(0)
+    counts = np.array([p.values.get("count", 0.0) for p in periods])
+    present = counts * (1 - np.array([p.values.get("missing", 0.0) for p in periods]))
+    rows = {  # (now, the reference's median) of every row and of the present ones
+        True: (current.values.get("count", 0.0), float(np.median(counts))),
+        False: (rows_behind(current, "mean", False), float(np.median(present))),
+    }
+    floors = np.zeros((2, len(names)))
+    deciles = [j for j, v in enumerate(names) if v in DECILES and not is_share(metric, v)]
+    if deciles and pooled.size > 1:
+        levels = DECILE_LEVELS[[DECILES.index(names[j]) for j in deciles]]
+        for k, n in enumerate(rows[False]):
+            floors[k, deciles] = quantile_floor(pooled, levels, n)
+    for j, value in enumerate(names):
+        share = value != "mean" and (is_share(metric, value) or value == "missing")
+        if share or split_metric(metric)[0] == OUTCOME_METRIC:
+            level = float(np.clip(matrix[:, j].mean(), 0.0, 1.0))
+            per_row = level * (1 - level)
+        elif value == "mean" and pooled.size > 1:
+            per_row = float(pooled.var())
+        else:
+            continue
+        floors[:, j] = [per_row / n if n > 0 else 0.0 for n in rows[share]]
+    return floors[0], floors[1]
 
 
 def _season_offsets(values: np.ndarray, seasons: np.ndarray) -> np.ndarray:
@@ -189,9 +271,11 @@ def _trend(
     recent: list[Observation],
     current: Observation,
     settings: Drift,
+    floors: tuple[np.ndarray, np.ndarray],
 ) -> list[Finding]:
     """The slope over the periods after the model (at most ``trend_periods``), deseasonalised
-    with the reference's season means, calibrated on the reference's own windows."""
+    with the reference's season means, calibrated on the reference's own windows; neither
+    slope is read against less scatter than its values' sampling error (``floors``)."""
     window = [*recent, current][-settings.trend_periods :]
     n = len(window)
     if n < 4 or len(ref.periods) < max(settings.min_history, n):
@@ -203,10 +287,12 @@ def _trend(
         for i, period in enumerate(window):
             values[i] -= table.get(season(period.timestamp, cycle), 0.0) * seasonal
     deseasonalised = matrix - offsets * seasonal
-    slopes, p_values = slope_p_values(values.T)
+    slopes, p_values = slope_p_values(values.T, floors[0])
     starts = range(matrix.shape[0] - n + 1)
     reference_windows = np.stack([deseasonalised[s : s + n] for s in starts])  # windows x n x names
-    _, reference_p = slope_p_values(reference_windows.transpose(2, 0, 1).reshape(-1, n))
+    _, reference_p = slope_p_values(
+        reference_windows.transpose(2, 0, 1).reshape(-1, n), np.repeat(floors[1], len(starts))
+    )
     reference_p = reference_p.reshape(len(names), -1)
     findings = []
     spread = spread_of(ref.periods)
@@ -303,7 +389,10 @@ def decide(findings: list[Finding], settings: Drift) -> list[Finding]:
     ):
         finding.adjusted_p = adjusted
     for finding in findings:
-        if finding.test == "ks":
+        if finding.test in PERFORMANCE_TESTS:
+            auc = split_metric(finding.metric)[0].endswith("roc_auc")
+            threshold = settings.min_auc_drop if auc else settings.min_share_change
+        elif finding.test == "ks":
             threshold = settings.ks_min_effect
         elif finding.test == "chi2" or is_share(finding.metric, finding.value):
             threshold = settings.min_share_change
@@ -322,12 +411,18 @@ def persistent(finding: Finding, previous_flags: list[tuple[str, ...]], settings
     return sum(runs) >= settings.persistence.k
 
 
+def flag_of(flag: str, metric: str) -> bool:
+    """Whether a flag key ``<test>:<metric>:<value>`` is this metric's (metric names may hold
+    colons themselves: ``batch:roc_auc``)."""
+    return flag.partition(":")[2].startswith(f"{metric}:")
+
+
 def first_flagged(metric: str, current: date, earlier: list[Observation]) -> date:
     """The first period of the change: walking back from the current period, the earliest of
     the unbroken run of periods in which this metric had a flag."""
     since = current
     for period in sorted(earlier, key=lambda o: o.timestamp, reverse=True):
-        if not any(flag.split(":", 2)[1] == metric for flag in period.flags if flag.count(":") >= 2):
+        if not any(flag_of(flag, metric) for flag in period.flags):
             break
         since = period.timestamp
     return since

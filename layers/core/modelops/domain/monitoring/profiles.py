@@ -9,13 +9,14 @@ Categorical columns get ``share:<category>`` values instead of deciles.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
 from datetime import date
 
 import numpy as np
 
 from modelops.domain.data.features import FeatureMatrix, FeatureSchema
+from modelops.domain.monitoring.segments import Slicing, segment_metric
 from modelops.domain.spec import FeatureType
 
 DECILES = [f"d{k}" for k in range(1, 11)]
@@ -74,6 +75,23 @@ def _periods(timestamp: np.ndarray) -> Iterator[tuple[date, np.ndarray]]:
         yield period.astype("datetime64[D]").item(), timestamp == period
 
 
+def profile_segments(
+    matrix: FeatureMatrix, schema: FeatureSchema, slicings: Sequence[Slicing], sample_size: int = 1000
+) -> list[Profile]:
+    """``profile_features`` of each segment of each slicing, named ``metric[feature=segment]``
+    (the slicing's own feature left out of its segments: it is one category there)."""
+    profiles = []
+    for slicing in slicings:
+        column = matrix.X[:, schema.names.index(slicing.feature)]
+        for segment, rows in slicing.groups(column):
+            profiles += [
+                replace(p, metric=segment_metric(p.metric, slicing.feature, segment))
+                for p in profile_features(matrix.take(np.flatnonzero(rows)), schema, sample_size)
+                if p.metric != slicing.feature
+            ]
+    return profiles
+
+
 def profile_features(matrix: FeatureMatrix, schema: FeatureSchema, sample_size: int = 1000) -> list[Profile]:
     """Outcome (if known) and every feature, one profile per period in the data."""
     profiles = []
@@ -88,6 +106,28 @@ def profile_features(matrix: FeatureMatrix, schema: FeatureSchema, sample_size: 
             else:
                 values = numeric_profile(column, with_deciles=info.type != FeatureType.boolean.value)
                 profiles.append(Profile(info.name, period, values, bounded_sample(column, sample_size)))
+    return profiles
+
+
+def profile_segment_scores(
+    scores: np.ndarray,
+    outcome: np.ndarray | None,
+    timestamp: np.ndarray,
+    codes: dict[str, np.ndarray],
+    slicings: Sequence[Slicing],
+    sample_size: int = 1000,
+) -> list[Profile]:
+    """The scores' profiles of each period per segment (``codes``: each slicing feature's
+    encoded column, row for row with the scores)."""
+    profiles = []
+    for slicing in slicings:
+        for segment, rows in slicing.groups(codes[slicing.feature]):
+            profiles += [
+                replace(p, metric=segment_metric(p.metric, slicing.feature, segment))
+                for p in profile_scores(
+                    scores[rows], None if outcome is None else outcome[rows], timestamp[rows], sample_size
+                )
+            ]
     return profiles
 
 

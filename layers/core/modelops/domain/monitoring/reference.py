@@ -11,6 +11,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from modelops.domain.monitoring.segments import split_metric
 from modelops.domain.spec import Drift
 
 SPREAD_LOW, SPREAD_HIGH = "d1", "d10"
@@ -43,6 +44,7 @@ class Reference:
 
 def is_share(metric: str, value: str) -> bool:
     """Values that are rates in [0, 1]: their effect is an absolute change, not a relative one."""
+    metric = split_metric(metric)[0]
     rate_metric = metric == "outcome" or metric.endswith("_by_score_decile")
     return rate_metric or value == "missing" or value.startswith("share:")
 

@@ -14,14 +14,15 @@ from __future__ import annotations
 import io
 import json
 import math
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from datetime import date
 
 import numpy as np
 
 from modelops.domain.data.features import FeatureMatrix, FeatureSchema
 from modelops.domain.monitoring.profiles import DECILE_LEVELS, DECILES, SCORE_METRIC, Profile, bounded_sample
+from modelops.domain.monitoring.segments import OTHER, Slicing, segment_metric, split_metric
 from modelops.domain.spec import FeatureType
 
 SAMPLE_TOTAL = 100_000
@@ -81,8 +82,23 @@ def sketch_column(
     )
 
 
-def sketch_features(matrix: FeatureMatrix, schema: FeatureSchema, total_rows: int) -> list[Sketch]:
-    """Every feature of every period in a chunk."""
+def _by_category(schema: FeatureSchema, feature: str, X: np.ndarray) -> Iterator[tuple[str, np.ndarray]]:
+    """Rows of each category of a segment feature present in ``X`` (missing ones: other); the
+    chunk does not know which categories keep a segment of their own: merge decides."""
+    info = schema.features[schema.names.index(feature)]
+    codes = X[:, schema.names.index(feature)]
+    missing = np.isnan(codes)
+    if missing.any():
+        yield OTHER, missing
+    for code in np.unique(codes[~missing]).astype(np.int64):
+        yield (info.categories[code] if code < len(info.categories) else OTHER), codes == code
+
+
+def sketch_features(
+    matrix: FeatureMatrix, schema: FeatureSchema, total_rows: int, segments: Sequence[str] = ()
+) -> list[Sketch]:
+    """Every feature of every period in a chunk, pooled and in each category of each segment
+    feature (``x[region=south]``; a segment keeps its share of the sample)."""
     keep = sample_share(matrix.rows, total_rows)
     sketches = []
     for period in np.unique(matrix.timestamp):
@@ -92,15 +108,55 @@ def sketch_features(matrix: FeatureMatrix, schema: FeatureSchema, total_rows: in
             sketches.append(
                 sketch_column(info.name, day, info.type, matrix.X[rows, j], keep, info.categories)
             )
+        for feature in segments:
+            for category, members in _by_category(schema, feature, matrix.X[rows]):
+                share = sample_share(int(members.sum()), total_rows)
+                for j, info in enumerate(schema.features):
+                    if info.name != feature:
+                        metric = segment_metric(info.name, feature, category)
+                        values = matrix.X[rows, j][members]
+                        sketches.append(sketch_column(metric, day, info.type, values, share, info.categories))
     return sketches
 
 
-def sketch_scores(scores: np.ndarray, timestamp: date, total_rows: int) -> list[Sketch]:
-    return [
-        sketch_column(
-            SCORE_METRIC, timestamp, FeatureType.numeric.value, scores, sample_share(scores.size, total_rows)
-        )
+def sketch_scores(
+    scores: np.ndarray,
+    timestamp: date,
+    total_rows: int,
+    schema: FeatureSchema | None = None,
+    X: np.ndarray | None = None,
+    segments: Sequence[str] = (),
+) -> list[Sketch]:
+    """The scores' sketch, pooled and (given the chunk's encoded features) per category of each
+    segment feature."""
+    numeric = FeatureType.numeric.value
+    sketches = [
+        sketch_column(SCORE_METRIC, timestamp, numeric, scores, sample_share(scores.size, total_rows))
     ]
+    if schema is not None and X is not None:
+        for feature in segments:
+            for category, members in _by_category(schema, feature, X):
+                keep = sample_share(int(members.sum()), total_rows)
+                metric = segment_metric(SCORE_METRIC, feature, category)
+                sketches.append(sketch_column(metric, timestamp, numeric, scores[members], keep))
+    return sketches
+
+
+def resegment(sketches: Iterable[Sketch], slicings: Sequence[Slicing]) -> list[Sketch]:
+    """Sketches named by category renamed to their segment (a category outside the top ones:
+    other), so that merge pools them; segments of a feature no longer sliced are dropped."""
+    by_feature = {slicing.feature: slicing for slicing in slicings}
+    kept = []
+    for sketch in sketches:
+        base, segment = split_metric(sketch.metric)
+        if segment is None:
+            kept.append(sketch)
+            continue
+        feature, _, category = segment.partition("=")
+        if feature in by_feature:
+            named = segment_metric(base, feature, by_feature[feature].name_of(category))
+            kept.append(replace(sketch, metric=named))
+    return kept
 
 
 def merge(sketches: Iterable[Sketch], sample_size: int) -> list[Profile]:
@@ -128,6 +184,18 @@ def merge(sketches: Iterable[Sketch], sample_size: int) -> list[Profile]:
                 values.update(zip(DECILES, np.quantile(sample, DECILE_LEVELS).tolist(), strict=True))
         profiles.append(Profile(metric, timestamp, values, bounded_sample(sample, sample_size)))
     return sorted(profiles, key=lambda p: (p.timestamp, p.metric))
+
+
+def samples(sketches: Iterable[Sketch]) -> dict[str, tuple[int, np.ndarray]]:
+    """Each numeric metric's present rows and its merged uniform sample of them (of one period:
+    what the estimated performance reads from the scores' sketches)."""
+    found: dict[str, tuple[int, list[np.ndarray]]] = {}
+    for sketch in sketches:
+        if sketch.sample is None:
+            continue
+        rows, parts = found.get(sketch.metric, (0, []))
+        found[sketch.metric] = (rows + sketch.count - sketch.missing, [*parts, sketch.sample])
+    return {metric: (rows, np.concatenate(parts)) for metric, (rows, parts) in found.items()}
 
 
 def to_bytes(sketches: list[Sketch]) -> bytes:

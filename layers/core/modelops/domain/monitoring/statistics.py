@@ -146,12 +146,37 @@ def effective_count(count: np.ndarray | float, correlation: np.ndarray) -> np.nd
     return worth
 
 
+def sorted_quantile(ordered: np.ndarray, levels: np.ndarray) -> np.ndarray:
+    """np.quantile's default (linear) quantiles of an already sorted sample, without sorting."""
+    position = np.clip(levels, 0.0, 1.0) * (ordered.size - 1)
+    below = np.floor(position).astype(np.int64)
+    above = np.minimum(below + 1, ordered.size - 1)
+    found: np.ndarray = ordered[below] + (position - below) * (ordered[above] - ordered[below])
+    return found
+
+
+def quantile_floor(ordered: np.ndarray, levels: np.ndarray, rows: float) -> np.ndarray:
+    """The sampling variance of each ``levels`` quantile of ``rows`` fresh draws from the
+    distribution of ``ordered`` (a sorted sample): the distribution-free 95 % interval of a
+    sample quantile, Q(level ± 1.96·√(level(1 - level)/rows)), read as ± 1.96 SD. For a
+    continuous variable this is the asymptotic q(1 - q) / (n·density²); for a count it is
+    the jump to the next value when the interval straddles it."""
+    if rows <= 0 or ordered.size < 2:
+        return np.zeros(levels.size)
+    half = 1.959964 * np.sqrt(levels * (1 - levels) / rows)
+    width = sorted_quantile(ordered, levels + half) - sorted_quantile(ordered, levels - half)
+    floor: np.ndarray = (width / (2 * 1.959964)) ** 2
+    return floor
+
+
 def band_test(
     reference_values: np.ndarray,
     new: np.ndarray,
     seasons: np.ndarray | None = None,
     new_season: int | None = None,
     spacing: int = 1,
+    floor_new: np.ndarray | None = None,
+    floor_reference: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Prediction of each column of ``reference_values`` (periods in time order x series) for
     the new period: (expected, half-width of the 2.5-97.5 % band, t statistic, p-value).
@@ -166,7 +191,13 @@ def band_test(
     wander a short reference under-shows and the mean's error uses the effective count. A
     value is flagged only beyond the largest deviation the reference itself shows (p = 1
     inside it), so a discrete or heavy-tailed series is not judged by normal tails. A zero
-    spread gives p = 1 when the value is exactly expected and p = 0 otherwise."""
+    spread gives p = 1 when the value is exactly expected and p = 0 otherwise.
+
+    ``floor_new`` and ``floor_reference`` (per column) are the sampling variances of a value
+    computed from fresh rows, at the new period's size and at the reference periods' typical
+    size: a period's variance is never taken below them. A small period then gets a wide band,
+    and a panel whose rows carry over (few customers, replaced slowly) cannot show a reference
+    spread narrower than its own sampling error."""
     from scipy.special import stdtr, stdtrit
 
     if seasons is None:
@@ -185,9 +216,12 @@ def band_test(
     between = np.clip(lag1, 0.0, 0.95) ** spacing
     typical = reference_values.shape[0] / labels.size
     own = int(np.searchsorted(labels, 0 if new_season is None else new_season))
-    sd = np.sqrt(squares / freedom * (1 - 1 / typical) / (1 - 1 / effective_count(typical, between)))
+    variance = squares / freedom * (1 - 1 / typical) / (1 - 1 / effective_count(typical, between))
+    zero = np.zeros_like(variance)
+    mean_variance = np.maximum(variance, zero if floor_reference is None else floor_reference)
+    new_variance = np.maximum(variance, zero if floor_new is None else floor_new)
     expected = means[own]
-    scale = sd * np.sqrt(1 + 1 / effective_count(counts[own], between))
+    scale = np.sqrt(new_variance + mean_variance / effective_count(counts[own], between))
     half_width = scale * float(stdtrit(freedom, 0.975))
     difference = new - expected
     tolerance = 1e-12 * np.maximum(1.0, np.abs(expected))
@@ -198,9 +232,11 @@ def band_test(
     return expected, half_width, statistic, p_value
 
 
-def slope_p_values(windows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def slope_p_values(windows: np.ndarray, floor: np.ndarray | float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """OLS slope of each row of ``windows`` (windows x n) on 0..n-1, and its two-sided p-value
-    (Student's t with n - 2 degrees of freedom); a constant row has slope 0 and p = 1."""
+    (Student's t with n - 2 degrees of freedom); a constant row has slope 0 and p = 1. The
+    residual variance is never taken below ``floor`` (per row: the values' own sampling
+    variance), so a slope that sampling error alone could draw is no evidence."""
     from scipy.special import stdtr
 
     n = windows.shape[1]
@@ -208,7 +244,7 @@ def slope_p_values(windows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     sxx = float((x**2).sum())
     slope = (windows - windows.mean(axis=1, keepdims=True)) @ x / sxx
     fitted = windows.mean(axis=1, keepdims=True) + slope[:, None] * x
-    residual = ((windows - fitted) ** 2).sum(axis=1) / (n - 2)
+    residual = np.maximum(((windows - fitted) ** 2).sum(axis=1) / (n - 2), floor)
     with np.errstate(divide="ignore", invalid="ignore"):
         statistic = slope / np.sqrt(residual / sxx)
     p_value = np.where(residual > 0, 2 * stdtr(n - 2, -np.abs(statistic)), np.where(slope == 0, 1.0, 0.0))

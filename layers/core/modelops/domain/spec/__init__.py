@@ -4,6 +4,7 @@
 from modelops.domain.spec.model import OPERATIONAL, ModelSpec, alias_for, parse_spec
 from modelops.domain.spec.sections import (
     ESTIMATOR_PARAMS,
+    IDENTIFIER_PATTERN,
     MODEL_NAME_PATTERN,
     Campaign,
     Drift,
@@ -26,6 +27,7 @@ from modelops.domain.spec.sections import (
 
 __all__ = [
     "ESTIMATOR_PARAMS",
+    "IDENTIFIER_PATTERN",
     "MODEL_NAME_PATTERN",
     "OPERATIONAL",
     "Campaign",

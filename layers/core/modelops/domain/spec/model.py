@@ -10,6 +10,7 @@ from typing import Literal, get_args, get_origin
 import yaml
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
+from modelops.domain.data.repeats import DuplicatesPolicy
 from modelops.domain.periods import Period
 from modelops.domain.spec.sections import (
     _IDENTIFIER,
@@ -18,6 +19,7 @@ from modelops.domain.spec.sections import (
     Drift,
     Estimator,
     Feature,
+    FeatureType,
     Online,
     Promotion,
     Schedule,
@@ -41,6 +43,7 @@ OPERATIONAL = (
     "shadow",
     "retrain_on_drift",
     "retrain_min_severity",
+    "duplicates",
 )
 
 
@@ -57,6 +60,9 @@ class ModelSpec(_Strict):
     # Column(s) naming who a row is about; none when the data has one row per timestamp
     # (the timestamp is then the key), several for a composite key (joined with '|').
     entity: str | list[str] | None = None
+    # An entity repeated within a period (domain/data/repeats.py): fail the run, or keep its
+    # first or last row of the period by the timestamp (the run's results count the rest).
+    duplicates: DuplicatesPolicy = "fail"
     timestamp: str = Field(min_length=1)
     period: Period = "month"
     outcome: str = Field(min_length=1)
@@ -124,7 +130,23 @@ class ModelSpec(_Strict):
         for name in self.online.realtime_features:
             if name not in self.features:
                 raise ValueError(f"online.realtime_features: {name!r} is not a feature")
+        self._check_segments()
         return self
+
+    def _check_segments(self) -> None:
+        """drift.segments name categorical features of the spec, each once."""
+        for name in self.drift.segments:
+            if name not in self.features:
+                close = difflib.get_close_matches(name, list(self.features), n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                raise ValueError(f"drift.segments: {name!r} is not a feature{hint}")
+            kind = self.features[name].type
+            if kind is not FeatureType.categorical:
+                raise ValueError(
+                    f"drift.segments: {name!r} is {kind.value}; segments are categorical features"
+                )
+        if len(set(self.drift.segments)) < len(self.drift.segments):
+            raise ValueError("drift.segments: a feature is listed twice")
 
     @property
     def entity_columns(self) -> list[str]:
@@ -132,6 +154,11 @@ class ModelSpec(_Strict):
         if self.entity is None:
             return []
         return [self.entity] if isinstance(self.entity, str) else list(self.entity)
+
+    @property
+    def entity_key(self) -> tuple[str, ...]:
+        """The columns whose values name an entity: the entity columns, else the timestamp."""
+        return tuple(self.entity_columns or [self.timestamp])
 
     @property
     def feature_names(self) -> list[str]:

@@ -12,7 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from modelops.domain.schedules import ScheduleError, parse_cron
 
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")  # \Z: "$" would allow a trailing newline
+# A feature's or a lake table's name: a SQL identifier (and, for a table, an S3 prefix).
+IDENTIFIER_PATTERN = r"[A-Za-z_][A-Za-z0-9_]*"
+_IDENTIFIER = re.compile(rf"^{IDENTIFIER_PATTERN}\Z")  # \Z: "$" would allow a trailing newline
 # A model's name: it becomes part of S3 keys and DynamoDB keys (and of the online API's paths).
 MODEL_NAME_PATTERN = r"^[a-z][a-z0-9_-]{0,62}$"  # also the API's path pattern: fullmatch it
 
@@ -251,6 +253,14 @@ class Drift(_Strict):
     exclude: list[str] = Field(default_factory=list)  # metrics never tested (still profiled)
     persistence: Persistence = Persistence()
     block_promotion: bool = False
+    # Categorical features that slice every metric: each is profiled and tested per segment
+    # (its max_segments largest categories in the training window, the rest as "other") too.
+    segments: list[str] = Field(default_factory=list)
+    max_segments: int = Field(default=10, ge=1, le=50)
+    # A period (or a segment of one) with fewer rows is too small to judge: not tested, and said so.
+    min_rows: int = Field(default=20, ge=2)
+    # Performance: the least drop of ROC AUC a finding needs (rates use min_share_change).
+    min_auc_drop: float = Field(default=0.02, ge=0, le=1)
 
     @field_validator("level")
     @classmethod

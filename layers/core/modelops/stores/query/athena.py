@@ -14,6 +14,7 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
+from modelops.domain.data.repeats import refusal
 from modelops.domain.periods import Window
 from modelops.settings import settings
 from modelops.stores import aws, lake, objects, tabular
@@ -26,8 +27,12 @@ from modelops.stores.query.base import (
     QueryError,
     Sample,
     bind_window,
+    entity_sql,
     period_sql,
+    repeats_of,
+    repeats_sql,
 )
+from modelops.stores.tabular import quote
 
 POLL_SECONDS = 1.0
 TIMEOUT_SECONDS = 840.0  # inside one Lambda invocation
@@ -42,8 +47,8 @@ def _narrowed(table: str, window: Window) -> str:
     database = settings().lake_database
     first = lake.partition_floor(table, window.start)
     return (
-        f'SELECT * FROM "{database}"."{table}" '
-        f"WHERE period BETWEEN '{first.isoformat()}' AND '{window.end.isoformat()}'"
+        f"SELECT * FROM {quote(database)}.{quote(table)} WHERE period "
+        f"BETWEEN '{first.isoformat()}' AND '{window.end.isoformat()}'"  # nosec B608  # quoted, our dates
     )
 
 
@@ -51,7 +56,7 @@ def scoped_sql(query: Query) -> str:
     """The spec's SQL with each of its tables narrowed to the partitions the SQL sees (a WITH
     that shadows the table's name), and the window parameters bound (milliseconds: Athena's
     timestamps)."""
-    narrowed = ", ".join(f'"{table}" AS ({_narrowed(table, query.sees)})' for table in query.tables)
+    narrowed = ", ".join(f"{quote(table)} AS ({_narrowed(table, query.sees)})" for table in query.tables)
     return f"WITH {narrowed} {bind_window(query.sql, query.sees, fraction=3)}"
 
 
@@ -64,14 +69,14 @@ def _bounds(query: Query) -> tuple[str, str]:
 def sampled_sql(source: str, columns: list[str], sample: Sample, matched: int) -> str:
     """Athena SQL: ``source`` cut down to the sample, the same share of every stratum."""
     fraction = min(1.0, sample.rows / max(matched, 1))
-    partition = ", ".join(f'"{column}"' for column in sample.strata)
-    listed = ", ".join(f'"{column}"' for column in columns)
-    key = ", ".join(f'CAST("{column}" AS varchar)' for column in sample.key)
+    partition = ", ".join(quote(column) for column in sample.strata)
+    listed = ", ".join(quote(column) for column in columns)
+    key = ", ".join(f"CAST({quote(column)} AS varchar)" for column in sample.key)
     order = f"xxhash64(to_utf8(concat_ws('|', {key}, '{sample.seed}')))"
     return (
         f"SELECT {listed} FROM (SELECT *, row_number() OVER (PARTITION BY {partition} ORDER BY {order}) "
         f"AS modelops_rank, count(*) OVER (PARTITION BY {partition}) AS modelops_size FROM ({source})) "
-        f"WHERE modelops_rank <= floor(modelops_size * {fraction!r})"
+        f"WHERE modelops_rank <= floor(modelops_size * {fraction!r})"  # nosec B608  # quoted names, numbers
     )
 
 
@@ -121,12 +126,12 @@ def _source_counts(query: Query, columns: list[str]) -> tuple[dict[date, int] | 
     if column is None:
         return None, None
     start, stop = _bounds(query)
-    at = f'CAST("{column}" AS timestamp)'
+    at = f"CAST({quote(column)} AS timestamp)"
     try:
         _, rows = _rows(
             _run(
                 f"SELECT {period_sql(at, query.period)}, count(*) FROM ({_narrowed(table, query.keeps)}) "
-                f"WHERE {at} >= {start} AND {at} < {stop} GROUP BY 1"
+                f"WHERE {at} >= {start} AND {at} < {stop} GROUP BY 1"  # nosec B608  # quoted, our dates
             )
         )
     except QueryFailed as error:
@@ -138,10 +143,10 @@ class AthenaEngine:
     def extract(self, query: Query, destination_prefix: str) -> Extract:
         scoped = scoped_sql(query)
         start, stop = _bounds(query)
-        at = f'TRY_CAST("{query.timestamp}" AS timestamp)'
-        entity = ", ".join(f'CAST("{column}" AS varchar)' for column in query.unique)
-        distinct = f"count(DISTINCT concat_ws('|', {entity}))" if query.unique else "0"
-        columns, _ = _rows(_run(f"SELECT * FROM ({scoped}) LIMIT 1"))
+        at = f"TRY_CAST({quote(query.timestamp)} AS timestamp)"
+        distinct = f"count(DISTINCT {entity_sql(query.unique)})" if query.unique else "0"
+        # The spec's own SQL (its author's, by design), its window bound by bind_window.
+        columns, _ = _rows(_run(f"SELECT * FROM ({scoped}) LIMIT 1"))  # nosec B608  # the spec's SQL
         if columns and query.timestamp not in columns:
             raise QueryError(
                 f"the query returns no column {query.timestamp!r} (the spec's timestamp); "
@@ -152,7 +157,7 @@ class AthenaEngine:
             _run(
                 f"SELECT side, period, count(*) AS n, {distinct} AS entities FROM ("
                 f"SELECT *, {side} AS side, {period_sql(at, query.period)} AS period FROM ({scoped})) "
-                "GROUP BY 1, 2"
+                "GROUP BY 1, 2"  # nosec B608  # the spec's SQL, quoted names, dates we format
             )
         )
         periods = {date.fromisoformat(str(p)[:10]): int(n or 0) for s, p, n, _ in counted if s == "in" and p}
@@ -162,18 +167,29 @@ class AthenaEngine:
         if matched == 0:
             raise NoDataError(f"the query returns no rows between {query.window.start} and {query.keeps.end}")
         repeated = sum(int(n or 0) - int(e or 0) for s, _, n, e in counted if s == "in")
-        if query.unique and repeated:
-            raise DuplicateEntityError(
-                f"{repeated} rows repeat an entity ({'|'.join(query.unique)}) between "
-                f"{query.window.start} and {query.keeps.end}; each entity is scored once per period"
-            )
+        within = f"{at} IS NULL OR ({at} >= {start} AND {at} < {stop})"
+        repeats = None
+        if query.unique and repeated:  # only then the query that names the most repeated entity
+            window_rows = f"(SELECT * FROM ({scoped}) WHERE {within})"  # nosec B608  # the spec's SQL
+            _, found = _rows(_run(repeats_sql(window_rows, query, at)))
+            repeats = repeats_of(found[0] if found else None)
+        if message := refusal(query.unique, repeats, query.duplicates):
+            raise DuplicateEntityError(message)
         source, source_column = _source_counts(query, columns)
-        listed = ", ".join(f'"{column}"' for column in columns)
-        selected = (
-            f"SELECT {listed} FROM ({scoped}) WHERE {at} IS NULL OR ({at} >= {start} AND {at} < {stop})"
-        )
-        if query.sample is not None and matched > query.sample.rows:
-            selected = sampled_sql(selected, columns, query.sample, matched)
+        listed = ", ".join(quote(column) for column in columns)
+        selected = f"SELECT {listed} FROM ({scoped}) WHERE {within}"  # nosec B608  # spec's SQL, quoted names
+        available = matched
+        if repeats is not None:  # one row per entity and period, first or last by the timestamp
+            order = "DESC" if query.duplicates == "last" else "ASC"
+            selected = (
+                f"SELECT {listed} FROM (SELECT *, row_number() OVER (PARTITION BY "
+                f"{entity_sql(query.unique)}, {period_sql(at, query.period)} ORDER BY {at} {order} "
+                f"NULLS LAST) AS modelops_rank FROM ({selected})) "
+                "WHERE modelops_rank = 1"  # nosec B608  # the spec's SQL, quoted names
+            )
+            available -= repeats.rows
+        if query.sample is not None and available > query.sample.rows:
+            selected = sampled_sql(selected, columns, query.sample, available)
         for stale in objects.list_keys(destination_prefix):  # UNLOAD needs an empty location
             objects.delete(stale)
         _run(
@@ -197,4 +213,5 @@ class AthenaEngine:
             after,
             source,
             source_column,
+            repeats,
         )

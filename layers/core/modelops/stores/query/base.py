@@ -4,19 +4,19 @@ writes (Parquet parts under the run's prefix), the errors, and how $start/$end a
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Protocol
 
+from modelops.domain.data.repeats import DuplicateEntityError as DuplicateEntityError
+from modelops.domain.data.repeats import DuplicatesPolicy, Repeats
 from modelops.domain.periods import Period, Window, period_starts
+from modelops.stores.tabular import quote
 
 
 class NoDataError(ValueError):
     """The window selects no data."""
-
-
-class DuplicateEntityError(ValueError):
-    """An entity appears more than once in a period that is scored once per entity."""
 
 
 class QueryError(ValueError):
@@ -58,9 +58,8 @@ class Query:
     lookback: int = 0
     lookahead: int = 0
     sample: Sample | None = None
-    unique: tuple[
-        str, ...
-    ] = ()  # columns whose values must not repeat in a period (the entity, when scoring)
+    unique: tuple[str, ...] = ()  # columns whose values must not repeat in a period (the entity)
+    duplicates: DuplicatesPolicy = "fail"  # what a repeat does (domain/data/repeats.py)
     counted: Counted | None = None  # the source table to reconcile the extract with
 
     @property
@@ -94,6 +93,7 @@ class Extract:
     after: int = 0  # rows of later periods the SQL computed (lookahead), not kept
     source: dict[date, int] | None = None  # the counted table's rows per period of the window
     source_column: str | None = None  # the date column they were counted on
+    repeats: Repeats | None = None  # entities repeated within a period (before the policy)
 
 
 class QueryEngine(Protocol):
@@ -122,6 +122,36 @@ def bind_window(sql: str, window: Window, *, fraction: int = 6) -> str:
     for name, literal in literals.items():
         sql = re.sub(rf"\${name}\b", literal, sql)
     return sql
+
+
+def entity_sql(columns: tuple[str, ...]) -> str:
+    """SQL (DuckDB and Athena alike) for a row's entity as text: its key's values joined with
+    '|', as ``features.entity_ids`` names it (a composite key's NULL part is left out)."""
+    return "concat_ws('|', " + ", ".join(f"CAST({quote(c)} AS VARCHAR)" for c in columns) + ")"
+
+
+def repeats_sql(source: str, query: Query, at: str) -> str:
+    """SQL (DuckDB and Athena alike): one row (entity, period, rows, repeated rows, repeated
+    entity-periods) naming the most repeated entity of ``source`` within a period, or no row."""
+    grouped = (
+        f"SELECT {entity_sql(query.unique)} AS entity, {period_sql(at, query.period)} AS period, "
+        f"count(*) AS n FROM {source} GROUP BY 1, 2 HAVING count(*) > 1"  # nosec B608  # quoted names
+    )
+    return (
+        "SELECT entity, period, n, sum(n - 1) OVER (), count(*) OVER () "
+        f"FROM ({grouped}) ORDER BY n DESC, period NULLS LAST, entity LIMIT 1"  # nosec B608  # as built above
+    )
+
+
+def repeats_of(row: Sequence[object] | None) -> Repeats | None:
+    """The Repeats of a ``repeats_sql`` row (None: no entity repeats)."""
+    if not row:
+        return None
+    entity, period, count, rows, groups = row
+    day = None if period is None else date.fromisoformat(str(period)[:10])
+    return Repeats(
+        rows=int(str(rows)), groups=int(str(groups)), entity=str(entity), count=int(str(count)), period=day
+    )
 
 
 def period_sql(column: str, period: Period) -> str:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from modelops.domain.data.datacheck import ColumnProfile
+from modelops.domain.data.repeats import Repeats, refusal
 from modelops.domain.periods import Window
 from modelops.stores import lake, objects, tabular
 from modelops.stores.query.base import (
@@ -21,7 +22,10 @@ from modelops.stores.query.base import (
     QueryError,
     Sample,
     bind_window,
+    entity_sql,
     period_sql,
+    repeats_of,
+    repeats_sql,
 )
 
 
@@ -35,16 +39,16 @@ def _sampled(source: str, sample: Sample, matched: int) -> str:
         f"SELECT *, row_number() OVER (PARTITION BY {partition} "
         f"ORDER BY hash(concat_ws('|', {key}, '{sample.seed}'))) AS modelops_rank, "
         f"count(*) OVER (PARTITION BY {partition}) AS modelops_size FROM {source}) "
-        f"WHERE modelops_rank <= floor(modelops_size * {fraction!r})"
+        f"WHERE modelops_rank <= floor(modelops_size * {fraction!r})"  # nosec B608  # quoted names, numbers
     )
 
 
 def _attach(connection: Any, table: str, files: list[str]) -> None:
     """Parquet files as a view named after the lake table the SQL reads."""
-    # files: our own temporary copies (or the developer's file for `spec check`).
+    # A view's definition cannot take bound parameters: the paths go in as DuckDB literals.
     connection.execute(
-        f"CREATE VIEW {tabular.quote(table)} AS SELECT * FROM read_parquet({files!r}, "
-        "hive_partitioning = false, union_by_name = true)"
+        f"CREATE VIEW {tabular.quote(table)} AS SELECT * FROM read_parquet({tabular.literal_list(files)}, "
+        "hive_partitioning = false, union_by_name = true)"  # nosec B608  # name quoted, paths as literals
     )
 
 
@@ -86,16 +90,41 @@ def _keep_window(connection: Any, query: Query, source: str, into: str) -> tuple
     stop = f"TIMESTAMP '{(keeps.end + timedelta(days=1)).isoformat()} 00:00:00'"
     counts = connection.execute(
         f"SELECT CASE WHEN {at} < {start} THEN 'before' WHEN {at} >= {stop} THEN 'after' END AS side, "
-        f"{period_sql(at, query.period)} AS period, count(*) FROM {source} GROUP BY ALL"
+        f"{period_sql(at, query.period)} AS period, count(*) FROM {source} "
+        "GROUP BY ALL"  # nosec B608  # the timestamp quoted, dates we format, our own table
     ).fetchall()
     periods = {day: int(n) for side, day, n in counts if side is None and day is not None}
     before = sum(int(n) for side, _, n in counts if side == "before")
     after = sum(int(n) for side, _, n in counts if side == "after")
     connection.execute(
         f"CREATE TABLE {into} AS SELECT * FROM {source} "
-        f"WHERE {at} IS NULL OR ({at} >= {start} AND {at} < {stop}) ORDER BY rowid"
+        f"WHERE {at} IS NULL OR ({at} >= {start} AND {at} < {stop}) "
+        "ORDER BY rowid"  # nosec B608  # the timestamp quoted, dates we format, our own tables
     )
     return periods, before, after
+
+
+def _repeats(connection: Any, query: Query, table: str) -> Repeats | None:
+    """The entities of ``table`` repeated within a period (None: none, or no key to check)."""
+    if not query.unique:
+        return None
+    at = f"TRY_CAST({tabular.quote(query.timestamp)} AS TIMESTAMP)"
+    return repeats_of(connection.execute(repeats_sql(table, query, at)).fetchone())
+
+
+def _keep_one(connection: Any, query: Query, table: str) -> None:
+    """``table`` with one row per entity and period: the first or the last by the timestamp
+    (then by the query result's order), as the spec's policy says; the rows keep their order."""
+    at = f"TRY_CAST({tabular.quote(query.timestamp)} AS TIMESTAMP)"
+    order = "DESC" if query.duplicates == "last" else "ASC"
+    connection.execute(
+        "CREATE TABLE modelops_kept AS SELECT * EXCLUDE (modelops_row, modelops_rank) FROM ("
+        f"SELECT *, rowid AS modelops_row, row_number() OVER (PARTITION BY {entity_sql(query.unique)}, "
+        f"{period_sql(at, query.period)} ORDER BY {at} {order} NULLS LAST, rowid {order}) AS modelops_rank "
+        f"FROM {table}) WHERE modelops_rank = 1 ORDER BY modelops_row"  # nosec B608  # quoted names
+    )
+    connection.execute(f"DROP TABLE {table}")
+    connection.execute(f"ALTER TABLE modelops_kept RENAME TO {table}")
 
 
 def _count_source(connection: Any, query: Query) -> tuple[dict[date, int] | None, str | None]:
@@ -120,7 +149,8 @@ def _count_source(connection: Any, query: Query) -> tuple[dict[date, int] | None
     rows = connection.execute(
         f"SELECT {period_sql(at, query.period)}, count(*) FROM {tabular.quote(table)} "
         f"WHERE {at} >= TIMESTAMP '{keeps.start.isoformat()} 00:00:00' "
-        f"AND {at} < TIMESTAMP '{(keeps.end + timedelta(days=1)).isoformat()} 00:00:00' GROUP BY 1"
+        f"AND {at} < TIMESTAMP '{(keeps.end + timedelta(days=1)).isoformat()} 00:00:00' "
+        "GROUP BY 1"  # nosec B608  # the table and its date column quoted, dates we format
     ).fetchall()
     return {day: int(n) for day, n in rows}, column
 
@@ -143,15 +173,15 @@ def profile_result(
             connection, "numbered", lambda row: f"row {row + 1} of the result"
         )
         rows = sum(periods.values())
+        repeats = _repeats(connection, query, "kept")
         counted = Extract(
-            [], _columns(connection, "kept"), rows, rows, periods, before, after, source, column
+            [], _columns(connection, "kept"), rows, rows, periods, before, after, source, column, repeats
         )
         return profiles, counted
 
 
 class DuckDBEngine:
     def extract(self, query: Query, destination_prefix: str) -> Extract:
-        window = query.window
         with tempfile.TemporaryDirectory() as scratch:
             workdir = Path(scratch)
             with tabular.connect() as connection:
@@ -160,20 +190,16 @@ class DuckDBEngine:
                 periods, before, after = _keep_window(connection, query, "result", "extract")
                 connection.execute("DROP TABLE result")
                 matched = int(connection.execute("SELECT count(*) FROM extract").fetchone()[0])
-                if query.unique and matched:
-                    key = ", ".join(tabular.quote(column) for column in query.unique)
-                    repeated = connection.execute(
-                        f"SELECT concat_ws('|', {key}), count(*) FROM extract "
-                        "GROUP BY ALL HAVING count(*) > 1 LIMIT 1"
-                    ).fetchone()
-                    if repeated:
-                        raise DuplicateEntityError(
-                            f"{'|'.join(query.unique)} {repeated[0]!r} appears {repeated[1]} times between "
-                            f"{window.start} and {window.end}; each entity is scored once per period"
-                        )
+                repeats = _repeats(connection, query, "extract")
+                if message := refusal(query.unique, repeats, query.duplicates):
+                    raise DuplicateEntityError(message)
+                available = matched
+                if repeats is not None:
+                    _keep_one(connection, query, "extract")
+                    available -= repeats.rows
                 source, column = _count_source(connection, query)
-                if query.sample is not None and matched > query.sample.rows:
-                    connection.execute(f"CREATE TABLE kept AS {_sampled('extract', query.sample, matched)}")
+                if query.sample is not None and available > query.sample.rows:
+                    connection.execute(f"CREATE TABLE kept AS {_sampled('extract', query.sample, available)}")
                     connection.execute("DROP TABLE extract")
                     connection.execute("ALTER TABLE kept RENAME TO extract")
                 columns = _columns(connection, "extract")
@@ -183,9 +209,10 @@ class DuckDBEngine:
                     output = workdir / f"part-{index:05d}.parquet"
                     connection.execute(
                         f"COPY (SELECT * FROM extract ORDER BY rowid LIMIT {query.part_rows} "
-                        f"OFFSET {offset}) TO '{output}' (FORMAT parquet, COMPRESSION zstd)"
+                        f"OFFSET {offset}) TO {tabular.literal(str(output))} "
+                        "(FORMAT parquet, COMPRESSION zstd)"  # nosec B608  # numbers, our path as a literal
                     )
                     key = f"{destination_prefix}part-{index:05d}.parquet"
                     objects.upload_file(output, key)
                     parts.append(Part(key, min(query.part_rows, rows - offset)))
-        return Extract(parts, columns, rows, matched, periods, before, after, source, column)
+        return Extract(parts, columns, rows, matched, periods, before, after, source, column, repeats)

@@ -1,0 +1,44 @@
+"""A version's calibration and its test sample's performance per period
+(``models/<model>/<version>/performance.json``): what estimated performance reads and what a
+period in production is compared with. Written by train_model under the training run, copied
+under the version by deploy_model; its sha256 is in the version's metadata.json, which the
+registry's hash covers, so a changed copy is refused like a changed model.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from modelops.domain.monitoring.calibration import Calibration
+from modelops.stores import layout, objects, registry
+
+SHA256_FIELD = "performance_sha256"  # in the training summary, so in metadata.json
+
+
+def encode(calibration: Calibration, reference: list[dict[str, Any]], campaign: dict[str, Any]) -> bytes:
+    """The object's bytes: the calibration, each test period's measures, the campaign rule
+    the precision was measured with."""
+    document = {"calibration": calibration.to_dict(), "periods": reference, "campaign": campaign}
+    return json.dumps(document, sort_keys=True).encode()
+
+
+def keep(model: str, version: str, body: bytes) -> str:
+    """Store a version's object (deploy_model, for the version its own run registered)."""
+    return objects.put_bytes(layout.model_performance_key(model, version), body)
+
+
+def load(record: registry.ModelVersion) -> dict[str, Any] | None:
+    """The version's object, verified against the sha256 its metadata.json records (None for a
+    version trained before versions kept one)."""
+    expected = registry.verified_metadata(record).get(SHA256_FIELD)
+    if not expected:
+        return None
+    body = objects.get_bytes(layout.model_performance_key(record.model, record.version))
+    if registry.sha256(body) != expected:
+        raise registry.IntegrityError(
+            f"model {record.model} {record.version}: performance.json sha256 {registry.sha256(body)} "
+            f"does not match its metadata's {expected}"
+        )
+    document: dict[str, Any] = json.loads(body)
+    return document
