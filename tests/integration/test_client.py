@@ -32,7 +32,7 @@ def ops(october: tuple[Sandbox, dict]) -> Client:
 
 
 def test_a_notebook_reads_scores_metadata_drift_and_versions_as_dataframes(ops):
-    assert ops.models() == ["churn"]
+    assert ops.models()["model"].tolist() == ["churn"]
     versions = ops.versions()  # the only model: no name needed
     assert list(versions.columns) == VERSION_COLUMNS and len(versions) == 1
     assert versions.loc[0, "version"] == "1.0.0" and bool(versions.loc[0, "champion"])

@@ -218,10 +218,10 @@ def test_a_dataframe_loads_through_the_same_checks(sandbox, tmp_path):
     frame["Date"] = pd.to_datetime(frame["Date"], format="%d.%m.%Y")  # pandas: datetime64, midnight
     summary = client.load(frame, "frame", "Date")
     assert summary.rows == 1827 and len(summary.partitions) == 60
-    assert summary.columns[0].type == "DATE"  # only midnights: dates, not timestamps
+    assert summary.columns.loc[0, "type"] == "DATE"  # only midnights: dates, not timestamps
     frame.loc[3, "rainfall[mm]"] = None
     frame["rainfall[mm]"] = frame["rainfall[mm]"].astype(object)
-    frame.loc[7, "rainfall[mm]"] = "n/a"
+    frame.loc[7, "rainfall[mm]"] = "?"  # not one of the missing markers (n/a is)
     with pytest.raises(
         LoadError, match=r"column 'rainfall\[mm\]': 1,825 of 1,826 values are numbers, but row 8"
     ):
@@ -235,7 +235,7 @@ def test_a_dataframe_takes_the_same_options_and_header_checks(sandbox):
     with pytest.raises(LoadError, match=r"column 'x': 1 of 2 values are numbers, but row 2 holds '\?'"):
         client.load(frame, "f", dry_run=True)
     summary = client.load(frame, "f", dry_run=True, na_values=("?",))
-    assert [(c.name, c.type, c.missing) for c in summary.columns][1] == ("x", "DOUBLE", 1)
+    assert summary.columns.loc[1].tolist() == ["x", "DOUBLE", 1]
     cased = frame.assign(X=[1, 2])
     with pytest.raises(LoadError, match="columns 'x' and 'X' differ only in case"):
         client.load(cased, "f", dry_run=True)

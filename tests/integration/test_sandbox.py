@@ -280,3 +280,81 @@ def test_call_runs_a_handler_in_process_and_invoke_answers_like_lambda(sandbox: 
 
     with pytest.raises(SpecError, match="no spec for model 'nope'"):
         sandbox.call("GetDataFunction", body)
+
+
+def test_dynamodb_queries_answer_as_moto_does_reading_only_their_partition(sandbox: Sandbox):
+    # The sandbox runs moto's Query over the queried partition's items only (moto sorts and
+    # tests every item of the table): every answer, page and LastEvaluatedKey must be moto's.
+    from unittest import mock
+
+    from moto.dynamodb.models.table import Table
+
+    dynamodb, table = boto3.client("dynamodb"), sandbox.ref("ScoresTable")
+    for i in range(120):
+        item = {
+            "pk": {"S": f"m#p{i % 3}#{i % 7}"},
+            "sk": {"S": f"e{i:03d}"},
+            "score": {"N": str((i * 37) % 101 / 100)},
+        }
+        if i % 4:  # a sparse index: only some rows are in TopScores
+            item["top_pk"] = {"S": f"m#p{i % 3}#{i % 2}"}
+        dynamodb.put_item(TableName=table, Item=item)
+
+    def pages(**query) -> list:
+        answers, start = [], {}
+        while True:
+            page = dynamodb.query(TableName=table, **query, **start)
+            answers.append((page["Items"], page["Count"], page["ScannedCount"], page.get("LastEvaluatedKey")))
+            if "LastEvaluatedKey" not in page:
+                return answers
+            start = {"ExclusiveStartKey": page["LastEvaluatedKey"]}
+
+    def value(name: str, text: str) -> dict:
+        return {name: {"S" if not text.replace(".", "").isdigit() else "N": text}}
+
+    queries = [
+        {
+            "IndexName": "TopScores",
+            "KeyConditionExpression": "top_pk = :k",
+            "ExpressionAttributeValues": value(":k", "m#p1#0"),
+        },
+        {
+            "IndexName": "TopScores",
+            "KeyConditionExpression": "top_pk = :k",
+            "ScanIndexForward": False,
+            "Limit": 4,
+            "ExpressionAttributeValues": value(":k", "m#p2#1"),
+        },
+        {
+            "IndexName": "TopScores",
+            "KeyConditionExpression": "top_pk = :k AND score >= :s",
+            "ScanIndexForward": False,
+            "ExpressionAttributeValues": {**value(":k", "m#p0#1"), **value(":s", "0.5")},
+        },
+        {
+            "IndexName": "TopScores",
+            "KeyConditionExpression": "top_pk = :k",
+            "FilterExpression": "score < :s",
+            "Limit": 3,
+            "ExpressionAttributeValues": {**value(":k", "m#p1#1"), **value(":s", "0.4")},
+        },
+        {
+            "IndexName": "TopScores",
+            "KeyConditionExpression": "top_pk = :k",
+            "ExpressionAttributeValues": value(":k", "none"),
+        },
+        {"KeyConditionExpression": "pk = :k", "ExpressionAttributeValues": value(":k", "m#p1#4")},
+        {
+            "KeyConditionExpression": "pk = :k AND begins_with(sk, :e)",
+            "Limit": 2,
+            "ScanIndexForward": False,
+            "ExpressionAttributeValues": {**value(":k", "m#p0#0"), **value(":e", "e0")},
+        },
+        {"KeyConditionExpression": "pk = :k", "ExpressionAttributeValues": value(":k", "nobody")},
+    ]
+    fast = [pages(**query) for query in queries]
+    query, all_items = Table.query.moto
+    with mock.patch.object(Table, "query", query), mock.patch.object(Table, "all_items", all_items):
+        slow = [pages(**query) for query in queries]
+    assert fast == slow
+    assert sum(len(page[0]) for page in fast[0]) > 5 and len(fast[1]) > 1 and fast[4] == [([], 0, 0, None)]

@@ -93,6 +93,61 @@ def test_an_unknown_model_is_named_before_anything_starts(server, session):
     assert "churn" in unknown.stderr and unknown.stderr.count("\n") == 1
 
 
+def test_scores_export_the_latest_a_period_or_the_history_as_parquet_or_csv(server, session, tmp_path):
+    import duckdb
+
+    latest = tmp_path / "latest.parquet"
+    done = modelops(server, "scores", "export", "--model", "churn", "--out", str(latest), "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"rows": 2_000, "file": str(latest), "format": "parquet"}
+    columns = duckdb.sql(f"DESCRIBE SELECT * FROM '{latest}'").fetchall()
+    assert [(c[0], c[1]) for c in columns][:3] == [
+        ("entity_id", "VARCHAR"),
+        ("score", "DOUBLE"),
+        ("as_of", "DATE"),
+    ]
+    [(runs, rows)] = duckdb.sql(f"SELECT list(DISTINCT run_id), count(*) FROM '{latest}'").fetchall()
+    assert runs == ["scoring-churn-2025-05-01"] and rows == 2_000
+    top = json.loads(modelops(server, "top", "--model", "churn", "-n", "1", "--json").stdout)[0]
+    [(score,)] = duckdb.sql(f"SELECT score FROM '{latest}' WHERE entity_id = '{top['entity_id']}'").fetchall()
+    assert score == top["score"]
+
+    period = tmp_path / "may.csv"
+    assert (
+        modelops(
+            server,
+            "scores",
+            "export",
+            "--model",
+            "churn",
+            "--as-of",
+            "2025-05-01",
+            "--format",
+            "csv",
+            "--out",
+            str(period),
+        ).returncode
+        == 0
+    )
+    with period.open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 2_000 and list(rows[0]) == [
+        "entity_id", "score", "as_of", "model_version", "run_id", "scored_at", "source",
+    ]  # fmt: skip
+    history = modelops(
+        server, "scores", "export", "--model", "churn", "--history", "--out", str(tmp_path / "h.parquet")
+    )
+    assert history.returncode == 0 and "the whole history" in history.stdout
+
+    missing = modelops(
+        server, "scores", "export", "--model", "churn", "--as-of", "2025-06-01", "--out", str(period)
+    )
+    assert missing.returncode == 2 and "Traceback" not in missing.stderr
+    assert (
+        "no scores of 'churn' as of 2025-06-01 (a period's first day; scored: 2025-05-01)" in missing.stderr
+    )
+
+
 def test_an_unreachable_sandbox_is_a_clear_error():
     result = modelops(f"http://127.0.0.1:{free_port()}", "models", "list")
     assert result.returncode == 2

@@ -10,6 +10,7 @@ from typing import Any, NoReturn
 
 from modelops_dev.cli.data import cmd_data_load
 from modelops_dev.cli.demo import cmd_demo
+from modelops_dev.cli.deploy import cmd_teardown
 from modelops_dev.cli.models import (
     cmd_models_diff,
     cmd_models_list,
@@ -19,7 +20,13 @@ from modelops_dev.cli.models import (
     cmd_models_show,
 )
 from modelops_dev.cli.runs import cmd_dispatch, cmd_score, cmd_train
-from modelops_dev.cli.scores import cmd_metadata_export, cmd_report, cmd_scores_history, cmd_top
+from modelops_dev.cli.scores import (
+    cmd_metadata_export,
+    cmd_report,
+    cmd_scores_export,
+    cmd_scores_history,
+    cmd_top,
+)
 from modelops_dev.cli.serve import cmd_invoke, cmd_sandbox, cmd_serve
 from modelops_dev.cli.spec import cmd_spec_check, cmd_spec_put
 from modelops_dev.sandbox import DEFAULT_PORT
@@ -118,10 +125,17 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data(commands.nested("data", "the data lake"))
     _add_runs(commands)
     _add_top(commands)
-    history = commands.nested("scores", "the score tables").add_with_model(
-        "history", cmd_scores_history, "every score an entity has had"
-    )
+    scores = commands.nested("scores", "the score tables")
+    history = scores.add_with_model("history", cmd_scores_history, "every score an entity has had")
     history.add_argument("entity", help="the entity id as it prints (e.g. 1757, 2015-01-05, a|b)")
+    export = scores.add_with_model(
+        "export", cmd_scores_export, "write the latest scores, a period's or the whole history to a file"
+    )
+    export.add_argument("--format", choices=["parquet", "csv"], default="parquet")
+    export.add_argument("--out", required=True, help="file to write")
+    which = export.add_mutually_exclusive_group()
+    which.add_argument("--as-of", type=_day, help="a scored period (its first day), every source")
+    which.add_argument("--history", action="store_true", help="every score of every period and source")
     report = commands.add_with_model(
         "report", cmd_report, "write the drift report (one self-contained HTML file)"
     )
@@ -267,6 +281,20 @@ def _add_online(commands: _Commands) -> None:
     invoke.add_argument("--data", help="request body (JSON)")
     invoke.add_argument("--entity", help="GET the scores of this entity (of --model)")
     invoke.add_argument("--model", help="with --entity: the model")
+    invoke.add_argument(
+        "--sigv4",
+        action="store_true",
+        help="sign with your AWS credentials (a deployed stack's API, IAM auth)",
+    )
+    invoke.add_argument("--region", help="with --sigv4: the API's region (default: from the URL)")
+    teardown = commands.add(
+        "teardown",
+        cmd_teardown,
+        "delete a deployed stack (AWS, not the sandbox): empty its versioned data bucket, then delete it",
+    )
+    teardown.add_argument("--stack", required=True, help="the stack's name")
+    teardown.add_argument("--region", help="the stack's region (default: your configured one)")
+    teardown.add_argument("--yes", action="store_true", help="really delete it")
 
 
 def _add_metadata(metadata: _Commands) -> None:

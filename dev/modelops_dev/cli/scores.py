@@ -1,4 +1,4 @@
-"""What the runs published: `modelops top`, `modelops scores history`, `modelops metadata
+"""What the runs published: `modelops top`, `modelops scores history|export`, `modelops metadata
 export` and `modelops report` (the drift report)."""
 
 from __future__ import annotations
@@ -114,3 +114,62 @@ def cmd_report(args: argparse.Namespace) -> int:
     else:
         print(f"wrote the drift report of {model!r} to {out}")
     return 0
+
+
+SCORE_FIELDS = ("entity_id", "score", "as_of", "model_version", "run_id", "scored_at", "source")
+
+
+def cmd_scores_export(args: argparse.Namespace) -> int:
+    """The latest scores (the published run's batch rows), one period's (--as-of), or the whole
+    history (--history), to Parquet or CSV."""
+    from datetime import date
+
+    from modelops.stores import history, latest
+
+    connect(args.endpoint_url)
+    model = model_of(args)
+    if args.history:
+        rows, what = history.read(model), "the whole history"
+    elif args.as_of:
+        rows, what = history.read(model, as_of=date.fromisoformat(args.as_of)), f"as of {args.as_of}"
+        if not rows:
+            periods = sorted({f"{row['as_of']:%Y-%m-%d}" for row in history.read(model)})
+            raise CliError(
+                f"no scores of {model!r} as of {args.as_of} (a period's first day; scored: "
+                f"{', '.join(periods) or 'none'})"
+            )
+    else:
+        current = latest.pointer(model)
+        if current is None:
+            raise CliError(f"model {model!r} has no published scores (run `modelops score` first)")
+        rows = [
+            row
+            for row in history.read(model, source="batch", as_of=date.fromisoformat(current.as_of))
+            if row["run_id"] == current.run_id
+        ]
+        what = f"the latest ({current.as_of}, run {current.run_id})"
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    _export(out, rows, args.format)
+    if args.json:
+        print_json({"rows": len(rows), "file": str(out), "format": args.format})
+    else:
+        print(f"wrote {len(rows):,} scores of {model!r}, {what}, to {out} ({args.format})")
+    return 0
+
+
+def _export(out: Path, rows: list[dict[str, Any]], kind: str) -> None:
+    """Score rows to a Parquet or CSV file (DuckDB: types kept, dates as dates)."""
+    import duckdb
+    import pandas as pd
+
+    from modelops.stores.tabular import literal
+
+    frame = pd.DataFrame(rows, columns=list(SCORE_FIELDS))
+    with duckdb.connect() as connection:
+        connection.register("scores", frame)
+        target = literal(str(out))
+        form = "(FORMAT parquet)" if kind == "parquet" else "(FORMAT csv, HEADER true)"
+        connection.execute(
+            f"COPY (SELECT * REPLACE (CAST(as_of AS DATE) AS as_of) FROM scores) TO {target} {form}"
+        )

@@ -7,6 +7,7 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote
 
@@ -55,7 +56,7 @@ def request_path(path: str) -> str:
 
 def cmd_invoke(args: argparse.Namespace) -> int:
     method, path, body = _request_of(args)
-    status, text = _send(args.url, method, path, body)
+    status, text = _send(args.url, method, path, body, sign=_signer(args))
     if args.json:
         print_json({"status": status, "body": json.loads(text) if text else None})
     else:
@@ -80,16 +81,44 @@ def _request_of(args: argparse.Namespace) -> tuple[str, str, str | None]:
     return args.method, args.path, args.data
 
 
-def _send(url: str, method: str, path: str, body: str | None) -> tuple[int, str]:
-    """The status and body of one request to the online API."""
+Signer = Callable[[str, str, str | None], dict[str, str]]
+
+
+def _signer(args: argparse.Namespace) -> Signer | None:
+    """With --sigv4: a function giving a request's signed headers (a deployed stack's API uses
+    IAM auth), with the caller's credentials, for the URL's region (or --region)."""
+    if not getattr(args, "sigv4", False):
+        return None
+    from modelops_dev.client.signing import SigningError, region_of, signed_headers
+
+    try:
+        region = region_of(args.url, args.region)
+    except SigningError as error:
+        raise CliError(str(error)) from None
+
+    def sign(method: str, url: str, body: str | None) -> dict[str, str]:
+        try:
+            return signed_headers(method, url, body, region)
+        except SigningError as error:
+            raise CliError(str(error)) from None
+
+    return sign
+
+
+def _send(url: str, method: str, path: str, body: str | None, sign: Signer | None = None) -> tuple[int, str]:
+    """The status and body of one request to the online API (signed when ``sign`` is given)."""
     import urllib.error
     import urllib.request
 
-    http = urllib.request.Request(  # noqa: S310 - a local URL given by the user
-        url.rstrip("/") + request_path(path),
+    target = url.rstrip("/") + request_path(path)
+    headers = {"Content-Type": "application/json"}
+    if sign is not None:
+        headers = sign(method, target, body)
+    http = urllib.request.Request(  # noqa: S310 - a URL given by the user
+        target,
         method=method,
         data=None if body is None else body.encode(),
-        headers={"Content-Type": "application/json"},
+        headers=headers,
     )
     try:
         with urllib.request.urlopen(http, timeout=30) as response:  # noqa: S310  # nosec B310

@@ -29,8 +29,15 @@ from typing import Any
 import pandas as pd
 
 from modelops.domain.periods import Period
-from modelops_dev.client import inputs
+from modelops_dev.client import inputs, local
 from modelops_dev.client.inputs import RequestError
+from modelops_dev.client.results import (
+    LoadResult,
+    ScoringResult,
+    SpecResult,
+    TrainingResult,
+    VersionReport,
+)
 
 # CloudFormation output -> the environment variable the library reads it from (template.yaml).
 STACK_OUTPUTS = {
@@ -51,6 +58,7 @@ DRIFT_COLUMNS = [
     "timestamp", "run_id", "severity", "stage", "metric", "value", "test",
     "statistic", "p_value", "adjusted_p", "effect",
 ]  # fmt: skip
+MODEL_COLUMNS = ["model", "champion", "versions", "description"]
 VERSION_COLUMNS = ["version", "champion", "test_auc", "created_at", "run_id", "sha256"]
 
 
@@ -118,7 +126,10 @@ class Client:
     def _model(self, model: str | None) -> str:
         """``model`` if it has a stored spec (else a RequestError, with the closest name), or
         the only model there is."""
-        models = self.models()
+        from modelops.stores.specs import list_models
+
+        with self._active():
+            models = list_models()
         if model is not None:
             return inputs.known_model(model, models)
         if len(models) != 1:
@@ -126,12 +137,16 @@ class Client:
         return models[0]
 
     # ------------------------------------------------------------------ reading
-    def models(self) -> list[str]:
-        """Every model with a stored spec."""
-        from modelops.stores.specs import list_models
+    def models(self) -> pd.DataFrame:
+        """Every model with a stored spec: its champion, how many versions it has, what it is."""
+        from modelops.stores import registry, specs
 
         with self._active():
-            return list_models()
+            rows = []
+            for name in specs.list_models():
+                spec, _ = specs.read(name)
+                rows.append((name, registry.champion(name), len(registry.versions(name)), spec.description))
+        return pd.DataFrame(rows, columns=MODEL_COLUMNS)
 
     def top(self, model: str | None = None, n: int = 20) -> pd.DataFrame:
         """The latest run's top ``n`` scores, best first."""
@@ -212,12 +227,12 @@ class Client:
         *,
         dry_run: bool = False,
         **reading: Any,
-    ) -> Any:
+    ) -> LoadResult:
         """Load a DataFrame into a lake table (one partition per period), through the same
         engine and checks as `modelops data load` (``reading``: the other LoadOptions, e.g.
-        ``na_values``, ``types``, ``date_format``); returns the load's summary (a
-        lake.LoadSummary). A timezone-aware column is read as its wall-clock time in its own
-        zone: a row dated 2025-02-01 00:00 in Europe/Berlin is in February."""
+        ``na_values``, ``types``, ``date_format``); returns what it found (columns and
+        partitions as DataFrames). A timezone-aware column is read as its wall-clock time in its
+        own zone: a row dated 2025-02-01 00:00 in Europe/Berlin is in February."""
         import duckdb
 
         from modelops.domain.data.loadcheck import header_problems
@@ -255,9 +270,38 @@ class Client:
             connection.close()
             options = lake.LoadOptions(date_column=date_column, period=by, **reading)
             with self._active():
-                return lake.inspect_file(name, path, options, write=not dry_run)
+                return LoadResult.of(lake.inspect_file(name, path, options, write=not dry_run))
 
-    def _run(self, pipeline: str, model: str, as_of: str | date, **request: Any) -> dict[str, Any]:
+    def put_spec(self, spec: str | Path | dict[str, Any]) -> SpecResult:
+        """Check a spec (YAML text, a file, or a dict) and store it where the stages read it; a
+        mistake is a RequestError naming the field."""
+        import hashlib
+
+        import yaml
+
+        from modelops.domain.spec import SpecError
+        from modelops.stores.specs import store_spec
+
+        if isinstance(spec, dict):
+            text, source = yaml.safe_dump(spec, sort_keys=False), "<dict>"
+        elif isinstance(spec, Path) or (
+            isinstance(spec, str) and "\n" not in spec and spec.endswith((".yaml", ".yml"))
+        ):
+            path = Path(spec)
+            if not path.is_file():
+                raise RequestError(f"no spec file {str(path)!r}")
+            text, source = path.read_text(), str(path)
+        else:
+            text, source = str(spec), "<text>"
+        try:
+            with self._active():
+                parsed, uri = store_spec(text, source=source)
+        except SpecError as error:
+            raise RequestError(str(error)) from None
+        return SpecResult(parsed.name, uri, hashlib.sha256(text.encode()).hexdigest())
+
+    def _run(self, pipeline: str, model: str, as_of: str | date, **request: Any) -> Any:
+        from modelops.stores.specs import list_models
         from modelops_dev.client import runner
 
         arn = self.state_machines.get(pipeline)
@@ -265,22 +309,96 @@ class Client:
             raise RequestError(f"no {pipeline} state machine known to this client")
         day = inputs.run_day(as_of)
         with self._active():
-            name = inputs.known_model(model, self.models())  # before anything starts
+            name = inputs.known_model(model, list_models())  # before anything starts
             execution = runner.start(arn, {"model": name, "as_of": day.isoformat(), **request})
             result = runner.follow(execution)
         if result.status != "SUCCEEDED" or result.output is None:
             failure = f"{result.status}: {result.error}: {result.failure}"
             raise RequestError(f"{pipeline} {model} as of {as_of}: {failure}")
-        results: dict[str, Any] = result.output["results"]
-        return results
+        return result
 
-    def train(self, model: str, as_of: str | date, **request: Any) -> dict[str, Any]:
-        """Run the training state machine and wait; returns each stage's results."""
-        return self._run("training", model, as_of, **request)
+    def train(self, model: str, as_of: str | date, **request: Any) -> TrainingResult:
+        """Run the training state machine and wait: the version, the gate's verdict, its test
+        metrics (a DataFrame) and every stage's results."""
+        return TrainingResult.of("training", self._run("training", model, as_of, **request))
 
-    def score(self, model: str, as_of: str | date, **request: Any) -> dict[str, Any]:
-        """Run the scoring state machine and wait; returns each stage's results."""
-        return self._run("scoring", model, as_of, **request)
+    def score(self, model: str, as_of: str | date, **request: Any) -> ScoringResult:
+        """Run the scoring state machine and wait: the version, the rows published, realized
+        metrics where measured, and every stage's results."""
+        return ScoringResult.of("scoring", self._run("scoring", model, as_of, **request))
+
+    # ------------------------------------------------------------------ a version, locally
+    def _version(
+        self, model: str | None, version: str | None, *, servable: bool = True
+    ) -> local.LocalVersion:
+        from modelops.stores import registry
+
+        with self._active():
+            name = self._model(model)
+            try:
+                return local.load(name, version, servable=servable)
+            except (registry.UnknownVersion, registry.RetiredVersion) as error:
+                raise RequestError(str(error)) from None
+
+    def model(self, model: str | None = None, version: str | None = None) -> Any:
+        """The version's fitted scikit-learn estimator (default: the champion; a retired one
+        too, for inspection), verified against its sha256."""
+        return self._version(model, version, servable=False).estimator
+
+    def predict(
+        self,
+        frame: pd.DataFrame,
+        model: str | None = None,
+        version: str | None = None,
+        *,
+        invalid: local.Invalid = "raise",
+    ) -> pd.DataFrame:
+        """Score a DataFrame in this process with the registered version (default: the champion),
+        its recipe and its schema, exactly as batch scoring scores the same rows: (entity_id,
+        score, model_version), indexed as ``frame``. A value the schema refuses is an error
+        naming its row, as the online API's 422 (``invalid="policy"``: as a scoring run treats it)."""
+        if not isinstance(frame, pd.DataFrame):
+            raise RequestError(f"predict takes a pandas DataFrame, got {type(frame).__name__}")
+        version_ = self._version(model, version)
+        try:
+            return local.predict(version_, frame, invalid)
+        except local.PredictError as error:
+            raise RequestError(str(error)) from None
+
+    def extract(self, run_id: str) -> pd.DataFrame:
+        """The rows a run's SQL returned (its extract), as a DataFrame."""
+        with self._active():
+            try:
+                return local.extract(run_id)
+            except local.PredictError as error:
+                raise RequestError(str(error)) from None
+
+    def compare(
+        self, a: str, b: str, model: str | None = None, frame: pd.DataFrame | None = None
+    ) -> pd.DataFrame:
+        """Two versions' metrics on the same rows, side by side (and ``b`` minus ``a``): the rows
+        of ``frame`` (with the outcome), or by default ``b``'s out-of-time test sample."""
+        first, second = self._version(model, a, servable=False), self._version(model, b, servable=False)
+        with self._active():
+            try:
+                rows = local.out_of_time_rows(second) if frame is None else frame
+                return local.compare(first, second, rows)
+            except local.PredictError as error:
+                raise RequestError(str(error)) from None
+
+    def report(self, model: str | None = None, version: str | None = None) -> VersionReport:
+        """A version's record: test metrics, hyperparameters, recipe, training window, the
+        promotion evidence and the audit trail (default: the champion)."""
+        from modelops.stores import registry
+        from modelops_dev.client import lifecycle
+
+        with self._active():
+            name = self._model(model)
+            try:
+                shown = lifecycle.show(name, version)
+            except registry.UnknownVersion as error:
+                raise RequestError(str(error)) from None
+        return VersionReport.of(shown)
 
 
 def _only_dates(values: pd.Series) -> bool:

@@ -36,9 +36,14 @@ _CfnLoader.add_multi_constructor("!", _tag)
 def load(path: Path) -> dict[str, Any]:
     """A CloudFormation template, its short tags (``!Ref X``, ``!GetAtt A.B``, ...) in the long
     form (``{"Ref": "X"}``, ``{"Fn::GetAtt": ["A", "B"]}``)."""
-    document = yaml.load(path.read_text(), Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass  # nosec B506
+    return parse(path.read_text(), str(path))
+
+
+def parse(text: str, source: str = "template") -> dict[str, Any]:
+    """A CloudFormation template's text (YAML or JSON), its short tags in the long form."""
+    document = yaml.load(text, Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass  # nosec B506
     if not isinstance(document, dict):
-        raise ValueError(f"{path}: not a CloudFormation template")
+        raise ValueError(f"{source}: not a CloudFormation template")
     return document
 
 

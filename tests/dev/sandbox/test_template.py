@@ -76,6 +76,27 @@ def test_every_checkov_suppression_says_why():
             assert skip["id"].startswith("CKV") and len(skip.get("comment", "")) > 20, (logical_id, skip)
 
 
+def test_alert_email_subscribes_to_the_alert_topic_only_when_given():
+    import re
+
+    parameter = TEMPLATE["Parameters"]["AlertEmail"]
+    assert parameter["Default"] == ""
+    pattern = re.compile(parameter["AllowedPattern"])
+    assert pattern.fullmatch("") and pattern.fullmatch("ops@example.com")
+    assert not pattern.fullmatch("ops@") and not pattern.fullmatch("two words@example.com")
+    assert TEMPLATE["Conditions"]["HasAlertEmail"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "AlertEmail"}, ""]}]
+    }
+    subscription = RESOURCES["AlertTopic"]["Properties"]["Subscription"]
+    assert subscription == {
+        "Fn::If": [
+            "HasAlertEmail",
+            [{"Protocol": "email", "Endpoint": {"Ref": "AlertEmail"}}],
+            {"Ref": "AWS::NoValue"},
+        ]
+    }
+
+
 TABLE_WRITES = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
 ACCOUNT_QUOTA, UNRESERVED_MINIMUM = 1000, 100  # Lambda's default concurrency quota and its floor
 

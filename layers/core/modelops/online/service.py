@@ -276,7 +276,7 @@ models = ModelCache()
 caches.register(models.clear)
 
 
-def _check(info: FeatureInfo, value: Any, field: str, margin: float) -> None:
+def check_value(info: FeatureInfo, value: Any, field: str, margin: float) -> None:
     """Raise RequestError unless ``value`` fits the feature as the model was trained."""
     if value is None:
         if info.missing_share == 0:
@@ -329,7 +329,7 @@ def build_vector(
         from_request = info.name in realtime
         value = realtime[info.name] if from_request else batch.get(info.name)
         field = f"{prefix}features.{info.name}" if from_request else f"{info.name} (online feature table)"
-        _check(info, value, field, loaded.spec.online.range_margin)
+        check_value(info, value, field, loaded.spec.online.range_margin)
         row[0, j] = encode_value(value, info)
     return row
 
