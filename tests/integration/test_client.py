@@ -133,4 +133,5 @@ def test_timezone_aware_dates_stay_in_their_own_days_month(ops):
     )
     for column in ("day", "at"):  # midnights (dates), and times just after midnight
         summary = ops.load(berlin, "berlin", date_column=column, dry_run=True)
-        assert summary.partitions == {date(2025, 2, 1): 3}, column  # February, not January 31st
+        partitions = dict(zip(summary.partitions["period"].dt.date, summary.partitions["rows"], strict=True))
+        assert partitions == {date(2025, 2, 1): 3}, column  # February, not January 31st
