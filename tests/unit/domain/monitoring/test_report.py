@@ -405,6 +405,11 @@ def test_the_narrative_says_what_to_do():
     found = narrative.summarise(fixture(), [segment])
     assert "data_usage_gb in region=south" in found.actions[0]
     assert "The change is in part of the customers only: region=south." in found.matters
+    # The newest alert is about the data, but May's realized AUC was flagged: retrain, never
+    # "no drop so far" beside "a significant drop".
+    both = narrative.summarise({**fixture(), "validate_outcomes": performance_periods(True)}, [ALERT])
+    assert both.headline.endswith("the data changed.") and both.actions[0].startswith("Retrain")
+    assert not any("no drop so far" in action for action in both.actions)
     stale = narrative.summarise(fixture(), [OLDER])  # the newest period is June
     assert stale.headline == "No alert in the newest period (2025-06-01); the last one was for 2025-02-01."
     assert stale.tone == "watch"

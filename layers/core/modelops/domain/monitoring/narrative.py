@@ -120,9 +120,15 @@ def summarise(periods: dict[str, dict[str, list[Observation]]], alerts: list[dic
         and not split_metric(str(c.get("metric", "")))[0].endswith("outcome_rate")
         for c in changes
     )
+    # A drop flagged in the performance measures themselves counts even when the newest alert
+    # is about the data (the drop's own alert may be an earlier one): never "no drop so far".
+    measured_drop = any(
+        (last := _newest(performance.get(f"{SOURCE}:{measure}", []))) is not None and bool(last.flags)
+        for measure in ("roc_auc", "estimated_roc_auc", "precision", "estimated_precision")
+    )
     skewed = any(f.get("test") == "skew" for f in alert.get("findings", []))
     actions = []
-    if performance_drop:
+    if performance_drop or measured_drop:
         actions.append(
             "Retrain: the model ranks customers worse than its own test periods said it would. "
             "A retrained candidate is compared with the champion on the same rows before it replaces it."
@@ -134,7 +140,7 @@ def summarise(periods: dict[str, dict[str, list[Observation]]], alerts: list[dic
             "not the customers."
         )
     drifted = [label(m) for m, c in zip(metrics, changes, strict=True) if c.get("stage") != PERFORMANCE_STAGE]
-    if drifted and not performance_drop:
+    if drifted and not (performance_drop or measured_drop):
         named = ", ".join(dict.fromkeys(drifted[:3]))
         actions.append(
             f"Check the source of {named}: if the change is real, keep an eye on the performance "
