@@ -410,6 +410,7 @@ def test_the_narrative_says_what_to_do():
     both = narrative.summarise({**fixture(), "validate_outcomes": performance_periods(True)}, [ALERT])
     assert both.headline.endswith("the data changed.") and both.actions[0].startswith("Retrain")
     assert not any("no drop so far" in action for action in both.actions)
+    assert "Check the source of data_usage_gb: a change there may explain the drop" in both.actions[1]
     stale = narrative.summarise(fixture(), [OLDER])  # the newest period is June
     assert stale.headline == "No alert in the newest period (2025-06-01); the last one was for 2025-02-01."
     assert stale.tone == "watch"

@@ -140,10 +140,12 @@ def summarise(periods: dict[str, dict[str, list[Observation]]], alerts: list[dic
             "not the customers."
         )
     drifted = [label(m) for m, c in zip(metrics, changes, strict=True) if c.get("stage") != PERFORMANCE_STAGE]
-    if drifted and not (performance_drop or measured_drop):
+    if drifted:
         named = ", ".join(dict.fromkeys(drifted[:3]))
         actions.append(
-            f"Check the source of {named}: if the change is real, keep an eye on the performance "
+            f"Check the source of {named}: a change there may explain the drop in performance."
+            if performance_drop or measured_drop
+            else f"Check the source of {named}: if the change is real, keep an eye on the performance "
             "(no drop so far); if it is a known seasonal event (a holiday, a promotion), it can be ignored."
         )
     segments = sorted({s for m in metrics if (s := split_metric(m)[1]) is not None})
