@@ -24,7 +24,7 @@ from datetime import date
 import numpy as np
 
 from modelops.domain.spec import Drift
-from modelops_dev.tools.replay import Month, Panel, replay
+from modelops_dev.tools.replay import Month, Panel, print_months, replay
 
 TRAIN_AS_OF = date(1999, 2, 1)
 QUIET = (date(1999, 3, 1), date(2000, 2, 1))
@@ -83,12 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     ).parse_args(argv)
-    months = run()
-    for month in months:
-        flags = sorted(month.features) + sorted(month.scores) + sorted(month.performance)
-        print(f"  {month.day}  {', '.join(flags) or '-'}")
-    quiet = [m for m in months if QUIET[0] <= m.day <= QUIET[1]]
-    print(f"quiet year: {sum(m.alerted for m in quiet)} of {len(quiet)} months alerted")
+    print_months(run(), QUIET)
     return 0
 
 

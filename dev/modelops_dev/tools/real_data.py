@@ -212,12 +212,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=4617)
     args = parser.parse_args(argv)
     if args.replay:
-        replay_months = replayed()
-        for month in replay_months:
-            flags = sorted(month.features) + sorted(month.scores) + sorted(month.performance)
-            print(f"  {month.day}  {', '.join(flags) or '-'}")
-        quiet_replayed = [m for m in replay_months if QUIET_YEAR[0] <= m.day <= QUIET_YEAR[1]]
-        print(f"quiet year: {sum(m.alerted for m in quiet_replayed)} of {len(quiet_replayed)} months alerted")
+        from modelops_dev.tools.replay import print_months
+
+        print_months(replayed(), QUIET_YEAR)
         return 0
     if args.direct:
         result = monitor_directly()

@@ -64,6 +64,15 @@ class Month:
         return bool(self.features or self.scores or self.performance)
 
 
+def print_months(months: list[Month], quiet: tuple[date, date]) -> None:
+    """Each month's flagged metrics, then how many months of the quiet year alerted."""
+    for month in months:
+        flags = sorted(month.features) + sorted(month.scores) + sorted(month.performance)
+        print(f"  {month.day}  {', '.join(flags) or '-'}")
+    calm = [m for m in months if quiet[0] <= m.day <= quiet[1]]
+    print(f"quiet year: {sum(m.alerted for m in calm)} of {len(calm)} months alerted")
+
+
 def _profiles(
     panel: Panel, rows: np.ndarray, day: date, segments: dict[str, list[str]]
 ) -> dict[str, Observation]:

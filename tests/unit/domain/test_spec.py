@@ -543,17 +543,6 @@ def test_a_version_is_scored_with_its_recipe_under_the_stored_spec_s_operations(
     assert recipe.operated_by(recipe) == recipe
 
 
-def test_operations_that_do_not_fit_the_recipe_are_refused_by_name():
-    recipe = parse_spec(CHURN_SPEC.read_text())
-    document = yaml.safe_load(CHURN_SPEC.read_text())
-    document["features"]["score_of_the_day"] = {"type": "numeric"}
-    document["online"]["realtime_features"] = ["score_of_the_day"]
-    with pytest.raises(SpecError) as refused:
-        recipe.operated_by(parse_spec(yaml.safe_dump(document)))
-    assert "operational settings do not fit the version's recipe" in str(refused.value)
-    assert "'score_of_the_day' is not a feature" in str(refused.value)
-
-
 def test_reconciliation_names_a_table_of_the_source():
     document = yaml.safe_load(CHURN_SPEC.read_text())
     document["source"]["rows"] = {"table": "orders"}
