@@ -60,7 +60,12 @@ def main(argv: list[str] | None = None) -> int:
             path = [str(build / code_uri), *layer_paths, runtime]
             imports = ", ".join(filter(None, ["app", LAZY_IMPORTS.get(name, "")]))
             own = resources[name]["Properties"].get("Environment", {}).get("Variables", {})
-            variables = dict.fromkeys([*shared, *own], "layer-check")
+            # The template's own values where it spells them (POWERTOOLS_LOG_LEVEL: INFO, which
+            # the logger checks at import); a stand-in where CloudFormation resolves them.
+            variables = {
+                key: str(value) if isinstance(value, str | int | float) else "layer-check"
+                for key, value in {**shared, **own}.items()
+            }
             result = subprocess.run(  # noqa: S603 - our own interpreter and modules
                 [interpreter, "-c", f"import {imports}"],
                 cwd=tempfile.gettempdir(),
