@@ -51,6 +51,10 @@ MODULE_TESTS: dict[str, tuple[str, ...]] = {
     "monitoring/reference": ("tests/unit/domain/monitoring/test_drift.py",),
     "monitoring/statistics": ("tests/unit/domain/monitoring/test_drift.py",),
     "monitoring/evaluation": ("tests/unit/domain/monitoring/test_drift.py",),
+    "monitoring/sampling": (
+        "tests/unit/domain/monitoring/test_drift.py",
+        "tests/unit/domain/monitoring/test_segments.py",
+    ),
     "model/metrics": ("tests/unit/domain/model/test_metrics.py",),
     "monitoring/sketches": ("tests/unit/domain/monitoring/test_sketches.py",),
     "data/validity": ("tests/unit/domain/data/test_validity.py",),
@@ -79,6 +83,7 @@ GATED = (
     "monitoring/reference",
     "monitoring/statistics",
     "monitoring/evaluation",
+    "monitoring/sampling",
     "data/reconcile",
     "data/skew",
 )

@@ -138,6 +138,43 @@ def test_a_small_period_gets_a_wider_band_from_its_own_sampling_error():
     )
 
 
+def test_a_sample_quantiles_p_value_is_the_binomial_count_below_it():
+    # Three draws from {0: 3/4, 1: 1/4}: their median (position 1) is 1 only if at most one
+    # draw is below 1, P = 0.25**3 + 3 * 0.75 * 0.25**2 = 0.15625; two-sided 0.3125.
+    ordered = np.array([0.0, 0.0, 0.0, 1.0])
+    assert statistics.quantile_sampling_p(ordered, np.array([0.5]), np.array([1.0]), 3)[0] == (
+        pytest.approx(0.3125)
+    )
+    assert statistics.quantile_sampling_p(ordered, np.array([0.5]), np.array([0.0]), 3)[0] == 1.0
+    normal = np.sort(np.random.default_rng(6).normal(size=100_000))
+    p = statistics.quantile_sampling_p(normal, np.array([0.5, 0.95]), np.array([0.0, 0.0]), 200)
+    assert p[0] == 1.0 and p[1] < 1e-20  # 0 is the median, and far below the 95th percentile
+
+
+def test_a_counts_decile_that_jumps_by_sampling_alone_is_not_flagged():
+    # support_calls of a 200-customer segment: its d8 (the 0.75 quantile) is 2 in every
+    # reference month while 79 % of rows are at most 2, so a month whose draws leave fewer
+    # than 75 % there reads 3 by sampling alone (the band of a constant reference is zero
+    # wide: before, p was 0). A real change, every customer calling once more, still is.
+    counts = np.r_[np.zeros(40), np.ones(60), np.full(58, 2.0), np.full(42, 3.0)]
+    history = [
+        Observation(date(2022 + m // 12, m % 12 + 1, 1), numeric_profile(counts), counts) for m in range(24)
+    ]
+    jumped = np.r_[np.zeros(40), np.ones(60), np.full(48, 2.0), np.full(52, 3.0)]
+    assert numeric_profile(jumped)["d8"] == 3.0 and numeric_profile(counts)["d8"] == 2.0
+    current = Observation(DAY, numeric_profile(jumped), jumped)
+    band = {f.value: f for f in evaluation.evaluate_metric("calls[store=s03]", current, history, Drift())}
+    assert band["d8"].test == "band" and band["d8"].p_value is not None and band["d8"].p_value > 0.01
+    moved = counts + 1.0
+    changed = Observation(DAY, numeric_profile(moved), moved)
+    bands = [
+        f
+        for f in evaluation.evaluate_metric("calls[store=s03]", changed, history, Drift())
+        if f.test == "band"
+    ]
+    assert min(f.p_value for f in bands if f.p_value is not None) < 1e-6  # the median moved 1 -> 2
+
+
 def test_the_alert_names_the_segment():
     finding = Evidence(
         stage="validate_data",

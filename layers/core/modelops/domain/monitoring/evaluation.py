@@ -29,7 +29,6 @@ from datetime import date
 
 import numpy as np
 
-from modelops.domain.monitoring.profiles import DECILE_LEVELS, DECILES, OUTCOME_METRIC
 from modelops.domain.monitoring.reference import (
     Observation,
     Reference,
@@ -40,6 +39,7 @@ from modelops.domain.monitoring.reference import (
     season,
     spread_of,
 )
+from modelops.domain.monitoring.sampling import decile_sampling_p, sampling_floors
 from modelops.domain.monitoring.segments import split_metric
 from modelops.domain.monitoring.statistics import (
     band_test,
@@ -49,7 +49,6 @@ from modelops.domain.monitoring.statistics import (
     chi2_test,
     ks_reference_p,
     ks_test,
-    quantile_floor,
     seasonal_columns,
     slope_p_values,
 )
@@ -153,12 +152,14 @@ def _values(metric: str, current: Observation, ref: Reference, settings: Drift) 
         else np.zeros(len(names), dtype=bool)
     )
     floor_new, floor_reference = sampling_floors(metric, names, matrix, ref.periods, current)
+    p_sampling = decile_sampling_p(metric, names, new, ref.periods, current)
     if seasons is not None and seasonal.any():  # a seasonal value's rows are its season's
         mine = seasons == own
         chosen = [p for p, keep in zip(ref.periods, mine, strict=True) if keep]
         in_season = sampling_floors(metric, names, matrix[mine], chosen, current)
         floor_new = np.where(seasonal, in_season[0], floor_new)
         floor_reference = np.where(seasonal, in_season[1], floor_reference)
+        p_sampling = np.where(seasonal, decile_sampling_p(metric, names, new, chosen, current), p_sampling)
     expected = np.empty(len(names))
     half = np.empty(len(names))
     p_band = np.empty(len(names))
@@ -174,7 +175,7 @@ def _values(metric: str, current: Observation, ref: Reference, settings: Drift) 
                 floor_new[columns],
                 floor_reference[columns],
             )
-            expected[columns], half[columns], p_band[columns] = e, h, p
+            expected[columns], half[columns], p_band[columns] = e, h, np.fmax(p, p_sampling[columns])
             if labels is not None:
                 offsets[:, columns] = _season_offsets(matrix[:, columns], labels)
     findings: list[Finding] = []
@@ -208,48 +209,6 @@ def _values(metric: str, current: Observation, ref: Reference, settings: Drift) 
         floors = (floor_new, floor_reference)
         findings += _trend(metric, names, matrix, offsets, seasonal, ref, recent, current, settings, floors)
     return findings
-
-
-def rows_behind(period: Observation, value: str, share: bool) -> float:
-    """How many rows a value was computed from: every row for a share (missing rows are a
-    share too), the present ones for a decile or a mean; 0 when the profile has no count."""
-    count = period.values.get("count", 0.0)
-    return count if share else count * (1 - period.values.get("missing", 0.0))
-
-
-def sampling_floors(
-    metric: str, names: list[str], matrix: np.ndarray, periods: list[Observation], current: Observation
-) -> tuple[np.ndarray, np.ndarray]:
-    """Each value's sampling variance from fresh rows, at the current period's size and at the
-    reference periods' median size (0 where it cannot be told): a share's p(1 - p) / n, a
-    mean's variance / n, and a decile's from the distribution-free interval of a sample
-    quantile read off the reference's pooled samples (``quantile_floor``: it holds for
-    counts and other discrete values, whose deciles jump from one value to the next)."""
-    samples = [p.sample for p in periods if p.sample is not None and p.sample.size]
-    pooled = np.sort(np.concatenate(samples)) if samples else np.empty(0)
-    counts = np.array([p.values.get("count", 0.0) for p in periods])
-    present = counts * (1 - np.array([p.values.get("missing", 0.0) for p in periods]))
-    rows = {  # (now, the reference's median) of every row and of the present ones
-        True: (current.values.get("count", 0.0), float(np.median(counts))),
-        False: (rows_behind(current, "mean", False), float(np.median(present))),
-    }
-    floors = np.zeros((2, len(names)))
-    deciles = [j for j, v in enumerate(names) if v in DECILES and not is_share(metric, v)]
-    if deciles and pooled.size > 1:
-        levels = DECILE_LEVELS[[DECILES.index(names[j]) for j in deciles]]
-        for k, n in enumerate(rows[False]):
-            floors[k, deciles] = quantile_floor(pooled, levels, n)
-    for j, value in enumerate(names):
-        share = value != "mean" and (is_share(metric, value) or value == "missing")
-        if share or split_metric(metric)[0] == OUTCOME_METRIC:
-            level = float(np.clip(matrix[:, j].mean(), 0.0, 1.0))
-            per_row = level * (1 - level)
-        elif value == "mean" and pooled.size > 1:
-            per_row = float(pooled.var())
-        else:
-            continue
-        floors[:, j] = [per_row / n if n > 0 else 0.0 for n in rows[share]]
-    return floors[0], floors[1]
 
 
 def _season_offsets(values: np.ndarray, seasons: np.ndarray) -> np.ndarray:

@@ -169,6 +169,28 @@ def quantile_floor(ordered: np.ndarray, levels: np.ndarray, rows: float) -> np.n
     return floor
 
 
+def quantile_sampling_p(ordered: np.ndarray, levels: np.ndarray, new: np.ndarray, rows: float) -> np.ndarray:
+    """Two-sided p-value of each ``new`` value as the ``levels`` quantile of ``rows`` fresh
+    draws from the distribution of ``ordered`` (a sorted sample), from the binomial count of
+    draws below it. np.quantile's sample quantile sits at position q(n - 1) of the sorted
+    draws: it reaches x only if at most ceil(q(n - 1)) draws fall below x, and falls to x only
+    if at least floor(q(n - 1)) + 1 are at most x (exact at a whole position, conservative
+    between two). This is what a count's decile needs: at the edge of a jump it moves to the
+    next value in many months of a small segment by sampling alone."""
+    from scipy.special import bdtr, bdtrc
+
+    n = round(rows)
+    if n < 1 or ordered.size < 2:
+        return np.ones(levels.size)
+    position = levels * (n - 1)
+    below = np.searchsorted(ordered, new, side="left") / ordered.size
+    at_most = np.searchsorted(ordered, new, side="right") / ordered.size
+    upper = bdtr(np.ceil(position), n, below)  # P(the quantile is at least x)
+    lower = bdtrc(np.floor(position), n, at_most)  # P(the quantile is at most x)
+    p_value: np.ndarray = np.minimum(1.0, 2 * np.minimum(upper, lower))
+    return p_value
+
+
 def band_test(
     reference_values: np.ndarray,
     new: np.ndarray,
