@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 from modelops_dev.cli.common import connect, model_of, print_json, progress
+from modelops_dev.cli.progress import map_line_for
 from modelops_dev.client.summary import run_lines
 
 
@@ -35,7 +36,8 @@ def _run_pipeline(args: argparse.Namespace, state_machine: str, verb: str) -> in
     arn = runner.start(sandbox.ref(state_machine), request)
     if not args.json:
         print(f"{verb} {model} as of {args.as_of}: {arn}")
-    result = runner.follow(arn, on_state=progress(not args.json))
+    # The states' lines also go to a log or a pipe; the Map's redrawn line only to a terminal.
+    result = runner.follow(arn, on_state=progress(not args.json), on_map=map_line_for(json=args.json))
     summary: dict[str, Any] = {"execution": arn, "status": result.status}
     if result.status != "SUCCEEDED" or not result.output:
         summary.update(error=result.error, message=result.failure)
