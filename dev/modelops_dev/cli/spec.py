@@ -125,23 +125,37 @@ def _profiles_of_lake(spec: Any, args: argparse.Namespace) -> tuple[Any, str, An
     return profiles, where, counted, reconciled(spec, query, counted)
 
 
+def _partition_days(table: str) -> list[date]:
+    """The days a table's partitions are named by: a lake table's periods, a catalog table's
+    date-valued partition keys (none: it has no such key)."""
+    from modelops.domain.data.partitions import as_day, catalog_name, date_keys
+    from modelops.stores import layout, objects
+    from modelops.stores.query import sources
+
+    if catalog_name(table) is None:
+        keys = objects.list_keys(layout.table_prefix(table))
+        return [period for key in keys if (period := layout.partition_period(key)) is not None]
+    described = sources.describe(table)
+    return [
+        day
+        for index in date_keys(described.keys, described.partitions)
+        for partition in described.partitions
+        if (day := as_day(partition.values[index])) is not None
+    ]
+
+
 def _check_window(spec: Any, args: argparse.Namespace) -> Any:
     """The training window a --lake check reads: up to --as-of, or to the newest partition."""
     from modelops.domain.contract import RunRequest, plan_run
     from modelops.domain.periods import Window
-    from modelops.stores import layout, objects
 
     as_of = args.as_of
     if as_of is None:
-        periods = [
-            period
-            for table in spec.source.tables
-            for key in objects.list_keys(layout.table_prefix(table))
-            if (period := layout.partition_period(key)) is not None
-        ]
+        periods = [period for table in spec.source.tables for period in _partition_days(table)]
         if not periods:
             raise CliError(
                 f"the lake has no data for {', '.join(spec.source.tables)}: load it with `modelops data load`"
+                " (or give --as-of for a catalog table without date partitions)"
             )
         as_of = max(periods).isoformat()
     request = RunRequest(model=spec.name, as_of=date.fromisoformat(as_of))

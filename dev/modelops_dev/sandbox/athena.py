@@ -37,9 +37,16 @@ def _split(uri: str) -> tuple[str, str]:
     return bucket, key
 
 
-def _download_table(database: str, table: str, workdir: Path) -> list[str]:
-    """The Parquet files of a Glue table's partitions, downloaded; with the partition in the path."""
+def _download_table(database: str, table: str, workdir: Path) -> tuple[list[str], dict[str, str]]:
+    """The Parquet files of a Glue table's partitions, downloaded, with the partition in the
+    path (Hive's ``key=value/``), and the DuckDB types of its partition keys (Glue's)."""
+    from modelops.stores.query.sources import DUCKDB_TYPES
+
     described = boto3.client("glue").get_table(DatabaseName=database, Name=table)["Table"]
+    keys = {
+        key["Name"]: DUCKDB_TYPES.get(str(key.get("Type", "string")).lower(), "VARCHAR")
+        for key in described.get("PartitionKeys", [])
+    }
     bucket, prefix = _split(described["StorageDescriptor"]["Location"])
     s3 = boto3.client("s3")
     files = []
@@ -50,7 +57,7 @@ def _download_table(database: str, table: str, workdir: Path) -> list[str]:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 s3.download_file(bucket, item["Key"], str(path))
                 files.append(str(path))
-    return files
+    return files, keys
 
 
 def run_query(sql: str) -> tuple[list[str], list[list[Any]]] | None:
@@ -64,11 +71,13 @@ def run_query(sql: str) -> tuple[list[str], list[list[Any]]] | None:
         connection.execute("CREATE MACRO to_utf8(x) AS CAST(x AS VARCHAR)")
         connection.execute("CREATE MACRO xxhash64(x) AS hash(x)")
         for database, table in sorted({(m["database"], m["table"]) for m in TABLE.finditer(query)}):
-            files = _download_table(database, table, workdir)
+            files, keys = _download_table(database, table, workdir)
             name = f"{tabular.quote(database)}.{tabular.quote(table)}"
             connection.execute(f"CREATE SCHEMA IF NOT EXISTS {tabular.quote(database)}")
+            types = ", ".join(f"{tabular.literal(k)}: {tabular.literal(t)}" for k, t in keys.items())
             source = (
-                f"read_parquet({tabular.literal_list(files)}, hive_partitioning = true, union_by_name = true)"
+                f"read_parquet({tabular.literal_list(files)}, hive_partitioning = true, "
+                f"union_by_name = true{f', hive_types = {{{types}}}' if keys else ''})"
                 if files
                 else "(SELECT NULL AS period WHERE false)"
             )

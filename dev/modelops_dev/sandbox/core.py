@@ -38,7 +38,9 @@ class Sandbox:
         declared = self.template.get("Parameters", {})
         values = {name: str(p.get("Default", "")) for name, p in declared.items()}
         values.update(parameters or {})
-        self.resolver = Resolver(values, REGION, ACCOUNT)
+        lists = frozenset(name for name, p in declared.items() if p.get("Type") == "CommaDelimitedList")
+        conditions = self.template.get("Conditions", {})
+        self.resolver = Resolver(values, REGION, ACCOUNT, conditions=conditions, lists=lists)
         self.functions: dict[str, LocalFunction]
         self.environment: dict[str, str]
         self.functions, self.environment = provisioning.plan(self.template, self.resolver, root)
@@ -76,6 +78,23 @@ class Sandbox:
         return iam.Authorizer(
             iam.Roles.from_template(self.root, self.resolver), REGION, ACCOUNT, machines, state.object_exists
         )
+
+    @contextmanager
+    def parameters(self, **values: str) -> Iterator[Sandbox]:
+        """The stack deployed with these template parameters in this block (a comma list as
+        one string): the roles are resolved with them, as a deploy with them would make them."""
+        kept, kept_roles = dict(self.resolver.refs), None
+        self.resolver.refs.update(values)
+        if self.iam is not None:
+            kept_roles = self.iam.roles
+            self.iam.roles = iam.Roles.from_template(self.root, self.resolver)
+        try:
+            yield self
+        finally:
+            self.resolver.refs.clear()
+            self.resolver.refs.update(kept)
+            if self.iam is not None and kept_roles is not None:
+                self.iam.roles = kept_roles
 
     # ------------------------------------------------------------------ creation (provisioning)
     def provision(self) -> None:

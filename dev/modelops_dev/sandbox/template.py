@@ -47,10 +47,25 @@ def parse(text: str, source: str = "template") -> dict[str, Any]:
     return document
 
 
-class Resolver:
-    """Resolves intrinsic functions against what the sandbox has created so far."""
+NO_VALUE = object()  # AWS::NoValue: the property or list item is left out
 
-    def __init__(self, parameters: dict[str, str], region: str, account: str) -> None:
+
+class Resolver:
+    """Resolves intrinsic functions against what the sandbox has created so far (and the
+    template's conditions: Fn::If, Fn::Not, Fn::Equals, Fn::And, Fn::Or, Condition; a
+    CommaDelimitedList parameter, named in ``lists``, is a list)."""
+
+    def __init__(
+        self,
+        parameters: dict[str, str],
+        region: str,
+        account: str,
+        *,
+        conditions: dict[str, Any] | None = None,
+        lists: frozenset[str] = frozenset(),
+    ) -> None:
+        self.conditions = conditions or {}
+        self.lists = lists
         self.refs: dict[str, str] = {
             **parameters,
             "AWS::Region": region,
@@ -61,15 +76,43 @@ class Resolver:
         }
         self.attributes: dict[tuple[str, str], str] = {}
 
+    def condition(self, name: str) -> bool:
+        return bool(self._evaluate(self.conditions[name]))
+
+    def _evaluate(self, value: Any) -> Any:
+        if isinstance(value, dict) and len(value) == 1:
+            ((key, argument),) = value.items()
+            if key == "Condition":
+                return self.condition(argument)
+            if key == "Fn::Not":
+                return not self._evaluate(argument[0])
+            if key == "Fn::And":
+                return all(self._evaluate(item) for item in argument)
+            if key == "Fn::Or":
+                return any(self._evaluate(item) for item in argument)
+            if key == "Fn::Equals":
+                return self.resolve(argument[0]) == self.resolve(argument[1])
+        return self.resolve(value)
+
     def resolve(self, value: Any) -> Any:
         if isinstance(value, list):
-            return [self.resolve(item) for item in value]
+            return [item for item in (self.resolve(item) for item in value) if item is not NO_VALUE]
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
             ((key, argument),) = value.items()
+            if key == "Ref" and argument == "AWS::NoValue":
+                return NO_VALUE
+            if key == "Ref" and argument in self.lists:
+                return self.refs[argument].split(",")
             if key == "Ref":
                 return self.refs[argument]
+            if key == "Fn::If" and argument[0] in self.conditions:
+                name, chosen, other = argument
+                return self.resolve(chosen if self.condition(name) else other)
+            if key == "Fn::Split":
+                separator, text = argument
+                return str(self.resolve(text)).split(separator)
             if key == "Fn::GetAtt":
                 return self.attributes[(argument[0], argument[1])]
             if key == "Fn::Sub":
@@ -77,7 +120,8 @@ class Resolver:
             if key == "Fn::Join":
                 separator, items = argument
                 return separator.join(str(item) for item in self.resolve(items))
-        return {key: self.resolve(item) for key, item in value.items()}
+        resolved = {key: self.resolve(item) for key, item in value.items()}
+        return {key: item for key, item in resolved.items() if item is not NO_VALUE}
 
     def _sub(self, argument: str | list[Any]) -> str:
         if isinstance(argument, list):

@@ -409,10 +409,20 @@ def test_another_model_name_is_refused(name):
     )
 
 
-@pytest.mark.parametrize("table", ["1t", "a b", "a.b", "", "t;", "t\n"])
+@pytest.mark.parametrize("table", ["1t", "a b", "a.b.c", "a.", "", "t;", "t\n", "a.b\n"])
 def test_a_table_name_must_be_an_identifier(table):
     assert error_of(with_value("source.tables", ["t", table])) == (
-        f"test.yaml: source.tables: table name {table!r} is not an identifier"
+        f"test.yaml: source.tables: table name {table!r} is neither an identifier nor database.table"
+    )
+
+
+def test_a_catalog_table_is_database_dot_table_and_its_name_is_not_read_twice():
+    assert parse(with_value("source.tables", ["partner.orders", "t"])).source.tables == [
+        "partner.orders",
+        "t",
+    ]
+    assert error_of(with_value("source.tables", ["partner.orders", "orders"])) == (
+        "test.yaml: source.tables: two tables are read as 'orders': the SQL could not tell them apart"
     )
 
 

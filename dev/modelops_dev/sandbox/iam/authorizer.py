@@ -177,8 +177,13 @@ class Authorizer:
         ):
             # No s3:prefix in this check's context: only an unconditional grant makes it a 404.
             requests = [*requests, Request("s3:ListBucket", f"arn:aws:s3:::{params.get('Bucket')}")]
-        # Deployed, the SDK always calls over TLS (bucket policies may deny anything else).
-        secure = (("aws:SecureTransport", "true"),)
+        # Deployed, the SDK always calls over TLS (bucket policies may deny anything else); every
+        # call goes to the stack's region, on the account's own resources.
+        secure = (
+            ("aws:SecureTransport", "true"),
+            ("aws:RequestedRegion", self.region),
+            ("aws:ResourceAccount", self.account),
+        )
         self.check(
             principal, operation, [Request(r.action, r.resource, r.context + secure) for r in requests]
         )

@@ -7,12 +7,13 @@ from __future__ import annotations
 import json
 import subprocess
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from modelops_dev.sandbox.iam.actions import Request
 from modelops_dev.sandbox.iam.policy import Statement, as_list, decide
-from modelops_dev.sandbox.template import Resolver
+from modelops_dev.sandbox.template import NO_VALUE, Resolver
 
 
 @dataclass
@@ -46,7 +47,12 @@ class Roles:
         managed: dict[str, list[str]] = {}
         for role, principal in role_of.items():
             properties = resources[role]["Properties"]
-            documents = [policy["PolicyDocument"] for policy in properties.get("Policies", [])]
+            # A policy under Fn::If (SAM's conditional policies) is the one its condition picks.
+            policies = [
+                resolver.resolve(policy) if "Fn::If" in policy else policy
+                for policy in properties.get("Policies", [])
+            ]
+            documents = [policy["PolicyDocument"] for policy in policies if policy is not NO_VALUE]
             statements[principal] = [
                 _resolved(statement, resolver, f"{role}.Policies")
                 for document in documents
@@ -91,6 +97,7 @@ def _resolved(statement: Statement, resolver: Resolver, where: str) -> Statement
     return resolved
 
 
+@cache
 def translated_template(root: Path, sam_python: Path | None = None) -> dict[str, Any]:
     """template.yaml expanded by the SAM translator (run in the SAM environment)."""
     python = sam_python or root / ".venv-sam" / "bin" / "python"

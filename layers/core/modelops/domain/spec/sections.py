@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from modelops.domain.data.partitions import bare_name, catalog_name
 from modelops.domain.schedules import ScheduleError, parse_cron
 
 # A feature's or a lake table's name: a SQL identifier (and, for a table, an S3 prefix).
@@ -78,17 +79,22 @@ class Rows(_Strict):
 
 
 class Source(_Strict):
+    # A lake table's name, or a Glue Data Catalog table's ``database.table`` (written by other
+    # code, with its own partitions or none), which the SQL reads by its table name.
     tables: list[str] = Field(min_length=1)
     sql: str
-    engine: Literal["duckdb", "athena"] = "duckdb"  # athena: UNLOAD over the lake's Glue tables
+    engine: Literal["duckdb", "athena"] = "duckdb"  # athena: UNLOAD over the Glue tables
     rows: Rows = Rows()
 
     @field_validator("tables")
     @classmethod
     def _identifiers(cls, tables: list[str]) -> list[str]:
         for table in tables:
-            if not _IDENTIFIER.match(table):
-                raise ValueError(f"table name {table!r} is not an identifier")
+            if not _IDENTIFIER.match(table) and catalog_name(table) is None:
+                raise ValueError(f"table name {table!r} is neither an identifier nor database.table")
+        names = [bare_name(table) for table in tables]
+        if repeated := sorted({name for name in names if names.count(name) > 1}):
+            raise ValueError(f"two tables are read as {repeated[0]!r}: the SQL could not tell them apart")
         return tables
 
     @field_validator("sql")

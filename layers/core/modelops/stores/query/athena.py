@@ -14,6 +14,7 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
+from modelops.domain.data.partitions import as_day, bare_name, catalog_name, date_keys
 from modelops.domain.data.repeats import refusal
 from modelops.domain.periods import Window
 from modelops.settings import settings
@@ -32,6 +33,7 @@ from modelops.stores.query.base import (
     repeats_of,
     repeats_sql,
 )
+from modelops.stores.query.sources import describe
 from modelops.stores.tabular import quote
 
 POLL_SECONDS = 1.0
@@ -42,8 +44,26 @@ class QueryFailed(RuntimeError):
     """Athena could not run a query; the message is Athena's reason."""
 
 
+def _narrowed_catalog(table: str, window: Window) -> str:
+    """A catalog table cut to the partitions that hold the window's days (as the DuckDB engine
+    reads them): each date-valued partition key to the days of the kept partitions."""
+    described = describe(table)
+    kept = described.in_window(window)
+    conditions = []
+    for index in date_keys(described.keys, described.partitions):
+        key = described.keys[index]
+        typed = "DATE " if key.type.lower() == "date" else ""
+        days = sorted({day for p in kept if (day := as_day(p.values[index]))})
+        listed = ", ".join(f"{typed}'{day.isoformat()}'" for day in days)
+        conditions.append(f"{quote(key.name)} IN ({listed})")
+    where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+    return f"SELECT * FROM {quote(described.database)}.{quote(described.name)}{where}"  # nosec B608  # quoted, our dates
+
+
 def _narrowed(table: str, window: Window) -> str:
     """A table cut to the partitions that hold the window's days, so Athena reads only those."""
+    if catalog_name(table) is not None:
+        return _narrowed_catalog(table, window)
     database = settings().lake_database
     first = lake.partition_floor(table, window.start)
     return (
@@ -56,7 +76,9 @@ def scoped_sql(query: Query) -> str:
     """The spec's SQL with each of its tables narrowed to the partitions the SQL sees (a WITH
     that shadows the table's name), and the window parameters bound (milliseconds: Athena's
     timestamps)."""
-    narrowed = ", ".join(f"{quote(table)} AS ({_narrowed(table, query.sees)})" for table in query.tables)
+    narrowed = ", ".join(
+        f"{quote(bare_name(table))} AS ({_narrowed(table, query.sees)})" for table in query.tables
+    )
     return f"WITH {narrowed} {bind_window(query.sql, query.sees, fraction=3)}"
 
 
@@ -120,7 +142,7 @@ def _source_counts(query: Query, columns: list[str]) -> tuple[dict[date, int] | 
     if query.counted is None:
         return None, None
     table = query.counted.table
-    column = query.counted.column or lake.date_column(table)
+    column = query.counted.column or (None if catalog_name(table) else lake.date_column(table))
     if column is None and query.timestamp in columns:
         column = query.timestamp
     if column is None:

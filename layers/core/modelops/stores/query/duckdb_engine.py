@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from modelops.domain.data.datacheck import ColumnProfile
+from modelops.domain.data.partitions import bare_name, catalog_name
 from modelops.domain.data.repeats import Repeats, refusal
 from modelops.domain.periods import Window
 from modelops.stores import lake, objects, tabular
@@ -27,6 +28,7 @@ from modelops.stores.query.base import (
     repeats_of,
     repeats_sql,
 )
+from modelops.stores.query.sources import DUCKDB_TYPES, describe, download
 
 
 def _sampled(source: str, sample: Sample, matched: int) -> str:
@@ -52,9 +54,38 @@ def _attach(connection: Any, table: str, files: list[str]) -> None:
     )
 
 
+def _attach_catalog(connection: Any, table: str, query: Query, workdir: Path) -> None:
+    """A catalog table as a view (named as the SQL reads it) of its partitions that hold days
+    the SQL sees, each partition's key values as typed columns, as Athena reads them."""
+    described = describe(table)
+    selects = []
+    for partition in described.in_window(query.sees):
+        files = [str(path) for path in download(partition, workdir / "catalog")]
+        if not files:
+            continue
+        keys = ", ".join(
+            f"CAST({tabular.literal(value)} AS {DUCKDB_TYPES.get(key.type.lower(), 'VARCHAR')}) "
+            f"AS {tabular.quote(key.name)}"
+            for key, value in zip(described.keys, partition.values, strict=True)
+        )
+        selects.append(
+            f"SELECT *{', ' + keys if keys else ''} FROM read_parquet({tabular.literal_list(files)}, "
+            "hive_partitioning = false, union_by_name = true)"  # nosec B608  # quoted names, literals
+        )
+    if not selects:
+        raise NoDataError(f"table {table!r} has no files between {query.keeps.start} and {query.keeps.end}")
+    connection.execute(
+        f"CREATE VIEW {tabular.quote(bare_name(table))} AS " + " UNION ALL BY NAME ".join(selects)  # nosec B608  # quoted names, literals
+    )
+
+
 def _attach_lake(connection: Any, tables: list[str], query: Query, workdir: Path) -> None:
-    """Each lake table as a view of its partitions that hold days the SQL sees."""
+    """Each lake table as a view of its partitions that hold days the SQL sees (a catalog
+    table's: those its date-valued partition keys name)."""
     for table in tables:
+        if catalog_name(table) is not None:
+            _attach_catalog(connection, table, query, workdir)
+            continue
         keys = lake.partitions_in_window(table, query.sees)
         if not keys:
             window = query.keeps
@@ -134,8 +165,8 @@ def _count_source(connection: Any, query: Query) -> tuple[dict[date, int] | None
     if query.counted is None:
         return None, None
     table = query.counted.table
-    present = _columns(connection, tabular.quote(table))
-    column = query.counted.column or lake.date_column(table)
+    present = _columns(connection, tabular.quote(bare_name(table)))
+    column = query.counted.column or (None if catalog_name(table) else lake.date_column(table))
     if column is None and query.timestamp in present:
         column = query.timestamp
     if column is None:
@@ -147,7 +178,7 @@ def _count_source(connection: Any, query: Query) -> tuple[dict[date, int] | None
     at = f"CAST({tabular.quote(column)} AS TIMESTAMP)"
     keeps = query.keeps
     rows = connection.execute(
-        f"SELECT {period_sql(at, query.period)}, count(*) FROM {tabular.quote(table)} "
+        f"SELECT {period_sql(at, query.period)}, count(*) FROM {tabular.quote(bare_name(table))} "
         f"WHERE {at} >= TIMESTAMP '{keeps.start.isoformat()} 00:00:00' "
         f"AND {at} < TIMESTAMP '{(keeps.end + timedelta(days=1)).isoformat()} 00:00:00' "
         "GROUP BY 1"  # nosec B608  # the table and its date column quoted, dates we format

@@ -1,0 +1,63 @@
+"""Which partitions of a catalog table a window reads (domain/data/partitions.py)."""
+
+from datetime import date
+
+from modelops.domain.data.partitions import (
+    Partition,
+    PartitionKey,
+    bare_name,
+    catalog_name,
+    date_keys,
+    partitions_to_read,
+)
+from modelops.domain.periods import Window
+
+DT = (PartitionKey("dt", "string"),)
+
+
+def parts(*values: tuple[str, ...]) -> tuple[Partition, ...]:
+    return tuple(Partition(v, "s3://b/t/" + "/".join(v) + "/") for v in values)
+
+
+def read(
+    keys: tuple[PartitionKey, ...], partitions: tuple[Partition, ...], start: str, end: str
+) -> list[tuple[str, ...]]:
+    window = Window(start=date.fromisoformat(start), end=date.fromisoformat(end))
+    return [p.values for p in partitions_to_read(keys, partitions, window)]
+
+
+def test_daily_partitions_are_read_for_the_window_s_days_only():
+    days = parts(*[(f"2025-01-{d:02d}",) for d in range(1, 32)])
+    assert read(DT, days, "2025-01-10", "2025-01-12") == [("2025-01-10",), ("2025-01-11",), ("2025-01-12",)]
+
+
+def test_a_partition_named_by_an_earlier_day_runs_into_the_window():
+    """Monthly partitions named by their first day: a window from the 15th reads its month's."""
+    months = parts(("2025-01-01",), ("2025-02-01",), ("2025-03-01",))
+    assert read(DT, months, "2025-01-15", "2025-02-10") == [("2025-01-01",), ("2025-02-01",)]
+    assert read(DT, months, "2025-02-01", "2025-02-28") == [("2025-02-01",)]
+
+
+def test_keys_that_are_not_days_never_prune():
+    """A region key is read whole; a dt key with one value that is not a day prunes nothing."""
+    keys = (PartitionKey("region", "string"), PartitionKey("dt", "string"))
+    both = parts(("eu", "2025-01-01"), ("us", "2025-01-01"), ("eu", "2025-02-01"), ("us", "2025-02-01"))
+    assert read(keys, both, "2025-02-01", "2025-02-28") == [("eu", "2025-02-01"), ("us", "2025-02-01")]
+    assert date_keys(keys, both) == [1]
+    odd = parts(("2025-01-01",), ("__HIVE_DEFAULT_PARTITION__",))
+    assert date_keys(DT, odd) == [] and len(read(DT, odd, "2025-02-01", "2025-02-28")) == 2
+    assert date_keys((PartitionKey("dt", "int"),), parts(("2025-01-01",))) == []
+
+
+def test_a_date_typed_key_prunes_and_nothing_in_the_window_reads_nothing():
+    keys = (PartitionKey("day", "date"),)
+    assert read(keys, parts(("2025-03-01",)), "2025-01-01", "2025-01-31") == []
+
+
+def test_a_qualified_name_is_a_catalog_table_read_by_its_table_name():
+    assert (
+        catalog_name("partner.customers") == ("partner", "customers")
+        and bare_name("partner.customers") == "customers"
+    )
+    assert catalog_name("customers") is None and bare_name("customers") == "customers"
+    assert catalog_name("a.b.c") is None and catalog_name("partner.") is None
