@@ -352,9 +352,41 @@ def test_dynamodb_queries_answer_as_moto_does_reading_only_their_partition(sandb
         },
         {"KeyConditionExpression": "pk = :k", "ExpressionAttributeValues": value(":k", "nobody")},
     ]
-    fast = [pages(**query) for query in queries]
-    query, all_items = Table.query.moto
-    with mock.patch.object(Table, "query", query), mock.patch.object(Table, "all_items", all_items):
-        slow = [pages(**query) for query in queries]
+
+    def answers() -> tuple[list, list]:
+        fast = [pages(**query) for query in queries]
+        query, all_items = Table.query.moto
+        with mock.patch.object(Table, "query", query), mock.patch.object(Table, "all_items", all_items):
+            slow = [pages(**query) for query in queries]
+        return fast, slow
+
+    fast, slow = answers()
     assert fast == slow
     assert sum(len(page[0]) for page in fast[0]) > 5 and len(fast[1]) > 1 and fast[4] == [([], 0, 0, None)]
+    # The index's grouping of items is kept between queries: every write must renew it. An
+    # item moved to another index partition in place, one deleted, one put, one updated into
+    # being: each query still answers as moto does.
+    moved = {"pk": {"S": "m#p1#1"}, "sk": {"S": "e001"}}
+    dynamodb.update_item(
+        TableName=table,
+        Key=moved,
+        UpdateExpression="SET top_pk = :k",
+        ExpressionAttributeValues=value(":k", "m#p2#1"),
+    )
+    dynamodb.delete_item(TableName=table, Key={"pk": {"S": "m#p1#3"}, "sk": {"S": "e010"}})
+    dynamodb.put_item(
+        TableName=table,
+        Item={"pk": {"S": "m#p1#0"}, "sk": {"S": "e999"}, "score": {"N": "0.99"}, "top_pk": {"S": "m#p1#0"}},
+    )
+    dynamodb.update_item(
+        TableName=table,
+        Key={"pk": {"S": "m#p0#0"}, "sk": {"S": "e998"}},
+        UpdateExpression="SET top_pk = :k, score = :s",
+        ExpressionAttributeValues={**value(":k", "m#p1#0"), **value(":s", "0.42")},
+    )
+    again, slow_again = answers()
+    assert again == slow_again and again != fast
+    before = [item["sk"]["S"] for page in fast[0] for item in page[0]]
+    held = [item["sk"]["S"] for page in again[0] for item in page[0]]
+    assert "e010" in before and "e010" not in held and "e999" in held and "e998" in held
+    assert "e001" in [item["sk"]["S"] for page in again[1] for item in page[0]]  # moved into m#p2#1

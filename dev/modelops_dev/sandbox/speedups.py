@@ -144,15 +144,55 @@ def queries_read_their_keys() -> Iterator[None]:
     partition. Here moto's own query runs on the items that partition can hold (those whose
     key attributes equal the condition's, in moto's order), so it sorts, pages, limits and
     filters exactly as before, over those only. The narrowing is per thread: a Scan of the
-    same table in another thread still sees every item."""
+    same table in another thread still sees every item.
+
+    An index query finds its partition's items through a grouping of the table's items by
+    that key attribute, built once and kept on the table until any item of any table is
+    written (PutItem, DeleteItem, UpdateItem: every write path of moto goes through one of
+    the three): `top` asks one query per shard, and each walked every item before."""
+    from moto.dynamodb.models import DynamoDBBackend
     from moto.dynamodb.models.table import Table
 
     query, all_items = Table.query, Table.all_items
+    writes = (Table.put_item, Table.delete_item, DynamoDBBackend.update_item)
     narrowed = threading.local()
+    written = [0]  # writes so far: a grouping made before the latest one is stale
+    lock = threading.Lock()
+
+    def counted(write: Any) -> Any:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return write(*args, **kwargs)
+            finally:
+                with lock:
+                    written[0] += 1
+
+        return wrapper
 
     def items(self: Table) -> list[Any]:
         found: dict[int, list[Any]] = getattr(narrowed, "tables", {})
         return found[id(self)] if id(self) in found else all_items(self)
+
+    def every_item(self: Table) -> Iterator[Any]:
+        for partition in list(self.items.values()):
+            yield from (list(partition.values()) if self.range_key_attr else (partition,))
+
+    def grouped(self: Table, name: str) -> dict[tuple[str, Any], list[Any]]:
+        """The table's items by the (type, raw value) of attribute ``name``, as of now."""
+        with lock:
+            generation = written[0]
+        kept = getattr(self, "_modelops_groups", None)
+        if kept is not None and kept[0] == generation and name in kept[1]:
+            groups: dict[tuple[str, Any], list[Any]] = kept[1][name]
+            return groups
+        groups = {}
+        for item in every_item(self):
+            if (found := item.attrs.get(name)) is not None and found.type in ("S", "B"):
+                groups.setdefault((found.type, found.value), []).append(item)
+        by_name = kept[1] if kept is not None and kept[0] == generation else {}
+        by_name[name] = groups
+        self._modelops_groups = (generation, by_name)  # type: ignore[attr-defined]
+        return groups
 
     def candidates(self: Table, hash_key: Any, index_name: str | None, conditions: Any) -> list[Any] | None:
         if not index_name:
@@ -163,23 +203,14 @@ def queries_read_their_keys() -> Iterator[None]:
         if not conditions:
             return None  # moto's older interface: let it look at everything
         # Strings and binaries compare as their raw values (moto's cast_value is the value
-        # itself): a tight first pass over the items; every survivor is then held to moto's
-        # own test.
+        # itself): the first such condition picks its group; every item of it is then held
+        # to moto's own test of every condition.
+        keyed = [(name, value) for name, value in conditions if value.type in ("S", "B")]
         every: Any = (
-            item
-            for partition in self.items.values()
-            for item in (partition.values() if self.range_key_attr else (partition,))
+            grouped(self, keyed[0][0]).get((keyed[0][1].type, keyed[0][1].value), [])
+            if keyed
+            else every_item(self)
         )
-        for name, value in conditions:
-            if value.type in ("S", "B"):
-                kind, raw = value.type, value.value
-                every = [
-                    item
-                    for item in every
-                    if (found := item.attrs.get(name)) is not None
-                    and found.value == raw
-                    and found.type == kind
-                ]
         return [
             item for item in every if all(_holds(item.attrs.get(name), value) for name, value in conditions)
         ]
@@ -201,7 +232,11 @@ def queries_read_their_keys() -> Iterator[None]:
             del tables[id(self)]
 
     narrowed_query.moto = (query, all_items)  # type: ignore[attr-defined]  # the originals, for tests
-    with mock.patch.object(Table, "query", narrowed_query), mock.patch.object(Table, "all_items", items):
+    with ExitStack() as stack:
+        stack.enter_context(mock.patch.object(Table, "query", narrowed_query))
+        stack.enter_context(mock.patch.object(Table, "all_items", items))
+        for owner, write in zip((Table, Table, DynamoDBBackend), writes, strict=True):
+            stack.enter_context(mock.patch.object(owner, write.__name__, counted(write)))
         yield
 
 
