@@ -190,10 +190,9 @@ def candidate(trained: Prepared) -> Callable[[str], dict]:
     def make(run_id: str) -> dict:
         document = event("deploy_model")
         document["run"] = {**output["run"], "run_id": run_id, "spec_sha256": pin_stored_spec(run_id)}
-        performance = objects.get_bytes(layout.training_key(output["run"]["run_id"], "performance.json"))
-        objects.put_bytes(
-            layout.training_key(run_id, "performance.json"), performance
-        )  # as train_model would
+        for name in ("performance.json", "metrics.json"):  # as train_model would
+            body = objects.get_bytes(layout.training_key(output["run"]["run_id"], name))
+            objects.put_bytes(layout.training_key(run_id, name), body)
         document["artifacts"] = {
             **output["artifacts"],
             "model": objects.put_bytes(layout.training_key(run_id, "model.joblib"), model),

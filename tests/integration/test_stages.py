@@ -189,8 +189,9 @@ def test_a_drifting_candidate_is_registered_but_not_promoted_when_the_spec_says_
     candidate["artifacts"]["model"] = objects.put_bytes(
         "runs/training-churn-2025-08-01-again/model.joblib", buffer.getvalue()
     )
-    performance = objects.get_bytes(layout.training_key(original_run, "performance.json"))
-    objects.put_bytes(layout.training_key("training-churn-2025-08-01-again", "performance.json"), performance)
+    for name in ("performance.json", "metrics.json"):  # as train_model would
+        body = objects.get_bytes(layout.training_key(original_run, name))
+        objects.put_bytes(layout.training_key("training-churn-2025-08-01-again", name), body)
     finding = {"stage": "validate_data", "metric": "age", "value": "d5", "test": "band", "statistic": 1.0}
     candidate["results"] = {
         "validate_data": {"rows": 1, "profiles": 1, "drift": [{**finding, "effect": 0.3}]}

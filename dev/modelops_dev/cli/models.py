@@ -1,11 +1,12 @@
-"""`modelops models list|show|diff|promote|rollback|retire`: the model registry, each change
-audited with its reason and caller."""
+"""`modelops models list|show|diff|report|compare|promote|rollback|retire`: the model registry,
+each change audited with its reason and caller."""
 
 from __future__ import annotations
 
 import argparse
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from modelops_dev.cli.common import CliError, connect, model_of, print_json
@@ -74,6 +75,68 @@ def cmd_models_diff(args: argparse.Namespace) -> int:
     else:
         print(diff or f"{model} {args.old} and {args.new} were trained with the same recipe")
     return 0
+
+
+def cmd_models_report(args: argparse.Namespace) -> int:
+    """A version's model report and card, one self-contained HTML file; --json also prints the
+    version's metrics.json."""
+    from modelops_dev.client import model_report
+
+    connect(args.endpoint_url)
+    model = model_of(args)
+    data = model_report.gather(model, args.version)
+    out = Path(args.out or f"out/{model}-{data.version}-report.html")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(model_report.render(data), encoding="utf-8")
+    if args.json:
+        print_json({"model": model, "version": data.version, "report": str(out), "metrics": data.figures})
+    else:
+        print(f"wrote the model report of {model} {data.version} to {out}")
+    return 0
+
+
+def cmd_models_compare(args: argparse.Namespace) -> int:
+    """Two versions scored on the same rows (B's out-of-time test sample), side by side."""
+    from modelops_dev.client import local
+
+    connect(args.endpoint_url)
+    model = model_of(args)
+    if args.a == args.b:
+        raise CliError(f"compare two different versions (both are {args.a})")
+    first, second = (local.load(model, version, servable=False) for version in (args.a, args.b))
+    table = local.compare(first, second, local.out_of_time_rows(second))
+    found = {
+        str(metric): {str(column): _finite(value) for column, value in values.items()}
+        for metric, values in table.to_dict(orient="index").items()
+    }
+    if args.json:
+        print_json({"model": model, "a": args.a, "b": args.b, "rows": f"{args.b}'s out-of-time test sample",
+                    "metrics": found})  # fmt: skip
+        return 0
+    print(f"{model} {args.a} and {args.b} on {args.b}'s out-of-time test rows")
+    print(f"{'metric':<16} {args.a:>10} {args.b:>10} {'difference':>11}")
+    for metric, values in found.items():
+        cells = [_cell(values[args.a], 10), _cell(values[args.b], 10), _cell(values["difference"], 11, "+")]
+        print(f"{metric:<16} {' '.join(cells)}".rstrip())
+    print(
+        f"difference: {args.b} minus {args.a}; roc_auc_p_worse: DeLong's p-value that {args.b} is not worse"
+    )
+    return 0
+
+
+def _finite(value: Any) -> float | None:
+    number = float(value)
+    return number if number == number else None  # NaN: no value (a p-value has no version column)
+
+
+def _cell(value: float | None, width: int, sign: str = "") -> str:
+    if value is None:
+        return " " * width
+    return (
+        f"{value:>{sign}{width},.0f}"
+        if value.is_integer() and abs(value) >= 10
+        else f"{value:>{sign}{width}.4f}"
+    )
 
 
 def cmd_models_promote(args: argparse.Namespace) -> int:

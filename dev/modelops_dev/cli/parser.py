@@ -12,9 +12,11 @@ from modelops_dev.cli.data import cmd_data_load
 from modelops_dev.cli.demo import cmd_demo
 from modelops_dev.cli.deploy import cmd_teardown
 from modelops_dev.cli.models import (
+    cmd_models_compare,
     cmd_models_diff,
     cmd_models_list,
     cmd_models_promote,
+    cmd_models_report,
     cmd_models_retire,
     cmd_models_rollback,
     cmd_models_show,
@@ -315,6 +317,18 @@ def _add_models(models: _Commands) -> None:
     diff = models.add_with_model("diff", cmd_models_diff, "a unified diff of two versions' recipes (specs)")
     diff.add_argument("old", metavar="A")
     diff.add_argument("new", metavar="B")
+    report = models.add_with_model(
+        "report",
+        cmd_models_report,
+        "a version's model report and card (default: the champion), one self-contained HTML file",
+    )
+    report.add_argument("version", nargs="?", help="the version (default: the champion)")
+    report.add_argument("--out", help="the HTML file (default: out/<model>-<version>-report.html)")
+    compare = models.add_with_model(
+        "compare", cmd_models_compare, "two versions' metrics on the same rows (B's out-of-time test sample)"
+    )
+    compare.add_argument("a", metavar="A")
+    compare.add_argument("b", metavar="B")
     promote = models.add("promote", cmd_models_promote, "make a version the champion (audited)")
     promote.add_argument("version")
     rollback = models.add("rollback", cmd_models_rollback, "return to the previous champion (audited)")

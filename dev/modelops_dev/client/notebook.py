@@ -9,6 +9,7 @@ ops.load(frame, table="hymod", date_column="Date")
 ops.train("hymod", "2014-12-01"); ops.score("hymod", "2015-01-01")
 ops.top("hymod", 10); ops.score_history("hymod", "2015-01-05")
 ops.deciles("hymod", stage="validate_data"); ops.drift("churn"); ops.versions("hymod")
+ops.card("hymod", "1.0.0", out="hymod-1.0.0.html")  # the model report and card
 ```
 
 The library reads its resource names from the environment (as in Lambda), so a client sets
@@ -399,6 +400,28 @@ class Client:
             except registry.UnknownVersion as error:
                 raise RequestError(str(error)) from None
         return VersionReport.of(shown)
+
+    def card(
+        self, model: str | None = None, version: str | None = None, out: str | Path | None = None
+    ) -> str:
+        """The version's model report and card (default: the champion), as `modelops models
+        report` writes it: the HTML itself, or, with ``out``, the path of the file written."""
+        from modelops.stores import registry
+        from modelops_dev.client import model_report
+
+        with self._active():
+            name = self._model(model)
+            try:
+                data = model_report.gather(name, version)
+            except (registry.UnknownVersion, local.PredictError) as error:
+                raise RequestError(str(error)) from None
+        html = model_report.render(data)
+        if out is None:
+            return html
+        path = Path(out)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(html, encoding="utf-8")
+        return str(path)
 
 
 def _only_dates(values: pd.Series) -> bool:

@@ -613,3 +613,20 @@ def test_operations_that_do_not_fit_the_recipe_say_so_in_one_line():
         "model 'churn': the stored spec's operational settings do not fit the version's recipe: "
         "online.realtime_features: 'score_of_the_day' is not a feature"
     )
+
+
+def test_the_model_card_is_free_text_an_optional_section_and_operational():
+    empty = {"intended_use": "", "owner": "", "limitations": "", "notes": ""}
+    assert parse(minimal()).card.model_dump() == empty
+    recipe = parse_spec(CHURN_SPEC.read_text())
+    assert recipe.card.owner.startswith("Retention analytics") and recipe.card.intended_use
+    document = churn()
+    document["card"] = {"owner": "Data science", "notes": "Retrained quarterly."}
+    current = parse(document)
+    assert recipe.operated_by(current).card == current.card  # a new owner needs no retraining
+    document["card"] = {"ownr": "me"}
+    with pytest.raises(SpecError, match=r"^test\.yaml: card\.ownr: unknown field; did you mean 'owner'\?$"):
+        parse(document)
+    document["card"] = {"owner": ["a", "b"]}
+    with pytest.raises(SpecError, match=r"^test\.yaml: card\.owner: Input should be a valid string$"):
+        parse(document)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import platform
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -43,7 +43,10 @@ from modelops.domain.scores import ScoreSet
 from modelops.domain.spec import ModelSpec
 from modelops.pipeline import monitoring
 from modelops.pipeline.common import read_extract, spec_of
-from modelops.stores import calibrations, layout, notifications, objects, registry, specs
+from modelops.stores import calibrations, layout, notifications, objects, registry, specs, version_metrics
+
+if TYPE_CHECKING:
+    from modelops.domain.model.estimators import TrainingResult
 
 PERFORMANCE = "performance.json"
 
@@ -205,6 +208,9 @@ def train_model(doc: StageDoc) -> StageDoc:
     if performance is not None:  # the calibration and the test periods' measures, for monitoring
         put(PERFORMANCE, performance)
         summary[calibrations.SHA256_FIELD] = registry.sha256(performance)
+    figures = _figures(run, spec, result, test, schema)  # the report's figures, for any tool
+    put(version_metrics.NAME, figures)
+    summary[version_metrics.SHA256_FIELD] = registry.sha256(figures)
     doc.artifacts.model = put("model.joblib", buffer.getvalue())
     doc.artifacts.test_scores = put("test_scores.npz", scores.to_bytes())
     doc.artifacts.test_features = put("test_features.npz", test.to_bytes())
@@ -230,6 +236,21 @@ def _performance(spec: ModelSpec, scores: ScoreSet) -> bytes | None:
     )
     rule = spec.campaign.model_dump(mode="json", include={"enabled", "top_n", "min_score"})
     return calibrations.encode(fitted, periods, rule)
+
+
+def _figures(
+    run: Run, spec: ModelSpec, result: TrainingResult, test: FeatureMatrix, schema: FeatureSchema
+) -> bytes:
+    """metrics.json: the test sample's curves, deciles, campaign selection and permutation
+    importance (on at most estimators.IMPORTANCE_ROWS rows, seeded by the split's seed)."""
+    from modelops.domain.model import estimators, figures
+
+    y = np.asarray(test.y, dtype=np.float64)
+    importance = estimators.permutation_importance(
+        result.estimator, test.X, y, schema.names, seed=spec.split.seed
+    )
+    found = figures.figures(y, result.test_scores, test.timestamp, spec.campaign, importance)
+    return version_metrics.encode({"model": run.model, "run_id": run.run_id, "sample": "test", **found})
 
 
 def _champion_scores(doc: StageDoc, version: str, test: FeatureMatrix) -> ScoreSet:
@@ -395,10 +416,12 @@ def deploy_model(doc: StageDoc) -> StageDoc:
         status=status,
         recipe=specs.pinned_text(run.run_id, run.spec()),
     )
-    if record.run_id == run.run_id and summary.get(calibrations.SHA256_FIELD):  # its calibration
-        calibrations.keep(
-            run.model, record.version, objects.get_bytes(layout.training_key(run.run_id, PERFORMANCE))
-        )
+    for name, field, keep in (
+        (PERFORMANCE, calibrations.SHA256_FIELD, calibrations.keep),  # its calibration
+        (version_metrics.NAME, version_metrics.SHA256_FIELD, version_metrics.keep),  # its figures
+    ):
+        if record.run_id == run.run_id and summary.get(field):
+            keep(run.model, record.version, objects.get_bytes(layout.training_key(run.run_id, name)))
     compared = _compared(doc)
     decision = _decide(run, verdict, record, compared)
     detail = {"reason": decision.reason, "caller": f"training run {run.run_id}", "evidence": verdict.evidence}

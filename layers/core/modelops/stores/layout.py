@@ -8,7 +8,8 @@ runs/<run_id>/spec/<sha256>.yaml                     the spec a run started with
 runs/<run_id>/raw/part-<n>.parquet                   a run's extract, in parts
 runs/<run_id>/features/..., runs/<run_id>/*          a training run's objects
 runs/<run_id>/chunks/<index>/...                     a scoring chunk's objects
-models/<model>/<version>/{model.joblib,fast.npz,metadata.json,recipe.yaml,performance.json}   the model store
+models/<model>/<version>/{model.joblib,fast.npz,metadata.json,recipe.yaml}         the model store
+models/<model>/<version>/{performance.json,metrics.json}    its calibration and figures
 scores/model=<model>/as_of=<YYYY-MM-DD>/source=<source>/part-<n>.parquet   the score history
 reports/<model>/drift.html                           the drift report
 ```
@@ -113,7 +114,8 @@ def run_key(run_id: str, name: str) -> str:
 
 
 def training_key(run_id: str, name: str) -> str:
-    """train_model's outputs: model.joblib, fast.npz, test_scores.npz, test_features.npz, training.json."""
+    """train_model's outputs: model.joblib, fast.npz, test_scores.npz, test_features.npz,
+    training.json, performance.json, metrics.json."""
     return f"{run_prefix(run_id)}{name}"
 
 
@@ -142,6 +144,11 @@ def model_recipe_key(model: str, version: str) -> str:
 def model_performance_key(model: str, version: str) -> str:
     """The version's calibration and its test sample's performance per period."""
     return f"{model_prefix(model, version)}performance.json"
+
+
+def model_metrics_key(model: str, version: str) -> str:
+    """The figures of the version's report on its test sample (curves, deciles, importance)."""
+    return f"{model_prefix(model, version)}metrics.json"
 
 
 # ---------------------------------------------------------------- scores and reports

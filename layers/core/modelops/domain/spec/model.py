@@ -16,6 +16,7 @@ from modelops.domain.spec.sections import (
     _IDENTIFIER,
     MODEL_NAME_PATTERN,
     Campaign,
+    Card,
     Drift,
     Estimator,
     Feature,
@@ -34,6 +35,7 @@ from modelops.domain.spec.sections import (
 
 OPERATIONAL = (
     "description",
+    "card",
     "scoring",
     "campaign",
     "drift",
@@ -84,6 +86,7 @@ class ModelSpec(_Strict):
     # promotion gate still decides whether the retrained model replaces the champion.
     retrain_on_drift: bool = False
     retrain_min_severity: Literal["low", "medium", "high"] = "high"
+    card: Card = Card()  # the model card's free text (intended use, owner, limitations, notes)
 
     @field_validator("name")
     @classmethod

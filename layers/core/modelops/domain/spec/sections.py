@@ -303,6 +303,17 @@ class Online(_Strict):
     range_margin: float = Field(default=0.5, ge=0)  # accepted: training [min, max] ± margin x span
 
 
+class Card(_Strict):
+    """The model card's free text (`modelops models report`): what the model is for, who owns
+    it, what it must not be used for, anything else a reader should know. Operational: a
+    changed owner or note applies to every version's card at once."""
+
+    intended_use: str = ""
+    owner: str = ""
+    limitations: str = ""
+    notes: str = ""
+
+
 class Schedule(_Strict):
     """When the dispatcher starts this model's pipelines: cron expressions in UTC (see
     domain/schedules.py); a pipeline without one only runs when asked."""
