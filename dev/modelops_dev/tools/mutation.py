@@ -52,7 +52,7 @@ MODULE_TESTS: dict[str, tuple[str, ...]] = {
     "monitoring/statistics": ("tests/unit/domain/monitoring/test_drift.py",),
     "monitoring/evaluation": ("tests/unit/domain/monitoring/test_drift.py",),
     "monitoring/sampling": (
-        "tests/unit/domain/monitoring/test_drift.py",
+        "tests/unit/domain/monitoring/test_sampling.py",
         "tests/unit/domain/monitoring/test_segments.py",
     ),
     "model/metrics": ("tests/unit/domain/model/test_metrics.py",),

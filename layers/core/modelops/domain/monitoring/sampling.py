@@ -13,11 +13,10 @@ from modelops.domain.monitoring.segments import split_metric
 from modelops.domain.monitoring.statistics import quantile_floor, quantile_sampling_p
 
 
-def rows_behind(period: Observation, value: str, share: bool) -> float:
-    """How many rows a value was computed from: every row for a share (missing rows are a
-    share too), the present ones for a decile or a mean; 0 when the profile has no count."""
-    count = period.values.get("count", 0.0)
-    return count if share else count * (1 - period.values.get("missing", 0.0))
+def present_rows(period: Observation) -> float:
+    """The rows a decile or a mean was computed from: those not missing (0 without a count).
+    A share stands on every row, missing ones too."""
+    return period.values.get("count", 0.0) * (1 - period.values.get("missing", 0.0))
 
 
 def sampling_floors(
@@ -30,10 +29,10 @@ def sampling_floors(
     counts and other discrete values, whose deciles jump from one value to the next)."""
     pooled = pooled_sample(periods)
     counts = np.array([p.values.get("count", 0.0) for p in periods])
-    present = counts * (1 - np.array([p.values.get("missing", 0.0) for p in periods]))
+    present = np.array([present_rows(p) for p in periods])
     rows = {  # (now, the reference's median) of every row and of the present ones
         True: (current.values.get("count", 0.0), float(np.median(counts))),
-        False: (rows_behind(current, "mean", False), float(np.median(present))),
+        False: (present_rows(current), float(np.median(present))),
     }
     floors = np.zeros((2, len(names)))
     deciles = [j for j, v in enumerate(names) if v in DECILES and not is_share(metric, v)]
@@ -42,7 +41,7 @@ def sampling_floors(
         for k, n in enumerate(rows[False]):
             floors[k, deciles] = quantile_floor(pooled, levels, n)
     for j, value in enumerate(names):
-        share = value != "mean" and (is_share(metric, value) or value == "missing")
+        share = value != "mean" and is_share(metric, value)  # "missing" is a share too
         if share or split_metric(metric)[0] == OUTCOME_METRIC:
             level = float(np.clip(matrix[:, j].mean(), 0.0, 1.0))
             per_row = level * (1 - level)
@@ -72,6 +71,6 @@ def decile_sampling_p(
     pooled = pooled_sample(periods)
     if deciles and pooled.size > 1:
         levels = DECILE_LEVELS[[DECILES.index(names[j]) for j in deciles]]
-        rows = rows_behind(current, "mean", False)
+        rows = present_rows(current)
         p_values[deciles] = quantile_sampling_p(pooled, levels, new[deciles], rows)
     return p_values
