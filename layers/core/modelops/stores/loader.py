@@ -4,6 +4,8 @@ file is found in one pass and reported at once, with the flags that fix them all
 
 A file that cannot be read as a table at all (not UTF-8, ragged rows, no rows) stops at that
 problem; past it, each column's problem is collected and the load is refused with all of them.
+A CSV file is first typed in one pass (``fastload``); only a file that pass doubts (a problem,
+a guess that did not hold) is read whole as text and profiled here.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from modelops.domain.data import loadcheck
 from modelops.domain.data.datacheck import ColumnError, ColumnProfile, column_type
 from modelops.domain.data.loadcheck import Fix, Problem
 from modelops.domain.periods import Period
-from modelops.stores import csvtext, tabular
+from modelops.stores import csvtext, fastload, tabular
 from modelops.stores.csvtext import Lines, LoadError
 from modelops.stores.tabular import literal, quote
 
@@ -150,6 +152,44 @@ def _watched(connection: Any, progress: Progress | None) -> Iterator[None]:
         progress(1.0)
 
 
+def _csv_arguments(path: Path, delimiter: str, options: LoadOptions) -> str:
+    """read_csv's arguments for a file (its typing left to the caller)."""
+    markers = ", ".join(literal(v) for v in options.missing_markers)
+    return (
+        f"{literal(str(path))}, delim={literal(delimiter)}, header=true, skip={options.skip_rows}, "
+        f"quote='\"', escape='\"', nullstr=[{markers}]"
+    )
+
+
+def _one_pass(
+    connection: Any, path: Path, options: LoadOptions, progress: Progress | None
+) -> tuple[list[ColumnSummary], str, Source] | None:
+    """A clean CSV file typed in one pass (``fastload``); None: it needs the full check."""
+    if is_parquet(path):
+        return None
+    delimiter = csvtext.delimiter(path, options.skip_rows)
+    header = csvtext.header(path, delimiter, options.skip_rows)
+    if loadcheck.header_problems(header):
+        return None
+    row, arguments = _free_name(header), _csv_arguments(path, delimiter, options)
+    forced = {column: TYPE_NAMES[name] for column, name in options.types.items()}
+    reading = fastload.Reading(forced, options.date_column, options.date_format, options.local_time)
+
+    def read(sql: str) -> None:
+        with _watched(connection, progress):
+            connection.execute(sql)
+        csvtext.refuse_rejected(connection, path, delimiter, len(header), options.skip_rows)
+
+    found = fastload.typed(connection, arguments, header, row, reading, read)
+    if found is None:
+        connection.execute("DROP VIEW IF EXISTS typed")
+        connection.execute("DROP TABLE IF EXISTS load_rows")
+        return None
+    columns, date_column = found
+    summary = [ColumnSummary(c.name, c.type, c.missing, c.note) for c in columns]
+    return summary, date_column, Source(path, header, row, Lines(path, delimiter, options.skip_rows))
+
+
 def read(connection: Any, path: Path, options: LoadOptions, progress: Progress | None = None) -> Source:
     """The file as table ``raw`` (text columns for CSV, typed for Parquet) with a row number;
     ``progress`` is told how much of the file is read."""
@@ -170,15 +210,12 @@ def read(connection: Any, path: Path, options: LoadOptions, progress: Progress |
         delimiter = csvtext.delimiter(path, options.skip_rows)
         header = csvtext.header(path, delimiter, options.skip_rows)
         row = _free_name(header)
-        na = options.missing_markers
         # One pass of DuckDB's reader; rows it cannot read are set aside (store_rejects) and
         # named after, never a Python object per row or cell.
         with _watched(connection, progress):
             connection.execute(
                 f"CREATE TABLE raw AS SELECT *, (row_number() OVER ()) - 1 AS {quote(row)} FROM read_csv("  # nosec B608  # a quoted name, literals and a number
-                f"{literal(str(path))}, delim={literal(delimiter)}, header=true, all_varchar=true, "
-                f"skip={options.skip_rows}, quote='\"', escape='\"', store_rejects=true, "
-                f"nullstr=[{', '.join(literal(v) for v in na)}])"
+                f"{_csv_arguments(path, delimiter, options)}, all_varchar=true, store_rejects=true)"
             )
         csvtext.refuse_rejected(connection, path, delimiter, len(header), options.skip_rows)
         source = Source(path, header, row, Lines(path, delimiter, options.skip_rows))
@@ -205,14 +242,8 @@ def _formats_reading(connection: Any, column: str) -> list[str]:
 
 
 def _timestamp(value: str, profile: ColumnProfile, options: LoadOptions) -> tuple[str, str]:
-    """SQL reading ISO-8601 text as TIMESTAMP: with offsets, in UTC (or the local time written,
-    with --local-time); and the note the summary shows."""
-    if not profile.zoned:
-        return f"CAST({value} AS TIMESTAMP)", ""
-    if options.local_time:
-        return f"CAST({value} AS TIMESTAMP)", "timezone offsets dropped: local times (--local-time)"
-    utc = f"CAST(CAST({value} AS TIMESTAMPTZ) AS TIMESTAMP)"
-    return utc, "timezone offsets converted to UTC (--local-time keeps local times)"
+    """SQL reading ISO-8601 text as TIMESTAMP (offsets in UTC unless --local-time), its note."""
+    return fastload.timestamp_sql(value, profile.zoned > 0, options.local_time)
 
 
 def _date_expression(
@@ -354,6 +385,9 @@ def typed(
     # DuckDB's own progress bar would print into the command's output (--json too).
     connection.execute("SET enable_progress_bar_print = false")
     connection.execute(f"SET temp_directory = {literal(str(Path(tempfile.gettempdir()) / 'modelops-load'))}")
+    fast = _one_pass(connection, path, options, progress)
+    if fast is not None:
+        return fast
     source = read(connection, path, options, progress)
     profiles: dict[str, ColumnProfile] = tabular.profile_columns(connection, "raw", source.where, source.row)
     if profiles and next(iter(profiles.values())).rows == 0:

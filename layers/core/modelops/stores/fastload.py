@@ -1,0 +1,288 @@
+"""A clean CSV file typed in one pass of DuckDB's reader, checked after (issue 23).
+
+DuckDB's sniffer guesses each column's type from a sample; the one read of the file stores
+each value cast to its column's guess, with a flag on every row where a value does not fit
+it by the rules of a load's profile (``tabular``'s patterns). Text columns, and the guesses
+that need their text (booleans, timestamps), are stored as text and profiled after, in
+memory, in one query over all of them. Never a Python object per row or cell.
+
+A file whose guesses all hold and that has no problem is typed exactly as ``loader``'s full
+check types it; anything else (a flagged row, a column that would be refused, a date problem)
+returns None, and the load takes the full check, which names every problem.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from modelops.domain.data.datacheck import ColumnError, ColumnProfile, Example, column_type
+from modelops.stores.tabular import _DATE, _INTEGER, _NUMBER, _kind, literal, quote
+
+
+def _spaced(pattern: str) -> str:
+    """A value pattern (``^...$``) that also takes the spaces ``trim`` would take off."""
+    return f"^ *({pattern[1:-1]}) *$"
+
+
+# DuckDB's guess -> SQL true where a value {raw} (as read) does not fit it; DuckDB's casts
+# take the spaces around a value, so a value passing is cast untrimmed. The other guesses are
+# stored as text and profiled after.
+_CHECKS = {
+    kind: f"(NOT regexp_full_match({{raw}}, '{_spaced(pattern)}') OR TRY_CAST({{raw}} AS {kind}) IS NULL)"
+    for kind, pattern in (("BIGINT", _INTEGER), ("DOUBLE", _NUMBER), ("DATE", _DATE))
+}
+# The counts a text column's profile needs, over its values' kinds {k} (``tabular._kind``).
+_TEXT_COUNTS = (
+    ("integers", "{k} = 'integer'"),
+    ("numbers", "{k} IN ('integer', 'number')"),
+    ("booleans", "{k} = 'boolean'"),
+    ("dates", "{k} = 'date'"),
+    ("timestamps", "{k} IN ('timestamp', 'zoned')"),
+    ("padded", "{k} = 'padded'"),
+    ("zoned", "{k} = 'zoned'"),
+)
+_TIME = ("DATE", "TIMESTAMP")
+_BOOLEAN = "^([Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]) *$"
+
+
+@dataclass(frozen=True)
+class Stored:
+    """How a column is read: ``role`` ("guess", "text", "forced" or "dated"), its type, the
+    SQL of its value over the trimmed text {t} (or the text as read, {raw}), and the SQL true
+    where a present value does not fit (None: nothing to check)."""
+
+    role: str
+    type: str
+    value: str
+    bad: str | None = None
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    missing: int
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the full check is also told: the flags that change how columns are read."""
+
+    forced: dict[str, str]  # column -> SQL type (--types)
+    date_column: str | None
+    date_format: str | None
+    local_time: bool
+
+
+def timestamp_sql(value: str, zoned: bool, local_time: bool) -> tuple[str, str]:
+    """SQL reading ISO-8601 text as TIMESTAMP: with offsets, in UTC (or the local time written,
+    with --local-time); and the note the summary shows."""
+    if not zoned:
+        return f"CAST({value} AS TIMESTAMP)", ""
+    if local_time:
+        return f"CAST({value} AS TIMESTAMP)", "timezone offsets dropped: local times (--local-time)"
+    utc = f"CAST(CAST({value} AS TIMESTAMPTZ) AS TIMESTAMP)"
+    return utc, "timezone offsets converted to UTC (--local-time keeps local times)"
+
+
+def date_format_sql(date_format: str) -> tuple[str, str]:
+    """SQL reading the text {t} in a --date-format, and its type (TIMESTAMP with a time)."""
+    parsed = f"TRY_STRPTIME({{t}}, {literal(date_format)})"
+    if any(code in date_format for code in ("%H", "%I", "%M", "%S")):
+        return parsed, "TIMESTAMP"
+    return f"CAST({parsed} AS DATE)", "DATE"
+
+
+def _guesses(connection: Any, arguments: str, header: list[str]) -> list[str] | None:
+    """DuckDB's guess of each column's type (ISO dates only); None if its names differ."""
+    try:
+        columns = connection.execute(
+            f"SELECT Columns FROM sniff_csv({arguments}, dateformat='%Y-%m-%d')"  # nosec B608  # the reader's literal options
+        ).fetchone()[0]
+    except Exception:  # noqa: BLE001 - a file the sniffer cannot read is left to the full check
+        return None
+    if [str(column["name"]) for column in columns] != header:
+        return None
+    return [str(column["type"]) for column in columns]
+
+
+def _free(name: str, taken: Sequence[str]) -> str:
+    lowered = {n.lower() for n in taken}
+    while name.lower() in lowered:
+        name += "_"
+    return name
+
+
+def _stored(column: str, guess: str, reading: Reading) -> Stored:
+    if column == reading.date_column and reading.date_format is not None:
+        value, kind = date_format_sql(reading.date_format)
+        return Stored("dated", kind, value, f"{value} IS NULL")
+    if column in reading.forced and column != reading.date_column:
+        cast = f"TRY_CAST({{t}} AS {reading.forced[column]})"
+        return Stored("forced", reading.forced[column], cast, f"{cast} IS NULL")
+    if guess in _CHECKS:
+        return Stored("guess", guess, f"TRY_CAST({{raw}} AS {guess})", _CHECKS[guess])
+    return Stored("text", "VARCHAR", "{raw}")
+
+
+def _sql(template: str, column: str) -> str:
+    """A template's SQL for a column (not ``str.format``: the patterns hold braces)."""
+    return template.replace("{t}", f"trim({quote(column)})").replace("{raw}", quote(column))
+
+
+def _text_kind(column: str) -> str:
+    """``tabular._kind`` of a text column's trimmed values, its patterns tried only on values
+    that may match one: a value whose first character is an ASCII letter or sign past '9' is
+    text, or a boolean (``lower(t) IN ('true', 'false')``: only ASCII letters lower to those)."""
+    name = quote(column)
+    return (
+        f"CASE WHEN ascii({name}) <= 57 OR ascii({name}) > 127 THEN {_kind(f'trim({name})')} "
+        f"WHEN ascii({name}) IN (70, 84, 102, 116) AND regexp_full_match({name}, '{_BOOLEAN}') "
+        "THEN 'boolean' ELSE 'text' END"
+    )
+
+
+def _text_type(connection: Any, profile: ColumnProfile) -> str | None:
+    """``column_type`` of a text column from its counts; the distinct values that are not
+    numbers (dates) are counted only where they decide. None where it would refuse."""
+    present, dates = profile.present, profile.dates + profile.timestamps
+    non: dict[str, int] = {}
+    for which, count, kinds in (
+        ("numbers", profile.numbers, "('integer', 'number')"),
+        ("dates", dates, "('date', 'timestamp', 'zoned')"),
+    ):
+        non[which] = 0
+        if not profile.padded and 0 < count < present and count >= present / 2:
+            non[which] = connection.execute(
+                f"SELECT count(DISTINCT t) FROM (SELECT trim({quote(profile.name)}) AS t FROM load_rows) "  # nosec B608  # a quoted name, constant SQL
+                f"WHERE t IS NOT NULL AND {_kind('t')} NOT IN {kinds}"
+            ).fetchone()[0]
+    some = Example("", "")  # only whether there is one counts for the type
+    counted = replace(
+        profile,
+        non_numbers=non["numbers"],
+        non_dates=non["dates"],
+        first_non_number=some if profile.numbers < present else None,
+        first_non_date=some if dates < present else None,
+    )
+    try:
+        return column_type(counted)
+    except ColumnError:
+        return None
+
+
+def typed(
+    connection: Any,
+    arguments: str,
+    header: list[str],
+    row: str,
+    reading: Reading,
+    read: Callable[[str], None],
+) -> tuple[list[Column], str] | None:
+    """Read a CSV file (``arguments``: read_csv's, without all_varchar) into the view ``typed``
+    (its columns typed, and ``row``), in one pass; ``read(sql)`` runs the read (watching it,
+    refusing the rows the reader set aside). None: the file needs the full check."""
+    if reading.date_column is None and (reading.forced or reading.date_format is not None):
+        return None
+    if reading.date_column not in (None, *header) or set(reading.forced) - set(header):
+        return None
+    guesses = _guesses(connection, arguments, header)
+    if guesses is None:
+        return None
+    stored = {column: _stored(column, guess, reading) for column, guess in zip(header, guesses, strict=True)}
+    flagged = _free(row + "_bad", [*header, row])
+    checks = [f"({quote(c)} IS NOT NULL AND {_sql(s.bad, c)})" for c, s in stored.items() if s.bad]
+    values = [f"{_sql(s.value, c)} AS {quote(c)}" for c, s in stored.items()]
+    read(
+        f"CREATE TABLE load_rows AS SELECT {', '.join(values)}, {' OR '.join(checks) or 'false'} "  # nosec B608  # quoted names, constant SQL and literals
+        f"AS {quote(flagged)} FROM read_csv({arguments}, all_varchar=true, store_rejects=true)"
+    )
+    return _checked(connection, arguments, header, row, flagged, stored, reading)
+
+
+def _checked(
+    connection: Any,
+    arguments: str,
+    header: list[str],
+    row: str,
+    flagged: str,
+    stored: dict[str, Stored],
+    reading: Reading,
+) -> tuple[list[Column], str] | None:
+    text = [c for c, s in stored.items() if s.role == "text"]
+    doubles = [c for c, s in stored.items() if s.role == "guess" and s.type == "DOUBLE"]
+    kinds = ", ".join(f"{_text_kind(c)} AS {quote(f'k{i}')}" for i, c in enumerate(text))
+    parts = [
+        "count(*)",
+        f"coalesce(bool_or({quote(flagged)}), false)",
+        *(f"count({quote(c)})" for c in header),
+        *(f"coalesce(bool_and({quote(c)} = floor({quote(c)})), false)" for c in doubles),
+        *(
+            f"count(*) FILTER (WHERE {quote(c)} IS NOT NULL AND {test.format(k=quote(f'k{i}'))})"
+            for i, c in enumerate(text)
+            for _, test in _TEXT_COUNTS
+        ),
+    ]
+    counts = connection.execute(
+        f"SELECT {', '.join(parts)} FROM (SELECT *{', ' if kinds else ''}{kinds} FROM load_rows)"  # nosec B608  # quoted names, constant SQL
+    ).fetchone()
+    rows, bad = int(counts[0]), bool(counts[1])
+    present = dict(zip(header, counts[2 : 2 + len(header)], strict=True))
+    integral = dict(zip(doubles, counts[2 + len(header) : 2 + len(header) + len(doubles)], strict=True))
+    if rows == 0 or bad or any(present[c] == 0 for c, s in stored.items() if s.role == "guess"):
+        return None
+    if any(integral.values()) and _whole_numbers(connection, arguments, [c for c in doubles if integral[c]]):
+        return None
+    found = counts[2 + len(header) + len(doubles) :]
+    width = len(_TEXT_COUNTS)
+    types = {c: s.type for c, s in stored.items()}
+    notes: dict[str, str] = {}
+    for index, column in enumerate(text):
+        counted = found[index * width : (index + 1) * width]
+        stats = dict(zip((n for n, _ in _TEXT_COUNTS), counted, strict=True))
+        profile = ColumnProfile(column, "VARCHAR", rows, rows - present[column], **stats)
+        kind = _text_type(connection, profile)
+        if kind is None:
+            return None
+        types[column] = kind
+        if kind != "VARCHAR":
+            value, notes[column] = f"trim({quote(column)})", ""
+            expression = f"CAST({value} AS {kind})"
+            if kind == "TIMESTAMP":
+                expression, notes[column] = timestamp_sql(value, profile.zoned > 0, reading.local_time)
+            try:
+                connection.execute(
+                    f"ALTER TABLE load_rows ALTER {quote(column)} SET DATA TYPE {kind} USING {expression}"  # nosec B608  # a quoted name, a type and SQL of it
+                )
+            except Exception:  # noqa: BLE001 - e.g. an integer past BIGINT: the full check's error
+                return None
+    date_column = reading.date_column
+    if date_column is None:
+        dated = [c for c, s in stored.items() if s.role in ("guess", "text") and types[c] in _TIME]
+        if len(dated) != 1:
+            return None
+        date_column = dated[0]
+    if types[date_column] not in _TIME or present[date_column] < rows:
+        return None
+    connection.execute(
+        f"CREATE VIEW typed AS SELECT {', '.join(quote(c) for c in header)}, rowid AS {quote(row)} "  # nosec B608  # quoted names
+        "FROM load_rows"
+    )
+    columns = [Column(c, types[c], rows - present[c], notes.get(c, "")) for c in header]
+    return columns, date_column
+
+
+def _whole_numbers(connection: Any, arguments: str, columns: list[str]) -> bool:
+    """Whether a column of numbers whose values are all whole holds only integers as written
+    ('5', not '5.0': then it is a column of integers)."""
+    found = connection.execute(
+        "SELECT "  # nosec B608  # quoted names, constant SQL
+        + ", ".join(
+            f"coalesce(bool_and(regexp_full_match(trim({quote(c)}), '{_INTEGER}')), true)" for c in columns
+        )
+        + f" FROM read_csv({arguments}, all_varchar=true)"
+    ).fetchone()
+    return any(found)
