@@ -159,7 +159,8 @@ def _kind(value: str) -> str:
     date = f"(regexp_full_match({value}, '{_DATE}') AND TRY_CAST({value} AS DATE) IS NOT NULL)"
     timestamp = f"(regexp_full_match({value}, '{_TIMESTAMP}') AND TRY_CAST({value} AS TIMESTAMP) IS NOT NULL)"
     return (
-        f"CASE WHEN regexp_full_match({value}, '{_INTEGER}') THEN 'integer' "
+        f"CASE WHEN regexp_full_match({value}, '{_INTEGER}') THEN "  # past 64 bits: an id, a code
+        f"CASE WHEN TRY_CAST({value} AS BIGINT) IS NULL THEN 'padded' ELSE 'integer' END "
         f"WHEN regexp_full_match({value}, '{_NUMBER}') THEN 'number' "
         f"WHEN regexp_full_match({value}, '{_PADDED}') THEN 'padded' "
         f"WHEN lower({value}) IN ('true', 'false') THEN 'boolean' "

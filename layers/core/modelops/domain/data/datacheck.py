@@ -60,7 +60,7 @@ class ColumnProfile:
     first_non_date: Example | None = None
     non_numbers: int = 0  # distinct values that are not numbers
     non_dates: int = 0  # distinct values that are not dates
-    padded: int = 0  # whole numbers with a leading zero ('007'): codes, so the column is text
+    padded: int = 0  # whole numbers with a leading zero ('007') or past 64 bits: codes, so text
     examples: list[str] = field(default_factory=list)  # a few distinct values, for messages
     zoned: int = 0  # timestamps with a timezone (Z or an offset)
 
