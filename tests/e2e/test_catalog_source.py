@@ -6,9 +6,11 @@ SourceBuckets set, and nothing of it readable without them."""
 from __future__ import annotations
 
 import tempfile
+from datetime import date
 from pathlib import Path
 
 import boto3
+import numpy as np
 import yaml
 
 from modelops_dev.demo import synthetic
@@ -29,15 +31,22 @@ WHERE snapshot_month BETWEEN $start AND $end
 """
 
 
-def write_foreign_table() -> list[str]:
+def write_foreign_table(late: int = 0) -> list[str]:
     """The demo's months as another team would export them: one ``dt=<month>/`` folder of
     Parquet each in its own bucket, a Glue table over them with partition key dt (a string),
-    each partition registered; the dt values written."""
+    each partition registered; the dt values written. ``late`` rows of September arrived late
+    and sit in October's partition (the table is partitioned by the month it was loaded)."""
     from modelops.stores import tabular
 
     s3, glue = boto3.client("s3"), boto3.client("glue")
     s3.create_bucket(Bucket=BUCKET)
     months = synthetic.generate(LAKE)
+    if late:
+        tables = dict(months)
+        september, october = tables[date(2025, 9, 1)], tables[date(2025, 10, 1)]
+        for name in september:
+            october[name] = np.concatenate([september[name][-late:], october[name]])
+            september[name] = september[name][:-late]
     with tempfile.TemporaryDirectory() as scratch:
         for month, columns in months:
             path = tabular.write_columns(Path(scratch) / f"{month}.parquet", columns)
@@ -97,16 +106,16 @@ def read_keys(sandbox: Sandbox, since: int, principal: str) -> set[str]:
 
 def test_a_catalog_table_written_by_other_code_is_trained_on_and_scored_within_the_roles(sandbox: Sandbox):
     assert sandbox.iam is not None
-    months = write_foreign_table()
+    months = write_foreign_table(late=25)
     put_partner_spec()
     with sandbox.parameters(SourceDatabases=DATABASE, SourceBuckets=BUCKET):
         before = len(sandbox.iam.calls)
         trained = train(sandbox, model="partner")
         window = trained.output["run"]["window"]
-        # Only the partitions of the window's months (and the month after, for the outcomes).
+        # The partitions from the window's first month on (late rows land in later ones).
         read = sorted(day.removeprefix("dt=") for day in read_keys(sandbox, before, "GetDataFunction"))
         wanted = [m for m in months if window["start"] <= m <= window["end"]]
-        assert read == [*wanted, months[months.index(window["end"]) + 1]] and len(wanted) == 8
+        assert read == [m for m in months if m >= window["start"]] and len(wanted) == 8
         extracted = trained.output["results"]["get_data"]
         reconciled = extracted["reconciliation"]
         assert reconciled["table"] == f"{DATABASE}.{TABLE}" and reconciled["column"] == "snapshot_month"
@@ -115,7 +124,10 @@ def test_a_catalog_table_written_by_other_code_is_trained_on_and_scored_within_t
 
         before = len(sandbox.iam.calls)
         scored = score(sandbox, model="partner")
-        assert read_keys(sandbox, before, "GetDataFunction") == {"dt=2025-09-01"}
+        assert read_keys(sandbox, before, "GetDataFunction") == {
+            f"dt={m}" for m in months if m >= "2025-09-01"
+        }
+        # Every customer of September, the 25 that arrived in October's partition too.
         assert scored.output["results"]["get_data"]["matched"] == LAKE_ROWS["2025-09-01"]
         catalog_calls = {
             (c.principal, c.request.action)
@@ -166,7 +178,7 @@ def test_spec_check_checks_a_spec_against_the_catalog_table(sandbox: Sandbox, tm
 
 def test_athena_reads_the_catalog_table_by_name_as_duckdb_does(sandbox: Sandbox):
     """The training extract of both engines: the same rows per period, Athena's SQL naming
-    the catalog table and only the window's dt values."""
+    the catalog table and the dt values from the window's start on."""
     write_foreign_table()
     request = event("get_data")
     request["request"]["model"] = "partner"
@@ -186,4 +198,5 @@ def test_athena_reads_the_catalog_table_by_name_as_duckdb_does(sandbox: Sandbox)
         for execution in page["QueryExecutionIds"]
     ]
     unload = next(q for q in queries if q.startswith("UNLOAD"))
-    assert f'"{DATABASE}"."{TABLE}" WHERE "dt" IN (' in unload and "'2025-12-01'" not in unload
+    # From the window's first month on: rows that arrived late sit in later partitions.
+    assert f'"{DATABASE}"."{TABLE}" WHERE "dt" IN (' in unload and "'2025-12-01'" in unload

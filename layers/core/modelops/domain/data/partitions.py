@@ -1,6 +1,6 @@
 """Tables of the Glue Data Catalog as sources (pure): a spec names one ``database.table``; the
-engines read the partitions of it that hold days the SQL sees, decided here from the table's
-own partition keys."""
+engines read the partitions of it that may hold days the SQL sees (none named before them),
+decided here from the table's own partition keys."""
 
 from __future__ import annotations
 
@@ -64,14 +64,19 @@ def date_keys(keys: tuple[PartitionKey, ...], partitions: tuple[Partition, ...])
 
 
 def _kept_days(days: set[date], window: Window) -> set[date]:
-    """The days of one key whose partitions may hold rows of the window: those inside it, and
-    the latest one before it unless one starts on its first day (a partition named by a
-    month's or a week's first day runs into the window)."""
-    inside = {day for day in days if window.start <= day <= window.end}
+    """The days of one key whose partitions may hold rows of the window: every one from the
+    window's first day on, and the latest one before it unless one starts on its first day.
+
+    A partition's date is not always its rows' date. Rows that arrive late land in a later
+    partition (a table partitioned by the day it was loaded), so no partition after the window
+    is left out: the SQL's own filter on the time column keeps the window. A row is never in a
+    partition named before it, except that a partition named by a month's or a week's first
+    day holds the days after it, hence the latest one before the window."""
+    kept = {day for day in days if day >= window.start}
     earlier = [day for day in days if day < window.start]
     if earlier and window.start not in days:
-        inside.add(max(earlier))
-    return inside
+        kept.add(max(earlier))
+    return kept
 
 
 def partitions_to_read(
