@@ -37,3 +37,26 @@ def test_the_map_line_is_redrawn_then_left_with_the_last_counts():
 def test_the_map_line_is_off_with_json_or_off_a_terminal():
     assert progress.map_line_for(json=False, stream=io.StringIO()) is None
     assert progress.map_line_for(json=True, stream=Terminal()) is None
+
+
+def test_a_map_run_that_cannot_be_described_stops_the_line_not_the_run():
+    from botocore.exceptions import ClientError
+
+    from modelops_dev.client.runner import _MapRun, _Progress
+
+    class Throttled:
+        calls = 0
+
+        def describe_map_run(self, mapRunArn: str) -> dict:
+            self.calls += 1
+            raise ClientError(
+                {"Error": {"Code": "ThrottlingException", "Message": "slow down"}}, "DescribeMapRun"
+            )
+
+    heard: list[MapProgress] = []
+    watching = _Progress(None, heard.append)
+    watching.map_run = _MapRun("arn:aws:states:us-east-1:1:mapRun:x", "ScoreChunks", (100, 2))
+    client = Throttled()
+    watching.poll_map(client)
+    watching.poll_map(client, last=True)
+    assert heard == [] and watching.map_run is None and client.calls == 1

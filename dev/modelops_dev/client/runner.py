@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+from botocore.exceptions import BotoCoreError, ClientError
 
 from modelops.stores.specs import store_spec
 from modelops_dev.sandbox import REGION, Sandbox
@@ -183,7 +184,11 @@ class _Progress:
         run = self.map_run
         if run is None or self.on_map is None:
             return
-        described = client.describe_map_run(mapRunArn=run.arn)
+        try:
+            described = client.describe_map_run(mapRunArn=run.arn)
+        except (BotoCoreError, ClientError):  # throttled or not allowed: the run goes on unwatched
+            self.map_run = None
+            return
         counts = described.get("itemCounts", {})
         last = last or described.get("status") != "RUNNING"
         # The Map's total grows as it reads its items (the sandbox first told 1 of 2): get_data's

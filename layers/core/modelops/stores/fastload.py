@@ -33,6 +33,12 @@ _CHECKS = {
     kind: f"(NOT regexp_full_match({{raw}}, '{_spaced(pattern)}') OR TRY_CAST({{raw}} AS {kind}) IS NULL)"
     for kind, pattern in (("BIGINT", _INTEGER), ("DOUBLE", _NUMBER), ("DATE", _DATE))
 }
+# A whole number past 64 bits is a code to the full check (tabular._kind), not a number: such
+# a value in a DOUBLE guess sends the file there.
+_CHECKS["DOUBLE"] = (
+    f"({_CHECKS['DOUBLE']} OR (regexp_full_match({{raw}}, '{_spaced(_INTEGER)}') "
+    "AND TRY_CAST({raw} AS BIGINT) IS NULL))"
+)
 # The counts a text column's profile needs, over its values' kinds {k} (``tabular._kind``).
 _TEXT_COUNTS = (
     ("integers", "{k} = 'integer'"),
@@ -98,11 +104,13 @@ def date_format_sql(date_format: str) -> tuple[str, str]:
 
 def _guesses(connection: Any, arguments: str, header: list[str]) -> list[str] | None:
     """DuckDB's guess of each column's type (ISO dates only); None if its names differ."""
+    import duckdb
+
     try:
         columns = connection.execute(
             f"SELECT Columns FROM sniff_csv({arguments}, dateformat='%Y-%m-%d')"  # nosec B608  # the reader's literal options
         ).fetchone()[0]
-    except Exception:  # noqa: BLE001 - a file the sniffer cannot read is left to the full check
+    except duckdb.Error:  # a file the sniffer cannot read is left to the full check
         return None
     if [str(column["name"]) for column in columns] != header:
         return None
@@ -212,6 +220,8 @@ def _checked(
     stored: dict[str, Stored],
     reading: Reading,
 ) -> tuple[list[Column], str] | None:
+    import duckdb
+
     text = [c for c, s in stored.items() if s.role == "text"]
     doubles = [c for c, s in stored.items() if s.role == "guess" and s.type == "DOUBLE"]
     kinds = ", ".join(f"{_text_kind(c)} AS {quote(f'k{i}')}" for i, c in enumerate(text))
@@ -257,7 +267,7 @@ def _checked(
                 connection.execute(
                     f"ALTER TABLE load_rows ALTER {quote(column)} SET DATA TYPE {kind} USING {expression}"  # nosec B608  # a quoted name, a type and SQL of it
                 )
-            except Exception:  # noqa: BLE001 - e.g. an integer past BIGINT: the full check's error
+            except duckdb.Error:  # a value the cast refuses: the full check names it
                 return None
     date_column = reading.date_column
     if date_column is None:
