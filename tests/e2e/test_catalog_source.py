@@ -156,6 +156,37 @@ def test_without_the_parameters_the_catalog_table_is_not_readable(sandbox: Sandb
     assert denied.request.action == "glue:GetTable" and f"/{DATABASE}" in denied.request.resource
 
 
+def test_a_table_of_csv_files_is_refused_by_the_duckdb_engine_in_one_line(sandbox: Sandbox):
+    """DuckDB reads a catalog table's Parquet files; a CSV table is named as such (Athena reads
+    it), and Spark's _temporary attempts are never read as data."""
+    from modelops.domain.data.partitions import Partition
+    from modelops.stores.query import sources
+
+    write_foreign_table()
+    glue = boto3.client("glue")
+    table = glue.get_table(DatabaseName=DATABASE, Name=TABLE)["Table"]
+    text = "org.apache.hadoop.mapred.TextInputFormat"
+    serde = {"SerializationLibrary": "csv"}
+    descriptor = {**table["StorageDescriptor"], "InputFormat": text, "SerdeInfo": serde}
+    glue.update_table(
+        DatabaseName=DATABASE,
+        TableInput={"Name": TABLE, "PartitionKeys": table["PartitionKeys"], "StorageDescriptor": descriptor},
+    )
+    put_partner_spec()
+    request = event("get_data")
+    request["request"]["model"] = "partner"
+    with sandbox.parameters(SourceDatabases=DATABASE, SourceBuckets=BUCKET):
+        error, failed = invoke_raw(sandbox, "GetDataFunction", request)
+    assert failed and error["errorType"] == "QueryError"
+    assert f"table '{DATABASE}.{TABLE}' is stored as {text} csv" in error["errorMessage"]
+    attempt = f"exports/{TABLE}/dt=2025-09-01/_temporary/0/part-1.parquet"
+    boto3.client("s3").put_object(Bucket=BUCKET, Key=attempt)
+    september = Partition(("2025-09-01",), f"{PREFIX}dt=2025-09-01/")
+    with tempfile.TemporaryDirectory() as scratch:
+        read = sources.download(september, Path(scratch))
+    assert [path.name for path in read] == ["part-00000.parquet"]
+
+
 def test_spec_check_checks_a_spec_against_the_catalog_table(sandbox: Sandbox, tmp_path, monkeypatch, capsys):
     """`spec check --lake` runs the spec's query over the catalog table (its newest date
     partition sets the window): a misspelled column is named, the right spec passes."""

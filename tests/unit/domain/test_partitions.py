@@ -67,3 +67,11 @@ def test_a_qualified_name_is_a_catalog_table_read_by_its_table_name():
     )
     assert catalog_name("customers") is None and bare_name("customers") == "customers"
     assert catalog_name("a.b.c") is None and catalog_name("partner.") is None
+
+
+def test_each_region_keeps_its_own_partition_that_runs_into_the_window():
+    """Weekly partitions per region, on different days: eu's week from 2024-12-29 runs into
+    January although us has a partition on 2025-01-01."""
+    keys = (PartitionKey("region", "string"), PartitionKey("dt", "string"))
+    weeks = parts(("eu", "2024-12-22"), ("eu", "2024-12-29"), ("us", "2024-12-25"), ("us", "2025-01-01"))
+    assert read(keys, weeks, "2025-01-01", "2025-01-31") == [("eu", "2024-12-29"), ("us", "2025-01-01")]

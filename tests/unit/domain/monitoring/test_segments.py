@@ -149,6 +149,8 @@ def test_a_sample_quantiles_p_value_is_the_binomial_count_below_it():
     normal = np.sort(np.random.default_rng(6).normal(size=100_000))
     p = statistics.quantile_sampling_p(normal, np.array([0.5, 0.95]), np.array([0.0, 0.0]), 200)
     assert p[0] == 1.0 and p[1] < 1e-20  # 0 is the median, and far below the 95th percentile
+    missing = statistics.quantile_sampling_p(normal, np.array([0.5]), np.array([np.nan]), 200)
+    assert np.isnan(missing[0])  # no value: no evidence either way (the band's p stands)
 
 
 def test_a_counts_decile_that_jumps_by_sampling_alone_is_not_flagged():

@@ -83,11 +83,19 @@ def partitions_to_read(
     keys: tuple[PartitionKey, ...], partitions: tuple[Partition, ...], window: Window
 ) -> list[Partition]:
     """The partitions that may hold rows of the window's days (a closed interval): pruned on
-    every key whose values are days (``date_keys``); a table without such a key is read whole,
-    and the spec's SQL filters it by its own time column."""
+    every key whose values are days (``date_keys``), within each combination of the other
+    keys' values (one region's weekly partitions need not start where another's do); a table
+    without such a key is read whole, and the spec's SQL filters it by its own time column."""
     dated = date_keys(keys, partitions)
-    kept = {
-        index: _kept_days({day for p in partitions if (day := as_day(p.values[index]))}, window)
-        for index in dated
-    }
-    return [p for p in partitions if all(as_day(p.values[index]) in kept[index] for index in dated)]
+    groups: dict[tuple[str, ...], list[Partition]] = {}
+    for partition in partitions:
+        others = tuple(v for i, v in enumerate(partition.values) if i not in dated)
+        groups.setdefault(others, []).append(partition)
+    kept: set[int] = set()
+    for group in groups.values():
+        days = {
+            index: _kept_days({day for p in group if (day := as_day(p.values[index]))}, window)
+            for index in dated
+        }
+        kept.update(id(p) for p in group if all(as_day(p.values[index]) in days[index] for index in dated))
+    return [p for p in partitions if id(p) in kept]

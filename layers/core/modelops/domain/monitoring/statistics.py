@@ -188,7 +188,7 @@ def quantile_sampling_p(ordered: np.ndarray, levels: np.ndarray, new: np.ndarray
     upper = bdtr(np.ceil(position), n, below)  # P(the quantile is at least x)
     lower = bdtrc(np.floor(position), n, at_most)  # P(the quantile is at most x)
     p_value: np.ndarray = np.minimum(1.0, 2 * np.minimum(upper, lower))
-    return p_value
+    return np.where(np.isfinite(new), p_value, np.nan)  # a value not there is no evidence
 
 
 def band_test(

@@ -58,6 +58,11 @@ def _attach_catalog(connection: Any, table: str, query: Query, workdir: Path) ->
     """A catalog table as a view (named as the SQL reads it) of its partitions that hold days
     the SQL sees, each partition's key values as typed columns, as Athena reads them."""
     described = describe(table)
+    if not described.parquet:
+        raise QueryError(
+            f"table {table!r} is stored as {described.storage.strip() or 'an unnamed format'}: the "
+            "duckdb engine reads Parquet catalog tables (source.engine: athena reads any)"
+        )
     selects = []
     for partition in described.in_window(query.sees):
         files = [str(path) for path in download(partition, workdir / "catalog")]

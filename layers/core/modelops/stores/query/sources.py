@@ -34,6 +34,11 @@ class CatalogTable:
     location: str  # s3:// folder (the table's StorageDescriptor)
     keys: tuple[PartitionKey, ...]
     partitions: tuple[Partition, ...]  # empty for a table without partition keys
+    storage: str = ""  # the table's input format and SerDe, as the catalog names them
+
+    @property
+    def parquet(self) -> bool:
+        return "parquet" in self.storage.lower()
 
     def in_window(self, window: Window) -> list[Partition]:
         """The partitions holding days of the window (the whole table, unpartitioned)."""
@@ -69,8 +74,11 @@ def describe(table: str) -> CatalogTable:
             for page in pages
             for p in page["Partitions"]
         ]
-    location = described["StorageDescriptor"]["Location"]
-    return CatalogTable(database, name, location, keys, tuple(sorted(partitions, key=lambda p: p.values)))
+    descriptor = described["StorageDescriptor"]
+    serde = descriptor.get("SerdeInfo", {}).get("SerializationLibrary", "")
+    storage = f"{descriptor.get('InputFormat', '')} {serde}"
+    ordered = tuple(sorted(partitions, key=lambda p: p.values))
+    return CatalogTable(database, name, descriptor["Location"], keys, ordered, storage)
 
 
 def _split(uri: str) -> tuple[str, str]:
@@ -83,12 +91,17 @@ def download(partition: Partition, workdir: Path) -> list[Path]:
     bucket, prefix = _split(partition.location.rstrip("/") + "/")
     s3 = aws.client("s3")
     files = []
+    root = (workdir / bucket).resolve()
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
         for item in page.get("Contents", []):
             key = item["Key"]
-            if key.rsplit("/", 1)[-1].startswith(("_", ".")) or key.endswith("/"):
+            # Spark's _SUCCESS, _temporary/ attempts and hidden files are not the table's data.
+            parts = key[len(prefix) :].split("/")
+            if key.endswith("/") or any(part.startswith(("_", ".")) for part in parts):
                 continue
             path = workdir / bucket / key
+            if not path.resolve().is_relative_to(root):
+                raise QueryError(f"object s3://{bucket}/{key} names a path outside its folder")
             path.parent.mkdir(parents=True, exist_ok=True)
             s3.download_file(bucket, key, str(path))
             files.append(path)
