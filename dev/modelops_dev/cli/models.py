@@ -1,4 +1,4 @@
-"""`modelops models list|show|diff|report|compare|promote|rollback|retire`: the model registry,
+"""`modelops models list|show|diff|report|export|compare|promote|rollback|retire`: the model registry,
 each change audited with its reason and caller."""
 
 from __future__ import annotations
@@ -92,6 +92,26 @@ def cmd_models_report(args: argparse.Namespace) -> int:
         print_json({"model": model, "version": data.version, "report": str(out), "metrics": data.figures})
     else:
         print(f"wrote the model report of {model} {data.version} to {out}")
+    return 0
+
+
+def cmd_models_export(args: argparse.Namespace) -> int:
+    """A version (default: the champion) as an MLflow model directory that mlflow.pyfunc loads."""
+    from modelops_dev.client import mlflow_export
+
+    out = Path(args.out)
+    mlflow_export.mlflow_module()  # both mistakes are told before the sandbox is asked
+    mlflow_export.refuse_existing(out)
+    connect(args.endpoint_url)
+    model = model_of(args)
+    exported = mlflow_export.export(model, args.version, out)
+    if args.json:
+        print_json(exported.__dict__)
+    else:
+        print(
+            f"wrote {model} {exported.version} as an MLflow model to {out} "
+            f"(inputs: {', '.join(exported.inputs)}); load it with mlflow.pyfunc.load_model"
+        )
     return 0
 
 

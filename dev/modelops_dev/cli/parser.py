@@ -14,6 +14,7 @@ from modelops_dev.cli.deploy import cmd_teardown
 from modelops_dev.cli.models import (
     cmd_models_compare,
     cmd_models_diff,
+    cmd_models_export,
     cmd_models_list,
     cmd_models_promote,
     cmd_models_report,
@@ -324,6 +325,12 @@ def _add_models(models: _Commands) -> None:
     )
     report.add_argument("version", nargs="?", help="the version (default: the champion)")
     report.add_argument("--out", help="the HTML file (default: out/<model>-<version>-report.html)")
+    export = models.add_with_model(
+        "export", cmd_models_export, "a version (default: the champion) as an MLflow model directory"
+    )
+    export.add_argument("version", nargs="?", help="the version (default: the champion)")
+    export.add_argument("--format", choices=["mlflow"], default="mlflow", help="mlflow: a pyfunc model")
+    export.add_argument("--out", required=True, help="a new (or empty) directory")
     compare = models.add_with_model(
         "compare", cmd_models_compare, "two versions' metrics on the same rows (B's out-of-time test sample)"
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from typing import Any
 
 from modelops_dev.cli.common import connect, model_of, print_json, progress
@@ -51,13 +52,27 @@ def _run_pipeline(args: argparse.Namespace, state_machine: str, verb: str) -> in
     if "deploy_model" in results:
         training = objects.get_json(objects.key_of(result.output["artifacts"]["training"]))
         summary["metrics"] = training["metrics"]
+        tracked = _tracked(model, results["deploy_model"]["version"])
+        if tracked:
+            summary["mlflow_run"] = tracked
     if args.json:
         print_json(summary)
     elif "deploy_model" in results:
         _print_training(model, result.status, results, summary["metrics"])
+        if "mlflow_run" in summary:
+            print(f"  logged to MLflow as run {summary['mlflow_run']} ({os.environ['MLFLOW_TRACKING_URI']})")
     else:
         _print_scoring(result.status, results)
     return 0
+
+
+def _tracked(model: str, version: str) -> str | None:
+    """The MLflow run the version was logged as, when MLFLOW_TRACKING_URI is set (best effort)."""
+    if not os.environ.get("MLFLOW_TRACKING_URI", "").strip():
+        return None
+    from modelops_dev.client.mlflow_tracking import track_training
+
+    return track_training(model, version)
 
 
 def _print_training(model: str, status: str, results: dict[str, Any], metrics: dict[str, Any]) -> None:

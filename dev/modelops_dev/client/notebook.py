@@ -320,8 +320,15 @@ class Client:
 
     def train(self, model: str, as_of: str | date, **request: Any) -> TrainingResult:
         """Run the training state machine and wait: the version, the gate's verdict, its test
-        metrics (a DataFrame) and every stage's results."""
-        return TrainingResult.of("training", self._run("training", model, as_of, **request))
+        metrics (a DataFrame) and every stage's results. With ``MLFLOW_TRACKING_URI`` set, the
+        version is also logged as an MLflow run (best effort: a failure is a warning)."""
+        from modelops_dev.client.mlflow_tracking import track_training
+
+        trained = TrainingResult.of("training", self._run("training", model, as_of, **request))
+        if "deploy_model" in trained.results:
+            with self._active():
+                track_training(trained.model, trained.version)
+        return trained
 
     def score(self, model: str, as_of: str | date, **request: Any) -> ScoringResult:
         """Run the scoring state machine and wait: the version, the rows published, realized
