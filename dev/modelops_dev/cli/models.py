@@ -85,9 +85,7 @@ def cmd_models_report(args: argparse.Namespace) -> int:
     connect(args.endpoint_url)
     model = model_of(args)
     data = model_report.gather(model, args.version)
-    out = Path(args.out or f"out/{model}-{data.version}-report.html")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(model_report.render(data), encoding="utf-8")
+    out = model_report.write(data, Path(args.out or f"out/{model}-{data.version}-report.html"))
     if args.json:
         print_json({"model": model, "version": data.version, "report": str(out), "metrics": data.figures})
     else:

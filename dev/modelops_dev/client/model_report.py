@@ -123,9 +123,9 @@ def _against_champion(this: Any, champion: str | None) -> tuple[pd.DataFrame | N
     )
 
 
-def write(model: str, version: str | None, out: Path) -> Path:
-    """Gather and render the report into ``out`` (its folder made if needed)."""
-    html = render(gather(model, version))
+def write(data: ReportData, out: Path) -> Path:
+    """Render the report into ``out`` (its folder made if needed)."""
+    html = render(data)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(html, encoding="utf-8")
     return out

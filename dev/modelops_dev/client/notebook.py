@@ -422,13 +422,7 @@ class Client:
                 data = model_report.gather(name, version)
             except (registry.UnknownVersion, local.PredictError) as error:
                 raise RequestError(str(error)) from None
-        html = model_report.render(data)
-        if out is None:
-            return html
-        path = Path(out)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(html, encoding="utf-8")
-        return str(path)
+        return model_report.render(data) if out is None else str(model_report.write(data, Path(out)))
 
 
 def _only_dates(values: pd.Series) -> bool:

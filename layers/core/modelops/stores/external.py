@@ -17,7 +17,8 @@ class SourceError(ValueError):
     """A location that holds no file a load can read; the message names it."""
 
 
-def _split(uri: str) -> tuple[str, str]:
+def split_uri(uri: str) -> tuple[str, str]:
+    """(bucket, key) of an s3:// address."""
     bucket, _, key = uri.removeprefix("s3://").partition("/")
     if not bucket:
         raise SourceError(f"{uri}: write s3://BUCKET/KEY or s3://BUCKET/PREFIX/")
@@ -72,7 +73,7 @@ def fetch(location: str, scratch: Path, skip_rows: int = 0) -> Path:
             return path
         local = _parts([str(p) for p in sorted(path.iterdir()) if p.is_file()], location)
         return _gathered([Path(p) for p in local], scratch, skip_rows)
-    bucket, key = _split(location)
+    bucket, key = split_uri(location)
     listed = _keys(bucket, key)
     keys = [key] if key in listed else _keys(bucket, key.rstrip("/") + "/") if key else listed
     parts = _parts(keys, location)

@@ -13,7 +13,7 @@ import json
 from typing import Any
 
 from modelops.domain.model.figures import json_ready
-from modelops.stores import layout, objects, registry
+from modelops.stores import layout, objects, registry, version_objects
 
 NAME = "metrics.json"
 SHA256_FIELD = "metrics_sha256"  # in the training summary, so in metadata.json
@@ -32,14 +32,6 @@ def keep(model: str, version: str, body: bytes) -> str:
 def load(record: registry.ModelVersion) -> dict[str, Any] | None:
     """The version's figures, verified against the sha256 its metadata.json records (None for a
     version trained before versions kept them)."""
-    expected = registry.verified_metadata(record).get(SHA256_FIELD)
-    if not expected:
-        return None
-    body = objects.get_bytes(layout.model_metrics_key(record.model, record.version))
-    if registry.sha256(body) != expected:
-        raise registry.IntegrityError(
-            f"model {record.model} {record.version}: {NAME} sha256 {registry.sha256(body)} "
-            f"does not match its metadata's {expected}"
-        )
-    document: dict[str, Any] = json.loads(body)
-    return document
+    return version_objects.load_verified(
+        record, layout.model_metrics_key(record.model, record.version), SHA256_FIELD
+    )

@@ -10,6 +10,7 @@ from pathlib import Path
 from modelops.domain.data.partitions import Partition, PartitionKey, catalog_name, partitions_to_read
 from modelops.domain.periods import Window
 from modelops.stores import aws
+from modelops.stores.external import split_uri
 from modelops.stores.query.base import NoDataError, QueryError
 
 # Glue (Hive) types of partition keys as DuckDB types; any other reads as text.
@@ -81,14 +82,9 @@ def describe(table: str) -> CatalogTable:
     return CatalogTable(database, name, descriptor["Location"], keys, ordered, storage)
 
 
-def _split(uri: str) -> tuple[str, str]:
-    bucket, _, key = uri.removeprefix("s3://").partition("/")
-    return bucket, key
-
-
 def download(partition: Partition, workdir: Path) -> list[Path]:
     """A partition's Parquet files (Spark's _SUCCESS and hidden files left out), downloaded."""
-    bucket, prefix = _split(partition.location.rstrip("/") + "/")
+    bucket, prefix = split_uri(partition.location.rstrip("/") + "/")
     s3 = aws.client("s3")
     files = []
     root = (workdir / bucket).resolve()
