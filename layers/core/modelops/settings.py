@@ -36,6 +36,9 @@ class Settings(BaseModel):
     alert_topic_arn: str = Field("", alias="ALERT_TOPIC_ARN")
     lake_database: str = Field("", alias="LAKE_DATABASE")
     athena_workgroup: str = Field("", alias="ATHENA_WORKGROUP")
+    # A superseded publication table is deleted this long after the pointer moved off it:
+    # longer than any reader (a function, at most 900 s) holds the pointer it read.
+    reader_grace_seconds: int = Field(900, alias="READER_GRACE_SECONDS", ge=0)
     # Only the dispatcher function has these (the state machines it starts).
     training_state_machine_arn: str = Field("", alias="TRAINING_STATE_MACHINE_ARN")
     scoring_state_machine_arn: str = Field("", alias="SCORING_STATE_MACHINE_ARN")

@@ -2,7 +2,7 @@
 
 verify_model → Map over the extract's chunks: transform_chunk → score_data → publish_chunk
 → validate_data → (collect_outcomes → validate_outcomes: pipeline/outcomes.py)
-→ validate_scores → deploy_scores → campaign.
+→ validate_scores → deploy_scores → campaign → (the readers' grace) → retire_publications.
 
 Every per-row step runs in the Map's children, in parallel: a chunk is encoded with the model
 version's schema, scored, and written to the run's new publication (latest scores, online
@@ -19,6 +19,7 @@ from modelops.domain import publication
 from modelops.domain.contract import (
     ChunkResults,
     DeployScoresResult,
+    RetireResult,
     StageDoc,
     TransformChunkResult,
     VerifyModelResult,
@@ -30,7 +31,8 @@ from modelops.domain.periods import add_periods
 from modelops.domain.publication import ScoreCountError
 from modelops.pipeline import monitoring
 from modelops.pipeline.common import chunk_list, spec_of
-from modelops.stores import history, latest, layout, objects, registry
+from modelops.settings import settings
+from modelops.stores import bulk_publication, history, latest, layout, objects, registry
 
 
 def verify_model(doc: StageDoc) -> StageDoc:
@@ -151,7 +153,10 @@ def deploy_scores(doc: StageDoc) -> StageDoc:
     chunks = chunk_list(doc)
     rows = sum(chunk.rows for chunk in chunks)
     published = publication.published_rows(
-        chunks, [r.publish_chunk for r in receipts(doc)], shadow=run.shadow_version is not None
+        chunks,
+        [r.publish_chunk for r in receipts(doc)],
+        shadow=run.shadow_version is not None,
+        online=spec.online.enabled,
     )
     validated = doc.results.validate_scores.rows if doc.results.validate_scores else rows
     publication.require_counts(extracted=rows, published=published, validated=validated)
@@ -168,7 +173,10 @@ def deploy_scores(doc: StageDoc) -> StageDoc:
         run.as_of,
         force=run.force,
     )
+    table = None
     if decision.flip:
+        if publication.by_import(rows, spec.scoring.import_from_rows):
+            table = _imported(run.run_id, bulk_publication.table_name(run.model, publication_id), rows)
         new = latest.Publication(
             run.model,
             publication_id,
@@ -177,9 +185,39 @@ def deploy_scores(doc: StageDoc) -> StageDoc:
             run.version(),
             rows,
             spec.scoring.top_candidates,
+            table=table,
+            scored_at=run.started().isoformat(timespec="seconds"),
         )
         latest.flip(new, current)
     doc.results.deploy_scores = DeployScoresResult(
-        history=written, publication=publication_id, rows=rows, latest=decision.accept, reason=decision.reason
+        history=written,
+        publication=publication_id,
+        rows=rows,
+        latest=decision.accept,
+        reason=decision.reason,
+        table=table,
+        retired=latest.retire(run.model, settings().reader_grace_seconds),
+    )
+    return doc
+
+
+def _imported(run_id: str, table: str, rows: int) -> str:
+    """The run's publication table, once its import from the chunks' parts has brought in
+    exactly the run's rows; a failed import is discarded (a re-run imports afresh) and fails
+    the run by name, a running one is PublicationPending (retried by the state machine)."""
+    state = bulk_publication.wait(bulk_publication.start(run_id, table))
+    try:
+        publication.check_import(table, state.status, state.imported, state.errors, rows, state.message)
+    except publication.PublicationImportError:
+        bulk_publication.discard(run_id, table)
+        raise
+    return table
+
+
+def retire_publications(doc: StageDoc) -> StageDoc:
+    """After the readers' grace (the state machine waits it out): delete the publication
+    tables the run's flip superseded, now that no reader can still hold them."""
+    doc.results.retire_publications = RetireResult(
+        retired=latest.retire(doc.run.model, settings().reader_grace_seconds)
     )
     return doc

@@ -1,0 +1,196 @@
+"""Publication by bulk import: a large scoring run's latest scores and online features, one
+item per entity, imported from S3 into a DynamoDB table of the publication's own (ImportTable),
+which the ``latest`` pointer then names (stores/latest.py).
+
+The scoring Map's chunks each stage one part (DynamoDB JSON, gzip) under the run's prefix;
+deploy_scores starts one import of those parts and waits for it; the pointer flips only
+after the import has brought in exactly the run's rows. An import consumes no write capacity
+and costs a fiftieth of the item-by-item writes it replaces (docs/scaling.md).
+
+Items hold only what readers read: the key is the entity (the table is the publication's),
+the score, the shard of the sparse ``TopScores`` index when the chunk indexed the row, and the
+features map when the model has an online API. What every row shares (version, run, period)
+lives on the pointer.
+
+A re-run converges: the import's table is named by the publication, the import by a client
+token (idempotent on AWS for 8 hours) and by a marker object written right after the call, so
+a crash before or after either is resumed, never imported twice.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+
+from modelops.settings import settings
+from modelops.stores import aws, layout, objects
+from modelops.stores.dynamo import decimal, item_value
+
+INDEX = "TopScores"
+# How long deploy_scores itself waits for an import before handing the wait to the state
+# machine's retry of PublicationPending (a minute apart): a large import takes many minutes.
+WAIT_SECONDS = 60.0
+
+
+class PublicationPending(RuntimeError):
+    """The publication's import is still running (the state machine retries later)."""
+
+
+def table_name(model: str, publication: str) -> str:
+    """The publication's own table: the scores table's name (which IAM grants as a prefix),
+    the model, and a digest of the publication (a run and version)."""
+    digest = hashlib.sha256(publication.encode()).hexdigest()[:16]
+    return f"{settings().scores_table}-p-{model}-{digest}"
+
+
+# ---------------------------------------------------------------- the parts
+def _attribute(value: Any) -> str:
+    """One value as DynamoDB JSON (the import's format); NaN (missing) is NULL."""
+    value = item_value(value)
+    if value is None:
+        return '{"NULL":true}'
+    if isinstance(value, bool):
+        return '{"BOOL":true}' if value else '{"BOOL":false}'
+    if isinstance(value, int | Decimal):
+        return f'{{"N":"{value}"}}'
+    return f'{{"S":{json.dumps(value)}}}'
+
+
+def feature_lines(columns: dict[str, Sequence[Any]], rows: int) -> list[str]:
+    """Each row's online features as a DynamoDB JSON map (a chunk's transform stages them for
+    its publication part)."""
+    names = [json.dumps(name) for name in columns]
+    encoded = [[_attribute(value) for value in values] for values in columns.values()]
+    return [
+        "{" + ",".join(f"{name}:{column[i]}" for name, column in zip(names, encoded, strict=True)) + "}"
+        for i in range(rows)
+    ]
+
+
+def part(
+    entity_id: np.ndarray,
+    score: np.ndarray,
+    shard: Sequence[int | None],
+    features: Sequence[str] | None,
+) -> bytes:
+    """One chunk's items as the import reads them: gzip'd DynamoDB JSON, one item a line."""
+    lines = []
+    for i, (entity, value) in enumerate(zip(entity_id.tolist(), score.tolist(), strict=True)):
+        fields = [f'"pk":{{"S":{json.dumps(entity)}}}', f'"score":{{"N":"{decimal(value)}"}}']
+        if shard[i] is not None:
+            fields.append(f'"top_pk":{{"S":"{shard[i]}"}}')
+        if features is not None:
+            fields.append(f'"features":{{"M":{features[i]}}}')
+        lines.append('{"Item":{' + ",".join(fields) + "}}\n")
+    return gzip.compress("".join(lines).encode(), compresslevel=5)
+
+
+# ---------------------------------------------------------------- the import
+@dataclass(frozen=True)
+class Imported:
+    table: str
+    arn: str
+    status: str  # IN_PROGRESS, COMPLETED, FAILED, CANCELLING, CANCELLED
+    imported: int
+    errors: int
+    message: str
+
+
+def _creation(table: str) -> dict[str, Any]:
+    return {
+        "TableName": table,
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "top_pk", "AttributeType": "S"},
+            {"AttributeName": "score", "AttributeType": "N"},
+        ],
+        "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+        "GlobalSecondaryIndexes": [
+            {
+                "IndexName": INDEX,
+                "KeySchema": [
+                    {"AttributeName": "top_pk", "KeyType": "HASH"},
+                    {"AttributeName": "score", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "KEYS_ONLY"},
+            }
+        ],
+        "SSESpecification": {"Enabled": True},
+    }
+
+
+def _describe(table: str, arn: str) -> Imported:
+    found = aws.client("dynamodb").describe_import(ImportArn=arn)["ImportTableDescription"]
+    return Imported(
+        table,
+        arn,
+        found["ImportStatus"],
+        int(found.get("ImportedItemCount", 0)),
+        int(found.get("ErrorCount", 0)),
+        str(found.get("FailureMessage") or ""),
+    )
+
+
+def start(run_id: str, table: str) -> Imported:
+    """The import of the run's parts into ``table``: the one already started for this run
+    (its marker), or a new one. Its client token makes a call repeated after a crash (before
+    the marker was written) the same import."""
+    marker_key = layout.publication_import_key(run_id)
+    marker = objects.get_json(marker_key) if objects.exists(marker_key) else {"failures": 0}
+    if marker.get("table") == table and marker.get("import_arn"):
+        return _describe(table, marker["import_arn"])
+    token = hashlib.sha256(f"{table}#{marker['failures']}".encode()).hexdigest()
+    started = aws.client("dynamodb").import_table(
+        ClientToken=token,
+        S3BucketSource={
+            "S3Bucket": settings().bucket,
+            "S3KeyPrefix": layout.publication_parts_prefix(run_id),
+        },
+        InputFormat="DYNAMODB_JSON",
+        InputCompressionType="GZIP",
+        TableCreationParameters=_creation(table),
+    )["ImportTableDescription"]
+    objects.put_json(marker_key, {**marker, "table": table, "import_arn": started["ImportArn"]})
+    return _describe(table, started["ImportArn"])
+
+
+def wait(imported: Imported, seconds: float = WAIT_SECONDS) -> Imported:
+    """Poll a running import for up to ``seconds``; still running then: PublicationPending
+    (the state machine calls again later, rather than a function waiting out an import)."""
+    deadline, pause = time.monotonic() + seconds, 0.01
+    while imported.status == "IN_PROGRESS":
+        if time.monotonic() >= deadline:
+            raise PublicationPending(f"the import of {imported.table} is still running")
+        time.sleep(pause)
+        pause = min(pause * 1.5, 5.0)
+        imported = _describe(imported.table, imported.arn)
+    return imported
+
+
+def discard(run_id: str, table: str) -> None:
+    """Forget a failed import: delete its table (if it was made) and count the failure, so a
+    re-run imports afresh under a new client token."""
+    delete_table(table)
+    marker_key = layout.publication_import_key(run_id)
+    marker = objects.get_json(marker_key) if objects.exists(marker_key) else {"failures": 0}
+    objects.put_json(marker_key, {"failures": int(marker["failures"]) + 1})
+
+
+def delete_table(table: str) -> bool:
+    """Delete a publication table; False when it is already gone."""
+    try:
+        aws.client("dynamodb").delete_table(TableName=table)
+    except aws.AwsError as error:
+        if aws.error_code(error) == "ResourceNotFoundException":
+            return False
+        raise
+    return True
