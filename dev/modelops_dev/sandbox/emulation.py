@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 from unittest import mock
 
 import boto3
@@ -131,7 +131,7 @@ def imports_idempotent() -> Iterator[None]:
         if seen:
             return ActionResult({"ImportTableDescription": seen[0].response()})
         answer = original(handler)
-        made = imports[answer.result["ImportTableDescription"]["ImportArn"]]
+        made = imports[cast(dict[str, Any], answer.result)["ImportTableDescription"]["ImportArn"]]
         made.client_token = token
         return answer
 

@@ -50,11 +50,19 @@ def load(environment: Mapping[str, str]) -> Settings:
     try:
         return Settings.model_validate(dict(environment))
     except ValidationError as error:
-        missing = sorted(str(e["loc"][0]) for e in error.errors() if e["type"] == "missing")
-        empty = sorted(str(e["loc"][0]) for e in error.errors() if e["type"] != "missing")
+        kinds: dict[str, list[str]] = {"missing": [], "empty": [], "not a whole number:": []}
+        for problem in error.errors():
+            name, value = str(problem["loc"][0]), environment.get(str(problem["loc"][0]))
+            kind = (
+                "missing" if problem["type"] == "missing" else "empty" if not value else "not a whole number:"
+            )
+            kinds[kind].append(name)
         problems = [
-            *([f"missing environment variable {', '.join(missing)}"] if missing else []),
-            *([f"empty environment variable {', '.join(empty)}"] if empty else []),
+            f"{kind} environment variable {', '.join(sorted(names))}"
+            if kind != "not a whole number:"
+            else f"environment variable {', '.join(sorted(names))} is not a whole number"
+            for kind, names in kinds.items()
+            if names
         ]
         raise SettingsError(
             f"modelops settings: {'; '.join(problems)} (template.yaml's Globals give every function these)"

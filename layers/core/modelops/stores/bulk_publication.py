@@ -145,9 +145,9 @@ def start(run_id: str, table: str) -> Imported:
     (its marker), or a new one. Its client token makes a call repeated after a crash (before
     the marker was written) the same import."""
     marker_key = layout.publication_import_key(run_id)
-    marker = objects.get_json(marker_key) if objects.exists(marker_key) else {"failures": 0}
+    marker: dict[str, Any] = objects.get_json(marker_key) if objects.exists(marker_key) else {"failures": 0}
     if marker.get("table") == table and marker.get("import_arn"):
-        return _describe(table, marker["import_arn"])
+        return _describe(table, str(marker["import_arn"]))
     token = hashlib.sha256(f"{table}#{marker['failures']}".encode()).hexdigest()
     started = aws.client("dynamodb").import_table(
         ClientToken=token,
