@@ -256,7 +256,12 @@ def test_a_minimal_spec_gets_the_documented_defaults():
         "min_rows": 20,
         "min_auc_drop": 0.02,
     }
-    assert spec.online.model_dump() == {"realtime_features": [], "max_records": 100, "range_margin": 0.5}
+    assert spec.online.model_dump() == {
+        "enabled": True,
+        "realtime_features": [],
+        "max_records": 100,
+        "range_margin": 0.5,
+    }
 
 
 GE, GT, LE, LT = "greater than or equal to", "greater than", "less than or equal to", "less than"
