@@ -97,8 +97,9 @@ bench: $(VENV)/.installed
 ROWS ?= 2000000
 CHUNKS ?= 16
 ENGINE ?= duckdb
+PUBLICATION ?= import
 scale: $(VENV)/.installed
-	$(BIN)/python -m modelops_dev.tools.scale --rows $(ROWS) --chunks $(CHUNKS) --engine $(ENGINE)
+	$(BIN)/python -m modelops_dev.tools.scale --rows $(ROWS) --chunks $(CHUNKS) --engine $(ENGINE) --publication $(PUBLICATION)
 # Mutation testing of the pure domain modules, each against its own unit tests; prints the
 # score per module and fails below 80 % in the gated ones (dev/modelops_dev/tools/mutation.py).
 # MODULES="spec decisions" for some of them. Not part of `make test`.

@@ -32,7 +32,7 @@ from modelops.domain.publication import ScoreCountError
 from modelops.pipeline import monitoring
 from modelops.pipeline.common import chunk_list, spec_of
 from modelops.settings import settings
-from modelops.stores import bulk_publication, history, latest, layout, objects, registry
+from modelops.stores import aws, bulk_publication, history, latest, layout, objects, registry
 
 
 def verify_model(doc: StageDoc) -> StageDoc:
@@ -188,7 +188,12 @@ def deploy_scores(doc: StageDoc) -> StageDoc:
             table=table,
             scored_at=run.started().isoformat(timespec="seconds"),
         )
-        latest.flip(new, current)
+        try:
+            latest.flip(new, current)
+        except aws.AwsError as error:  # another run moved the pointer meanwhile
+            if table is not None and aws.is_conditional_failure(error):
+                bulk_publication.discard(run.run_id, table)  # no reader ever saw it
+            raise
     doc.results.deploy_scores = DeployScoresResult(
         history=written,
         publication=publication_id,

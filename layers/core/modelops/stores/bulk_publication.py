@@ -147,7 +147,9 @@ def start(run_id: str, table: str) -> Imported:
     marker_key = layout.publication_import_key(run_id)
     marker: dict[str, Any] = objects.get_json(marker_key) if objects.exists(marker_key) else {"failures": 0}
     if marker.get("table") == table and marker.get("import_arn"):
-        return _describe(table, str(marker["import_arn"]))
+        if _exists(table):
+            return _describe(table, str(marker["import_arn"]))
+        marker = {"failures": int(marker["failures"]) + 1}  # retired since: import it again
     token = hashlib.sha256(f"{table}#{marker['failures']}".encode()).hexdigest()
     started = aws.client("dynamodb").import_table(
         ClientToken=token,
@@ -174,6 +176,16 @@ def wait(imported: Imported, seconds: float = WAIT_SECONDS) -> Imported:
         pause = min(pause * 1.5, 5.0)
         imported = _describe(imported.table, imported.arn)
     return imported
+
+
+def _exists(table: str) -> bool:
+    try:
+        aws.client("dynamodb").describe_table(TableName=table)
+    except aws.AwsError as error:
+        if aws.error_code(error) == "ResourceNotFoundException":
+            return False
+        raise
+    return True
 
 
 def discard(run_id: str, table: str) -> None:
