@@ -4,12 +4,15 @@ path serves them, and every guarantee of the item path kept: readers never see h
 publication, a crash at any step followed by a re-run converges, time only moves forward,
 superseded tables are retired, and nothing is imported twice or half."""
 
+import os
+import threading
 from datetime import UTC, datetime, timedelta
 from unittest import mock
 
 import boto3
 import pytest
 
+from modelops import caches
 from modelops.online import service
 from modelops.stores import bulk_publication, latest, layout, objects, online_features
 from modelops_dev.sandbox import Sandbox
@@ -19,7 +22,7 @@ from tests.states import States, build_trained
 pytestmark = pytest.mark.e2e
 SEPTEMBER, OCTOBER = "2025-09-01", "2025-10-01"
 RUN_ID = f"scoring-churn-{SEPTEMBER}"
-BULK = {"chunk_rows": 500, "import_from_rows": 1}
+BULK = {"chunk_rows": 500, "import_from_rows": 1, "top_candidates": 250}  # half of each chunk indexed
 
 
 def imports(sandbox: Sandbox) -> list[object]:
@@ -48,7 +51,7 @@ def served(entities: list[str]) -> dict[str, object]:
 
 def build_item_by_item(states: States) -> dict[str, object]:
     states.restore("trained", build_trained)
-    put_churn_spec(scoring={"chunk_rows": 500, "import_from_rows": None})
+    put_churn_spec(scoring={**BULK, "import_from_rows": None})
     score(states.sandbox, SEPTEMBER)
     entities = [*sorted(s.entity_id for s in latest.top("churn", 20)), "no-such-customer"]
     return {"entities": entities, "served": served(entities)}
@@ -134,8 +137,10 @@ def test_a_newer_month_supersedes_the_table_which_is_retired_after_the_readers_g
     september = latest.pointer("churn")
     october = score(sandbox, OCTOBER).output["results"]
     assert october["deploy_scores"]["latest"] is True
-    # The sandbox deploys with ReaderGraceSeconds 0: the run's last stage retired September.
-    assert october["retire_publications"]["retired"] == [september.table]
+    # The sandbox deploys with ReaderGraceSeconds 0: no reader to wait for, so deploy_scores
+    # retires September right after its flip, and the last stage finds nothing left.
+    assert october["deploy_scores"]["retired"] == [september.table]
+    assert october["retire_publications"]["retired"] == []
     assert september.table not in tables() and latest.pointer("churn").table in tables()
     assert latest.pointer("churn").superseded == {}
 
@@ -143,9 +148,11 @@ def test_a_newer_month_supersedes_the_table_which_is_retired_after_the_readers_g
 def test_a_superseded_table_stays_while_a_reader_may_hold_its_pointer(bulk):
     sandbox, _ = bulk
     september = latest.pointer("churn")
-    with sandbox.parameters(ReaderGraceSeconds="900"):
+    with mock.patch.dict(os.environ, {"READER_GRACE_SECONDS": "900"}):  # the functions' setting
+        caches.clear_all()
         october = score(sandbox, OCTOBER).output["results"]
-    assert october["retire_publications"]["retired"] == []
+    caches.clear_all()
+    assert october["deploy_scores"]["retired"] == october["retire_publications"]["retired"] == []
     assert september.table in tables()
     assert set(latest.pointer("churn").superseded) == {september.table}
     later = datetime.now(UTC) + timedelta(seconds=901)
@@ -188,10 +195,15 @@ def test_a_run_that_loses_the_flip_to_a_concurrent_one_deletes_its_own_table(bul
     original = latest.flip
     october: dict[str, object] = {}
 
+    def october_meanwhile() -> None:  # a thread of its own: its calls are no function's
+        october.update(score(sandbox, OCTOBER).output["results"]["deploy_scores"])
+
     def october_first(new, previous, now=None):
         if new.as_of == SEPTEMBER and not october:
             with mock.patch.object(latest, "flip", original):
-                october.update(score(sandbox, OCTOBER).output["results"]["deploy_scores"])
+                meanwhile = threading.Thread(target=october_meanwhile)
+                meanwhile.start()
+                meanwhile.join()
         return original(new, previous, now)
 
     with mock.patch.object(latest, "flip", october_first):

@@ -16,6 +16,7 @@ moto loads in-process.
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import statistics
 import time
@@ -87,7 +88,7 @@ def score_at_scale(
 
     from modelops.domain.contract import StageDoc
     from modelops.pipeline.scoring import receipts
-    from modelops.stores import lake, latest, layout, specs
+    from modelops.stores import lake, latest, layout, objects, specs
     from modelops_dev.client import runner
     from modelops_dev.demo import synthetic
 
@@ -155,8 +156,18 @@ def score_at_scale(
             "total": round(sum(seconds), 3),
         }
 
+    # What ImportTable bills: the uncompressed size of its source (docs/scaling.md).
+    import_bytes = (
+        sum(
+            len(gzip.decompress(objects.get_bytes(key)))
+            for key in objects.list_keys(layout.publication_parts_prefix(scored.output["run"]["run_id"]))
+        )
+        if own
+        else 0
+    )
     report = {
         "rows": rows,
+        "import_source_bytes": import_bytes,
         "chunks": len(done),
         "chunk_rows": chunk_rows,
         "engine": engine,
