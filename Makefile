@@ -12,8 +12,8 @@ PY312_BIN := $(lastword $(wildcard $(HOME)/.pyenv/versions/3.12*/bin))
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: demo test check lint typecheck validate scan unit sizes build bench scale events mutation lock lock-scan \
-	clean fuzz least-privilege
+.PHONY: demo test check lint typecheck validate scan unit sizes build bench scale memory events mutation lock \
+	lock-scan clean fuzz least-privilege
 
 $(VENV)/.installed: requirements/dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -93,13 +93,23 @@ bench: $(VENV)/.installed
 	$(BIN)/python -m modelops_dev.tools.bench --out bench/results.json
 
 # One large scoring run in the sandbox (default 2,000,000 rows in 16 chunks): rows conserved
-# end to end, per-chunk seconds; writes bench/scale.json. Slow here (moto's DynamoDB).
+# end to end, per-chunk seconds; writes bench/scale.json. PUBLICATION=items publishes item by
+# item (below scoring.import_from_rows) instead of by bulk import.
 ROWS ?= 2000000
 CHUNKS ?= 16
 ENGINE ?= duckdb
 PUBLICATION ?= import
 scale: $(VENV)/.installed
 	$(BIN)/python -m modelops_dev.tools.scale --rows $(ROWS) --chunks $(CHUNKS) --engine $(ENGINE) --publication $(PUBLICATION)
+
+# Each function's peak memory, each invocation in a fresh interpreter against a served sandbox
+# (port 4599): training on 250,000 customers (an extract of 2,000,000 rows), one scoring month
+# in chunks of 100,000 rows, online requests of 1 and 100 records. Writes bench/memory.json
+# (checked in): tests/dev/tools/test_memory.py holds template.yaml's MemorySize to its peaks
+# times the margin. About 20 minutes here, 11 of them train_model's fit. docs/scaling.md.
+memory: $(VENV)/.installed
+	$(BIN)/python -m modelops_dev.tools.memory
+
 # Mutation testing of the pure domain modules, each against its own unit tests; prints the
 # score per module and fails below 80 % in the gated ones (dev/modelops_dev/tools/mutation.py).
 # MODULES="spec decisions" for some of them. Not part of `make test`.
