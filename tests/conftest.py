@@ -28,8 +28,9 @@ if _workers := os.environ.get("PYTEST_XDIST_WORKER_COUNT"):
 
 import pytest
 
-from modelops_dev.sandbox import QUIET, Sandbox, embedded
-from tests.helpers import cli_environment, free_port
+from modelops_dev.sandbox import PROJECT_ROOT, QUIET, Sandbox, embedded
+from tests.forked_cli import forked_cli
+from tests.helpers import Cli, cli_environment, free_port
 from tests.states import (
     Prepared,
     States,
@@ -96,8 +97,8 @@ def october(states: States) -> tuple[Sandbox, dict[str, Any]]:
 
 @pytest.fixture(scope="session")
 def served_sandbox() -> Iterator[str]:
-    """`modelops sandbox` in its own process for the whole session; yields its endpoint. The
-    CLI tests of several modules share it (each uses its own model and tables)."""
+    """`modelops sandbox` in its own process for the whole session; yields its endpoint
+    (tests/integration/test_served_sandbox.py: the CLI in other processes against it)."""
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "modelops_dev.cli", "sandbox", "--port", str(port)],
@@ -113,6 +114,20 @@ def served_sandbox() -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+@pytest.fixture(scope="session")
+def cli(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cli]:
+    """``cli(endpoint, *args)``: `modelops ARGS --endpoint-url ENDPOINT` in a process of its own,
+    in the project's folder, with the environment less the embedded sandbox's AWS settings; each
+    forked from one process that imported the CLI once (tests/forked_cli.py) rather than a new
+    Python importing it all again (about 1.5 s a command). Returns a CompletedProcess."""
+    with forked_cli(cli_environment(), tmp_path_factory.mktemp("cli")) as run:
+
+        def modelops(endpoint: str, *args: str) -> subprocess.CompletedProcess[str]:
+            return run([*args, "--endpoint-url", endpoint], PROJECT_ROOT)
+
+        yield modelops
 
 
 @pytest.fixture

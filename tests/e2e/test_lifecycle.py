@@ -94,11 +94,15 @@ def test_a_better_candidate_is_promoted_on_the_same_rows(contenders):
     )
 
 
-def test_a_rollback_restores_the_previous_champion_for_online_and_batch(contenders, monkeypatch):
-    sandbox, _ = contenders
+def test_a_rollback_restores_the_previous_champion_for_online_and_batch(states: States, monkeypatch):
     from modelops.online import service
 
-    assert score(sandbox).output["run"]["model_version"] == "1.3.0"  # online features to join
+    # The contenders with 1.3.0 (the champion) having scored September and October (online
+    # features to join), the shadow challenger alongside: build_shadowed.
+    built = states.restore("shadowed", build_shadowed)
+    sandbox = states.sandbox
+    assert built["october"]["deploy_scores"]["publication"] == "scoring-churn-2025-10-01@1.3.0"
+    assert {s.model_version for s in latest.top("churn", 5)} == {"1.3.0"}
     assert _online_version(sandbox) == "1.3.0"
     done = lifecycle.rollback("churn", reason="1.3.0 misbehaves in production", caller="test operator")
     assert done == {"model": "churn", "champion": "1.0.0", "from": "1.3.0", "changed": True}
@@ -112,7 +116,8 @@ def test_a_rollback_restores_the_previous_champion_for_online_and_batch(contende
     )
     monkeypatch.setattr(service, "REFRESH_SECONDS", 0.0)
     assert _online_version(sandbox) == "1.0.0"  # the next online request
-    assert score(sandbox).output["run"]["model_version"] == "1.0.0"  # the next scoring run
+    put_churn_spec(campaign=CAMPAIGN)  # the contenders' spec, without the shadow
+    assert score(sandbox, "2025-11-01").output["run"]["model_version"] == "1.0.0"  # the next scoring run
     with pytest.raises(lifecycle.NothingToRollBack):
         lifecycle.rollback("churn", reason="again", caller="test operator")  # 1.0.0 was the first
     with pytest.raises(ValueError, match="a reason is required"):

@@ -15,7 +15,7 @@ from modelops.stores.query import DuplicateEntityError, Query
 from modelops.stores.query.athena import AthenaEngine
 from modelops.stores.query.duckdb_engine import DuckDBEngine
 from modelops.stores.specs import store_spec
-from tests.helpers import invoke_raw
+from tests.helpers import cli_here, invoke_raw
 
 pytestmark = pytest.mark.e2e
 
@@ -125,34 +125,33 @@ def test_training_checks_the_key_as_scoring_does_and_counts_what_its_policy_drop
     assert extracted["reconciliation"]["warnings"] == []  # the SQL returned every row of its source
 
 
-def test_spec_check_reads_the_weekly_window_and_checks_the_key_as_a_run_does(served_sandbox, tmp_path):
-    """Through the CLI in another process: `spec check --lake` reads the spec's last two weeks
-    (not two months) and refuses the repeated key with the run's own message; training refuses
-    it too; the `last` policy passes the check with the rows a run would drop counted."""
-    from tests.helpers import modelops
-
+def test_spec_check_reads_the_weekly_window_and_checks_the_key_as_a_run_does(sandbox, tmp_path):
+    """Through the CLI (in this process, against the worker's sandbox): `spec check --lake` reads
+    the spec's last two weeks (not two months) and refuses the repeated key with the run's own
+    message; training refuses it too; the `last` policy passes the check with the rows a run
+    would drop counted."""
     weeks = (*WEEKS, date(2025, 9, 15))
     parts = [hourly_week(monday) for monday in weeks]
     data = tmp_path / "readings.parquet"
     tabular.write_columns(data, {name: np.concatenate([p[name] for p in parts]) for name in parts[0]})
     load = ("data", "load", "--file", str(data), "--table", "readings", "--date-column", "reading_time")
-    assert modelops(served_sandbox, *load, "--period", "week").returncode == 0
+    assert cli_here(sandbox, *load, "--period", "week").returncode == 0
     spec = tmp_path / "sensors.yaml"
     spec.write_text(yaml.safe_dump(SENSORS_SPEC))
 
-    checked = modelops(served_sandbox, "spec", "check", str(spec), "--lake")
+    checked = cli_here(sandbox, "spec", "check", str(spec), "--lake")
     assert checked.returncode == 1, checked.stdout + checked.stderr
     assert "checked against 2,016 rows of the query over the lake, 2025-09-08 … 2025-09-21" in checked.stdout
     assert f"error: {spec}: duplicates: sensor 's0' appears 168 times in the period starting 2025-09-08" in (
         checked.stdout
     )
-    assert modelops(served_sandbox, "spec", "put", str(spec)).returncode == 0
-    trained = modelops(served_sandbox, "train", "--model", "sensors", "--as-of", "2025-09-15")
+    assert cli_here(sandbox, "spec", "put", str(spec)).returncode == 0
+    trained = cli_here(sandbox, "train", "--model", "sensors", "--as-of", "2025-09-15")
     assert trained.returncode == 1 and "FAILED: DuplicateEntityError: sensor 's0' appears 168 times" in (
         trained.stdout
     )
 
     spec.write_text(yaml.safe_dump({**SENSORS_SPEC, "duplicates": "last"}))
-    kept = modelops(served_sandbox, "spec", "check", str(spec), "--lake")
+    kept = cli_here(sandbox, "spec", "check", str(spec), "--lake")
     assert kept.returncode == 0, kept.stdout + kept.stderr
     assert "a run keeps the last row of each entity and period and drops 2,004 rows" in kept.stdout

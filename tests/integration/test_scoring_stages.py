@@ -4,8 +4,10 @@ import itertools
 from datetime import date
 
 import boto3
+import pytest
 
 from modelops.stores import history, latest, metadata, objects
+from modelops_dev.sandbox import Sandbox
 from tests.helpers import (
     SCORING_AS_OF,
     as_next_event,
@@ -18,6 +20,7 @@ from tests.helpers import (
     put_churn_spec,
     without_start,
 )
+from tests.states import States, build_scored
 
 CHAIN = [
     ("scoring_get_data", "GetDataFunction"),
@@ -135,31 +138,46 @@ def test_a_missing_chunk_of_scores_is_a_named_error_and_nothing_is_published(tra
     assert latest.pointer("churn") is None
 
 
-def test_customers_in_cooldown_are_not_contacted_again(scored):
-    september = scored.execution.output["results"]["campaign"]
+def build_october_by_stages(states: States) -> dict:
+    """The scored sandbox (September) with October scored too, through the stages; what the
+    latest scores were before October, and both months' results."""
+    september = states.restore("scored", build_scored)
+    before = {"pointer": latest.pointer("churn"), "top": latest.top("churn", 1)[0].entity_id}
+    october = score_month(states.sandbox, "2025-10-01")
+    return {"september": september.output["results"], "october": october["results"], "before": before}
+
+
+@pytest.fixture
+def october_by_stages(states: States) -> tuple[Sandbox, dict]:
+    """The sandbox holding what build_october_by_stages made (two tests read October's run)."""
+    return states.sandbox, states.restore("october-by-stages", build_october_by_stages)
+
+
+def test_customers_in_cooldown_are_not_contacted_again(october_by_stages):
+    sandbox, runs = october_by_stages
+    september = runs["september"]["campaign"]
     assert september["in_cooldown"] == 0 and september["sent"] > 0
-    october = score_month(scored.sandbox, "2025-10-01")["results"]["campaign"]
-    assert october["in_cooldown"] > 0
-    assert october["sent"] + october["in_cooldown"] == october["selected"]
+    october_sent = runs["october"]["campaign"]
+    assert october_sent["in_cooldown"] > 0
+    assert october_sent["sent"] + october_sent["in_cooldown"] == october_sent["selected"]
     # With no cooldown, November contacts everyone selected, even if contacted before.
     put_churn_spec(campaign={"cooldown_days": 0})
-    november = score_month(scored.sandbox, "2025-11-01")["results"]["campaign"]
+    november = score_month(sandbox, "2025-11-01")["results"]["campaign"]
     assert november["in_cooldown"] == 0 and november["sent"] == november["selected"]
 
 
-def test_a_new_run_replaces_the_latest_scores_atomically(scored):
-    first = latest.pointer("churn")
+def test_a_new_run_replaces_the_latest_scores_atomically(october_by_stages):
+    sandbox, runs = october_by_stages
+    first, entity = runs["before"]["pointer"], runs["before"]["top"]  # before October's run
     assert first.as_of == SCORING_AS_OF
-    entity = latest.top("churn", 1)[0].entity_id
-    score_month(scored.sandbox, "2025-10-01")
     second = latest.pointer("churn")
     assert second.as_of == "2025-10-01" and second.rows == 2000
     assert latest.get("churn", entity).as_of == "2025-10-01"  # readers see only the new run
-    assert len(latest_items(scored.sandbox, second.publication)) == 2000
+    assert len(latest_items(sandbox, second.publication)) == 2000
     # The previous run's rows stay until DynamoDB's TTL removes them: no delete loop.
-    old = latest_items(scored.sandbox, first.publication)
+    old = latest_items(sandbox, first.publication)
     assert len(old) == 2000 and all(int(i["expires_at"]) > 0 for i in old)
-    ttl = boto3.client("dynamodb").describe_time_to_live(TableName=scored.sandbox.ref("ScoresTable"))
+    ttl = boto3.client("dynamodb").describe_time_to_live(TableName=sandbox.ref("ScoresTable"))
     assert ttl["TimeToLiveDescription"] == {"TimeToLiveStatus": "ENABLED", "AttributeName": "expires_at"}
     assert len(history.read("churn")) == 4000  # ... and the history keeps both runs
 

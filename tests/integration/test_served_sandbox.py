@@ -1,5 +1,8 @@
 """The sandbox as a local server in its own process (`modelops sandbox`); other processes (the
-CLI, `modelops serve`) load data, train, score, list, export and call the online API."""
+CLI, `modelops serve`) load data, train, score, list, export and call the online API. Each CLI
+command is a process of its own, forked from one that imported the CLI once (the conftest's
+``cli``). (tests/e2e/test_byod_cli.py and test_data_as_it_comes.py, and the weekly spec check of
+test_repeated_entities.py, run the CLI in the test's process against the worker's sandbox.)"""
 
 import csv
 import json
@@ -9,7 +12,7 @@ import sys
 
 import pytest
 
-from tests.helpers import cli_environment, free_port, modelops
+from tests.helpers import cli_environment, free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -20,7 +23,7 @@ def server(served_sandbox: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def session(server: str) -> dict[str, subprocess.CompletedProcess[str]]:
+def session(server: str, cli) -> dict[str, subprocess.CompletedProcess[str]]:
     """One user session through the CLI: load, train, score (each step's output kept)."""
     steps = {
         # 2,000 customers: fewer leave a first model too overfitted to pass the calibration gate
@@ -31,12 +34,12 @@ def session(server: str) -> dict[str, subprocess.CompletedProcess[str]]:
     }
     done = {}
     for name, args in steps.items():
-        done[name] = modelops(server, *args)
+        done[name] = cli(server, *args)
         assert done[name].returncode == 0, f"{name}: {done[name].stdout}{done[name].stderr}"
     return done
 
 
-def test_another_process_loads_data_trains_scores_and_lists_models(server, session):
+def test_another_process_loads_data_trains_scores_and_lists_models(server, session, cli):
     assert sum(json.loads(session["load"].stdout)["partitions"].values()) == 10_000
     trained = session["train"].stdout
     for state in ("GetData", "TransformData", "ValidateData", "TrainModel", "ValidateModel", "DeployModel"):
@@ -47,19 +50,19 @@ def test_another_process_loads_data_trains_scores_and_lists_models(server, sessi
     assert [line.split()[0] for line in table[1:3]] == ["validation", "test"]  # the full metrics table
     assert "✓ ScoreChunks" in session["score"].stdout and "2,000 scores published" in session["score"].stdout
 
-    [version] = json.loads(modelops(server, "models", "list", "--model", "churn", "--json").stdout)
+    [version] = json.loads(cli(server, "models", "list", "--model", "churn", "--json").stdout)
     assert version["version"] == "1.0.0" and version["champion"] is True
-    top = json.loads(modelops(server, "top", "--model", "churn", "-n", "5", "--json").stdout)
+    top = json.loads(cli(server, "top", "--model", "churn", "-n", "5", "--json").stdout)
     assert len(top) == 5 and [t["score"] for t in top] == sorted((t["score"] for t in top), reverse=True)
-    history = modelops(server, "scores", "history", top[0]["entity_id"], "--model", "churn", "--json")
+    history = cli(server, "scores", "history", top[0]["entity_id"], "--model", "churn", "--json")
     [row] = json.loads(history.stdout)
     assert row["score"] == top[0]["score"] and row["run_id"] == "scoring-churn-2025-05-01"
 
 
-def test_metadata_exports_as_csv_and_parquet_and_the_report_is_written(server, session, tmp_path):
+def test_metadata_exports_as_csv_and_parquet_and_the_report_is_written(server, session, cli, tmp_path):
     import duckdb
 
-    exported = modelops(
+    exported = cli(
         server, "metadata", "export", "--model", "churn", "--out", str(tmp_path / "m.csv"), "--json"
     )
     assert exported.returncode == 0, exported.stderr
@@ -71,21 +74,21 @@ def test_metadata_exports_as_csv_and_parquet_and_the_report_is_written(server, s
     assert len(rows) == json.loads(exported.stdout)["rows"]
     parquet = tmp_path / "m.parquet"
     assert (
-        modelops(
+        cli(
             server, "metadata", "export", "--model", "churn", "--format", "parquet", "--out", str(parquet)
         ).returncode
         == 0
     )
     assert duckdb.sql(f"SELECT count(*) FROM '{parquet}'").fetchall()[0][0] == len(rows)
-    reported = modelops(server, "report", "--model", "churn", "--out", str(tmp_path / "r.html"))
+    reported = cli(server, "report", "--model", "churn", "--out", str(tmp_path / "r.html"))
     assert reported.returncode == 0 and "Monitoring report: churn" in (tmp_path / "r.html").read_text()
 
 
-def test_an_unknown_model_is_named_before_anything_starts(server, session):
-    mistyped = modelops(server, "score", "--model", "chrun", "--as-of", "2025-05-01")
+def test_an_unknown_model_is_named_before_anything_starts(server, session, cli):
+    mistyped = cli(server, "score", "--model", "chrun", "--as-of", "2025-05-01")
     assert mistyped.returncode == 2 and mistyped.stdout == ""  # no execution started, nothing printed
     assert mistyped.stderr == "error: no model 'chrun' has a stored spec; did you mean 'churn'?\n"
-    unknown = modelops(server, "top", "--model", "nobody")
+    unknown = cli(server, "top", "--model", "nobody")
     assert unknown.returncode == 2
     assert unknown.stderr.startswith(
         "error: no model 'nobody' has a stored spec (models: "
@@ -93,11 +96,11 @@ def test_an_unknown_model_is_named_before_anything_starts(server, session):
     assert "churn" in unknown.stderr and unknown.stderr.count("\n") == 1
 
 
-def test_scores_export_the_latest_a_period_or_the_history_as_parquet_or_csv(server, session, tmp_path):
+def test_scores_export_the_latest_a_period_or_the_history_as_parquet_or_csv(server, session, cli, tmp_path):
     import duckdb
 
     latest = tmp_path / "latest.parquet"
-    done = modelops(server, "scores", "export", "--model", "churn", "--out", str(latest), "--json")
+    done = cli(server, "scores", "export", "--model", "churn", "--out", str(latest), "--json")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == {"rows": 2_000, "file": str(latest), "format": "parquet"}
     columns = duckdb.sql(f"DESCRIBE SELECT * FROM '{latest}'").fetchall()
@@ -108,13 +111,13 @@ def test_scores_export_the_latest_a_period_or_the_history_as_parquet_or_csv(serv
     ]
     [(runs, rows)] = duckdb.sql(f"SELECT list(DISTINCT run_id), count(*) FROM '{latest}'").fetchall()
     assert runs == ["scoring-churn-2025-05-01"] and rows == 2_000
-    top = json.loads(modelops(server, "top", "--model", "churn", "-n", "1", "--json").stdout)[0]
+    top = json.loads(cli(server, "top", "--model", "churn", "-n", "1", "--json").stdout)[0]
     [(score,)] = duckdb.sql(f"SELECT score FROM '{latest}' WHERE entity_id = '{top['entity_id']}'").fetchall()
     assert score == top["score"]
 
     period = tmp_path / "may.csv"
     assert (
-        modelops(
+        cli(
             server,
             "scores",
             "export",
@@ -134,12 +137,12 @@ def test_scores_export_the_latest_a_period_or_the_history_as_parquet_or_csv(serv
     assert len(rows) == 2_000 and list(rows[0]) == [
         "entity_id", "score", "as_of", "model_version", "run_id", "scored_at", "source",
     ]  # fmt: skip
-    history = modelops(
+    history = cli(
         server, "scores", "export", "--model", "churn", "--history", "--out", str(tmp_path / "h.parquet")
     )
     assert history.returncode == 0 and "the whole history" in history.stdout
 
-    missing = modelops(
+    missing = cli(
         server, "scores", "export", "--model", "churn", "--as-of", "2025-06-01", "--out", str(period)
     )
     assert missing.returncode == 2 and "Traceback" not in missing.stderr
@@ -148,14 +151,14 @@ def test_scores_export_the_latest_a_period_or_the_history_as_parquet_or_csv(serv
     )
 
 
-def test_an_unreachable_sandbox_is_a_clear_error():
-    result = modelops(f"http://127.0.0.1:{free_port()}", "models", "list")
+def test_an_unreachable_sandbox_is_a_clear_error(cli):
+    result = cli(f"http://127.0.0.1:{free_port()}", "models", "list")
     assert result.returncode == 2
     assert "cannot reach the sandbox" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_modelops_serve_answers_http_like_api_gateway(server, session):
-    [best] = json.loads(modelops(server, "top", "--model", "churn", "-n", "1", "--json").stdout)
+def test_modelops_serve_answers_http_like_api_gateway(server, session, cli):
+    [best] = json.loads(cli(server, "top", "--model", "churn", "-n", "1", "--json").stdout)
     port = free_port()
     api = subprocess.Popen(
         [sys.executable, "-m", "modelops_dev.cli", "serve", "--port", str(port), "--endpoint-url", server],
@@ -166,11 +169,11 @@ def test_modelops_serve_answers_http_like_api_gateway(server, session):
     try:
         assert "online API on" in api.stdout.readline()
         url = f"http://127.0.0.1:{port}"
-        described = modelops(server, "invoke", "--url", url, "--event", "events/online_model.json", "--json")
+        described = cli(server, "invoke", "--url", url, "--event", "events/online_model.json", "--json")
         assert json.loads(described.stdout)["status"] == 200
 
         def post(data: str) -> tuple[subprocess.CompletedProcess[str], dict]:
-            done = modelops(
+            done = cli(
                 server,
                 "invoke",
                 "--url",
