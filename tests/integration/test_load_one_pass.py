@@ -53,7 +53,7 @@ OPTIONS = {
 def _load(path: Path, options: LoadOptions) -> Any:
     with tabular.connect() as connection:
         try:
-            summary, date, source = loader.typed(connection, path, options, ["load"])
+            summary, date, source = loader.typed(connection, path, options, ["load"], scratch=path.parent)
         except LoadError as error:
             return "refused", str(error)
         row = tabular.quote(source.row)

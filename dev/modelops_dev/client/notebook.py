@@ -252,7 +252,9 @@ class Client:
         unknown = sorted(set(reading) - set(lake.LoadOptions.__dataclass_fields__))
         if unknown:
             raise RequestError(f"load: unknown option {unknown[0]!r}")
-        local = frame.reset_index(drop=True).copy()
+        # Copy-on-write (pandas 3): the columns replaced below are new, the others stay the
+        # frame's own arrays; DuckDB scans them in place (never a copy of the whole frame).
+        local = frame.reset_index(drop=True)
         columns = []
         for column_name, values in local.items():
             if isinstance(values.dtype, pd.DatetimeTZDtype):
@@ -269,6 +271,7 @@ class Client:
             copy = f"COPY (SELECT {selected} FROM frame) TO {target} (FORMAT parquet)"  # nosec B608  # quoted
             connection.execute(copy)
             connection.close()
+            del local  # the columns made here (timezones dropped) are not kept while the load runs
             options = lake.LoadOptions(date_column=date_column, period=by, **reading)
             with self._active():
                 return LoadResult.of(lake.inspect_file(name, path, options, write=not dry_run))

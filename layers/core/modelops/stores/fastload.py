@@ -1,10 +1,11 @@
 """A clean CSV file typed in one pass of DuckDB's reader, checked after (issue 23).
 
-DuckDB's sniffer guesses each column's type from a sample; the one read of the file stores
-each value cast to its column's guess, with a flag on every row where a value does not fit
-it by the rules of a load's profile (``tabular``'s patterns). Text columns, and the guesses
-that need their text (booleans, timestamps), are stored as text and profiled after, in
-memory, in one query over all of them. Never a Python object per row or cell.
+DuckDB's sniffer guesses each column's type from a sample; the one read of the file streams
+each value cast to its column's guess into a Parquet file of the load's own (memory stays
+bounded whatever the file's size), with a flag on every row where a value does not fit it by
+the rules of a load's profile (``tabular``'s patterns). Text columns, and the guesses that
+need their text (booleans, timestamps), are stored as text and profiled after, in one query
+over all of them, then read through a cast. Never a Python object per row or cell.
 
 A file whose guesses all hold and that has no problem is typed exactly as ``loader``'s full
 check types it; anything else (a flagged row, a column that would be refused, a date problem)
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from modelops.domain.data.datacheck import ColumnError, ColumnProfile, Example, column_type
@@ -28,17 +30,20 @@ def _spaced(pattern: str) -> str:
 
 # DuckDB's guess -> SQL true where a value {raw} (as read) does not fit it; DuckDB's casts
 # take the spaces around a value, so a value passing is cast untrimmed. The other guesses are
-# stored as text and profiled after.
-_CHECKS = {
-    kind: f"(NOT regexp_full_match({{raw}}, '{_spaced(pattern)}') OR TRY_CAST({{raw}} AS {kind}) IS NULL)"
-    for kind, pattern in (("BIGINT", _INTEGER), ("DOUBLE", _NUMBER), ("DATE", _DATE))
-}
-# A whole number past 64 bits is a code to the full check (tabular._kind), not a number: such
-# a value in a DOUBLE guess sends the file there.
-_CHECKS["DOUBLE"] = (
-    f"({_CHECKS['DOUBLE']} OR (regexp_full_match({{raw}}, '{_spaced(_INTEGER)}') "
-    "AND TRY_CAST({raw} AS BIGINT) IS NULL))"
+# stored as text and profiled after. A value the pattern takes is cast again only where the
+# cast can still fail: a date that is no day (2020-02-30), a whole number of 19 digits or more
+# (past 64 bits: a code to the full check, ``tabular._kind``, in a column of integers or of
+# fractions alike). Every number the pattern takes is a DOUBLE to DuckDB (out of range: ±inf
+# or 0, as the full check's CAST reads it).
+_BIG = (
+    f"(strlen({{raw}}) >= 19 AND regexp_full_match({{raw}}, '{_spaced(_INTEGER)}') "
+    "AND TRY_CAST({raw} AS BIGINT) IS NULL)"
 )
+_CHECKS = {
+    "BIGINT": f"(NOT regexp_full_match({{raw}}, '{_spaced(_INTEGER)}') OR {_BIG})",
+    "DOUBLE": f"(NOT regexp_full_match({{raw}}, '{_spaced(_NUMBER)}') OR {_BIG})",
+    "DATE": f"(NOT regexp_full_match({{raw}}, '{_spaced(_DATE)}') OR TRY_CAST({{raw}} AS DATE) IS NULL)",
+}
 # The counts a text column's profile needs, over its values' kinds {k} (``tabular._kind``).
 _TEXT_COUNTS = (
     ("integers", "{k} = 'integer'"),
@@ -50,7 +55,6 @@ _TEXT_COUNTS = (
     ("zoned", "{k} = 'zoned'"),
 )
 _TIME = ("DATE", "TIMESTAMP")
-_BOOLEAN = "^([Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]) *$"
 
 
 @dataclass(frozen=True)
@@ -144,11 +148,12 @@ def _sql(template: str, column: str) -> str:
 def _text_kind(column: str) -> str:
     """``tabular._kind`` of a text column's trimmed values, its patterns tried only on values
     that may match one: a value whose first character is an ASCII letter or sign past '9' is
-    text, or a boolean (``lower(t) IN ('true', 'false')``: only ASCII letters lower to those)."""
+    text, or a boolean (``lower(t) IN ('true', 'false')``: only ASCII letters lower to those;
+    its first character a letter, trimming its end is trimming it)."""
     name = quote(column)
     return (
         f"CASE WHEN ascii({name}) <= 57 OR ascii({name}) > 127 THEN {_kind(f'trim({name})')} "
-        f"WHEN ascii({name}) IN (70, 84, 102, 116) AND regexp_full_match({name}, '{_BOOLEAN}') "
+        f"WHEN ascii({name}) IN (70, 84, 102, 116) AND lower(rtrim({name})) IN ('true', 'false') "
         "THEN 'boolean' ELSE 'text' END"
     )
 
@@ -182,6 +187,11 @@ def _text_type(connection: Any, profile: ColumnProfile) -> str | None:
         return None
 
 
+# The column read_parquet adds for the row number; a file with a column of that name takes the
+# full check.
+_ROW_NUMBER = "file_row_number"
+
+
 def typed(
     connection: Any,
     arguments: str,
@@ -189,34 +199,60 @@ def typed(
     row: str,
     reading: Reading,
     read: Callable[[str], None],
+    stored: Path,
 ) -> tuple[list[Column], str] | None:
     """Read a CSV file (``arguments``: read_csv's, without all_varchar) into the view ``typed``
-    (its columns typed, and ``row``), in one pass; ``read(sql)`` runs the read (watching it,
-    refusing the rows the reader set aside). None: the file needs the full check."""
+    (its columns typed, and ``row``), in one pass into the Parquet file ``stored``; ``read(sql)``
+    runs the read (watching it, refusing the rows the reader set aside). None: the file needs
+    the full check."""
     if reading.date_column is None and (reading.forced or reading.date_format is not None):
         return None
     if reading.date_column not in (None, *header) or set(reading.forced) - set(header):
         return None
+    if _ROW_NUMBER in (name.lower() for name in header):
+        return None
     guesses = _guesses(connection, arguments, header)
     if guesses is None:
         return None
-    stored = {column: _stored(column, guess, reading) for column, guess in zip(header, guesses, strict=True)}
+    columns = {column: _stored(column, guess, reading) for column, guess in zip(header, guesses, strict=True)}
     flagged = _free(row + "_bad", [*header, row])
-    checks = [f"({quote(c)} IS NOT NULL AND {_sql(s.bad, c)})" for c, s in stored.items() if s.bad]
-    values = [f"{_sql(s.value, c)} AS {quote(c)}" for c, s in stored.items()]
+    checks = [f"({quote(c)} IS NOT NULL AND {_sql(s.bad, c)})" for c, s in columns.items() if s.bad]
+    values = [f"{_sql(s.value, c)} AS {quote(c)}" for c, s in columns.items()]
     read(
-        f"CREATE TABLE load_rows AS SELECT {', '.join(values)}, {' OR '.join(checks) or 'false'} "  # nosec B608  # quoted names, constant SQL and literals
-        f"AS {quote(flagged)} FROM read_csv({arguments}, all_varchar=true, store_rejects=true)"
+        f"COPY (SELECT {', '.join(values)}, {' OR '.join(checks) or 'false'} AS {quote(flagged)} "  # nosec B608  # quoted names, constant SQL and literals
+        f"FROM read_csv({arguments}, all_varchar=true, store_rejects=true)) TO {literal(str(stored))} "
+        "(FORMAT parquet)"
     )
-    return _checked(connection, arguments, header, row, flagged, stored, reading)
+    connection.execute(
+        f"CREATE VIEW load_rows AS SELECT * FROM read_parquet({literal(str(stored))}, {_ROW_NUMBER} = true)"  # nosec B608  # a literal path
+    )
+    return _checked(connection, arguments, stored, header, row, columns, reading)
+
+
+def _footer_counts(connection: Any, path: Path, width: int) -> tuple[int, list[int], bool] | None:
+    """From the Parquet file's footer, without reading its values: its rows, each column's
+    missing values (in order) and whether a row is flagged (the last column is ever true).
+    None where the footer lacks a count."""
+    found = connection.execute(
+        "SELECT column_id, sum(row_group_num_rows), sum(stats_null_count), bool_or(stats_max = 'true'), "
+        "count(*) - count(stats_null_count) FROM parquet_metadata($path) "
+        "GROUP BY column_id ORDER BY column_id",
+        {"path": str(path)},
+    ).fetchall()
+    if not found:  # no row group: no rows
+        return 0, [0] * (width - 1), False
+    if len(found) != width or any(unknown for *_, unknown in found):
+        return None
+    rows = int(found[0][1])
+    return rows, [int(nulls) for _, _, nulls, _, _ in found[:-1]], bool(found[-1][3])
 
 
 def _checked(
     connection: Any,
     arguments: str,
+    path: Path,
     header: list[str],
     row: str,
-    flagged: str,
     stored: dict[str, Stored],
     reading: Reading,
 ) -> tuple[list[Column], str] | None:
@@ -224,11 +260,15 @@ def _checked(
 
     text = [c for c, s in stored.items() if s.role == "text"]
     doubles = [c for c, s in stored.items() if s.role == "guess" and s.type == "DOUBLE"]
+    footer = _footer_counts(connection, path, len(header) + 1)
+    if footer is None:
+        return None
+    rows, missing, bad = footer
+    present = {c: rows - missing[i] for i, c in enumerate(header)}
+    if rows == 0 or bad or any(present[c] == 0 for c, s in stored.items() if s.role == "guess"):
+        return None
     kinds = ", ".join(f"{_text_kind(c)} AS {quote(f'k{i}')}" for i, c in enumerate(text))
     parts = [
-        "count(*)",
-        f"coalesce(bool_or({quote(flagged)}), false)",
-        *(f"count({quote(c)})" for c in header),
         *(f"coalesce(bool_and({quote(c)} = floor({quote(c)})), false)" for c in doubles),
         *(
             f"count(*) FILTER (WHERE {quote(c)} IS NOT NULL AND {test.format(k=quote(f'k{i}'))})"
@@ -236,19 +276,19 @@ def _checked(
             for _, test in _TEXT_COUNTS
         ),
     ]
-    counts = connection.execute(
-        f"SELECT {', '.join(parts)} FROM (SELECT *{', ' if kinds else ''}{kinds} FROM load_rows)"  # nosec B608  # quoted names, constant SQL
-    ).fetchone()
-    rows, bad = int(counts[0]), bool(counts[1])
-    present = dict(zip(header, counts[2 : 2 + len(header)], strict=True))
-    integral = dict(zip(doubles, counts[2 + len(header) : 2 + len(header) + len(doubles)], strict=True))
-    if rows == 0 or bad or any(present[c] == 0 for c, s in stored.items() if s.role == "guess"):
-        return None
+    counts: Sequence[Any] = ()
+    if parts:  # only the columns whose values need a look are read
+        looked_at = ", ".join([*(quote(c) for c in [*doubles, *text]), *([kinds] if kinds else [])])
+        counts = connection.execute(
+            f"SELECT {', '.join(parts)} FROM (SELECT {looked_at} FROM load_rows)"  # nosec B608  # quoted names, constant SQL
+        ).fetchone()
+    integral = dict(zip(doubles, counts[: len(doubles)], strict=True))
     if any(integral.values()) and _whole_numbers(connection, arguments, [c for c in doubles if integral[c]]):
         return None
-    found = counts[2 + len(header) + len(doubles) :]
+    found = counts[len(doubles) :]
     width = len(_TEXT_COUNTS)
     types = {c: s.type for c, s in stored.items()}
+    read_as = {c: quote(c) for c in header}
     notes: dict[str, str] = {}
     for index, column in enumerate(text):
         counted = found[index * width : (index + 1) * width]
@@ -259,16 +299,10 @@ def _checked(
             return None
         types[column] = kind
         if kind != "VARCHAR":
-            value, notes[column] = f"trim({quote(column)})", ""
-            expression = f"CAST({value} AS {kind})"
+            value = f"trim({quote(column)})"
+            read_as[column] = f"CAST({value} AS {kind})"
             if kind == "TIMESTAMP":
-                expression, notes[column] = timestamp_sql(value, profile.zoned > 0, reading.local_time)
-            try:
-                connection.execute(
-                    f"ALTER TABLE load_rows ALTER {quote(column)} SET DATA TYPE {kind} USING {expression}"  # nosec B608  # a quoted name, a type and SQL of it
-                )
-            except duckdb.Error:  # a value the cast refuses: the full check names it
-                return None
+                read_as[column], notes[column] = timestamp_sql(value, profile.zoned > 0, reading.local_time)
     date_column = reading.date_column
     if date_column is None:
         dated = [c for c, s in stored.items() if s.role in ("guess", "text") and types[c] in _TIME]
@@ -277,9 +311,15 @@ def _checked(
         date_column = dated[0]
     if types[date_column] not in _TIME or present[date_column] < rows:
         return None
+    cast = [f"min({read_as[c]})" for c in text if types[c] != "VARCHAR"]
+    if cast:
+        try:  # every text column read as its type, as the full check would cast it
+            connection.execute(f"SELECT {', '.join(cast)} FROM load_rows").fetchone()  # nosec B608  # quoted names, casts of them
+        except duckdb.Error:  # a value the cast refuses: the full check names it
+            return None
+    selected = ", ".join(f"{read_as[c]} AS {quote(c)}" for c in header)
     connection.execute(
-        f"CREATE VIEW typed AS SELECT {', '.join(quote(c) for c in header)}, rowid AS {quote(row)} "  # nosec B608  # quoted names
-        "FROM load_rows"
+        f"CREATE VIEW typed AS SELECT {selected}, {_ROW_NUMBER} AS {quote(row)} FROM load_rows"  # nosec B608  # quoted names, casts of them
     )
     columns = [Column(c, types[c], rows - present[c], notes.get(c, "")) for c in header]
     return columns, date_column

@@ -167,8 +167,10 @@ def inspect_file(
     if not re.fullmatch(IDENTIFIER_PATTERN, table):
         raise LoadError(f"table name {table!r} is not an identifier (letters, digits, _)")
     words = command(table, str(path), options, write=write) if suggest is None else suggest
-    with tabular.connect() as connection:
-        summary, date_column, source = loader.typed(connection, path, options, words, progress)
+    with tempfile.TemporaryDirectory() as kept, tabular.connect() as connection:
+        summary, date_column, source = loader.typed(
+            connection, path, options, words, progress, scratch=Path(kept)
+        )
         period_sql = _period_expression(quote(date_column), options.period)
         counts = connection.execute(
             f"SELECT {period_sql} AS period, count(*) FROM typed GROUP BY 1 ORDER BY 1"  # nosec B608  # a quoted name
@@ -213,8 +215,8 @@ def load_file(table: str, path: Path, options: LoadOptions | None = None) -> Loa
 def convert_file(path: Path, options: LoadOptions, output: Path, suggest: Sequence[str] = ()) -> Path:
     """The file as one Parquet file, read and typed exactly as a load would (for checking a
     spec against a file that is not in the lake; ``suggest``: the command a refusal suggests)."""
-    with tabular.connect() as connection:
-        summary, _, source = loader.typed(connection, path, options, suggest)
+    with tempfile.TemporaryDirectory() as kept, tabular.connect() as connection:
+        summary, _, source = loader.typed(connection, path, options, suggest, scratch=Path(kept))
         columns = ", ".join(quote(c.name) for c in summary)
         connection.execute(
             f"COPY (SELECT {columns} FROM typed ORDER BY {quote(source.row)}) TO {literal(str(output))} "  # nosec B608  # quoted names, a literal path

@@ -162,9 +162,10 @@ def _csv_arguments(path: Path, delimiter: str, options: LoadOptions) -> str:
 
 
 def _one_pass(
-    connection: Any, path: Path, options: LoadOptions, progress: Progress | None
+    connection: Any, path: Path, options: LoadOptions, progress: Progress | None, scratch: Path
 ) -> tuple[list[ColumnSummary], str, Source] | None:
-    """A clean CSV file typed in one pass (``fastload``); None: it needs the full check."""
+    """A clean CSV file typed in one pass (``fastload``) into a Parquet file in ``scratch``;
+    None: it needs the full check."""
     if is_parquet(path):
         return None
     delimiter = csvtext.delimiter(path, options.skip_rows)
@@ -180,10 +181,12 @@ def _one_pass(
             connection.execute(sql)
         csvtext.refuse_rejected(connection, path, delimiter, len(header), options.skip_rows)
 
-    found = fastload.typed(connection, arguments, header, row, reading, read)
+    stored = scratch / "one-pass.parquet"
+    found = fastload.typed(connection, arguments, header, row, reading, read, stored)
     if found is None:
         connection.execute("DROP VIEW IF EXISTS typed")
-        connection.execute("DROP TABLE IF EXISTS load_rows")
+        connection.execute("DROP VIEW IF EXISTS load_rows")
+        stored.unlink(missing_ok=True)
         return None
     columns, date_column = found
     summary = [ColumnSummary(c.name, c.type, c.missing, c.note) for c in columns]
@@ -370,11 +373,14 @@ def typed(
     options: LoadOptions,
     command: Sequence[str],
     progress: Progress | None = None,
+    *,
+    scratch: Path,
 ) -> tuple[list[ColumnSummary], str, Source]:
-    """Read and check a file into the table ``typed`` (its columns cast to the types they hold,
-    and the row number); returns the columns, the date column and the source. Every problem
-    found is reported at once in one LoadError, with ``command`` followed by the reading flags
-    that fix them all."""
+    """Read and check a file into ``typed`` (a table or view: its columns cast to the types
+    they hold, and the row number); returns the columns, the date column and the source.
+    ``scratch``: a folder that lives as long as ``typed`` is read (a clean CSV file's typed
+    rows are kept there). Every problem found is reported at once in one LoadError, with
+    ``command`` followed by the reading flags that fix them all."""
     if not path.is_file() and not (path.is_dir() and any(path.glob("*.parquet"))):
         raise LoadError(f"{path}: no such file")
     unknown = sorted(set(options.types.values()) - set(TYPE_NAMES))
@@ -385,7 +391,7 @@ def typed(
     # DuckDB's own progress bar would print into the command's output (--json too).
     connection.execute("SET enable_progress_bar_print = false")
     connection.execute(f"SET temp_directory = {literal(str(Path(tempfile.gettempdir()) / 'modelops-load'))}")
-    fast = _one_pass(connection, path, options, progress)
+    fast = _one_pass(connection, path, options, progress, scratch)
     if fast is not None:
         return fast
     source = read(connection, path, options, progress)
