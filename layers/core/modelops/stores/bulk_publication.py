@@ -147,8 +147,9 @@ def start(run_id: str, table: str) -> Imported:
     marker_key = layout.publication_import_key(run_id)
     marker: dict[str, Any] = objects.get_json(marker_key) if objects.exists(marker_key) else {"failures": 0}
     if marker.get("table") == table and marker.get("import_arn"):
-        if _exists(table):
-            return _describe(table, str(marker["import_arn"]))
+        found = _describe(table, str(marker["import_arn"]))
+        if found.status != "COMPLETED" or _exists(table):  # (a finished import's table only)
+            return found
         marker = {"failures": int(marker["failures"]) + 1}  # retired since: import it again
     token = hashlib.sha256(f"{table}#{marker['failures']}".encode()).hexdigest()
     started = aws.client("dynamodb").import_table(
