@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from unittest import mock
 
 import boto3
+import numpy as np
 import pytest
 
 from modelops import caches
@@ -36,6 +37,10 @@ def imports(sandbox: Sandbox) -> list[object]:
 
 def tables() -> set[str]:
     return set(boto3.client("dynamodb").list_tables()["TableNames"])
+
+
+def publication_tables(sandbox: Sandbox) -> set[str]:
+    return {t for t in tables() if bulk_publication.is_publication_table(t, sandbox.ref("ScoresTable"))}
 
 
 def served(entities: list[str]) -> dict[str, object]:
@@ -72,8 +77,8 @@ def test_an_imported_publication_serves_exactly_what_the_item_path_serves(states
     reference = states.restore("item-by-item-september", build_item_by_item)
     sandbox, built = states.sandbox, states.restore("bulk-september", build_bulk)
     deployed = built["result"]["results"]["deploy_scores"]
-    table = bulk_publication.table_name("churn", deployed["publication"])
-    assert deployed["table"] == table and deployed["rows"] == 2000 and deployed["latest"] is True
+    table = deployed["table"]
+    assert publication_tables(sandbox) == {table} and deployed["rows"] == 2000 and deployed["latest"] is True
     assert latest.pointer("churn").table == table
     assert served(reference["entities"]) == reference["served"]
     # One item per customer, holding only what readers read: the score, the index shard of
@@ -125,9 +130,9 @@ def test_a_tampered_part_fails_the_run_by_name_and_a_rerun_imports_afresh(states
     assert tampered.status == "FAILED" and tampered.error == "PublicationImportError", tampered.cause
     assert "imported 1996 of 2000 rows" in tampered.cause
     assert latest.pointer("churn") is None
-    table = bulk_publication.table_name("churn", f"{RUN_ID}@1.0.0")
-    assert table not in tables()  # the bad import's table is discarded
-    assert score(states.sandbox, SEPTEMBER).output["results"]["deploy_scores"]["table"] == table
+    assert publication_tables(states.sandbox) == set()  # the bad import's table is discarded
+    table = score(states.sandbox, SEPTEMBER).output["results"]["deploy_scores"]["table"]
+    assert publication_tables(states.sandbox) == {table} == {latest.pointer("churn").table}
     assert len(boto3.resource("dynamodb").Table(table).scan()["Items"]) == 2000
     assert len(imports(states.sandbox)) == 2
 
@@ -138,9 +143,9 @@ def test_a_newer_month_supersedes_the_table_which_is_retired_after_the_readers_g
     october = score(sandbox, OCTOBER).output["results"]
     assert october["deploy_scores"]["latest"] is True
     # The sandbox deploys with ReaderGraceSeconds 0: no reader to wait for, so deploy_scores
-    # retires September right after its flip, and the last stage finds nothing left.
+    # retires September right after its flip, and the run skips the wait and the last stage.
     assert october["deploy_scores"]["retired"] == [september.table]
-    assert october["retire_publications"]["retired"] == []
+    assert october["deploy_scores"]["retire_later"] is False and "retire_publications" not in october
     assert september.table not in tables() and latest.pointer("churn").table in tables()
     assert latest.pointer("churn").superseded == {}
 
@@ -153,6 +158,7 @@ def test_a_superseded_table_stays_while_a_reader_may_hold_its_pointer(bulk):
         october = score(sandbox, OCTOBER).output["results"]
     caches.clear_all()
     assert october["deploy_scores"]["retired"] == october["retire_publications"]["retired"] == []
+    assert october["deploy_scores"]["retire_later"] is True
     assert september.table in tables()
     assert set(latest.pointer("churn").superseded) == {september.table}
     later = datetime.now(UTC) + timedelta(seconds=901)
@@ -209,10 +215,9 @@ def test_a_run_that_loses_the_flip_to_a_concurrent_one_deletes_its_own_table(bul
     with mock.patch.object(latest, "flip", october_first):
         lost = run(sandbox, "ScoringStateMachine", SEPTEMBER, force=True, run_id="rescore-september")
     assert october["latest"] is True
-    assert lost.status == "FAILED" and lost.error == "ConditionalCheckFailedException", lost.cause
+    assert lost.status == "FAILED" and lost.error == "FlipLost", lost.cause
     assert latest.pointer("churn").as_of == OCTOBER
-    loser = bulk_publication.table_name("churn", "rescore-september@1.0.0")
-    assert loser not in tables()
+    assert publication_tables(sandbox) == {latest.pointer("churn").table}  # the loser's is gone
 
 
 def test_a_model_without_an_online_api_publishes_no_features(states):
@@ -226,3 +231,50 @@ def test_a_model_without_an_online_api_publishes_no_features(states):
     with pytest.raises(service.RequestError, match="has no online API") as refused:
         service.score("churn", request)
     assert refused.value.status == 404
+
+
+def test_a_forced_rescore_of_a_superseded_month_under_its_own_run_id_stays_served(bulk):
+    """September imported, then October, then September forced again under its default run id
+    (the same publication id) while September's old table waits out the grace: the pointer's
+    table is never the one retired."""
+    sandbox, _ = bulk
+    with mock.patch.dict(os.environ, {"READER_GRACE_SECONDS": "900"}):
+        caches.clear_all()
+        score(sandbox, OCTOBER)
+        forced = score(sandbox, SEPTEMBER, force=True).output["results"]["deploy_scores"]
+    caches.clear_all()
+    assert forced["latest"] is True and latest.pointer("churn").as_of == SEPTEMBER
+    current = latest.pointer("churn").table
+    assert current not in latest.pointer("churn").superseded
+    later = datetime.now(UTC) + timedelta(seconds=901)
+    retired = latest.retire("churn", 900, now=later)
+    assert current not in retired and publication_tables(sandbox) == {current}
+    assert len(boto3.resource("dynamodb").Table(current).scan()["Items"]) == 2000
+    assert latest.get("churn", latest.top("churn", 1)[0].entity_id).as_of == SEPTEMBER
+
+
+def test_switching_between_item_and_bulk_publication_serves_each_and_leaves_no_table(states):
+    states.restore("trained", build_trained)
+    put_churn_spec(scoring={**BULK, "import_from_rows": None})
+    score(states.sandbox, SEPTEMBER)
+    assert latest.pointer("churn").table is None and len(latest.top("churn", 50)) == 50
+    put_churn_spec(scoring=BULK)
+    score(states.sandbox, OCTOBER)
+    assert latest.pointer("churn").table in publication_tables(states.sandbox)
+    assert {s.as_of for s in latest.top("churn", 50)} == {OCTOBER}
+    put_churn_spec(scoring={**BULK, "import_from_rows": None})
+    score(states.sandbox, "2025-11-01")
+    assert latest.pointer("churn").table is None and publication_tables(states.sandbox) == set()
+    entity = latest.top("churn", 1)[0].entity_id
+    assert latest.get("churn", entity).as_of == "2025-11-01"
+    assert online_features.read_published("churn", [entity])[0] == "2025-11-01"
+
+
+def test_stale_parts_of_an_earlier_attempt_are_not_imported(bulk):
+    sandbox, _ = bulk
+    run_id = "scoring-churn-2025-10-01"
+    stale = layout.publication_part_key(run_id, 99)  # as if an attempt with 100 chunks left it
+    objects.put_bytes(stale, bulk_publication.part(np.array(["ghost"]), np.array([0.5]), [None], None))
+    deployed = score(sandbox, OCTOBER).output["results"]["deploy_scores"]
+    assert deployed["latest"] is True and not objects.exists(stale)
+    assert latest.get("churn", "ghost") is None

@@ -118,6 +118,7 @@ def test_the_sample_scoring_events_chain(trained):
         "latest": True,
         "reason": "first publication",
         "retired": [],  # published item by item (2,000 rows): no table of its own to retire
+        "retire_later": False,
     }
     assert "table" not in deployed
     sent = results["campaign"]["campaign"]

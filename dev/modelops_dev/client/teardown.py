@@ -39,10 +39,11 @@ def _resources(cloudformation: Any, stack: str, kind: str) -> list[tuple[str, st
 
 def publication_tables(dynamodb: Any, stack_tables: list[str]) -> list[str]:
     """Tables named after one of the stack's tables as bulk publications name theirs."""
-    prefixes = tuple(f"{name}-p-" for name in stack_tables)
+    from modelops.stores.bulk_publication import is_publication_table
+
     found: list[str] = []
     for page in dynamodb.get_paginator("list_tables").paginate():
-        found += [name for name in page["TableNames"] if name.startswith(prefixes)]
+        found += [n for n in page["TableNames"] if any(is_publication_table(n, t) for t in stack_tables)]
     return found
 
 

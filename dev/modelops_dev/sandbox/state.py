@@ -23,8 +23,10 @@ class Snapshot:
 
     objects: dict[str, dict[str, bytes]]
     items: dict[str, list[dict[str, Any]]]
-    # Tables the code created at run time (a bulk publication's own table): how to create each.
+    # Tables the code created at run time (a bulk publication's own table): how to create each,
+    # and the finished imports that made them (DescribeImport answers for them on AWS too).
     tables: dict[str, dict[str, Any]] = field(default_factory=dict)
+    imports: dict[str, Any] = field(default_factory=dict)
 
 
 EMPTY = Snapshot({}, {})  # what a sandbox holds right after a reset
@@ -73,7 +75,8 @@ def snapshot(sandbox: Sandbox) -> Snapshot:
         }
         for name, table in made.items()
     }
-    return Snapshot(objects, items, tables)
+    imports = {arn: made for arn, made in dynamodb.table_imports.items() if made.status != "IN_PROGRESS"}
+    return Snapshot(objects, items, tables, imports)
 
 
 def restore(sandbox: Sandbox, snapshot: Snapshot) -> None:
@@ -99,6 +102,7 @@ def restore(sandbox: Sandbox, snapshot: Snapshot) -> None:
         client = boto3.client("dynamodb", region_name=REGION)
         for name, creation in snapshot.tables.items():
             client.create_table(TableName=name, **copy.deepcopy(creation))
+    dynamodb.table_imports.update(snapshot.imports)  # finished: moto never changes them again
     for bucket, objects in snapshot.objects.items():
         for key, body in objects.items():
             s3.put_object(bucket, key, body)

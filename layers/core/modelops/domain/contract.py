@@ -242,6 +242,7 @@ class DeployScoresResult(_Document):
     reason: str
     table: str | None = None  # the publication's own table, when it was imported in bulk
     retired: list[str] = Field(default_factory=list)  # superseded publication tables deleted
+    retire_later: bool = False  # superseded tables wait out the readers' grace: retire_publications
 
 
 class RetireResult(_Document):

@@ -9,7 +9,6 @@ stages after the Map (``scoring.py``) check the counts and flip the ``latest`` p
 
 from __future__ import annotations
 
-import gzip
 import time
 
 import numpy as np
@@ -88,7 +87,7 @@ def transform_chunk(item: ChunkItem) -> ChunkItem:
         raw = {name: columns[spec.column_of(name)].tolist() for name in spec.features}
         if by_import(total, spec.scoring.import_from_rows):  # into the chunk's import part
             lines = bulk_publication.feature_lines(raw, matrix.rows)
-            objects.put_bytes(_online_key(item), gzip.compress("\n".join(lines).encode(), compresslevel=5))
+            objects.put_bytes(_online_key(item), bulk_publication.staged_features(lines))
         else:
             online_features.write(
                 run.model,
@@ -184,7 +183,7 @@ def publish_chunk(item: ChunkItem) -> ChunkItem:
     feature_rows = transformed.rows if transformed and spec.online.enabled else 0
     if by_import(_total_rows(item), spec.scoring.import_from_rows):
         features = (
-            gzip.decompress(objects.get_bytes(_online_key(item))).decode().split("\n")
+            bulk_publication.read_features(objects.get_bytes(_online_key(item)))
             if spec.online.enabled
             else None
         )

@@ -12,9 +12,11 @@ the score, the shard of the sparse ``TopScores`` index when the chunk indexed th
 features map when the model has an online API. What every row shares (version, run, period)
 lives on the pointer.
 
-A re-run converges: the import's table is named by the publication, the import by a client
-token (idempotent on AWS for 8 hours) and by a marker object written right after the call, so
-a crash before or after either is resumed, never imported twice.
+A re-run converges: the table is named by the publication and by its parts (their ETags: a
+re-score that rewrote them imports into a table of its own), the import by a client token and
+by a marker object written right after the call, so a crash before or after either resumes the
+same import. (AWS keeps a token for 8 hours: a crash between ImportTable and the marker's write
+re-run later than that finds the table made and fails by name until the table is deleted.)
 """
 
 from __future__ import annotations
@@ -44,11 +46,38 @@ class PublicationPending(RuntimeError):
     """The publication's import is still running (the state machine retries later)."""
 
 
-def table_name(model: str, publication: str) -> str:
+def table_name(model: str, publication: str, parts: str = "") -> str:
     """The publication's own table: the scores table's name (which IAM grants as a prefix),
-    the model, and a digest of the publication (a run and version)."""
-    digest = hashlib.sha256(publication.encode()).hexdigest()[:16]
+    the model, and a digest of the publication (a run and version) and of its parts."""
+    digest = hashlib.sha256(f"{publication}#{parts}".encode()).hexdigest()[:16]
     return f"{settings().scores_table}-p-{model}-{digest}"
+
+
+def is_publication_table(name: str, scores_table: str) -> bool:
+    """Whether a table is one a bulk publication made beside ``scores_table``."""
+    return name.startswith(f"{scores_table}-p-") and len(name.rsplit("-", 1)[-1]) == 16
+
+
+def staged_parts(run_id: str, chunks: int) -> str:
+    """The digest of the run's parts, once only its chunks' parts are under the import's
+    prefix: a part left by an earlier attempt with more chunks is deleted, or the import
+    would bring in its rows too."""
+    expected = {layout.publication_part_key(run_id, index) for index in range(chunks)}
+    found = objects.list_etags(layout.publication_parts_prefix(run_id))
+    for stale in sorted(set(found) - expected):
+        objects.delete(stale)
+        del found[stale]
+    return hashlib.sha256(json.dumps(sorted(found.items())).encode()).hexdigest()
+
+
+def staged_features(lines: list[str]) -> bytes:
+    """A chunk's online features (``feature_lines``), staged for its part."""
+    return gzip.compress("\n".join(lines).encode(), compresslevel=5, mtime=0)
+
+
+def read_features(body: bytes) -> list[str]:
+    text = gzip.decompress(body).decode()
+    return text.split("\n") if text else []
 
 
 # ---------------------------------------------------------------- the parts
@@ -90,7 +119,8 @@ def part(
         if features is not None:
             fields.append(f'"features":{{"M":{features[i]}}}')
         lines.append('{"Item":{' + ",".join(fields) + "}}\n")
-    return gzip.compress("".join(lines).encode(), compresslevel=5)
+    # No timestamp in the header: a chunk re-run writes the same bytes, hence the same table.
+    return gzip.compress("".join(lines).encode(), compresslevel=5, mtime=0)
 
 
 # ---------------------------------------------------------------- the import
@@ -124,7 +154,8 @@ def _creation(table: str) -> dict[str, Any]:
                 "Projection": {"ProjectionType": "KEYS_ONLY"},
             }
         ],
-        "SSESpecification": {"Enabled": True},
+        # Encrypted at rest with the AWS owned key (DynamoDB's default): a managed KMS key
+        # would need KMS grants for the importing function, and protects nothing more here.
     }
 
 
@@ -138,6 +169,12 @@ def _describe(table: str, arn: str) -> Imported:
         int(found.get("ErrorCount", 0)),
         str(found.get("FailureMessage") or ""),
     )
+
+
+def marked_table(run_id: str) -> str | None:
+    """The table the run's last import was started into, if any."""
+    key = layout.publication_import_key(run_id)
+    return objects.get_json(key).get("table") if objects.exists(key) else None
 
 
 def start(run_id: str, table: str) -> Imported:

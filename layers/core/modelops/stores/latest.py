@@ -33,6 +33,10 @@ _POINTER_SK = "_pointer"
 _ROW_SK = "score"
 
 
+class FlipLost(RuntimeError):
+    """Another run moved the latest pointer between this run's decision and its flip."""
+
+
 class TooManyForTheIndex(ValueError):
     """A top-N question beyond the rows each chunk indexed."""
 
@@ -160,18 +164,32 @@ def flip(new: Publication, previous: Publication | None, now: datetime | None = 
     superseded = dict(previous.superseded) if previous is not None else {}
     if previous is not None and previous.table and previous.table != new.table:
         superseded[previous.table] = int(moment.timestamp())
+    superseded.pop(new.table or "", None)  # a table back in service is no longer to retire
     fields = {k: v for k, v in new.__dict__.items() if k not in ("model", "table", "superseded") and v != ""}
-    _table().put_item(
-        Item={
-            "pk": f"{new.model}#latest",
-            "sk": _POINTER_SK,
-            **fields,
-            **({"table": new.table} if new.table else {}),
-            "superseded": superseded,
-            "published_at": moment.isoformat(timespec="seconds"),
-        },
-        ConditionExpression=condition,
-    )
+    try:
+        _table().put_item(
+            Item={
+                "pk": f"{new.model}#latest",
+                "sk": _POINTER_SK,
+                **fields,
+                **({"table": new.table} if new.table else {}),
+                "superseded": superseded,
+                "published_at": moment.isoformat(timespec="seconds"),
+            },
+            ConditionExpression=condition,
+        )
+    except aws.AwsError as error:
+        if aws.is_conditional_failure(error):
+            raise FlipLost(
+                f"the latest pointer of {new.model} moved while {new.publication} was published"
+            ) from None
+        raise
+
+
+def holds(model: str, table: str) -> bool:
+    """Whether the model's pointer names ``table``: as the latest, or superseded in its grace."""
+    current = pointer(model)
+    return current is not None and (current.table == table or table in current.superseded)
 
 
 def retire(model: str, grace_seconds: int, now: datetime | None = None) -> list[str]:
@@ -181,7 +199,7 @@ def retire(model: str, grace_seconds: int, now: datetime | None = None) -> list[
     if current is None:
         return []
     moment = int((now or datetime.now(UTC)).timestamp())
-    gone = retired_tables(current.superseded, moment, grace_seconds)
+    gone = [t for t in retired_tables(current.superseded, moment, grace_seconds) if t != current.table]
     for table in gone:
         bulk_publication.delete_table(table)
     if gone:
