@@ -177,6 +177,10 @@ def deploy_scores(doc: StageDoc) -> StageDoc:
         table = _imported(run.run_id, run.model, publication_id, len(chunks), rows)
     elif current is not None and current.publication == publication_id:
         table = current.table  # a re-run of the latest publication: where it is
+    elif not decision.flip:  # history only: an earlier attempt's import, before a newer run flipped
+        earlier = bulk_publication.marked_table(run.run_id)
+        if earlier is not None and not latest.holds(run.model, earlier):
+            bulk_publication.discard(run.run_id, earlier)
     staged = [layout.chunk_key(run.run_id, chunk.index, "history.parquet") for chunk in chunks]
     written = history.publish(run.model, run.as_of, "batch", staged)
     if run.shadow_version is not None:
