@@ -93,12 +93,14 @@ bench: $(VENV)/.installed
 	$(BIN)/python -m modelops_dev.tools.bench --out bench/results.json
 
 # One large scoring run in the sandbox (default 2,000,000 rows in 16 chunks): rows conserved
-# end to end, per-chunk seconds; writes bench/scale.json. Slow here (moto's DynamoDB).
+# end to end, per-chunk seconds; writes bench/scale.json. PUBLICATION=items publishes item by
+# item (below scoring.import_from_rows) instead of by bulk import.
 ROWS ?= 2000000
 CHUNKS ?= 16
 ENGINE ?= duckdb
+PUBLICATION ?= import
 scale: $(VENV)/.installed
-	$(BIN)/python -m modelops_dev.tools.scale --rows $(ROWS) --chunks $(CHUNKS) --engine $(ENGINE)
+	$(BIN)/python -m modelops_dev.tools.scale --rows $(ROWS) --chunks $(CHUNKS) --engine $(ENGINE) --publication $(PUBLICATION)
 
 # Each function's peak memory, each invocation in a fresh interpreter against a served sandbox
 # (port 4599): training on 250,000 customers (an extract of 2,000,000 rows), one scoring month

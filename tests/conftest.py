@@ -148,7 +148,9 @@ def function_environment(monkeypatch) -> dict[str, str]:
     from modelops.settings import Settings
 
     environment = {
-        field.alias: f"test-{name}" for name, field in Settings.model_fields.items() if field.alias
+        field.alias: "900" if field.annotation is int else f"test-{name}"
+        for name, field in Settings.model_fields.items()
+        if field.alias
     }
     for name, value in environment.items():
         monkeypatch.setenv(name, value)

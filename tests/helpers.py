@@ -53,7 +53,7 @@ def as_next_event(output: dict[str, Any]) -> dict[str, Any]:
 
 def asl_functions(flow: str) -> list[str]:
     """The functions a state machine invokes, in the order its states run (a Map's states in
-    its place), read from statemachines/<flow>.asl.json."""
+    its place, a Choice's first branch), read from statemachines/<flow>.asl.json."""
     definition = json.loads((PROJECT_ROOT / "statemachines" / f"{flow}.asl.json").read_text())
     functions: list[str] = []
 
@@ -66,7 +66,7 @@ def asl_functions(flow: str) -> list[str]:
             target = state.get("Parameters", {}).get("FunctionName", "")
             if target.startswith("${") and target.endswith("Arn}"):
                 functions.append(target[2:-4])
-            name = state.get("Next")
+            name = state.get("Next") or (state["Choices"][0]["Next"] if state["Type"] == "Choice" else None)
 
     walk(definition)
     return functions

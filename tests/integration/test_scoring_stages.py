@@ -31,6 +31,7 @@ CHAIN = [
     ("validate_scores", "ValidateScoresFunction"),
     ("deploy_scores", "DeployScoresFunction"),
     ("campaign", "CampaignFunction"),
+    ("retire_publications", "RetirePublicationsFunction"),
 ]
 MAP = [
     ("transform_chunk", "TransformChunkFunction"),
@@ -116,7 +117,10 @@ def test_the_sample_scoring_events_chain(trained):
         "rows": 2000,
         "latest": True,
         "reason": "first publication",
+        "retired": [],  # published item by item (2,000 rows): no table of its own to retire
+        "retire_later": False,
     }
+    assert "table" not in deployed
     sent = results["campaign"]["campaign"]
     assert sent["sent"] == sent["selected"] > 0 and sent["in_cooldown"] == sent["already_sent"] == 0
     again = invoke(sandbox, "CampaignFunction", event("campaign"))["results"]["campaign"]

@@ -20,8 +20,26 @@ TEMPLATE = {
             "DeletionPolicy": "Retain",
             "Properties": {"BucketName": "teardown-logs"},
         },
+        "ScoresTable": {
+            "Type": "AWS::DynamoDB::Table",
+            "Properties": {
+                "TableName": "teardown-scores",
+                "BillingMode": "PAY_PER_REQUEST",
+                "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+                "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+            },
+        },
     }
 }
+
+
+def make_table(name: str) -> None:
+    boto3.client("dynamodb").create_table(
+        TableName=name,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+    )
 
 
 def test_teardown_empties_every_version_then_deletes_the_stack(sandbox, capsys):
@@ -34,6 +52,8 @@ def test_teardown_empties_every_version_then_deletes_the_stack(sandbox, capsys):
     s3.put_object(Bucket="teardown-data", Key="specs/churn.yaml", Body=b"spec")
     s3.delete_object(Bucket="teardown-data", Key="specs/churn.yaml")  # a delete marker
     s3.put_object(Bucket="teardown-logs", Key="data-bucket/log", Body=b"log")
+    make_table("teardown-scores-p-churn-0123456789abcdef")  # a bulk publication's own table
+    make_table("teardown-scoresheet")  # another table, not the stack's: left alone
 
     assert main(["teardown", "--stack", "first-deploy"]) == 2  # without --yes: nothing happens
     assert "add --yes to go on" in capsys.readouterr().err
@@ -41,6 +61,10 @@ def test_teardown_empties_every_version_then_deletes_the_stack(sandbox, capsys):
 
     result = teardown("first-deploy")
     assert result.deleted and result.emptied == {"teardown-data": 4} and result.retained == ["teardown-logs"]
+    assert result.tables == ["teardown-scores-p-churn-0123456789abcdef"]
+    left = boto3.client("dynamodb").list_tables()["TableNames"]
+    assert "teardown-scoresheet" in left and "teardown-scores-p-churn-0123456789abcdef" not in left
+    boto3.client("dynamodb").delete_table(TableName="teardown-scoresheet")
     stacks = cloudformation.list_stacks()["StackSummaries"]
     assert [s["StackStatus"] for s in stacks if s["StackName"] == "first-deploy"] == ["DELETE_COMPLETE"]
     assert [o["Key"] for o in s3.list_objects_v2(Bucket="teardown-logs")["Contents"]] == ["data-bucket/log"]

@@ -27,6 +27,8 @@ def test_a_missing_or_empty_variable_is_one_error_naming_it(function_environment
         "modelops settings: missing environment variable REGISTRY_TABLE, SCORES_TABLE; empty environment "
         "variable MODELOPS_BUCKET (template.yaml's Globals give every function these)"
     )
+    with pytest.raises(settings.SettingsError, match="variable READER_GRACE_SECONDS is not a whole number"):
+        settings.load({**function_environment, "READER_GRACE_SECONDS": "15 minutes"})
 
 
 def test_a_handler_fails_its_cold_start_naming_the_missing_variable(function_environment, monkeypatch):
@@ -41,6 +43,8 @@ def test_a_handler_fails_its_cold_start_naming_the_missing_variable(function_env
 def test_the_templates_globals_give_every_function_each_required_setting():
     template = load(PROJECT_ROOT / "template.yaml")
     variables = template["Globals"]["Function"]["Environment"]["Variables"]
-    settings.load(dict.fromkeys(variables, "from the template"))  # nothing missing
+    settings.load(
+        {**dict.fromkeys(variables, "from the template"), "READER_GRACE_SECONDS": "900"}
+    )  # nothing missing
     required = {f.alias for f in settings.Settings.model_fields.values() if f.is_required()}
     assert required <= set(variables)

@@ -25,6 +25,8 @@ def cmd_teardown(args: argparse.Namespace) -> int:
     for bucket, count in result.emptied.items():
         print(f"emptied s3://{bucket} ({count:,} object versions and delete markers)")
     print(f"deleted stack {args.stack!r}")
+    for table in result.tables:
+        print(f"deleted the publication table {table}")
     for bucket in result.retained:
         print(f"kept s3://{bucket} (DeletionPolicy: Retain); delete it by hand when no longer needed")
     return 0

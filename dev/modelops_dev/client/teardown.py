@@ -1,6 +1,8 @@
 """Deleting a deployed stack, including what `sam delete` cannot: CloudFormation refuses to
 delete a bucket that holds objects, and the data bucket is versioned, so every object version
-and delete marker goes first. Buckets the template retains (``DeletionPolicy: Retain``: the
+and delete marker goes first; the tables that bulk publications made at run time (named after
+the stack's scores table, ``<table>-p-…``: stores/bulk_publication.py) are no resource of the
+stack, so they are deleted here. Buckets the template retains (``DeletionPolicy: Retain``: the
 access logs, an audit trail) are left, and named."""
 
 from __future__ import annotations
@@ -21,16 +23,27 @@ class Teardown:
     stack: str
     emptied: dict[str, int] = field(default_factory=dict)  # bucket -> versions deleted
     retained: list[str] = field(default_factory=list)  # buckets the template keeps
+    tables: list[str] = field(default_factory=list)  # publication tables made at run time, deleted
     deleted: bool = False
 
 
-def _buckets(cloudformation: Any, stack: str) -> list[tuple[str, str]]:
-    """The stack's buckets: (logical id, bucket name)."""
+def _resources(cloudformation: Any, stack: str, kind: str) -> list[tuple[str, str]]:
+    """The stack's resources of one type: (logical id, physical name)."""
     found = []
     for page in cloudformation.get_paginator("list_stack_resources").paginate(StackName=stack):
         for resource in page["StackResourceSummaries"]:
-            if resource["ResourceType"] == "AWS::S3::Bucket" and resource.get("PhysicalResourceId"):
+            if resource["ResourceType"] == kind and resource.get("PhysicalResourceId"):
                 found.append((resource["LogicalResourceId"], resource["PhysicalResourceId"]))
+    return found
+
+
+def publication_tables(dynamodb: Any, stack_tables: list[str]) -> list[str]:
+    """Tables named after one of the stack's tables as bulk publications name theirs."""
+    from modelops.stores.bulk_publication import is_publication_table
+
+    found: list[str] = []
+    for page in dynamodb.get_paginator("list_tables").paginate():
+        found += [n for n in page["TableNames"] if any(is_publication_table(n, t) for t in stack_tables)]
     return found
 
 
@@ -73,8 +86,13 @@ def teardown(stack: str, region: str | None = None) -> Teardown:
     s3 = boto3.client("s3", region_name=region)
     result = Teardown(stack)
     retained = _retained(cloudformation, stack)
-    buckets = _buckets(cloudformation, stack)
+    buckets = _resources(cloudformation, stack, "AWS::S3::Bucket")
     result.retained = [name for logical, name in buckets if logical in retained]
+    dynamodb = boto3.client("dynamodb", region_name=region)
+    stack_tables = [name for _, name in _resources(cloudformation, stack, "AWS::DynamoDB::Table")]
+    for table in publication_tables(dynamodb, stack_tables):
+        dynamodb.delete_table(TableName=table)
+        result.tables.append(table)
     for attempt in range(ATTEMPTS):
         for logical, name in buckets:
             if logical not in retained:

@@ -18,6 +18,10 @@ MOTO_CONFIG: DefaultConfig = {
     "stepfunctions": {"execute_state_machine": True},
     "lambda": {"use_docker": False},
 }
+# Template parameters the sandbox deploys with unless told otherwise: its readers run in this
+# process and never hold a publication pointer for minutes, so a superseded publication
+# table is deleted without waiting (tests of the grace set it).
+LOCAL_PARAMETERS = {"ReaderGraceSeconds": "0"}
 # For demos, tests and benchmarks: warnings only, no metric lines on stdout.
 QUIET = {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/{PREFIX}-role"

@@ -23,7 +23,14 @@ from typing import Any
 from unittest import mock
 
 from modelops_dev.sandbox import athena, emulation, iam, provisioning, speedups, state
-from modelops_dev.sandbox.constants import ACCOUNT, FAKE_CREDENTIALS, MOTO_CONFIG, PROJECT_ROOT, REGION
+from modelops_dev.sandbox.constants import (
+    ACCOUNT,
+    FAKE_CREDENTIALS,
+    LOCAL_PARAMETERS,
+    MOTO_CONFIG,
+    PROJECT_ROOT,
+    REGION,
+)
 from modelops_dev.sandbox.runtime import LambdaContext, LambdaRuntime, LocalFunction, context_of
 from modelops_dev.sandbox.state import Snapshot
 from modelops_dev.sandbox.template import Resolver, load
@@ -37,7 +44,7 @@ class Sandbox:
         self.template = load(root / "template.yaml")
         declared = self.template.get("Parameters", {})
         values = {name: str(p.get("Default", "")) for name, p in declared.items()}
-        values.update(parameters or {})
+        values.update({**LOCAL_PARAMETERS, **(parameters or {})})
         lists = frozenset(name for name, p in declared.items() if p.get("Type") == "CommaDelimitedList")
         conditions = self.template.get("Conditions", {})
         self.resolver = Resolver(values, REGION, ACCOUNT, conditions=conditions, lists=lists)
@@ -171,6 +178,7 @@ def moto_extended(sandbox: Sandbox) -> Iterator[None]:
         stack.enter_context(sandbox.runtime.answering_invoke())
         stack.enter_context(emulation.events_routed())
         stack.enter_context(emulation.execution_names_checked())
+        stack.enter_context(emulation.imports_idempotent())
         stack.enter_context(emulation.map_failures_as_on_aws())
         stack.enter_context(emulation.map_children_listed())
         stack.enter_context(athena.emulated())

@@ -1,5 +1,6 @@
 """What moto lacks, emulated behind the same API calls: EventBridge delivering to state
-machines, Scheduler firing a schedule, execution names checked, and a Distributed Map failing
+machines, Scheduler firing a schedule, execution names checked, ImportTable's client token,
+and a Distributed Map failing
 as on AWS, its children listed and described as the executions they are on AWS. (Athena's
 queries are in ``athena``; the functions themselves run in ``runtime``.)"""
 
@@ -11,7 +12,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 from unittest import mock
 
 import boto3
@@ -109,6 +110,32 @@ def execution_names_checked() -> Iterator[None]:
         return original(backend, state_machine_arn, name, *args, **kwargs)
 
     with mock.patch.object(StepFunctionsParserBackend, "start_execution", start_execution):
+        yield
+
+
+@contextmanager
+def imports_idempotent() -> Iterator[None]:
+    """DynamoDB's ImportTable with a ClientToken it has seen (AWS keeps one for 8 hours)
+    returns that import again instead of starting another; moto ignores the token (and a
+    second import into the same table fails in the background). Here a repeated token answers
+    with its first import, as on AWS. (moto itself creates the table and loads the items.)"""
+    from moto.core.responses import ActionResult
+    from moto.dynamodb.responses import DynamoHandler
+
+    original = DynamoHandler.import_table
+
+    def import_table(handler: Any) -> Any:
+        token = handler.body.get("ClientToken")
+        imports = handler.dynamodb_backend.table_imports
+        seen = [made for made in imports.values() if token and getattr(made, "client_token", None) == token]
+        if seen:
+            return ActionResult({"ImportTableDescription": seen[0].response()})
+        answer = original(handler)
+        made = imports[cast(dict[str, Any], answer.result)["ImportTableDescription"]["ImportArn"]]
+        made.client_token = token
+        return answer
+
+    with mock.patch.object(DynamoHandler, "import_table", import_table):
         yield
 
 

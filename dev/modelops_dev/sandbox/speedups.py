@@ -1,4 +1,4 @@
-"""Five of moto's own costs, cut without changing an answer: each patch does the same work
+"""Six of moto's own costs, cut without changing an answer: each patch does the same work
 as moto, once instead of many times."""
 
 from __future__ import annotations
@@ -20,6 +20,59 @@ def applied() -> Iterator[None]:
         stack.enter_context(item_sizes_summed_once())
         stack.enter_context(member_names_looked_up_once())
         stack.enter_context(queries_read_their_keys())
+        stack.enter_context(imports_parsed_by_line())
+        yield
+
+
+@contextmanager
+def imports_parsed_by_line() -> Iterator[None]:
+    """moto's ImportTable parses each source object with a pure-Python JSON parser (about
+    2 ms an item here: an hour for a 2,000,000-row publication). DynamoDB JSON as the import
+    reads it is one item a line, so each line is parsed with ``json.loads`` instead; moto
+    stores, counts and refuses the items exactly as before (a line that does not parse is
+    one error, as moto counts an item it cannot store)."""
+    import gzip
+    import json
+
+    from moto.dynamodb.models.table_import import TableImport
+
+    def process(self: TableImport, s3_backend: Any, bucket: Any) -> None:
+        from moto.dynamodb.models import dynamodb_backends
+
+        dynamo = dynamodb_backends[self.account_id][self.region_name]
+        self.table = dynamo.create_table(
+            name=self.table_name,
+            billing_mode=self.billing_mode,
+            throughput=self.throughput,
+            schema=self.key_schema,
+            global_indexes=self.global_indexes,
+            indexes=None,
+            attr=self.attrs,
+            sse_specification=None,
+            streams=None,
+            tags=[],
+            deletion_protection_enabled=False,
+            warm_throughput=None,
+        )
+        keys, _, _, _ = s3_backend.list_objects(
+            bucket, prefix=self.s3_source.get("S3KeyPrefix"), delimiter=None, marker=None, max_keys=None
+        )
+        for key in keys:
+            body = gzip.decompress(key.value) if self.compression_type == "GZIP" else key.value
+            for line in body.decode("utf-8").splitlines():
+                if not line.strip():
+                    continue
+                self.processed_count += 1
+                self.processed_bytes += len(line)
+                try:
+                    self.table.put_item(item_attrs=json.loads(line)["Item"])
+                    self.imported_count += 1
+                except Exception as error:  # noqa: BLE001 - counted and reported, as moto does
+                    self.failure_message = str(error)
+                    self.error_count += 1
+        self.status = "COMPLETED" if self.error_count == 0 else "FAILED"
+
+    with mock.patch.object(TableImport, "_process_s3_files", process):
         yield
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from modelops_dev.sandbox import hooks
@@ -23,6 +23,10 @@ class Snapshot:
 
     objects: dict[str, dict[str, bytes]]
     items: dict[str, list[dict[str, Any]]]
+    # Tables the code created at run time (a bulk publication's own table): how to create each,
+    # and the finished imports that made them (DescribeImport answers for them on AWS too).
+    tables: dict[str, dict[str, Any]] = field(default_factory=dict)
+    imports: dict[str, Any] = field(default_factory=dict)
 
 
 EMPTY = Snapshot({}, {})  # what a sandbox holds right after a reset
@@ -52,11 +56,27 @@ def snapshot(sandbox: Sandbox) -> Snapshot:
         bucket: {key: kept.value for key, kept in s3.get_bucket(bucket).keys.items() if is_object(kept)}
         for bucket in sandbox.names("AWS::S3::Bucket")
     }
+    declared = sandbox.names("AWS::DynamoDB::Table")
+    made = {name: table for name, table in dynamodb.tables.items() if name not in declared}
     items = {
         table: [copy.deepcopy(item.to_json()["Attributes"]) for item in dynamodb.get_table(table).all_items()]
-        for table in sandbox.names("AWS::DynamoDB::Table")
+        for table in [*declared, *made]
     }
-    return Snapshot(objects, items)
+    tables = {
+        name: {
+            "KeySchema": copy.deepcopy(table.schema),
+            "AttributeDefinitions": copy.deepcopy(table.attr),
+            "BillingMode": "PAY_PER_REQUEST",
+            **(
+                {"GlobalSecondaryIndexes": [_index(i.describe()) for i in table.global_indexes]}
+                if table.global_indexes
+                else {}
+            ),
+        }
+        for name, table in made.items()
+    }
+    imports = {arn: made for arn, made in dynamodb.table_imports.items() if made.status != "IN_PROGRESS"}
+    return Snapshot(objects, items, tables, imports)
 
 
 def restore(sandbox: Sandbox, snapshot: Snapshot) -> None:
@@ -76,6 +96,13 @@ def restore(sandbox: Sandbox, snapshot: Snapshot) -> None:
     else:
         reset(sandbox)
     s3, dynamodb = data_backends()
+    if snapshot.tables:
+        import boto3
+
+        client = boto3.client("dynamodb", region_name=REGION)
+        for name, creation in snapshot.tables.items():
+            client.create_table(TableName=name, **copy.deepcopy(creation))
+    dynamodb.table_imports.update(snapshot.imports)  # finished: moto never changes them again
     for bucket, objects in snapshot.objects.items():
         for key, body in objects.items():
             s3.put_object(bucket, key, body)
@@ -100,6 +127,11 @@ def changes_tracked(sandbox: Sandbox) -> Iterator[None]:
             yield
         finally:
             sandbox._tracking = False
+
+
+def _index(described: dict[str, Any]) -> dict[str, Any]:
+    """A secondary index as CreateTable takes it (moto describes its status too)."""
+    return {name: described[name] for name in ("IndexName", "KeySchema", "Projection")}
 
 
 # ---------------------------------------------------------------------- moto's stores

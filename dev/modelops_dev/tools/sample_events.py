@@ -48,6 +48,7 @@ FUNCTIONS = {
     "validate_scores": "ValidateScoresFunction",
     "deploy_scores": "DeployScoresFunction",
     "campaign": "CampaignFunction",
+    "retire_publications": "RetirePublicationsFunction",
     "explain_map_failure": "ExplainMapFailureFunction",
 }
 
@@ -86,6 +87,8 @@ def chain(
         document = sandbox.call(FUNCTIONS[stage], events[name])
     if flow == "scoring":
         events["campaign"] = as_event(document)
+        document = sandbox.call(FUNCTIONS["campaign"], events["campaign"])
+        events["retire_publications"] = as_event(document)
     return events
 
 

@@ -7,13 +7,16 @@ end (extract = scored = history = latest = online features, each counted from th
 itself) and gives per-chunk seconds of each Map stage, which docs/scaling.md turns into cost.
 Writes its figures to ``--out`` (JSON).
 
-The sandbox's DynamoDB (moto) takes about a millisecond per item, single-threaded: two items
-per row (latest score, online features) make it the slow part here, not on AWS.
+The sandbox's DynamoDB (moto) takes about a millisecond per item written through the API,
+single-threaded: with ``--publication items`` two items per row (latest score, online features)
+make it the slow part here. The default publishes by bulk import (``ImportTable``), which
+moto loads in-process.
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import statistics
 import time
@@ -24,11 +27,11 @@ from typing import Any
 from modelops_dev.sandbox import PROJECT_ROOT, Sandbox
 
 
-def present_items(table: str, keys: list[dict[str, str]]) -> int:
-    """How many of ``keys`` a table holds, by BatchGetItem (100 keys a call; unprocessed keys
-    asked again). Each expected key is looked up, so a missing or an extra row cannot hide in
-    a total; a Scan would also do, but moto re-sorts the whole table for every 1 MB page,
-    which makes counting a million rows take hours."""
+def present_items(table: str, keys: list[dict[str, str]], attribute: str = "pk") -> int:
+    """How many of ``keys`` a table holds with ``attribute``, by BatchGetItem (100 keys a
+    call; unprocessed keys asked again). Each expected key is looked up, so a missing or an
+    extra row cannot hide in a total; a Scan would also do, but moto re-sorts the whole table
+    for every 1 MB page, which makes counting a million rows take hours."""
     import boto3
 
     client = boto3.client("dynamodb")
@@ -38,12 +41,12 @@ def present_items(table: str, keys: list[dict[str, str]]) -> int:
         request: dict[str, Any] = {
             table: {
                 "Keys": [{name: {"S": value} for name, value in key.items()} for key in batch],
-                "ProjectionExpression": "pk",
+                "ProjectionExpression": f"pk, {attribute}",
             }
         }
         while request:
             response = client.batch_get_item(RequestItems=request)
-            found += len(response["Responses"].get(table, []))
+            found += sum(attribute in item for item in response["Responses"].get(table, []))
             request = response.get("UnprocessedKeys") or {}
     return found
 
@@ -67,29 +70,36 @@ def history_entities(prefix: str) -> list[str]:
 MAP_CONCURRENCY = 2
 
 
-def run(rows: int, chunks: int, engine: str) -> dict[str, Any]:
+def run(rows: int, chunks: int, engine: str, import_from_rows: int | None) -> dict[str, Any]:
     from modelops_dev.sandbox import QUIET, embedded
 
     with embedded(environment=QUIET, map_concurrency=MAP_CONCURRENCY) as sandbox:
-        report, _ = score_at_scale(sandbox, rows, chunks, engine)
+        report, _ = score_at_scale(sandbox, rows, chunks, engine, import_from_rows)
     return report
 
 
-def score_at_scale(sandbox: Sandbox, rows: int, chunks: int, engine: str) -> tuple[dict[str, Any], Any]:
+def score_at_scale(
+    sandbox: Sandbox, rows: int, chunks: int, engine: str, import_from_rows: int | None = 100_000
+) -> tuple[dict[str, Any], Any]:
     """Train, then score one month of ``rows`` customers in ``chunks`` chunks with ``engine``
-    in an empty sandbox: the report, and the scoring execution's output document."""
+    in an empty sandbox, published by import from ``import_from_rows`` rows (None: item by
+    item): the report, and the scoring execution's output document."""
     import yaml
 
     from modelops.domain.contract import StageDoc
     from modelops.pipeline.scoring import receipts
-    from modelops.stores import lake, latest, layout, specs
+    from modelops.stores import lake, latest, layout, objects, specs
     from modelops_dev.client import runner
     from modelops_dev.demo import synthetic
 
     month = date(2025, 9, 1)
     chunk_rows = -(-rows // chunks)
     document = yaml.safe_load((PROJECT_ROOT / "models" / "churn.yaml").read_text())
-    document["scoring"] = {**document.get("scoring", {}), "chunk_rows": chunk_rows}
+    document["scoring"] = {
+        **document.get("scoring", {}),
+        "chunk_rows": chunk_rows,
+        "import_from_rows": import_from_rows,
+    }
     document["source"] = {**document["source"], "engine": engine}
     specs.store_spec(yaml.safe_dump(document, sort_keys=False), "scale spec")
     synthetic.load_demo_data(synthetic.DemoConfig(customers=10_000, months=8))
@@ -118,20 +128,25 @@ def score_at_scale(sandbox: Sandbox, rows: int, chunks: int, engine: str) -> tup
     publication = results["deploy_scores"]["publication"]
     done = receipts(StageDoc.model_validate(scored.output))
     entities = history_entities(layout.history_prefix("churn", month, "batch"))
+    pointer = latest.pointer("churn")
+    own = None if pointer is None else pointer.table  # imported: one item per entity, features on it
     counted = {
         "extract": results["get_data"]["rows"],
         "scored": sum(r.score_data.rows for r in done if r.score_data),
         "validated": results["validate_scores"]["rows"],
         "history": len(entities),
         "history_entities": len(set(entities)),  # each customer once
-        "latest": present_items(
+        "latest": present_items(own, [{"pk": e} for e in entities], "score")
+        if own
+        else present_items(
             sandbox.ref("ScoresTable"), [latest.row_key("churn", publication, e) for e in entities]
         ),
-        "online_features": present_items(
+        "online_features": present_items(own, [{"pk": e} for e in entities], "features")
+        if own
+        else present_items(
             sandbox.ref("OnlineFeaturesTable"), [{"pk": f"churn#{publication}#{e}"} for e in entities]
         ),
     }
-    pointer = latest.pointer("churn")
 
     def per_chunk(stage: str) -> dict[str, float]:
         seconds = [getattr(r, stage).seconds for r in done if getattr(r, stage)]
@@ -141,11 +156,22 @@ def score_at_scale(sandbox: Sandbox, rows: int, chunks: int, engine: str) -> tup
             "total": round(sum(seconds), 3),
         }
 
+    # What ImportTable bills: the uncompressed size of its source (docs/scaling.md).
+    import_bytes = (
+        sum(
+            len(gzip.decompress(objects.get_bytes(key)))
+            for key in objects.list_keys(layout.publication_parts_prefix(scored.output["run"]["run_id"]))
+        )
+        if own
+        else 0
+    )
     report = {
         "rows": rows,
+        "import_source_bytes": import_bytes,
         "chunks": len(done),
         "chunk_rows": chunk_rows,
         "engine": engine,
+        "publication": "import" if own else "items",
         "map_concurrency": sandbox.map_concurrency,
         "conserved": len(set(counted.values())) == 1 and counted["extract"] == rows,
         "counts": counted,
@@ -167,9 +193,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=2_000_000)
     parser.add_argument("--chunks", type=int, default=16)
     parser.add_argument("--engine", choices=["duckdb", "athena"], default="duckdb")
+    parser.add_argument(
+        "--publication",
+        choices=["import", "items"],
+        default="import",
+        help="publish by bulk import (the spec's default from 100,000 rows) or item by item",
+    )
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "bench" / "scale.json")
     args = parser.parse_args(argv)
-    report = run(args.rows, args.chunks, args.engine)
+    report = run(args.rows, args.chunks, args.engine, 100_000 if args.publication == "import" else None)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))

@@ -36,6 +36,9 @@ class Settings(BaseModel):
     alert_topic_arn: str = Field("", alias="ALERT_TOPIC_ARN")
     lake_database: str = Field("", alias="LAKE_DATABASE")
     athena_workgroup: str = Field("", alias="ATHENA_WORKGROUP")
+    # A superseded publication table is deleted this long after the pointer moved off it:
+    # longer than any reader (a function, at most 900 s) holds the pointer it read.
+    reader_grace_seconds: int = Field(900, alias="READER_GRACE_SECONDS", ge=0)
     # Only the dispatcher function has these (the state machines it starts).
     training_state_machine_arn: str = Field("", alias="TRAINING_STATE_MACHINE_ARN")
     scoring_state_machine_arn: str = Field("", alias="SCORING_STATE_MACHINE_ARN")
@@ -47,11 +50,19 @@ def load(environment: Mapping[str, str]) -> Settings:
     try:
         return Settings.model_validate(dict(environment))
     except ValidationError as error:
-        missing = sorted(str(e["loc"][0]) for e in error.errors() if e["type"] == "missing")
-        empty = sorted(str(e["loc"][0]) for e in error.errors() if e["type"] != "missing")
+        kinds: dict[str, list[str]] = {"missing": [], "empty": [], "not a whole number:": []}
+        for problem in error.errors():
+            name, value = str(problem["loc"][0]), environment.get(str(problem["loc"][0]))
+            kind = (
+                "missing" if problem["type"] == "missing" else "empty" if not value else "not a whole number:"
+            )
+            kinds[kind].append(name)
         problems = [
-            *([f"missing environment variable {', '.join(missing)}"] if missing else []),
-            *([f"empty environment variable {', '.join(empty)}"] if empty else []),
+            f"{kind} environment variable {', '.join(sorted(names))}"
+            if kind != "not a whole number:"
+            else f"environment variable {', '.join(sorted(names))} is not a whole number"
+            for kind, names in kinds.items()
+            if names
         ]
         raise SettingsError(
             f"modelops settings: {'; '.join(problems)} (template.yaml's Globals give every function these)"

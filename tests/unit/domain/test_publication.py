@@ -9,12 +9,16 @@ import pytest
 from modelops.domain.contract import Chunk, PublishChunkResult
 from modelops.domain.publication import (
     Decision,
+    PublicationImportError,
     ScoreCountError,
     becomes_latest,
+    by_import,
+    check_import,
     latest_decision,
     published_rows,
     require_all,
     require_counts,
+    retired_tables,
 )
 
 CHUNKS = [Chunk(index=0, key="part-0", rows=3), Chunk(index=1, key="part-0", offset=3, rows=2)]
@@ -70,6 +74,46 @@ def test_each_receipt_accounts_for_each_row_of_its_chunk():
         published_rows(CHUNKS, [receipt(3, shadow=3), receipt(2, shadow=1)], shadow=True)
     with pytest.raises(ValueError, match="shorter"):  # one receipt per chunk, never fewer
         published_rows(CHUNKS, [receipt(3)], shadow=False)
+
+
+def test_a_model_without_an_online_api_accounts_for_no_online_features():
+    none = [receipt(3, online_feature_rows=0), receipt(2, online_feature_rows=0)]
+    assert published_rows(CHUNKS, none, shadow=False, online=False) == 5
+    with pytest.raises(ScoreCountError, match=r"^chunk 0 published .*online_feature_rows=0.* for 3 rows$"):
+        published_rows(CHUNKS, none, shadow=False)  # with an online API, they must be there
+    with pytest.raises(ScoreCountError, match=r"^chunk 0 published .*online_feature_rows=3.* for 3 rows$"):
+        published_rows(CHUNKS, [receipt(3), receipt(2, online_feature_rows=0)], shadow=False, online=False)
+
+
+def test_a_run_publishes_by_import_from_the_specs_threshold_on():
+    assert by_import(100_000, 100_000) and by_import(2_000_000, 100_000)
+    assert not by_import(99_999, 100_000)
+    assert not by_import(10**9, None)  # null: always item by item
+    assert by_import(0, 0)
+
+
+def test_an_import_is_done_only_with_exactly_the_runs_rows():
+    assert check_import("t", "COMPLETED", 5, 0, 5) is True
+    assert check_import("t", "IN_PROGRESS", 0, 0, 5) is False
+    with pytest.raises(
+        PublicationImportError, match=r"^the import of t imported 4 of 5 rows \(0 items refused\)$"
+    ):
+        check_import("t", "COMPLETED", 4, 0, 5)
+    with pytest.raises(PublicationImportError, match=r"^the import of t imported 6 of 5 rows"):
+        check_import("t", "COMPLETED", 6, 0, 5)  # a row twice: a part staged twice
+    with pytest.raises(PublicationImportError, match=r"\(1 items refused\)$"):
+        check_import("t", "COMPLETED", 5, 1, 5)
+    for status in ("FAILED", "CANCELLED", "CANCELLING"):
+        with pytest.raises(PublicationImportError, match=f"^the import of t ended {status}: bad line$"):
+            check_import("t", status, 5, 0, 5, "bad line")
+
+
+def test_a_superseded_table_is_retired_only_after_the_readers_grace():
+    superseded = {"old": 1_000, "older": 100}
+    assert retired_tables(superseded, now=1_899, grace_seconds=900) == ["older"]
+    assert retired_tables(superseded, now=1_900, grace_seconds=900) == ["old", "older"]
+    assert retired_tables(superseded, now=1_000, grace_seconds=0) == ["old", "older"]
+    assert retired_tables({}, now=10**10, grace_seconds=0) == []
 
 
 def test_every_extracted_row_is_published_and_validated():

@@ -222,6 +222,7 @@ def test_a_minimal_spec_gets_the_documented_defaults():
         "max_invalid_share": 0.01,
         "keep_latest_days": 120,
         "top_candidates": 1000,
+        "import_from_rows": 100_000,
     }
     assert (spec.source.engine, spec.features["x"].on_invalid) == ("duckdb", "fail")
     assert (spec.shadow, spec.retrain_on_drift, spec.retrain_min_severity) == (False, False, "high")
@@ -255,7 +256,12 @@ def test_a_minimal_spec_gets_the_documented_defaults():
         "min_rows": 20,
         "min_auc_drop": 0.02,
     }
-    assert spec.online.model_dump() == {"realtime_features": [], "max_records": 100, "range_margin": 0.5}
+    assert spec.online.model_dump() == {
+        "enabled": True,
+        "realtime_features": [],
+        "max_records": 100,
+        "range_margin": 0.5,
+    }
 
 
 GE, GT, LE, LT = "greater than or equal to", "greater than", "less than or equal to", "less than"

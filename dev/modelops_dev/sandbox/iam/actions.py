@@ -90,6 +90,16 @@ def _dynamodb(operation: str, params: Mapping[str, Any], region: str, account: s
         ]
     if "TableName" in params:
         return [Request(f"dynamodb:{operation}", table(params["TableName"], params.get("IndexName")))]
+    if operation == "ImportTable":  # DynamoDB reads the source with the caller's credentials
+        source = params["S3BucketSource"]
+        bucket_arn, prefix = f"arn:aws:s3:::{source['S3Bucket']}", str(source.get("S3KeyPrefix", ""))
+        return [
+            Request("dynamodb:ImportTable", table(params["TableCreationParameters"]["TableName"])),
+            Request("s3:ListBucket", bucket_arn, (("s3:prefix", prefix),)),
+            Request("s3:GetObject", f"{bucket_arn}/{prefix}*"),
+        ]
+    if operation == "DescribeImport":
+        return [Request("dynamodb:DescribeImport", str(params["ImportArn"]))]
     raise Unmapped(f"dynamodb:{operation}")
 
 

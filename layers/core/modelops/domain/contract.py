@@ -240,6 +240,13 @@ class DeployScoresResult(_Document):
     rows: int
     latest: bool  # whether this run became the latest publication
     reason: str
+    table: str | None = None  # the publication's own table, when it was imported in bulk
+    retired: list[str] = Field(default_factory=list)  # superseded publication tables deleted
+    retire_later: bool = False  # superseded tables wait out the readers' grace: retire_publications
+
+
+class RetireResult(_Document):
+    retired: list[str] = Field(default_factory=list)  # superseded publication tables deleted
 
 
 class CampaignResult(_Document):
@@ -292,6 +299,7 @@ class Results(_Document):
     validate_scores: ValidationResult | None = None
     deploy_scores: DeployScoresResult | None = None
     campaign: CampaignResult | None = None
+    retire_publications: RetireResult | None = None
 
     def findings(self, *stages: str) -> list[Evidence]:
         """The drift findings of the named validation stages of this run."""

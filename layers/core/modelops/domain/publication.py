@@ -33,15 +33,24 @@ def require_all(chunks: Sequence[Chunk], done: Collection[int], what: str) -> No
 
 
 def published_rows(
-    chunks: Sequence[Chunk], receipts: Sequence[PublishChunkResult | None], *, shadow: bool
+    chunks: Sequence[Chunk],
+    receipts: Sequence[PublishChunkResult | None],
+    *,
+    shadow: bool,
+    online: bool = True,
 ) -> int:
     """The rows the chunks published, once each chunk's receipt accounts for each of its rows in
-    the history, the latest scores and the online features (and the shadow's history, when the
-    run has one); else a ScoreCountError naming the first chunk that does not."""
+    the history, the latest scores and the online features (none when the model has no online
+    API; and the shadow's history, when the run has one); else a ScoreCountError naming the
+    first chunk that does not."""
     for chunk, receipt in zip(chunks, receipts, strict=True):
         if receipt is None:
             raise ScoreCountError(f"chunk {chunk.index} has a receipt without its publication")
-        if not receipt.history_rows == receipt.latest_rows == receipt.online_feature_rows == chunk.rows:
+        features = chunk.rows if online else 0
+        if not (
+            receipt.history_rows == receipt.latest_rows == chunk.rows
+            and receipt.online_feature_rows == features
+        ):
             raise ScoreCountError(f"chunk {chunk.index} published {receipt} for {chunk.rows} rows")
         if shadow and receipt.shadow_rows != chunk.rows:
             raise ScoreCountError(
@@ -78,3 +87,38 @@ def latest_decision(
     if current is not None and current[0] == publication:
         return Decision(True, "already the latest publication")
     return becomes_latest(None if current is None else current[1], run_as_of, force=force)
+
+
+# ---------------------------------------------------------------- bulk publication
+def by_import(rows: int, import_from_rows: int | None) -> bool:
+    """Whether a run of ``rows`` publishes by bulk import into a table of its own rather than
+    item by item into the shared tables (spec ``scoring.import_from_rows``; None: never). An
+    import costs about 1/50 of the writes it replaces at any size, but takes minutes however
+    small the run: docs/scaling.md has the arithmetic behind the default."""
+    return import_from_rows is not None and rows >= import_from_rows
+
+
+class PublicationImportError(RuntimeError):
+    """The bulk import of a publication failed, or did not import exactly the run's rows."""
+
+
+def check_import(table: str, status: str, imported: int, errors: int, rows: int, message: str = "") -> bool:
+    """Whether a publication's import is done (True) or still running (False); a failed
+    import, or one that did not import each of the run's rows exactly once, is a
+    PublicationImportError naming the table."""
+    if status == "IN_PROGRESS":
+        return False
+    if status != "COMPLETED":
+        raise PublicationImportError(f"the import of {table} ended {status}: {message or 'no message'}")
+    if errors or imported != rows:
+        raise PublicationImportError(
+            f"the import of {table} imported {imported} of {rows} rows ({errors} items refused)"
+        )
+    return True
+
+
+def retired_tables(superseded: dict[str, int], now: int, grace_seconds: int) -> list[str]:
+    """The superseded publication tables no reader can still hold: each was replaced as the
+    latest at least ``grace_seconds`` ago (epoch seconds), longer than any reader keeps the
+    pointer it read."""
+    return sorted(table for table, since in superseded.items() if now - since >= grace_seconds)

@@ -337,6 +337,10 @@ def build_vector(
 def score(model: str, body: ScoreRequest | BatchScoreRequest, version: str | None = None) -> dict[str, Any]:
     """Score one or many entities; each score is stored (source=online) and returned."""
     loaded = models.get(model, version)
+    if not loaded.spec.online.enabled:  # its scoring runs publish no online features either
+        raise RequestError(
+            404, "model", f"model {model!r} has no online API (its spec: online.enabled: false)"
+        )
     records = body.records if isinstance(body, BatchScoreRequest) else [body]
     if len(records) > loaded.spec.online.max_records:
         raise RequestError(413, "records", f"at most {loaded.spec.online.max_records} records per request")

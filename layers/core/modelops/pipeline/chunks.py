@@ -17,10 +17,11 @@ from modelops.domain.contract import ChunkItem, PublishChunkResult, ScoreChunkRe
 from modelops.domain.data import skew, validity
 from modelops.domain.data.features import FeatureMatrix, FeatureSchema, transform
 from modelops.domain.monitoring import sketches
+from modelops.domain.publication import ScoreCountError, by_import
 from modelops.domain.scores import ScoreSet
 from modelops.domain.spec import ModelSpec
 from modelops.pipeline.common import chunks, read_chunk, spec_of, version_spec
-from modelops.stores import history, latest, layout, objects, online_features, registry
+from modelops.stores import bulk_publication, history, latest, layout, objects, online_features, registry
 
 # Rows per predict_proba call: bounds scikit-learn's working copies of the input.
 PREDICT_SLICE = 50_000
@@ -28,6 +29,11 @@ PREDICT_SLICE = 50_000
 
 def _publication(item: ChunkItem) -> str:
     return latest.publication_id(item.run.run_id, item.run.version())
+
+
+def _online_key(item: ChunkItem) -> str:
+    """A chunk's online features staged for its bulk publication part."""
+    return layout.chunk_key(item.run.run_id, item.chunk.index, "online_features.jsonl.gz")
 
 
 def _segments(spec: ModelSpec, schema: FeatureSchema) -> list[str]:
@@ -77,14 +83,20 @@ def transform_chunk(item: ChunkItem) -> ChunkItem:
         layout.chunk_key(run.run_id, chunk.index, "feature_sketch.npz"),
         sketches.to_bytes(sketches.sketch_features(matrix, schema, total, _segments(spec, schema))),
     )
-    online_features.write(
-        run.model,
-        _publication(item),
-        run.as_of.isoformat(),
-        matrix.entity.tolist(),
-        {name: columns[spec.column_of(name)].tolist() for name in spec.features},
-        latest.expiry(spec.scoring.keep_latest_days, now=run.started()),
-    )
+    if spec.online.enabled:  # the batch features the online API joins (none without one)
+        raw = {name: columns[spec.column_of(name)].tolist() for name in spec.features}
+        if by_import(total, spec.scoring.import_from_rows):  # into the chunk's import part
+            lines = bulk_publication.feature_lines(raw, matrix.rows)
+            objects.put_bytes(_online_key(item), bulk_publication.staged_features(lines))
+        else:
+            online_features.write(
+                run.model,
+                _publication(item),
+                run.as_of.isoformat(),
+                matrix.entity.tolist(),
+                raw,
+                latest.expiry(spec.scoring.keep_latest_days, now=run.started()),
+            )
     result = TransformChunkResult(
         rows=matrix.rows,
         invalid={name: int(mask.sum()) for name, mask in masks.items()},
@@ -166,18 +178,42 @@ def publish_chunk(item: ChunkItem) -> ChunkItem:
         scored_at,
         "batch",
     )
-    written = latest.write_rows(
-        run.model,
-        _publication(item),
-        run.run_id,
-        run.as_of.isoformat(),
-        run.version(),
-        scored.entity,
-        scored.score,
-        latest.indexed_rows(scored.score, spec.scoring.top_candidates, spec.campaign.min_score),
-        scored_at.isoformat(timespec="seconds"),
-        latest.expiry(spec.scoring.keep_latest_days, now=run.started()),
-    )
+    indexed = latest.indexed_rows(scored.score, spec.scoring.top_candidates, spec.campaign.min_score)
+    transformed = item.results.transform_chunk
+    feature_rows = transformed.rows if transformed and spec.online.enabled else 0
+    if by_import(_total_rows(item), spec.scoring.import_from_rows):
+        features = (
+            bulk_publication.read_features(objects.get_bytes(_online_key(item)))
+            if spec.online.enabled
+            else None
+        )
+        if features is not None and len(features) != scored.rows:
+            raise ScoreCountError(
+                f"chunk {chunk.index} staged {len(features)} online features for {scored.rows} rows"
+            )
+        shards = [
+            latest.shard(e) if marked else None
+            for e, marked in zip(scored.entity.tolist(), indexed.tolist(), strict=True)
+        ]
+        objects.put_bytes(
+            layout.publication_part_key(run.run_id, chunk.index),
+            bulk_publication.part(scored.entity, scored.score, shards, features),
+        )
+        written = scored.rows
+        feature_rows = 0 if features is None else len(features)
+    else:
+        written = latest.write_rows(
+            run.model,
+            _publication(item),
+            run.run_id,
+            run.as_of.isoformat(),
+            run.version(),
+            scored.entity,
+            scored.score,
+            indexed,
+            scored_at.isoformat(timespec="seconds"),
+            latest.expiry(spec.scoring.keep_latest_days, now=run.started()),
+        )
     shadow_rows = 0
     if run.shadow_version is not None:  # the challenger goes to the history only
         shadow = ScoreSet.from_bytes(
@@ -194,11 +230,10 @@ def publish_chunk(item: ChunkItem) -> ChunkItem:
             "shadow",
         )
         shadow_rows = shadow.rows
-    transformed = item.results.transform_chunk
     result = PublishChunkResult(
         history_rows=scored.rows,
         latest_rows=written,
-        online_feature_rows=transformed.rows if transformed else 0,
+        online_feature_rows=feature_rows,
         shadow_rows=shadow_rows,
         seconds=round(time.perf_counter() - started, 3),
     )

@@ -2,7 +2,7 @@
 
 verify_model → Map over the extract's chunks: transform_chunk → score_data → publish_chunk
 → validate_data → (collect_outcomes → validate_outcomes: pipeline/outcomes.py)
-→ validate_scores → deploy_scores → campaign.
+→ validate_scores → deploy_scores → campaign → (the readers' grace) → retire_publications.
 
 Every per-row step runs in the Map's children, in parallel: a chunk is encoded with the model
 version's schema, scored, and written to the run's new publication (latest scores, online
@@ -19,6 +19,7 @@ from modelops.domain import publication
 from modelops.domain.contract import (
     ChunkResults,
     DeployScoresResult,
+    RetireResult,
     StageDoc,
     TransformChunkResult,
     VerifyModelResult,
@@ -30,7 +31,8 @@ from modelops.domain.periods import add_periods
 from modelops.domain.publication import ScoreCountError
 from modelops.pipeline import monitoring
 from modelops.pipeline.common import chunk_list, spec_of
-from modelops.stores import history, latest, layout, objects, registry
+from modelops.settings import settings
+from modelops.stores import bulk_publication, history, latest, layout, objects, registry
 
 
 def verify_model(doc: StageDoc) -> StageDoc:
@@ -142,24 +144,24 @@ def receipts(doc: StageDoc) -> list[ChunkResults]:
 
 
 def deploy_scores(doc: StageDoc) -> StageDoc:
-    """Check every chunk's receipt against the extract (domain/publication.py), copy the staged
-    history parts into the history, and flip the latest pointer to the run's publication (last,
-    and only if time moves forward or the run is forced)."""
+    """Check every chunk's receipt against the extract (domain/publication.py); a large run's
+    publication imported into its own table (stores/bulk_publication.py); the staged history
+    parts copied into the history; the latest pointer flipped to the run's publication (last,
+    and only if time moves forward or the run is forced); superseded tables past the readers'
+    grace deleted (``retire_later``: some wait for retire_publications)."""
     run = doc.run
     spec = spec_of(run)
     registry.servable(run.model, run.version())  # retired while the run scored: nothing is published
     chunks = chunk_list(doc)
     rows = sum(chunk.rows for chunk in chunks)
     published = publication.published_rows(
-        chunks, [r.publish_chunk for r in receipts(doc)], shadow=run.shadow_version is not None
+        chunks,
+        [r.publish_chunk for r in receipts(doc)],
+        shadow=run.shadow_version is not None,
+        online=spec.online.enabled,
     )
     validated = doc.results.validate_scores.rows if doc.results.validate_scores else rows
     publication.require_counts(extracted=rows, published=published, validated=validated)
-    staged = [layout.chunk_key(run.run_id, chunk.index, "history.parquet") for chunk in chunks]
-    written = history.publish(run.model, run.as_of, "batch", staged)
-    if run.shadow_version is not None:
-        shadows = [layout.chunk_key(run.run_id, chunk.index, "shadow_history.parquet") for chunk in chunks]
-        history.publish(run.model, run.as_of, "shadow", shadows)
     publication_id = latest.publication_id(run.run_id, run.version())
     current = latest.pointer(run.model)
     decision = publication.latest_decision(
@@ -168,6 +170,22 @@ def deploy_scores(doc: StageDoc) -> StageDoc:
         run.as_of,
         force=run.force,
     )
+    table = None
+    if decision.flip and publication.by_import(rows, spec.scoring.import_from_rows):
+        # Before the history: a run waiting on its import (PublicationPending) is called
+        # again, and copies nothing twice meanwhile.
+        table = _imported(run.run_id, run.model, publication_id, len(chunks), rows)
+    elif current is not None and current.publication == publication_id:
+        table = current.table  # a re-run of the latest publication: where it is
+    elif not decision.flip:  # history only: an earlier attempt's import, before a newer run flipped
+        earlier = bulk_publication.marked_table(run.run_id)
+        if earlier is not None and not latest.holds(run.model, earlier):
+            bulk_publication.discard(run.run_id, earlier)
+    staged = [layout.chunk_key(run.run_id, chunk.index, "history.parquet") for chunk in chunks]
+    written = history.publish(run.model, run.as_of, "batch", staged)
+    if run.shadow_version is not None:
+        shadows = [layout.chunk_key(run.run_id, chunk.index, "shadow_history.parquet") for chunk in chunks]
+        history.publish(run.model, run.as_of, "shadow", shadows)
     if decision.flip:
         new = latest.Publication(
             run.model,
@@ -177,9 +195,51 @@ def deploy_scores(doc: StageDoc) -> StageDoc:
             run.version(),
             rows,
             spec.scoring.top_candidates,
+            table=table,
+            scored_at=run.started().isoformat(timespec="seconds"),
         )
-        latest.flip(new, current)
+        try:
+            latest.flip(new, current)
+        except latest.FlipLost:  # another run moved the pointer meanwhile
+            if table is not None and not latest.holds(run.model, table):
+                bulk_publication.discard(run.run_id, table)  # no reader ever saw it
+            raise
+    retired = latest.retire(run.model, settings().reader_grace_seconds)
+    after = latest.pointer(run.model)
     doc.results.deploy_scores = DeployScoresResult(
-        history=written, publication=publication_id, rows=rows, latest=decision.accept, reason=decision.reason
+        history=written,
+        publication=publication_id,
+        rows=rows,
+        latest=decision.accept,
+        reason=decision.reason,
+        table=table,
+        retired=retired,
+        retire_later=bool(after and after.superseded),
+    )
+    return doc
+
+
+def _imported(run_id: str, model: str, publication_id: str, chunks: int, rows: int) -> str:
+    """The run's publication table, once its import from the chunks' parts has brought in
+    exactly the run's rows; a failed import is discarded (a re-run imports afresh) and fails
+    the run by name, a running one is PublicationPending (retried by the state machine)."""
+    table = bulk_publication.table_name(model, publication_id, bulk_publication.staged_parts(run_id, chunks))
+    earlier = bulk_publication.marked_table(run_id)
+    if earlier not in (None, table) and not latest.holds(model, earlier):  # parts since rewritten
+        bulk_publication.delete_table(earlier)  # an import no reader ever saw
+    state = bulk_publication.wait(bulk_publication.start(run_id, table))
+    try:
+        publication.check_import(table, state.status, state.imported, state.errors, rows, state.message)
+    except publication.PublicationImportError:
+        bulk_publication.discard(run_id, table)
+        raise
+    return table
+
+
+def retire_publications(doc: StageDoc) -> StageDoc:
+    """After the readers' grace (the state machine waits it out): delete the publication
+    tables the run's flip superseded, now that no reader can still hold them."""
+    doc.results.retire_publications = RetireResult(
+        retired=latest.retire(doc.run.model, settings().reader_grace_seconds)
     )
     return doc

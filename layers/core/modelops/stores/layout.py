@@ -8,6 +8,7 @@ runs/<run_id>/spec/<sha256>.yaml                     the spec a run started with
 runs/<run_id>/raw/part-<n>.parquet                   a run's extract, in parts
 runs/<run_id>/features/..., runs/<run_id>/*          a training run's objects
 runs/<run_id>/chunks/<index>/...                     a scoring chunk's objects
+runs/<run_id>/publication-parts/part-<n>.json.gz     a bulk publication's import source
 models/<model>/<version>/{model.joblib,fast.npz,metadata.json,recipe.yaml}         the model store
 models/<model>/<version>/{performance.json,metrics.json}    its calibration and figures
 scores/model=<model>/as_of=<YYYY-MM-DD>/source=<source>/part-<n>.parquet   the score history
@@ -106,6 +107,20 @@ def chunk_key(run_id: str, index: int, name: str) -> str:
     """A scoring chunk's objects: features.npz, feature_sketch.npz, scores.npz,
     score_sketch.npz, history.parquet, receipt.json."""
     return f"{run_prefix(run_id)}chunks/{index:05d}/{name}"
+
+
+def publication_parts_prefix(run_id: str) -> str:
+    """A bulk publication's import source: one DynamoDB JSON part per chunk, nothing else."""
+    return f"{run_prefix(run_id)}publication-parts/"
+
+
+def publication_part_key(run_id: str, index: int) -> str:
+    return f"{publication_parts_prefix(run_id)}part-{index:05d}.json.gz"
+
+
+def publication_import_key(run_id: str) -> str:
+    """Which import fills the run's publication table (outside the import's source prefix)."""
+    return f"{run_prefix(run_id)}publication-import.json"
 
 
 def run_key(run_id: str, name: str) -> str:

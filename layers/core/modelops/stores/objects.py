@@ -91,8 +91,13 @@ def download_file(key: str, path: Path) -> Path:
 
 
 def list_keys(prefix: str) -> list[str]:
+    return sorted(list_etags(prefix))
+
+
+def list_etags(prefix: str) -> dict[str, str]:
+    """Every key under ``prefix`` with its ETag (which changes when the object is rewritten)."""
     paginator = aws.client("s3").get_paginator("list_objects_v2")
-    keys: list[str] = []
+    found: dict[str, str] = {}
     for page in paginator.paginate(Bucket=settings().bucket, Prefix=prefix):
-        keys.extend(item["Key"] for item in page.get("Contents", []))
-    return sorted(keys)
+        found.update((item["Key"], item["ETag"]) for item in page.get("Contents", []))
+    return found

@@ -1,5 +1,6 @@
 """The online feature table (DynamoDB): each entity's batch features from the latest published
-scoring run, joined with every online request.
+scoring run, joined with every online request. (A publication imported in bulk keeps each
+entity's features in its own table, on the entity's item: stores/bulk_publication.py.)
 
 Written by the scoring Map's chunks under the run's publication
 (``<model>#<publication>#<entity>``), like the latest scores, and read through the same
@@ -57,15 +58,19 @@ def read_published(model: str, entity_ids: list[str]) -> tuple[str | None, dict[
     if current is None:
         return None, {}
     found: dict[str, dict[str, Any]] = {}
-    table = settings().online_features_table
+    if current.table:  # an imported publication: the features are on the entity's own item
+        table, prefix = current.table, ""
+    else:
+        table, prefix = settings().online_features_table, f"{model}#{current.publication}#"
     unique = list(dict.fromkeys(entity_ids))
-    prefix = f"{model}#{current.publication}#"
     for start in range(0, len(unique), 100):
-        keys = [_key(model, current.publication, entity) for entity in unique[start : start + 100]]
+        keys = [{"pk": prefix + entity} for entity in unique[start : start + 100]]
         request: dict[str, Any] = {table: {"Keys": keys}}
         while request:
             response = aws.resource("dynamodb").batch_get_item(RequestItems=request)
             for item in response["Responses"].get(table, []):
+                if "features" not in item:  # published without online features
+                    continue
                 found[item["pk"].removeprefix(prefix)] = {
                     name: plain(value) for name, value in item["features"].items()
                 }

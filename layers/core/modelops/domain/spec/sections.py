@@ -201,6 +201,9 @@ class Scoring(_Strict):
     # Each chunk indexes its top rows for top-N queries (and every row above the campaign's
     # min_score): top N is exact for N up to this.
     top_candidates: int = Field(default=1000, ge=1)
+    # From this many rows a run publishes by one bulk import into a table of its own, below it
+    # item by item into the shared tables; null: always item by item (docs/scaling.md).
+    import_from_rows: int | None = Field(default=100_000, ge=0)
 
 
 class Campaign(_Strict):
@@ -298,6 +301,8 @@ class Online(_Strict):
     """The online API: which features each request brings (the rest come from the online
     feature table the scoring pipeline fills), and how much it accepts."""
 
+    # false: the model has no online API, and its scoring runs write no online features.
+    enabled: bool = True
     realtime_features: list[str] = Field(default_factory=list)
     max_records: int = Field(default=100, ge=1, le=1000)
     range_margin: float = Field(default=0.5, ge=0)  # accepted: training [min, max] ± margin x span
