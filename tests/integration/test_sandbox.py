@@ -34,7 +34,7 @@ def test_every_template_resource_exists_in_the_sandbox(sandbox: Sandbox):
     }, "a new resource type needs the sandbox to create it"
     functions = {k for k, r in resources.items() if r["Type"] == "AWS::Serverless::Function"}
     deployed = {f["FunctionName"] for f in boto3.client("lambda").list_functions()["Functions"]}
-    assert deployed == {sandbox.ref(k) for k in functions} and len(functions) == 18
+    assert deployed == {sandbox.ref(k) for k in functions} and len(functions) == 19
     tables = {k for k, r in resources.items() if r["Type"] == "AWS::DynamoDB::Table"}
     assert set(boto3.client("dynamodb").list_tables()["TableNames"]) == {sandbox.ref(k) for k in tables}
     scores = boto3.client("dynamodb").describe_table(TableName=sandbox.ref("ScoresTable"))["Table"]
@@ -58,8 +58,8 @@ def test_every_template_resource_exists_in_the_sandbox(sandbox: Sandbox):
     groups = {k for k, r in resources.items() if r["Type"] == "AWS::Logs::LogGroup"}
     created = {g["logGroupName"]: g for g in boto3.client("logs").describe_log_groups()["logGroups"]}
     assert (
-        set(created) == {sandbox.ref(k) for k in groups} and len(groups) == 21
-    )  # 18 functions, 2 state machines, the API
+        set(created) == {sandbox.ref(k) for k in groups} and len(groups) == 22
+    )  # 19 functions, 2 state machines, the API
     assert {g["retentionInDays"] for g in created.values()} == {365}
     s3 = boto3.client("s3")
     assert s3.get_bucket_logging(Bucket=sandbox.ref("DataBucket"))["LoggingEnabled"] == {
