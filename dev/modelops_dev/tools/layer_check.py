@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from modelops_dev.sandbox.template import load
 from modelops_dev.tools.lambda_sizes import measure
@@ -39,6 +40,13 @@ def python312() -> str:
     return str(candidates[-1]) if candidates else "python3.12"
 
 
+def _stand_in(value: Any, template: dict[str, Any]) -> str:
+    if isinstance(value, str | int | float):
+        return str(value)
+    parameter = template.get("Parameters", {}).get(value.get("Ref")) if isinstance(value, dict) else None
+    return str(parameter["Default"]) if parameter and "Default" in parameter else "layer-check"
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     build = Path(args[0] if args else ".aws-sam/build").resolve()
@@ -61,11 +69,9 @@ def main(argv: list[str] | None = None) -> int:
             imports = ", ".join(filter(None, ["app", LAZY_IMPORTS.get(name, "")]))
             own = resources[name]["Properties"].get("Environment", {}).get("Variables", {})
             # The template's own values where it spells them (POWERTOOLS_LOG_LEVEL: INFO, which
-            # the logger checks at import); a stand-in where CloudFormation resolves them.
-            variables = {
-                key: str(value) if isinstance(value, str | int | float) else "layer-check"
-                for key, value in {**shared, **own}.items()
-            }
+            # the logger checks at import), a parameter's default where it refers to one (a
+            # number the settings check as such), a stand-in where CloudFormation resolves them.
+            variables = {key: _stand_in(value, template) for key, value in {**shared, **own}.items()}
             result = subprocess.run(  # noqa: S603 - our own interpreter and modules
                 [interpreter, "-c", f"import {imports}"],
                 cwd=tempfile.gettempdir(),
