@@ -93,7 +93,7 @@ def latest_decision(
 def by_import(rows: int, import_from_rows: int | None) -> bool:
     """Whether a run of ``rows`` publishes by bulk import into a table of its own rather than
     item by item into the shared tables (spec ``scoring.import_from_rows``; None: never). An
-    import costs about 1/50 of the writes it replaces at any size, but takes minutes however
+    import costs about a 25th of the writes it replaces at any size, but takes minutes however
     small the run: docs/scaling.md has the arithmetic behind the default."""
     return import_from_rows is not None and rows >= import_from_rows
 

@@ -5,7 +5,7 @@ which the ``latest`` pointer then names (stores/latest.py).
 The scoring Map's chunks each stage one part (DynamoDB JSON, gzip) under the run's prefix;
 deploy_scores starts one import of those parts and waits for it; the pointer flips only
 after the import has brought in exactly the run's rows. An import consumes no write capacity
-and costs a fiftieth of the item-by-item writes it replaces (docs/scaling.md).
+and costs about a 25th of the item-by-item writes it replaces (docs/scaling.md).
 
 Items hold only what readers read: the key is the entity (the table is the publication's),
 the score, the shard of the sparse ``TopScores`` index when the chunk indexed the row, and the
@@ -25,7 +25,7 @@ import gzip
 import hashlib
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -171,18 +171,23 @@ def _describe(table: str, arn: str) -> Imported:
     )
 
 
+def _marker(run_id: str) -> dict[str, Any]:
+    """Which import the run started last (``table``, ``import_arn``) and how many failed."""
+    key = layout.publication_import_key(run_id)
+    return dict(objects.get_json(key)) if objects.exists(key) else {"failures": 0}
+
+
 def marked_table(run_id: str) -> str | None:
     """The table the run's last import was started into, if any."""
-    key = layout.publication_import_key(run_id)
-    return objects.get_json(key).get("table") if objects.exists(key) else None
+    table = _marker(run_id).get("table")
+    return None if table is None else str(table)
 
 
 def start(run_id: str, table: str) -> Imported:
     """The import of the run's parts into ``table``: the one already started for this run
     (its marker), or a new one. Its client token makes a call repeated after a crash (before
     the marker was written) the same import."""
-    marker_key = layout.publication_import_key(run_id)
-    marker: dict[str, Any] = objects.get_json(marker_key) if objects.exists(marker_key) else {"failures": 0}
+    marker = _marker(run_id)
     if marker.get("table") == table and marker.get("import_arn"):
         found = _describe(table, str(marker["import_arn"]))
         if found.status != "COMPLETED" or _exists(table):  # (a finished import's table only)
@@ -199,7 +204,9 @@ def start(run_id: str, table: str) -> Imported:
         InputCompressionType="GZIP",
         TableCreationParameters=_creation(table),
     )["ImportTableDescription"]
-    objects.put_json(marker_key, {**marker, "table": table, "import_arn": started["ImportArn"]})
+    objects.put_json(
+        layout.publication_import_key(run_id), {**marker, "table": table, "import_arn": started["ImportArn"]}
+    )
     return _describe(table, started["ImportArn"])
 
 
@@ -216,31 +223,29 @@ def wait(imported: Imported, seconds: float = WAIT_SECONDS) -> Imported:
     return imported
 
 
-def _exists(table: str) -> bool:
+def _on_table(call: Callable[..., Any], table: str) -> bool:
+    """Make a call on a table; False when the table does not exist."""
     try:
-        aws.client("dynamodb").describe_table(TableName=table)
+        call(TableName=table)
     except aws.AwsError as error:
         if aws.error_code(error) == "ResourceNotFoundException":
             return False
         raise
     return True
+
+
+def _exists(table: str) -> bool:
+    return _on_table(aws.client("dynamodb").describe_table, table)
 
 
 def discard(run_id: str, table: str) -> None:
     """Forget a failed import: delete its table (if it was made) and count the failure, so a
     re-run imports afresh under a new client token."""
     delete_table(table)
-    marker_key = layout.publication_import_key(run_id)
-    marker = objects.get_json(marker_key) if objects.exists(marker_key) else {"failures": 0}
-    objects.put_json(marker_key, {"failures": int(marker["failures"]) + 1})
+    failures = int(_marker(run_id)["failures"]) + 1
+    objects.put_json(layout.publication_import_key(run_id), {"failures": failures})
 
 
 def delete_table(table: str) -> bool:
     """Delete a publication table; False when it is already gone."""
-    try:
-        aws.client("dynamodb").delete_table(TableName=table)
-    except aws.AwsError as error:
-        if aws.error_code(error) == "ResourceNotFoundException":
-            return False
-        raise
-    return True
+    return _on_table(aws.client("dynamodb").delete_table, table)
