@@ -129,11 +129,11 @@ def test_a_restore_after_only_reads_keeps_the_state_and_after_any_write_puts_it_
     objects.put_bytes("runs/x/a.bin", b"kept")
     snapshot = sandbox.snapshot()
     sandbox.restore(snapshot)
-    assert not sandbox.changed
+    assert not sandbox.changes.any
     assert objects.get_bytes("runs/x/a.bin") == b"kept" and objects.list_keys("runs/") == ["runs/x/a.bin"]
     boto3.client("dynamodb").scan(TableName=sandbox.ref("RegistryTable"))
     boto3.client("sqs").get_queue_attributes(QueueUrl=sandbox.ref("CampaignQueue"), AttributeNames=["All"])
-    assert not sandbox.changed
+    assert not sandbox.changes.any
     # Proof that nothing was redone: a change made behind the API's back survives the restore.
     backend = s3_backends[ACCOUNT]["global"]
     backend.put_object(sandbox.ref("DataBucket"), "runs/x/untracked.bin", b"behind the API")
@@ -149,9 +149,102 @@ def test_a_restore_after_only_reads_keeps_the_state_and_after_any_write_puts_it_
         lambda: sqs.receive_message(QueueUrl=queue),
     ):
         write()
-        assert sandbox.changed
+        assert sandbox.changes.any
         sandbox.restore(snapshot)
-        assert not sandbox.changed and objects.list_keys("runs/") == ["runs/x/a.bin"]
+        assert not sandbox.changes.any and objects.list_keys("runs/") == ["runs/x/a.bin"]
+
+
+def _everything(sandbox: Sandbox) -> dict[str, object]:
+    """What the AWS API shows of a sandbox's data: every version of every object and the
+    uploads under way, every item, every table, the messages of every queue, every execution."""
+    s3, dynamodb, sqs = boto3.client("s3"), boto3.client("dynamodb"), boto3.client("sqs")
+    buckets = sandbox.names("AWS::S3::Bucket")
+    versions = {b: s3.list_object_versions(Bucket=b) for b in buckets}
+    return {
+        "objects": {
+            b: sorted((v["Key"], v["ETag"], v["IsLatest"]) for v in listed.get("Versions", []))
+            + sorted((m["Key"], "marker") for m in listed.get("DeleteMarkers", []))
+            for b, listed in versions.items()
+        },
+        "uploads": {b: s3.list_multipart_uploads(Bucket=b).get("Uploads", []) for b in buckets},
+        "tables": sorted(dynamodb.list_tables()["TableNames"]),
+        "items": {
+            t: sorted(json.dumps(i, sort_keys=True) for i in dynamodb.scan(TableName=t)["Items"])
+            for t in sandbox.names("AWS::DynamoDB::Table")
+        },
+        "messages": {
+            q: sqs.get_queue_attributes(QueueUrl=q, AttributeNames=["All"])["Attributes"][
+                "ApproximateNumberOfMessages"
+            ]
+            for q in sqs.list_queues()["QueueUrls"]
+        },
+        "executions": {
+            m: boto3.client("stepfunctions").list_executions(stateMachineArn=m)["executions"]
+            for m in sandbox.names("AWS::Serverless::StateMachine")
+        },
+    }
+
+
+def test_after_only_writes_of_data_a_restore_puts_back_exactly_what_a_reset_would(sandbox: Sandbox):
+    from moto.s3.models import s3_backends
+
+    from modelops_dev.client import runner
+
+    registry, metadata = sandbox.ref("RegistryTable"), sandbox.ref("MetadataTable")
+    objects.put_bytes("runs/x/a.bin", b"kept")
+    boto3.resource("dynamodb").Table(registry).put_item(Item={"model": "m", "sk": "v#1.0.0", "n": 3})
+    snapshot = sandbox.snapshot()
+    sandbox.reset()
+    sandbox.restore(snapshot)  # a real restore: what every later one must give again
+    reference = _everything(sandbox)
+    # Every kind of data write: objects put, overwritten, deleted (the bucket keeps versions)
+    # and behind the API's back; an upload left open; items put, updated, deleted, batched and
+    # in a transaction; a message on the FIFO queue; an alert; an execution.
+    bucket = sandbox.ref("DataBucket")
+    objects.put_bytes("runs/x/a.bin", b"overwritten")
+    objects.put_bytes("runs/x/new.bin", b"new")
+    boto3.client("s3").delete_object(Bucket=bucket, Key="specs/churn.yaml")
+    boto3.client("s3").create_multipart_upload(Bucket=bucket, Key="runs/x/open.bin")
+    s3_backends[ACCOUNT]["aws"].put_object(bucket, "runs/x/untracked.bin", b"behind the API")
+    table = boto3.resource("dynamodb").Table(registry)
+    table.update_item(
+        Key={"model": "m", "sk": "v#1.0.0"},
+        UpdateExpression="SET n = :n",
+        ExpressionAttributeValues={":n": 4},
+    )
+    table.put_item(Item={"model": "m", "sk": "v#2.0.0"})
+    with boto3.resource("dynamodb").Table(metadata).batch_writer() as batch:
+        batch.put_item(Item={"pk": "m#stage", "sk": "x#2025-01-01"})
+    boto3.client("dynamodb").transact_write_items(
+        TransactItems=[
+            {"Delete": {"TableName": registry, "Key": {"model": {"S": "m"}, "sk": {"S": "v#1.0.0"}}}}
+        ]
+    )
+    queue = sandbox.ref("CampaignQueue")
+    sent = {"QueueUrl": queue, "MessageBody": "{}", "MessageGroupId": "g", "MessageDeduplicationId": "1"}
+    boto3.client("sqs").send_message(**sent)
+    boto3.client("sns").publish(TopicArn=sandbox.ref("AlertTopic"), Message="drift")
+    started = runner.start(sandbox.ref("ScoringStateMachine"), {"model": "churn", "as_of": "not a date"})
+    assert runner.follow(started).status == "FAILED"
+    assert not sandbox.changes.resources and sandbox.changes.tables == {registry, metadata}
+    assert _everything(sandbox) != reference
+    sandbox.restore(snapshot)
+    assert _everything(sandbox) == reference
+    # The queue forgot its messages as a reset would: the same deduplication id is taken again.
+    boto3.client("sqs").send_message(**sent)
+    assert _everything(sandbox)["messages"][queue] == "1"
+
+
+def test_a_call_that_changes_a_resource_makes_the_restore_reset(sandbox: Sandbox):
+    snapshot = sandbox.snapshot()
+    sandbox.restore(snapshot)
+    boto3.client("s3").put_bucket_tagging(
+        Bucket=sandbox.ref("DataBucket"), Tagging={"TagSet": [{"Key": "k", "Value": "v"}]}
+    )
+    assert sandbox.changes.resources
+    sandbox.restore(snapshot)
+    with pytest.raises(ClientError, match="NoSuchTagSet"):
+        boto3.client("s3").get_bucket_tagging(Bucket=sandbox.ref("DataBucket"))
 
 
 def test_where_changes_are_not_tracked_every_restore_is_a_real_one(sandbox: Sandbox, monkeypatch):

@@ -56,10 +56,10 @@ class Sandbox:
         # moto runs a Map's children as threads of this one process: a cap (e.g. the cores)
         # keeps each child's wall time close to its own work, as in its own Lambda.
         self.map_concurrency: int | None = None
-        # Whether any AWS call other than a read was made since the last reset or restore
-        # (tracked only in this process: embedded(), not served()), and the snapshot that
-        # reset (state.EMPTY) or restore put in place.
-        self.changed = True
+        # What the AWS calls wrote since the last reset or restore (tracked only in this
+        # process: embedded(), not served()), and the snapshot that reset (state.EMPTY) or
+        # restore put in place.
+        self.changes = state.Changes()
         self._tracking = False
         self._holds: Snapshot | None = None
         self._provisioner = provisioning.Provisioner(self)
@@ -173,11 +173,13 @@ def quiet_engine() -> None:
 def moto_extended(sandbox: Sandbox) -> Iterator[None]:
     """What the sandbox adds to moto, embedded or served: the template's functions run on
     Invoke, EventBridge delivers to targets, a Map fails as on AWS, Athena answers queries,
-    and four of moto's own costs are cut without changing an answer."""
+    S3 access logs are not written at once (``emulation``), and moto's own costs are cut
+    without changing an answer (``speedups``)."""
     with ExitStack() as stack:
         stack.enter_context(sandbox.runtime.answering_invoke())
         stack.enter_context(emulation.events_routed())
         stack.enter_context(emulation.execution_names_checked())
+        stack.enter_context(emulation.access_logs_not_written())
         stack.enter_context(emulation.imports_idempotent())
         stack.enter_context(emulation.map_failures_as_on_aws())
         stack.enter_context(emulation.map_children_listed())

@@ -1,8 +1,8 @@
 """What moto lacks, emulated behind the same API calls: EventBridge delivering to state
 machines, Scheduler firing a schedule, execution names checked, ImportTable's client token,
-and a Distributed Map failing
-as on AWS, its children listed and described as the executions they are on AWS. (Athena's
-queries are in ``athena``; the functions themselves run in ``runtime``.)"""
+and a Distributed Map failing as on AWS, its children listed and described as the executions
+they are on AWS; and one thing moto does that AWS does not do at once: S3 access logs.
+(Athena's queries are in ``athena``; the functions themselves run in ``runtime``.)"""
 
 from __future__ import annotations
 
@@ -93,6 +93,18 @@ def events_routed() -> Iterator[None]:
 
 
 # ---------------------------------------------------------------------- Step Functions
+@contextmanager
+def access_logs_not_written() -> Iterator[None]:
+    """AWS delivers S3 server access logs best effort, hours after the requests; moto writes
+    an object to the log bucket during every request to a bucket that logs (180 objects for
+    one scored month, each to be put back by every restore). Nothing reads them, so none are
+    written here; the bucket's logging stays configured as the template declares it."""
+    from moto.s3.models import S3Backend
+
+    with mock.patch.object(S3Backend, "log_incoming_request", lambda *_: None):
+        yield
+
+
 @contextmanager
 def execution_names_checked() -> Iterator[None]:
     """Step Functions refuses an execution name over 80 characters or with a character it

@@ -193,8 +193,8 @@ class Provisioner:
             document = {**document, "Statement": statements}
             s3.put_bucket_policy(Bucket=properties["Bucket"], Policy=json.dumps(document))
         for logical_id, resource in self._resources("AWS::S3::Bucket"):
-            # Configured as declared (after every bucket and its policy exist); moto delivers no
-            # access logs.
+            # Configured as declared (after every bucket and its policy exist); no access logs
+            # are written (emulation.access_logs_not_written).
             logging_configuration = self.resolver.resolve(
                 resource.get("Properties", {}).get("LoggingConfiguration")
             )

@@ -1,5 +1,7 @@
 """What a sandbox holds: a snapshot of every object and item, a restore of one, a reset to
-empty, and the change tracking that lets a restore skip what is already in place."""
+empty, and the change tracking that lets a restore skip what is already in place: after
+nothing but reads it does nothing, and after nothing but writes of data (objects, items,
+messages, executions) it puts back only the data, without creating every resource again."""
 
 from __future__ import annotations
 
@@ -31,6 +33,62 @@ class Snapshot:
 
 EMPTY = Snapshot({}, {})  # what a sandbox holds right after a reset
 READ_OPERATIONS = ("Get", "List", "Describe", "Head", "Query", "Scan", "BatchGet")
+# Calls that write data, not resources (by service, as botocore names it). After only these
+# and reads, a restore puts back the tables written, the buckets whose objects differ, and
+# empties every queue, topic record and execution list; any other call that is not a read
+# (a table created, a function's settings changed, an Athena query) makes it reset instead.
+DATA_WRITES = {
+    "s3": frozenset(
+        {
+            "PutObject",
+            "DeleteObject",
+            "DeleteObjects",
+            "CopyObject",
+            "CreateMultipartUpload",
+            "UploadPart",
+            "UploadPartCopy",
+            "CompleteMultipartUpload",
+            "AbortMultipartUpload",
+            "PutObjectTagging",
+            "DeleteObjectTagging",
+        }
+    ),
+    "dynamodb": frozenset({"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}),
+    "sqs": frozenset(
+        {
+            "SendMessage",
+            "SendMessageBatch",
+            "ReceiveMessage",
+            "DeleteMessage",
+            "DeleteMessageBatch",
+            "ChangeMessageVisibility",
+            "ChangeMessageVisibilityBatch",
+            "PurgeQueue",
+        }
+    ),
+    "sns": frozenset({"Publish", "PublishBatch"}),
+    "stepfunctions": frozenset({"StartExecution", "StopExecution"}),
+    "lambda": frozenset({"Invoke"}),  # the sandbox runs the handler: its own calls are tracked
+    "events": frozenset({"PutEvents"}),  # routed to targets by calls that are tracked
+    "kms": frozenset({"Encrypt", "Decrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext"}),
+}
+
+
+@dataclass
+class Changes:
+    """What the calls of this process wrote since the last reset or restore."""
+
+    any: bool = True  # unknown until tracked: a sandbox starts as changed
+    resources: bool = True  # a call other than a read or a data write
+    tables: set[str] = field(default_factory=set)  # tables whose items were written
+
+
+def _tables_written(operation: str, params: dict[str, Any]) -> list[str]:
+    if operation == "BatchWriteItem":
+        return list(params.get("RequestItems", {}))
+    if operation == "TransactWriteItems":
+        return [next(iter(entry.values()))["TableName"] for entry in params.get("TransactItems", [])]
+    return [params["TableName"]] if "TableName" in params else []
 
 
 def reset(sandbox: Sandbox) -> None:
@@ -43,7 +101,7 @@ def reset(sandbox: Sandbox) -> None:
     _internal.models.moto_api_backend.reset()
     caches.clear_all()
     sandbox.provision()
-    sandbox.changed, sandbox._holds = False, EMPTY
+    sandbox.changes, sandbox._holds = Changes(any=False, resources=False), EMPTY
 
 
 def snapshot(sandbox: Sandbox) -> Snapshot:
@@ -81,17 +139,22 @@ def snapshot(sandbox: Sandbox) -> Snapshot:
 
 def restore(sandbox: Sandbox, snapshot: Snapshot) -> None:
     """A fresh sandbox holding exactly what ``snapshot`` holds. Where changes are tracked
-    (in this process, by an embedded sandbox) and only reads were made since the last
-    reset or restore, nothing is redone that is already in place: a restore of the
-    snapshot last restored only drops the library's caches (tests that read share one
-    restored state), and one right after a reset does not reset again."""
+    (in this process, by an embedded sandbox), nothing is redone that is already in place:
+    after only reads since the last reset or restore, a restore of the same snapshot only
+    drops the library's caches (tests that read share one restored state) and one right
+    after a reset does not reset again; after only writes of data, only data is put back
+    (``_put_back``)."""
     from modelops import caches
 
-    unchanged = sandbox._tracking and not sandbox.changed
-    if unchanged and sandbox._holds is snapshot:
-        caches.clear_all()
-        return
-    if unchanged and sandbox._holds is EMPTY:
+    changes, holds = sandbox.changes, sandbox._holds
+    if sandbox._tracking and holds is not None:
+        if not changes.any and holds is snapshot:
+            caches.clear_all()
+            return
+        if not changes.resources and _only_data(holds) and _only_data(snapshot):
+            _put_back(sandbox, holds, snapshot, changes.tables)
+            return
+    if sandbox._tracking and not changes.any and holds is EMPTY:
         caches.clear_all()  # as the reset it skips would
     else:
         reset(sandbox)
@@ -107,21 +170,96 @@ def restore(sandbox: Sandbox, snapshot: Snapshot) -> None:
         for key, body in objects.items():
             s3.put_object(bucket, key, body)
     for table, items in snapshot.items.items():
-        for item in items:
-            dynamodb.put_item(table, copy.deepcopy(item))  # the snapshot stays as it was
-    sandbox.changed, sandbox._holds = False, snapshot
+        _put_items(dynamodb, table, items)
+    sandbox.changes, sandbox._holds = Changes(any=False, resources=False), snapshot
+
+
+def _only_data(snapshot: Snapshot) -> bool:
+    """A state of the template's resources alone (no table made at run time, no import)."""
+    return not snapshot.tables and not snapshot.imports
+
+
+def _put_items(dynamodb: Any, table: str, items: list[dict[str, Any]]) -> None:
+    for item in items:
+        dynamodb.put_item(table, copy.deepcopy(item))  # the snapshot stays as it was
+
+
+def _put_back(sandbox: Sandbox, holds: Snapshot, snapshot: Snapshot, written: set[str]) -> None:
+    """``snapshot`` in place of ``holds`` after only writes of data: the tables written (or
+    different between the two) filled again, the objects of each bucket that differ from the
+    snapshot's put again, every queue, topic record and execution list emptied, as a reset
+    would leave them."""
+    from modelops import caches
+
+    caches.clear_all()
+    s3, dynamodb = data_backends()
+    for name in sandbox.names("AWS::DynamoDB::Table"):
+        wanted = snapshot.items.get(name, [])
+        if name in written or wanted != holds.items.get(name, []):
+            dynamodb.get_table(name).items.clear()
+            _put_items(dynamodb, name, wanted)
+    for name in sandbox.names("AWS::S3::Bucket"):
+        _objects_put_back(s3, s3.get_bucket(name), snapshot.objects.get(name, {}))
+    _messages_dropped()
+    sandbox.changes, sandbox._holds = Changes(any=False, resources=False), snapshot
+
+
+def _objects_put_back(s3: Any, bucket: Any, wanted: dict[str, bytes]) -> None:
+    """A bucket's objects made exactly ``wanted``: each key whose one version is not the
+    wanted bytes (or that is not wanted) removed with every version, and put again."""
+    for key in list(bucket.keys):
+        versions = bucket.keys.getlist(key)
+        if len(versions) == 1 and is_object(versions[0]) and wanted.get(key) == versions[0].value:
+            continue
+        for version in versions:
+            if is_object(version):
+                version.dispose()
+        dict.__delitem__(bucket.keys, key)  # its own pop disposes delete markers too, and fails
+    for upload in bucket.multiparts.values():
+        upload.dispose()
+    bucket.multiparts.clear()
+    for key, body in wanted.items():
+        if key not in bucket.keys:
+            s3.put_object(bucket.name, key, body)
+
+
+def _messages_dropped() -> None:
+    """Every queue's messages, every topic's record of what it sent and every state
+    machine's executions gone, as after a reset (each is cheap to empty: no need to know which
+    were written)."""
+    from moto.sns.models import sns_backends
+    from moto.sqs.models import sqs_backends
+    from moto.stepfunctions.responses import get_backend
+
+    for queue in sqs_backends[ACCOUNT][REGION].queues.values():
+        queue._messages, queue._pending_messages, queue.deleted_messages = [], set(), set()
+        queue.last_purged_at = None
+    sns = sns_backends[ACCOUNT][REGION]
+    for topic in sns.topics.values():
+        topic.sent_notifications = []
+    sns.sms_messages.clear()
+    for machine in get_backend(ACCOUNT, REGION).state_machines:  # the executing engine's
+        machine.executions = []
 
 
 @contextmanager
 def changes_tracked(sandbox: Sandbox) -> Iterator[None]:
-    """Set ``sandbox.changed`` on every AWS call but a read (by operation name: Get, List,
-    Describe, Head, Query, Scan, BatchGet), made by any client of this process."""
+    """Record in ``sandbox.changes`` every AWS call but a read (by operation name: Get, List,
+    Describe, Head, Query, Scan, BatchGet) made by any client of this process: that it was
+    made, whether it wrote more than data (``DATA_WRITES``) and the tables it wrote."""
 
-    def before_call(model: Any, **_: Any) -> None:
-        if not model.name.startswith(READ_OPERATIONS):
-            sandbox.changed = True
+    def before_parameter_build(params: dict[str, Any], model: Any, **_: Any) -> None:
+        operation = model.name
+        if operation.startswith(READ_OPERATIONS):
+            return
+        changes = sandbox.changes
+        changes.any = True
+        if operation not in DATA_WRITES.get(model.service_model.service_name, ()):
+            changes.resources = True
+        elif model.service_model.service_name == "dynamodb":
+            changes.tables.update(_tables_written(operation, params))
 
-    with hooks.every_client_hooked("before-call", before_call, "modelops-changes"):
+    with hooks.every_client_hooked("before-parameter-build", before_parameter_build, "modelops-changes"):
         sandbox._tracking = True
         try:
             yield

@@ -4,8 +4,10 @@ boto3 honours AWS_ENDPOINT_URL, so the same code talks to AWS or to the local sa
 Clients are made from boto3's default session, whose loader parses each service's model
 once per process (a new Session per client parsed it again: a sixth of a pipeline run's
 CPU in the sandbox, where every Map iteration and task runs in a new thread). Clients are
-thread-safe and shared; resources are not, so each thread has its own. Both are made under
-one lock (a session is not thread-safe) and dropped by ``caches.clear_all``.
+thread-safe and shared; resources are not (a DynamoDB resource's client builds condition
+expressions with one shared counter), so each thread has its own, and its own Table objects
+(boto3 builds a Table's class afresh on every ``Table()``). All are made under one lock (a
+session is not thread-safe) and dropped by ``caches.clear_all``.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from botocore.exceptions import ClientError as AwsError
 
 from modelops import caches
 
-__all__ = ["AwsError", "client", "error_code", "is_conditional_failure", "resource"]
+__all__ = ["AwsError", "client", "error_code", "is_conditional_failure", "resource", "table"]
 
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 5})
 _lock = threading.Lock()
@@ -43,14 +45,27 @@ def client(service: str) -> Any:
     return made
 
 
-def resource(service: str) -> Any:
+def _mine() -> threading.local:
+    """This thread's resources and tables, dropped when the caches were cleared."""
     if getattr(_local, "generation", None) != _generation:
-        _local.generation, _local.resources = _generation, {}
-    resources: dict[str, Any] = _local.resources
+        _local.generation, _local.resources, _local.tables = _generation, {}, {}
+    return _local
+
+
+def resource(service: str) -> Any:
+    resources: dict[str, Any] = _mine().resources
     if service not in resources:
         with _lock:
             resources[service] = _session().resource(service, config=_CONFIG)
     return resources[service]
+
+
+def table(name: str) -> Any:
+    """The DynamoDB table ``name`` (a boto3 Table of this thread's resource)."""
+    tables: dict[str, Any] = _mine().tables
+    if name not in tables:
+        tables[name] = resource("dynamodb").Table(name)
+    return tables[name]
 
 
 def _clear() -> None:

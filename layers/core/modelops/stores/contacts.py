@@ -12,7 +12,7 @@ from modelops.stores import aws
 
 
 def _table() -> Any:
-    return aws.resource("dynamodb").Table(settings().contacts_table)
+    return aws.table(settings().contacts_table)
 
 
 def _key(model: str, entity_id: str) -> dict[str, str]:

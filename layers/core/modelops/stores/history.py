@@ -73,7 +73,7 @@ def read(
         return []
     with tempfile.TemporaryDirectory() as scratch:
         files = [str(objects.download_file(key, Path(scratch) / key)) for key in keys]
-        with tabular.connect() as connection:
+        with tabular.cursor() as connection:
             # The file list and the entity id are bound parameters: no value is spelled in SQL.
             where = "WHERE entity_id = $entity" if entity_id else ""
             params: dict[str, Any] = {"files": files, **({"entity": entity_id} if entity_id else {})}

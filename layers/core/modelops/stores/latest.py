@@ -69,7 +69,7 @@ class Publication:
 
 
 def _table() -> Any:
-    return aws.resource("dynamodb").Table(settings().scores_table)
+    return aws.table(settings().scores_table)
 
 
 def shard(entity_id: str) -> int:
@@ -240,7 +240,7 @@ def _from_item(item: dict[str, Any], current: Publication) -> Score:
 def where(current: Publication) -> tuple[Any, Callable[[str], dict[str, str]]]:
     """The table that holds a publication's rows, and the key of an entity's row in it."""
     if current.table:
-        return aws.resource("dynamodb").Table(current.table), lambda entity: {"pk": entity}
+        return aws.table(current.table), lambda entity: {"pk": entity}
     return _table(), lambda entity: row_key(current.model, current.publication, entity)
 
 

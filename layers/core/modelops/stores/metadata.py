@@ -28,7 +28,7 @@ _DECIMAL = Context(prec=15)
 
 
 def _table() -> Any:
-    return aws.resource("dynamodb").Table(settings().metadata_table)
+    return aws.table(settings().metadata_table)
 
 
 def write_profiles(model: str, stage: str, run_id: str, profiles: list[Profile]) -> int:

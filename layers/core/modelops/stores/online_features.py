@@ -18,7 +18,7 @@ from modelops.stores.dynamo import item_value, plain
 
 
 def _table() -> Any:
-    return aws.resource("dynamodb").Table(settings().online_features_table)
+    return aws.table(settings().online_features_table)
 
 
 def _key(model: str, publication: str, entity_id: str) -> dict[str, str]:

@@ -14,7 +14,7 @@ from modelops.stores.dynamo import decimal
 
 
 def _table() -> Any:
-    return aws.resource("dynamodb").Table(settings().online_scores_table)
+    return aws.table(settings().online_scores_table)
 
 
 def record(model: str, results: list[dict[str, Any]], period: str | None = None) -> None:

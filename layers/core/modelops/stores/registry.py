@@ -92,7 +92,7 @@ class ModelVersion:
 
 
 def _table() -> Any:
-    return aws.resource("dynamodb").Table(settings().registry_table)
+    return aws.table(settings().registry_table)
 
 
 def sha256(body: bytes) -> str:

@@ -7,7 +7,9 @@ Functions that cannot also carry a Parquet reader (the scikit-learn ones) never 
 
 from __future__ import annotations
 
+import os
 import tempfile
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,15 +17,35 @@ from typing import Any
 import numpy as np
 
 
-def connect(database: str = ":memory:") -> Any:
-    import duckdb
-
-    connection = duckdb.connect(database)
+def _configured(connection: Any) -> Any:
     # Lambda's only writable place is /tmp; DuckDB looks for a home directory at start.
     connection.execute(f"SET home_directory='{tempfile.gettempdir()}'")
     # A TIMESTAMPTZ compared with a window's TIMESTAMP bounds is read in UTC, as in Athena.
     connection.execute("SET TimeZone = 'UTC'")
     return connection
+
+
+def connect(database: str = ":memory:") -> Any:
+    """A database of its own: for work that creates tables or views by name."""
+    import duckdb
+
+    return _configured(duckdb.connect(database))
+
+
+_shared: tuple[int, Any] | None = None  # (the process that opened it, the database)
+_shared_lock = threading.Lock()
+
+
+def cursor() -> Any:
+    """A connection to this process's one in-memory database, for work that creates nothing
+    by name (reading Parquet files, writing arrays): opening a database takes 15-20 ms, a
+    connection to an open one half a millisecond, and a stage reads and writes many files.
+    A forked process opens its own (DuckDB's threads do not survive a fork)."""
+    global _shared
+    with _shared_lock:
+        if _shared is None or _shared[0] != os.getpid():
+            _shared = (os.getpid(), connect())
+        return _configured(_shared[1].cursor())
 
 
 def quote(name: str) -> str:
@@ -50,7 +72,7 @@ def _as_dates(values: np.ndarray) -> np.ndarray:
 
 def read_columns(path: Path) -> dict[str, np.ndarray]:
     """Every column of a Parquet file as NumPy arrays (masked where values are missing)."""
-    with connect() as connection:
+    with cursor() as connection:
         result = connection.execute("SELECT * FROM read_parquet($path)", {"path": str(path)})
         dates = {column[0] for column in result.description if str(column[1]) == "DATE"}
         columns: dict[str, np.ndarray] = result.fetchnumpy()
@@ -59,7 +81,7 @@ def read_columns(path: Path) -> dict[str, np.ndarray]:
 
 def read_slice(path: Path, offset: int, rows: int) -> dict[str, np.ndarray]:
     """Rows ``[offset, offset + rows)`` of a Parquet file, in file order."""
-    with connect() as connection:
+    with cursor() as connection:
         result = connection.execute(
             "SELECT * EXCLUDE (file_row_number) FROM read_parquet($path, file_row_number = true) "
             "WHERE file_row_number >= $first AND file_row_number < $last ORDER BY file_row_number",
@@ -72,7 +94,7 @@ def read_slice(path: Path, offset: int, rows: int) -> dict[str, np.ndarray]:
 
 def parquet_rows(path: Path) -> int:
     """Rows of a Parquet file (from its footer)."""
-    with connect() as connection:
+    with cursor() as connection:
         found = connection.execute(
             "SELECT sum(row_group_num_rows) FROM (SELECT DISTINCT row_group_id, row_group_num_rows "
             "FROM parquet_metadata($path))",
@@ -98,7 +120,7 @@ def write_columns(path: Path, columns: dict[str, np.ndarray], order_by: str | No
     query = f"SELECT {selected} FROM frame" + (  # nosec B608  # quoted column names
         f" ORDER BY {quote(order_by)}" if order_by else ""
     )
-    with connect() as connection:
+    with cursor() as connection:
         connection.execute(f"COPY ({query}) TO {literal(str(path))} (FORMAT parquet, COMPRESSION zstd)")
     return path
 
