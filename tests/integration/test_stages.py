@@ -111,6 +111,33 @@ def test_validate_data_writes_the_outcome_and_every_feature_per_period(trained):
     assert set(counts.values()) == {2000.0}  # every customer of every month
 
 
+def test_a_profile_is_judged_before_it_is_written_as_it_reads_back_and_stored_with_its_flags(sandbox):
+    """validate() tests the run's own profiles before writing them (``metadata.as_stored``),
+    then writes each period once with its flags: what it tested must be what a read gives."""
+    from datetime import date
+
+    from modelops.domain.monitoring.profiles import Profile
+
+    day = date(2025, 3, 1)
+    profile = Profile(
+        "x", day, {"mean": 1 / 3, "d1": -2.5e-17, "inf": float("inf")}, np.array([0.1, 1e6 / 7])
+    )
+    other = Profile("x", date(2025, 4, 1), {"mean": 2.0})
+    metadata.write_profiles(
+        "m",
+        "validate_data",
+        "run-1",
+        [profile, other],
+        {("x", day): (["mean:band"], {"mean": (1.0, 0.5, 1.5)})},
+    )
+    [read, later] = metadata.read_observations("m", "validate_data")["x"]
+    expected = metadata.as_stored(profile, "run-1")
+    assert read.values == expected.values and "inf" not in read.values
+    assert read.sample.tolist() == expected.sample.tolist() and read.run_id == "run-1"
+    assert read.flags == ("mean:band",) and read.bands == {"mean": (1.0, 0.5, 1.5)}
+    assert later.flags == () and later.bands == {}  # judged only where it was judged
+
+
 def test_deploy_is_idempotent_and_the_registry_matches_the_artifact(trained):
     again = invoke(trained.sandbox, "DeployModelFunction", of_the_trained_run(trained, "deploy_model"))
     again = again["results"]["deploy_model"]

@@ -134,20 +134,39 @@ def _history(
     return sorted([o for o in own if o.timestamp < timestamp] + after, key=lambda o: o.timestamp)
 
 
+def _with_fresh(
+    stored: dict[str, list[Observation]], fresh: dict[str, list[Observation]]
+) -> dict[str, list[Observation]]:
+    """The stored history with the profiles about to be written in place of what is stored
+    at their timestamps (a re-run's), as reading after the write would give it."""
+    merged = dict(stored)
+    for metric, observations in fresh.items():
+        replaced = {o.timestamp for o in observations}
+        kept = [o for o in stored.get(metric, []) if o.timestamp not in replaced]
+        merged[metric] = sorted([*kept, *observations], key=lambda o: o.timestamp)
+    return merged
+
+
 def find_drift(
-    model: str, stage: str, timestamp: date, settings: Drift, reference_stage: str | None = None
-) -> tuple[list[Evidence], list[str]]:
+    model: str,
+    stage: str,
+    timestamp: date,
+    settings: Drift,
+    reference_stage: str | None = None,
+    fresh: dict[str, list[Observation]] | None = None,
+) -> tuple[list[Evidence], list[str], metadata.Judged]:
     """Drift findings (flagged, persistent) of the period ``timestamp`` against the model's
-    reference, and a note for each period or segment too small to judge; stores each metric's
-    flags and bands so that later runs can apply the persistence rule and the report can draw
-    them. History of ``reference_stage`` counts too (production scores are compared with the
-    test sample's)."""
+    reference, a note for each period or segment too small to judge, and each metric's flags
+    and bands, to be stored so that later runs can apply the persistence rule and the report
+    can draw them. ``fresh``: observations not stored yet (the run's own). History of
+    ``reference_stage`` counts too (production scores are compared with the test sample's)."""
     reference_end, champion_run = model_reference(model)
     findings: list[evaluation.Finding] = []
     earlier: dict[str, list[Observation]] = {}
     now: dict[str, Observation] = {}
     baselines = metadata.read_observations(model, reference_stage) if reference_stage else {}
-    for metric, observed in metadata.read_observations(model, stage).items():
+    observations = _with_fresh(metadata.read_observations(model, stage), fresh or {})
+    for metric, observed in observations.items():
         current = [o for o in observed if o.timestamp == timestamp]
         if not current:
             continue
@@ -162,6 +181,7 @@ def find_drift(
         for f in findings
         if evaluation.persistent(f, [o.flags for o in reversed(earlier[f.metric])], settings)
     ]
+    judged: metadata.Judged = {}
     for metric in earlier:
         mine = [f for f in findings if f.metric == metric]
         bands = {
@@ -173,13 +193,13 @@ def find_drift(
             and f.high is not None
             and all(math.isfinite(v) for v in (f.expected, f.low, f.high))
         }
-        metadata.set_flags(model, stage, metric, timestamp, [f.key for f in mine if f.flagged], bands)
+        judged[metric, timestamp] = ([f.key for f in mine if f.flagged], bands)
     evidence = [
         as_evidence(stage, f, evaluation.first_flagged(f.metric, timestamp, earlier[f.metric]))
         for f in flagged
     ]
     evidence.sort(key=lambda e: (-strength(e), e.metric, e.value))
-    return evidence, evaluation.small_notes(now, settings)
+    return evidence, evaluation.small_notes(now, settings), judged
 
 
 def send_alert(
@@ -243,8 +263,17 @@ def validate(
 ) -> ValidationResult:
     """Save, test, and (when ``alert``: the run's last validation) send one alert for this
     and the ``earlier`` stages' findings of the run, then refresh the drift report."""
-    written = metadata.write_profiles(model, stage, run_id, profiles)
-    findings, notes = find_drift(model, stage, timestamp, settings, reference_stage)
+    fresh: dict[str, list[Observation]] = {}
+    for profile in profiles:
+        fresh.setdefault(profile.metric, []).append(metadata.as_stored(profile, run_id))
+    findings, notes, judged = find_drift(model, stage, timestamp, settings, reference_stage, fresh)
+    # One write of the period, flags and all; a metric stored at this period by an earlier
+    # attempt but not profiled now keeps its item and gets its flags alone.
+    written = metadata.write_profiles(model, stage, run_id, profiles, judged)
+    profiled = {(p.metric, p.timestamp) for p in profiles}
+    for (metric, at), (flags, bands) in judged.items():
+        if (metric, at) not in profiled:
+            metadata.set_flags(model, stage, metric, at, flags, bands)
     result = ValidationResult(rows=rows, profiles=written, drift=findings[:MAX_REPORTED], notes=notes)
     everything = sorted([*(earlier or []), *findings], key=lambda e: -strength(e))[:MAX_REPORTED]
     if alert and everything:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import math
 from datetime import UTC, date, datetime
-from decimal import Context
+from decimal import Context, Decimal
 from typing import Any
 
 import numpy as np
@@ -31,9 +31,19 @@ def _table() -> Any:
     return aws.table(settings().metadata_table)
 
 
-def write_profiles(model: str, stage: str, run_id: str, profiles: list[Profile]) -> int:
+# (metric, timestamp) -> the drift flags of that period and the band each value was tested against
+Judged = dict[tuple[str, date], tuple[list[str], dict[str, tuple[float, float, float]]]]
+
+
+def write_profiles(
+    model: str, stage: str, run_id: str, profiles: list[Profile], judged: Judged | None = None
+) -> int:
+    """Each profile as its (model, stage, metric, timestamp) item, with the drift flags and
+    bands ``judged`` gives it, so a period is written once, flags and all."""
+    judged = judged or {}
     with _table().batch_writer(overwrite_by_pkeys=["pk", "sk"]) as batch:
         for profile in profiles:
+            flags, bands = judged.get((profile.metric, profile.timestamp), (None, None))
             batch.put_item(
                 Item={
                     "pk": f"{model}#{stage}",
@@ -44,14 +54,30 @@ def write_profiles(model: str, stage: str, run_id: str, profiles: list[Profile])
                     "timestamp": profile.timestamp.isoformat(),
                     "run_id": run_id,
                     "values": {
-                        name: _DECIMAL.create_decimal_from_float(value)
-                        for name, value in profile.values.items()
-                        if math.isfinite(value)
+                        name: _stored(value) for name, value in profile.values.items() if math.isfinite(value)
                     },
                     **({} if profile.sample is None else {"sample": profile.sample.astype("<f4").tobytes()}),
+                    **({} if flags is None else {"flags": flags, "bands": json.dumps(bands or {})}),
                 }
             )
     return len(profiles)
+
+
+def _stored(value: float) -> Decimal:
+    return _DECIMAL.create_decimal_from_float(value)
+
+
+def as_stored(profile: Profile, run_id: str) -> Observation:
+    """The observation ``read_observations`` gives back for a profile once written without
+    flags: its values to 15 significant digits, its sample as float32."""
+    return Observation(
+        timestamp=profile.timestamp,
+        values={
+            name: float(_stored(value)) for name, value in profile.values.items() if math.isfinite(value)
+        },
+        sample=None if profile.sample is None else profile.sample.astype("<f4").astype(np.float64),
+        run_id=run_id,
+    )
 
 
 def _items(model: str, partition: str) -> list[dict[str, Any]]:
