@@ -306,6 +306,6 @@ def report_html(model: str) -> str:
     """The monitoring report of a model from everything stored: metadata, alerts, versions."""
     champion = registry.champion(model)
     versions = [_version_entry(model, v, champion) for v in registry.versions(model)]
-    observed = {stage: metadata.read_observations(model, stage) for stage in VALIDATION_STAGES}
+    observed = {stage: metadata.read_observations(model, stage, samples=False) for stage in VALIDATION_STAGES}
     generated = datetime.now(UTC).isoformat(timespec="seconds")
     return report.render(model, observed, metadata.alerts(model), versions, generated)

@@ -80,8 +80,17 @@ def as_stored(profile: Profile, run_id: str) -> Observation:
     )
 
 
-def _items(model: str, partition: str) -> list[dict[str, Any]]:
-    return dynamo.query_all(_table(), KeyConditionExpression=Key("pk").eq(f"{model}#{partition}"))
+def _items(model: str, partition: str, **projection: Any) -> list[dict[str, Any]]:
+    return dynamo.query_all(
+        _table(), KeyConditionExpression=Key("pk").eq(f"{model}#{partition}"), **projection
+    )
+
+
+# Every attribute an observation reads but its sample (the report draws no sample).
+_NO_SAMPLE = {
+    "ProjectionExpression": "#metric, #timestamp, #values, flags, bands, run_id",
+    "ExpressionAttributeNames": {"#metric": "metric", "#timestamp": "timestamp", "#values": "values"},
+}
 
 
 def read_metric(model: str, stage: str, metric: str) -> list[Observation]:
@@ -93,9 +102,10 @@ def read_metric(model: str, stage: str, metric: str) -> list[Observation]:
     return _observations(items).get(metric, [])
 
 
-def read_observations(model: str, stage: str) -> dict[str, list[Observation]]:
-    """Every metric's history at a stage, oldest first, with samples and earlier flags."""
-    return _observations(_items(model, stage))
+def read_observations(model: str, stage: str, samples: bool = True) -> dict[str, list[Observation]]:
+    """Every metric's history at a stage, oldest first, with earlier flags and (unless not
+    wanted: they are most of an item's size) samples."""
+    return _observations(_items(model, stage, **({} if samples else _NO_SAMPLE)))
 
 
 def _observations(items: list[dict[str, Any]]) -> dict[str, list[Observation]]:
