@@ -59,8 +59,14 @@ def aws() -> Iterator[Sandbox]:
 
 
 @pytest.fixture(scope="session")
-def states(aws: Sandbox) -> States:
-    return States(aws)
+def states(aws: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> States:
+    """The session's states; under pytest-xdist the shared ones are kept where every worker of
+    this run sees them (the workers' temporary folders share a parent made for the run)."""
+    shared = None
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = tmp_path_factory.getbasetemp().parent / "states"
+        shared.mkdir(exist_ok=True)
+    return States(aws, shared)
 
 
 @pytest.fixture
