@@ -35,14 +35,26 @@ def _spaced(pattern: str) -> str:
 # (past 64 bits: a code to the full check, ``tabular._kind``, in a column of integers or of
 # fractions alike). Every number the pattern takes is a DOUBLE to DuckDB (out of range: ±inf
 # or 0, as the full check's CAST reads it).
+# Each is a CASE, not AND/OR: DuckDB evaluates every operand of AND/OR over every row of a
+# projection, but a CASE's branch only over the rows that reach it. An integer or a date
+# written as DuckDB writes its cast back (an integer without sign, leading zero or space; a
+# date of 10 characters: 4-digit years, not BC) fits by that alone, tested before the
+# pattern, which costs several times as much.
 _BIG = (
-    f"(strlen({{raw}}) >= 19 AND regexp_full_match({{raw}}, '{_spaced(_INTEGER)}') "
-    "AND TRY_CAST({raw} AS BIGINT) IS NULL)"
+    f"WHEN strlen({{raw}}) < 19 THEN false WHEN regexp_full_match({{raw}}, '{_spaced(_INTEGER)}') "
+    "THEN TRY_CAST({raw} AS BIGINT) IS NULL ELSE false"
 )
 _CHECKS = {
-    "BIGINT": f"(NOT regexp_full_match({{raw}}, '{_spaced(_INTEGER)}') OR {_BIG})",
-    "DOUBLE": f"(NOT regexp_full_match({{raw}}, '{_spaced(_NUMBER)}') OR {_BIG})",
-    "DATE": f"(NOT regexp_full_match({{raw}}, '{_spaced(_DATE)}') OR TRY_CAST({{raw}} AS DATE) IS NULL)",
+    "BIGINT": (
+        "CASE WHEN CAST(TRY_CAST({raw} AS BIGINT) AS VARCHAR) = {raw} THEN false "
+        f"WHEN NOT regexp_full_match({{raw}}, '{_spaced(_INTEGER)}') THEN true {_BIG} END"
+    ),
+    "DOUBLE": f"CASE WHEN NOT regexp_full_match({{raw}}, '{_spaced(_NUMBER)}') THEN true {_BIG} END",
+    "DATE": (
+        "CASE WHEN strlen({raw}) = 10 AND CAST(TRY_CAST({raw} AS DATE) AS VARCHAR) = {raw} THEN false "
+        f"WHEN NOT regexp_full_match({{raw}}, '{_spaced(_DATE)}') THEN true "
+        "ELSE TRY_CAST({raw} AS DATE) IS NULL END"
+    ),
 }
 # The counts a text column's profile needs, over its values' kinds {k} (``tabular._kind``).
 _TEXT_COUNTS = (
