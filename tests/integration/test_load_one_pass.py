@@ -45,16 +45,19 @@ OPTIONS = {
     "defaults": LoadOptions(),
     "no default missing markers": LoadOptions(default_na=False),
     "local time": LoadOptions(local_time=True),
+    "date column": LoadOptions(date_column="day"),  # the zoned file's timestamps then go through the one pass
     "date format": LoadOptions(date_column="day", date_format="%d.%m.%Y"),
     "types": LoadOptions(date_column="day", types={"a": "text"}),
     "missing markers": LoadOptions(na_values=("x", "oops")),
 }
 
 
-def _load(path: Path, options: LoadOptions) -> Any:
+def _load(path: Path, options: LoadOptions, keep: bool = True) -> Any:
     with tabular.connect() as connection:
         try:
-            summary, date, source = loader.typed(connection, path, options, ["load"], scratch=path.parent)
+            summary, date, source = loader.typed(
+                connection, path, options, ["load"], scratch=path.parent, keep=keep
+            )
         except LoadError as error:
             return "refused", str(error)
         row = tabular.quote(source.row)
@@ -62,6 +65,10 @@ def _load(path: Path, options: LoadOptions) -> Any:
             f"SELECT * EXCLUDE ({row}), {row} FROM typed ORDER BY {row}"  # nosec B608  # quoted name
         ).fetchall()
         types = connection.execute("SELECT column_name, column_type FROM (DESCRIBE typed)").fetchall()
+        if source.dates is not None:  # a dry run's count of rows per date: the typed rows'
+            per_date = f"SELECT {tabular.quote(date)}, {{}} FROM {{}} GROUP BY 1 ORDER BY 1"
+            counted = connection.execute(per_date.format("sum(rows)", source.dates)).fetchall()
+            assert counted == connection.execute(per_date.format("count(*)", "typed")).fetchall()
         return summary, date, rows, types
 
 
@@ -75,8 +82,10 @@ LONG = ("text past the sample", "a fraction past the sample")  # with the defaul
 CASES = [(name, key) for name in FILES for key in OPTIONS if name not in LONG or key == "defaults"]
 
 
+@pytest.mark.parametrize("keep", [True, False], ids=["kept", "counted"])
 @pytest.mark.parametrize(("name", "key"), CASES)
-def test_the_one_pass_and_the_full_check_agree(name, key, tmp_path, monkeypatch):
+def test_the_one_pass_and_the_full_check_agree(name, key, keep, tmp_path, monkeypatch):
+    """Kept: the pass writes the typed rows (a load); counted: it only counts (a dry run)."""
     options = OPTIONS[key]
     path = tmp_path / "file.csv"
     path.write_text(FILES[name])
@@ -89,9 +98,9 @@ def test_the_one_pass_and_the_full_check_agree(name, key, tmp_path, monkeypatch)
         return found
 
     monkeypatch.setattr(fastload, "typed", watched)
-    fast = _load(path, options)
+    fast = _load(path, options, keep)
     monkeypatch.setattr(fastload, "typed", lambda *args, **kwargs: None)
-    assert fast == _load(path, options)
+    assert fast == _load(path, options, keep)
     if key == "defaults":  # clean files are typed by the one pass, the rest by the full check
         assert taken == [name in ONE_PASS]
     if (name, key) == ("too big for BIGINT", "defaults"):  # an id past 64 bits: text, not a crash
@@ -153,3 +162,22 @@ def test_each_check_flags_exactly_what_the_rule_refuses(guess):
         flagged = connection.execute(f"SELECT count(*) FILTER (WHERE {check}) FROM v").fetchone()[0]  # nosec B608  # constant SQL
     assert differ == []
     assert 0 < flagged < len(values)  # the values do test both ways
+
+
+# A text column typed BIGINT, DOUBLE, BOOLEAN or DATE by its values' kinds is not cast again to
+# check it (fastload._checked): every value of a kind that type takes casts to it.
+CASTS = {"BIGINT": ("integer",), "DOUBLE": ("integer", "number"), "BOOLEAN": ("boolean",), "DATE": ("date",)}
+
+
+@pytest.mark.parametrize("kind", sorted(CASTS))
+def test_a_value_of_a_kind_casts_to_the_type_it_gives_a_column(kind):
+    values = ["".join(chars) for size in range(1, 5) for chars in itertools.product(_SYMBOLS, repeat=size)]
+    values += _NUMBERS + _DATES + _near("2020-01-05", "0129-: T+") + _near("true", "TtFf ") + [" FALSE "]
+    with tabular.connect() as connection:
+        connection.execute("CREATE TABLE v AS SELECT trim(unnest($values)) AS t", {"values": values})
+        kinds = ", ".join(tabular.literal(k) for k in CASTS[kind])
+        taken, refused = connection.execute(
+            f"SELECT count(*), count(*) FILTER (WHERE TRY_CAST(t AS {kind}) IS NULL) FROM v "  # nosec B608  # constant SQL
+            f"WHERE {tabular._kind('t')} IN ({kinds})"
+        ).fetchone()
+    assert taken > 0 and refused == 0
