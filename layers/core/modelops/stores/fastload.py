@@ -5,7 +5,9 @@ each value cast to its column's guess into a Parquet file of the load's own (mem
 bounded whatever the file's size), with a flag on every row where a value does not fit it by
 the rules of a load's profile (``tabular``'s patterns). Text columns, and the guesses that
 need their text (booleans, timestamps), are stored as text and profiled after, in one query
-over all of them, then read through a cast. Never a Python object per row or cell.
+over all of them, then read through a cast. A dry run keeps nothing: the same pass counts
+and profiles as it reads (writing the file costs as much as the rest). Never a Python object
+per row or cell.
 
 A file whose guesses all hold and that has no problem is typed exactly as ``loader``'s full
 check types it; anything else (a flagged row, a column that would be refused, a date problem)

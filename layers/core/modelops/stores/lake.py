@@ -173,9 +173,9 @@ def inspect_file(
         )
         period_sql = _period_expression(quote(date_column), options.period)
         # A dry run's one pass counted the rows per date; otherwise they are counted here.
-        relation, rows = ("typed", "count(*)") if source.dates is None else (source.dates, "sum(rows)")
+        relation, counted = ("typed", "count(*)") if source.dates is None else (source.dates, "sum(rows)")
         counts = connection.execute(
-            f"SELECT {period_sql} AS period, {rows} FROM {quote(relation)} GROUP BY 1 ORDER BY 1"  # nosec B608  # quoted names
+            f"SELECT {period_sql} AS period, {counted} FROM {quote(relation)} GROUP BY 1 ORDER BY 1"  # nosec B608  # quoted names
         ).fetchall()
         partitions = {period: int(rows) for period, rows in counts}
         if write:
