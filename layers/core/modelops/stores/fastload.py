@@ -5,7 +5,9 @@ each value cast to its column's guess into a Parquet file of the load's own (mem
 bounded whatever the file's size), with a flag on every row where a value does not fit it by
 the rules of a load's profile (``tabular``'s patterns). Text columns, and the guesses that
 need their text (booleans, timestamps), are stored as text and profiled after, in one query
-over all of them, then read through a cast. Never a Python object per row or cell.
+over all of them, then read through a cast. A dry run keeps nothing: the same pass counts
+and profiles as it reads (writing the file costs as much as the rest). Never a Python object
+per row or cell.
 
 A file whose guesses all hold and that has no problem is typed exactly as ``loader``'s full
 check types it; anything else (a flagged row, a column that would be refused, a date problem)
@@ -15,7 +17,7 @@ returns None, and the load takes the full check, which names every problem.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,24 +37,36 @@ def _spaced(pattern: str) -> str:
 # (past 64 bits: a code to the full check, ``tabular._kind``, in a column of integers or of
 # fractions alike). Every number the pattern takes is a DOUBLE to DuckDB (out of range: ±inf
 # or 0, as the full check's CAST reads it).
+# Each is a CASE, not AND/OR: DuckDB evaluates every operand of AND/OR over every row of a
+# projection, but a CASE's branch only over the rows that reach it. An integer or a date
+# written as DuckDB writes its cast back (an integer without sign, leading zero or space; a
+# date of 10 characters: 4-digit years, not BC) fits by that alone, tested before the
+# pattern, which costs several times as much.
 _BIG = (
-    f"(strlen({{raw}}) >= 19 AND regexp_full_match({{raw}}, '{_spaced(_INTEGER)}') "
-    "AND TRY_CAST({raw} AS BIGINT) IS NULL)"
+    f"WHEN strlen({{raw}}) < 19 THEN false WHEN regexp_full_match({{raw}}, '{_spaced(_INTEGER)}') "
+    "THEN TRY_CAST({raw} AS BIGINT) IS NULL ELSE false"
 )
 _CHECKS = {
-    "BIGINT": f"(NOT regexp_full_match({{raw}}, '{_spaced(_INTEGER)}') OR {_BIG})",
-    "DOUBLE": f"(NOT regexp_full_match({{raw}}, '{_spaced(_NUMBER)}') OR {_BIG})",
-    "DATE": f"(NOT regexp_full_match({{raw}}, '{_spaced(_DATE)}') OR TRY_CAST({{raw}} AS DATE) IS NULL)",
+    "BIGINT": (
+        "CASE WHEN CAST(TRY_CAST({raw} AS BIGINT) AS VARCHAR) = {raw} THEN false "
+        f"WHEN NOT regexp_full_match({{raw}}, '{_spaced(_INTEGER)}') THEN true {_BIG} END"
+    ),
+    "DOUBLE": f"CASE WHEN NOT regexp_full_match({{raw}}, '{_spaced(_NUMBER)}') THEN true {_BIG} END",
+    "DATE": (
+        "CASE WHEN strlen({raw}) = 10 AND CAST(TRY_CAST({raw} AS DATE) AS VARCHAR) = {raw} THEN false "
+        f"WHEN NOT regexp_full_match({{raw}}, '{_spaced(_DATE)}') THEN true "
+        "ELSE TRY_CAST({raw} AS DATE) IS NULL END"
+    ),
 }
-# The counts a text column's profile needs, over its values' kinds {k} (``tabular._kind``).
+# The counts a text column's profile needs: of its values of these kinds (``tabular._kind``).
 _TEXT_COUNTS = (
-    ("integers", "{k} = 'integer'"),
-    ("numbers", "{k} IN ('integer', 'number')"),
-    ("booleans", "{k} = 'boolean'"),
-    ("dates", "{k} = 'date'"),
-    ("timestamps", "{k} IN ('timestamp', 'zoned')"),
-    ("padded", "{k} = 'padded'"),
-    ("zoned", "{k} = 'zoned'"),
+    ("integers", ("integer",)),
+    ("numbers", ("integer", "number")),
+    ("booleans", ("boolean",)),
+    ("dates", ("date",)),
+    ("timestamps", ("timestamp", "zoned")),
+    ("padded", ("padded",)),
+    ("zoned", ("zoned",)),
 )
 _TIME = ("DATE", "TIMESTAMP")
 
@@ -199,12 +213,14 @@ def typed(
     row: str,
     reading: Reading,
     read: Callable[[str], None],
-    stored: Path,
-) -> tuple[list[Column], str] | None:
+    stored: Path | None,
+) -> tuple[list[Column], str, str | None] | None:
     """Read a CSV file (``arguments``: read_csv's, without all_varchar) into the view ``typed``
     (its columns typed, and ``row``), in one pass into the Parquet file ``stored``; ``read(sql)``
-    runs the read (watching it, refusing the rows the reader set aside). None: the file needs
-    the full check."""
+    runs the read (watching it, refusing the rows the reader set aside). Without ``stored`` (a
+    dry run) the pass only counts and ``typed`` reads the file again where scanned; then the
+    rows of each date of a date column DuckDB typed are counted in the pass, into the table
+    named third. None: the file needs the full check."""
     if reading.date_column is None and (reading.forced or reading.date_format is not None):
         return None
     if reading.date_column not in (None, *header) or set(reading.forced) - set(header):
@@ -218,15 +234,115 @@ def typed(
     flagged = _free(row + "_bad", [*header, row])
     checks = [f"({quote(c)} IS NOT NULL AND {_sql(s.bad, c)})" for c, s in columns.items() if s.bad]
     values = [f"{_sql(s.value, c)} AS {quote(c)}" for c, s in columns.items()]
-    read(
-        f"COPY (SELECT {', '.join(values)}, {' OR '.join(checks) or 'false'} AS {quote(flagged)} "  # nosec B608  # quoted names, constant SQL and literals
-        f"FROM read_csv({arguments}, all_varchar=true, store_rejects=true)) TO {literal(str(stored))} "
-        "(FORMAT parquet)"
+    rows_sql = (
+        f"SELECT {', '.join(values)}, {' OR '.join(checks) or 'false'} AS {quote(flagged)} "  # nosec B608  # quoted names, constant SQL and literals
+        f"FROM read_csv({arguments}, all_varchar=true, store_rejects=true)"
     )
+    counted: Counted | None
+    if stored is None:
+        counted = _counted(connection, rows_sql, header, columns, flagged, read)
+    else:
+        counted = _kept(connection, rows_sql, stored, header, columns, read)
+    if counted is None:
+        return None
+    checked = _checked(connection, arguments, header, row, columns, reading, counted)
+    if checked is None:
+        return None
+    found, date_column = checked
+    dates = None
+    if date_column in counted.dates:  # its rows per date, as a table
+        dates = "load_dates"
+        connection.execute(
+            f"CREATE TABLE {dates} AS SELECT unnest(map_keys(d)) AS {quote(date_column)}, "  # nosec B608  # a quoted name, a constant name
+            f"unnest(map_values(d)) AS rows FROM (SELECT {quote(counted.dates[date_column])} AS d "
+            "FROM load_counts)"
+        )
+    return found, date_column, dates
+
+
+@dataclass(frozen=True)
+class Counted:
+    """What the pass found: rows, each column's missing values, whether a row is flagged, the
+    looks ``_looks`` asks for, and (a pass that only counts) the column of ``load_counts``
+    holding each DATE guess's rows per date."""
+
+    rows: int
+    missing: list[int]
+    flagged: bool
+    looks: Sequence[Any] = ()
+    dates: dict[str, str] = field(default_factory=dict)
+
+
+def _looks(stored: dict[str, Stored]) -> tuple[list[str], list[str], str, list[str]]:
+    """The text columns, the DOUBLE guesses, the SQL selecting their values' kinds (``k0``...)
+    and the aggregates over them: whether each DOUBLE guess is all whole, each text column's
+    values of each kind (one histogram: cheaper than a count for each)."""
+    text = [c for c, s in stored.items() if s.role == "text"]
+    doubles = [c for c, s in stored.items() if s.role == "guess" and s.type == "DOUBLE"]
+    kinds = ", ".join(f"{_text_kind(c)} AS {quote(f'k{i}')}" for i, c in enumerate(text))
+    parts = [
+        *(f"coalesce(bool_and({quote(c)} = floor({quote(c)})), false)" for c in doubles),
+        *(f"histogram({quote(f'k{i}')}) FILTER (WHERE {quote(c)} IS NOT NULL)" for i, c in enumerate(text)),
+    ]
+    return text, doubles, kinds, parts
+
+
+def _kept(
+    connection: Any,
+    rows_sql: str,
+    path: Path,
+    header: list[str],
+    stored: dict[str, Stored],
+    read: Callable[[str], None],
+) -> Counted | None:
+    """The pass into a Parquet file: the counts from its footer, the looks from its columns."""
+    read(f"COPY ({rows_sql}) TO {literal(str(path))} (FORMAT parquet)")  # nosec B608  # the pass's SQL, a literal path
     connection.execute(
-        f"CREATE VIEW load_rows AS SELECT * FROM read_parquet({literal(str(stored))}, {_ROW_NUMBER} = true)"  # nosec B608  # a literal path
+        f"CREATE VIEW load_rows AS SELECT * FROM read_parquet({literal(str(path))}, {_ROW_NUMBER} = true)"  # nosec B608  # a literal path
     )
-    return _checked(connection, arguments, stored, header, row, columns, reading)
+    footer = _footer_counts(connection, path, len(header) + 1)
+    if footer is None:
+        return None
+    rows, missing, flagged = footer
+    text, doubles, kinds, parts = _looks(stored)
+    looks: Sequence[Any] = ()
+    if rows and not flagged and parts:  # only the columns whose values need a look are read
+        looked_at = ", ".join([*(quote(c) for c in [*doubles, *text]), *([kinds] if kinds else [])])
+        looks = connection.execute(
+            f"SELECT {', '.join(parts)} FROM (SELECT {looked_at} FROM load_rows)"  # nosec B608  # quoted names, constant SQL
+        ).fetchone()
+    return Counted(rows, missing, flagged, looks)
+
+
+def _counted(
+    connection: Any,
+    rows_sql: str,
+    header: list[str],
+    stored: dict[str, Stored],
+    flagged: str,
+    read: Callable[[str], None],
+) -> Counted:
+    """The pass counting only (into the one-row table ``load_counts``): no file is written,
+    which costs as much as the rest of the pass. ``load_rows`` reads the file again."""
+    _, _, kinds, parts = _looks(stored)
+    dated = [c for c, s in stored.items() if s.role == "guess" and s.type == "DATE"]
+    aggregates = [
+        "count(*)",
+        *(f"count({quote(c)})" for c in header),
+        f"coalesce(bool_or({quote(flagged)}), false)",
+        *parts,
+        *(f"histogram({quote(c)}) AS {quote(f'd{i}')}" for i, c in enumerate(dated)),
+    ]
+    looked_at = f"SELECT *{', ' + kinds if kinds else ''} FROM ({rows_sql})"  # nosec B608  # the pass's SQL, kinds of quoted names
+    read(f"CREATE TEMP TABLE load_counts AS SELECT {', '.join(aggregates)} FROM ({looked_at})")  # nosec B608  # quoted names, constant SQL
+    found = connection.execute("SELECT * FROM load_counts").fetchone()
+    connection.execute(
+        f"CREATE VIEW load_rows AS SELECT *, (row_number() OVER ()) - 1 AS {_ROW_NUMBER} FROM ({rows_sql})"  # nosec B608  # the pass's SQL
+    )
+    rows, width = int(found[0]), len(header)
+    missing = [rows - int(present) for present in found[1 : 1 + width]]
+    looks = found[2 + width : 2 + width + len(parts)]
+    return Counted(rows, missing, bool(found[1 + width]), looks, {c: f"d{i}" for i, c in enumerate(dated)})
 
 
 def _footer_counts(connection: Any, path: Path, width: int) -> tuple[int, list[int], bool] | None:
@@ -250,49 +366,29 @@ def _footer_counts(connection: Any, path: Path, width: int) -> tuple[int, list[i
 def _checked(
     connection: Any,
     arguments: str,
-    path: Path,
     header: list[str],
     row: str,
     stored: dict[str, Stored],
     reading: Reading,
+    counted: Counted,
 ) -> tuple[list[Column], str] | None:
     import duckdb
 
-    text = [c for c, s in stored.items() if s.role == "text"]
-    doubles = [c for c, s in stored.items() if s.role == "guess" and s.type == "DOUBLE"]
-    footer = _footer_counts(connection, path, len(header) + 1)
-    if footer is None:
+    text, doubles, _, _ = _looks(stored)
+    rows, counts = counted.rows, counted.looks
+    present = {c: rows - counted.missing[i] for i, c in enumerate(header)}
+    if rows == 0 or counted.flagged or any(present[c] == 0 for c, s in stored.items() if s.role == "guess"):
         return None
-    rows, missing, bad = footer
-    present = {c: rows - missing[i] for i, c in enumerate(header)}
-    if rows == 0 or bad or any(present[c] == 0 for c, s in stored.items() if s.role == "guess"):
-        return None
-    kinds = ", ".join(f"{_text_kind(c)} AS {quote(f'k{i}')}" for i, c in enumerate(text))
-    parts = [
-        *(f"coalesce(bool_and({quote(c)} = floor({quote(c)})), false)" for c in doubles),
-        *(
-            f"count(*) FILTER (WHERE {quote(c)} IS NOT NULL AND {test.format(k=quote(f'k{i}'))})"
-            for i, c in enumerate(text)
-            for _, test in _TEXT_COUNTS
-        ),
-    ]
-    counts: Sequence[Any] = ()
-    if parts:  # only the columns whose values need a look are read
-        looked_at = ", ".join([*(quote(c) for c in [*doubles, *text]), *([kinds] if kinds else [])])
-        counts = connection.execute(
-            f"SELECT {', '.join(parts)} FROM (SELECT {looked_at} FROM load_rows)"  # nosec B608  # quoted names, constant SQL
-        ).fetchone()
     integral = dict(zip(doubles, counts[: len(doubles)], strict=True))
     if any(integral.values()) and _whole_numbers(connection, arguments, [c for c in doubles if integral[c]]):
         return None
     found = counts[len(doubles) :]
-    width = len(_TEXT_COUNTS)
     types = {c: s.type for c, s in stored.items()}
     read_as = {c: quote(c) for c in header}
     notes: dict[str, str] = {}
     for index, column in enumerate(text):
-        counted = found[index * width : (index + 1) * width]
-        stats = dict(zip((n for n, _ in _TEXT_COUNTS), counted, strict=True))
+        of_kind = found[index] or {}
+        stats = {name: sum(of_kind.get(kind, 0) for kind in kinds) for name, kinds in _TEXT_COUNTS}
         profile = ColumnProfile(column, "VARCHAR", rows, rows - present[column], **stats)
         kind = _text_type(connection, profile)
         if kind is None:
@@ -311,9 +407,13 @@ def _checked(
         date_column = dated[0]
     if types[date_column] not in _TIME or present[date_column] < rows:
         return None
-    cast = [f"min({read_as[c]})" for c in text if types[c] != "VARCHAR"]
+    # A text column typed BIGINT, DOUBLE, BOOLEAN or DATE holds only values whose kind
+    # (``tabular._kind``) was found by its cast succeeding, or by a pattern the cast takes
+    # (true/false; a number, ±inf past DOUBLE's range): only TIMESTAMP's cast (offsets to UTC)
+    # is not the one the kind tried.
+    cast = [f"min({read_as[c]})" for c in text if types[c] == "TIMESTAMP"]
     if cast:
-        try:  # every text column read as its type, as the full check would cast it
+        try:  # every timestamp column read as its type, as the full check would cast it
             connection.execute(f"SELECT {', '.join(cast)} FROM load_rows").fetchone()  # nosec B608  # quoted names, casts of them
         except duckdb.Error:  # a value the cast refuses: the full check names it
             return None

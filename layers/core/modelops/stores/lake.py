@@ -169,11 +169,13 @@ def inspect_file(
     words = command(table, str(path), options, write=write) if suggest is None else suggest
     with tempfile.TemporaryDirectory() as kept, tabular.connect() as connection:
         summary, date_column, source = loader.typed(
-            connection, path, options, words, progress, scratch=Path(kept)
+            connection, path, options, words, progress, scratch=Path(kept), keep=write
         )
         period_sql = _period_expression(quote(date_column), options.period)
+        # A dry run's one pass counted the rows per date; otherwise they are counted here.
+        relation, counted = ("typed", "count(*)") if source.dates is None else (source.dates, "sum(rows)")
         counts = connection.execute(
-            f"SELECT {period_sql} AS period, count(*) FROM typed GROUP BY 1 ORDER BY 1"  # nosec B608  # a quoted name
+            f"SELECT {period_sql} AS period, {counted} FROM {quote(relation)} GROUP BY 1 ORDER BY 1"  # nosec B608  # quoted names
         ).fetchall()
         partitions = {period: int(rows) for period, rows in counts}
         if write:

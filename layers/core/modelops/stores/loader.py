@@ -84,6 +84,7 @@ class Source:
     row: str
     where: Lines
     problems: list[Problem] = field(default_factory=list)
+    dates: str | None = None  # a dry run's table of the date column's rows per date, if counted
 
 
 def _free_name(names: list[str]) -> str:
@@ -162,10 +163,10 @@ def _csv_arguments(path: Path, delimiter: str, options: LoadOptions) -> str:
 
 
 def _one_pass(
-    connection: Any, path: Path, options: LoadOptions, progress: Progress | None, scratch: Path
+    connection: Any, path: Path, options: LoadOptions, progress: Progress | None, scratch: Path | None
 ) -> tuple[list[ColumnSummary], str, Source] | None:
-    """A clean CSV file typed in one pass (``fastload``) into a Parquet file in ``scratch``;
-    None: it needs the full check."""
+    """A clean CSV file typed in one pass (``fastload``) into a Parquet file in ``scratch``
+    (None: only counted); None: it needs the full check."""
     if is_parquet(path):
         return None
     delimiter = csvtext.delimiter(path, options.skip_rows)
@@ -181,16 +182,19 @@ def _one_pass(
             connection.execute(sql)
         csvtext.refuse_rejected(connection, path, delimiter, len(header), options.skip_rows)
 
-    stored = scratch / "one-pass.parquet"
+    stored = None if scratch is None else scratch / "one-pass.parquet"
     found = fastload.typed(connection, arguments, header, row, reading, read, stored)
     if found is None:
         connection.execute("DROP VIEW IF EXISTS typed")
         connection.execute("DROP VIEW IF EXISTS load_rows")
-        stored.unlink(missing_ok=True)
+        connection.execute("DROP TABLE IF EXISTS load_counts")
+        if stored is not None:
+            stored.unlink(missing_ok=True)
         return None
-    columns, date_column = found
+    columns, date_column, dates = found
     summary = [ColumnSummary(c.name, c.type, c.missing, c.note) for c in columns]
-    return summary, date_column, Source(path, header, row, Lines(path, delimiter, options.skip_rows))
+    lines = Lines(path, delimiter, options.skip_rows)
+    return summary, date_column, Source(path, header, row, lines, dates=dates)
 
 
 def read(connection: Any, path: Path, options: LoadOptions, progress: Progress | None = None) -> Source:
@@ -375,12 +379,15 @@ def typed(
     progress: Progress | None = None,
     *,
     scratch: Path,
+    keep: bool = True,
 ) -> tuple[list[ColumnSummary], str, Source]:
     """Read and check a file into ``typed`` (a table or view: its columns cast to the types
     they hold, and the row number); returns the columns, the date column and the source.
     ``scratch``: a folder that lives as long as ``typed`` is read (a clean CSV file's typed
-    rows are kept there). Every problem found is reported at once in one LoadError, with
-    ``command`` followed by the reading flags that fix them all."""
+    rows are kept there; not ``keep``, for a dry run: counted, read again where scanned, the
+    date column's rows per date in ``source.dates`` where counted). Every problem found is
+    reported at once in one LoadError, with ``command`` followed by the reading flags that fix
+    them all."""
     if not path.is_file() and not (path.is_dir() and any(path.glob("*.parquet"))):
         raise LoadError(f"{path}: no such file")
     unknown = sorted(set(options.types.values()) - set(TYPE_NAMES))
@@ -391,7 +398,7 @@ def typed(
     # DuckDB's own progress bar would print into the command's output (--json too).
     connection.execute("SET enable_progress_bar_print = false")
     connection.execute(f"SET temp_directory = {literal(str(Path(tempfile.gettempdir()) / 'modelops-load'))}")
-    fast = _one_pass(connection, path, options, progress, scratch)
+    fast = _one_pass(connection, path, options, progress, scratch if keep else None)
     if fast is not None:
         return fast
     source = read(connection, path, options, progress)
