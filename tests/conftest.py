@@ -64,7 +64,8 @@ def states(aws: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> States:
     this run sees them (the workers' temporary folders share a parent made for the run)."""
     shared = None
     if os.environ.get("PYTEST_XDIST_WORKER"):
-        shared = tmp_path_factory.getbasetemp().parent / "states"
+        run = os.environ.get("PYTEST_XDIST_TESTRUNUID", "run")  # never an earlier run's states
+        shared = tmp_path_factory.getbasetemp().parent / f"states-{run}"
         shared.mkdir(exist_ok=True)
     return States(aws, shared)
 

@@ -79,7 +79,12 @@ class States:
             return state
 
     def value(self, name: str) -> Any:
-        """What the builder of an already built state returned (the sandbox is left as it is)."""
+        """What the builder of an already built state returned (the sandbox is left as it is;
+        a shared state another worker built is read from its snapshot)."""
+        if name not in self._built and self.shared is not None:
+            with (self.shared / f"{name}.lock").open("w") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                self._built[name] = pickle.loads((self.shared / f"{name}.pickle").read_bytes())  # nosec B301  # written by this run
         return copy.deepcopy(self._built[name].value)
 
 

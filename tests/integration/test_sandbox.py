@@ -235,6 +235,47 @@ def test_after_only_writes_of_data_a_restore_puts_back_exactly_what_a_reset_woul
     assert _everything(sandbox)["messages"][queue] == "1"
 
 
+def test_an_index_query_after_a_data_only_restore_sees_only_the_snapshots_items(sandbox: Sandbox):
+    # The sandbox groups a table's items for index queries; a restore that empties the table
+    # must drop the grouping with them, or the next test reads the last one's rows.
+    from boto3.dynamodb.conditions import Key
+
+    snapshot = sandbox.snapshot()  # the scores table empty
+    sandbox.restore(snapshot)
+    table = boto3.resource("dynamodb").Table(sandbox.ref("ScoresTable"))
+    table.put_item(Item={"pk": "churn#c1", "sk": "latest", "top_pk": "churn#0", "score": 1})
+
+    def top() -> list[dict[str, object]]:
+        return table.query(IndexName="TopScores", KeyConditionExpression=Key("top_pk").eq("churn#0"))["Items"]
+
+    assert len(top()) == 1
+    sandbox.restore(snapshot)
+    assert not sandbox.changes.any and top() == []
+
+
+def test_a_state_another_worker_built_is_read_for_its_value_too(sandbox: Sandbox, tmp_path):
+    # build_october asks for the trained run's value: a worker that read scored from the other
+    # worker's snapshot never restored trained itself.
+    from tests.states import States
+
+    builder = States(sandbox, tmp_path)
+    calls: list[str] = []
+
+    def build(states: States) -> str:
+        calls.append("built")
+        return "the value"
+
+    from tests import states as module
+
+    module.SHARED.add(build)
+    try:
+        assert builder.restore("made", build) == "the value"
+        reader = States(sandbox, tmp_path)
+        assert reader.value("made") == "the value" and calls == ["built"]
+    finally:
+        module.SHARED.discard(build)
+
+
 def test_a_call_that_changes_a_resource_makes_the_restore_reset(sandbox: Sandbox):
     snapshot = sandbox.snapshot()
     sandbox.restore(snapshot)
@@ -242,6 +283,23 @@ def test_a_call_that_changes_a_resource_makes_the_restore_reset(sandbox: Sandbox
         Bucket=sandbox.ref("DataBucket"), Tagging={"TagSet": [{"Key": "k", "Value": "v"}]}
     )
     assert sandbox.changes.resources
+    sandbox.restore(snapshot)
+    # An object's tags are kept by moto beside the object, not in it: tagging one resets too.
+    objects.put_bytes("runs/x/tagged.bin", b"x")
+    snapshot = sandbox.snapshot()
+    sandbox.restore(snapshot)
+    boto3.client("s3").put_object_tagging(
+        Bucket=sandbox.ref("DataBucket"),
+        Key="runs/x/tagged.bin",
+        Tagging={"TagSet": [{"Key": "k", "Value": "v"}]},
+    )
+    assert sandbox.changes.resources
+    sandbox.restore(snapshot)
+    found = boto3.client("s3").get_object_tagging(Bucket=sandbox.ref("DataBucket"), Key="runs/x/tagged.bin")
+    assert found["TagSet"] == []
+    boto3.client("s3").put_bucket_tagging(
+        Bucket=sandbox.ref("DataBucket"), Tagging={"TagSet": [{"Key": "k", "Value": "v"}]}
+    )
     sandbox.restore(snapshot)
     with pytest.raises(ClientError, match="NoSuchTagSet"):
         boto3.client("s3").get_bucket_tagging(Bucket=sandbox.ref("DataBucket"))

@@ -263,9 +263,10 @@ def validate(
 ) -> ValidationResult:
     """Save, test, and (when ``alert``: the run's last validation) send one alert for this
     and the ``earlier`` stages' findings of the run, then refresh the drift report."""
+    latest = {(p.metric, p.timestamp): p for p in profiles}  # as the batch writes them: the last wins
     fresh: dict[str, list[Observation]] = {}
-    for profile in profiles:
-        fresh.setdefault(profile.metric, []).append(metadata.as_stored(profile, run_id))
+    for (metric, _), profile in latest.items():
+        fresh.setdefault(metric, []).append(metadata.as_stored(profile, run_id))
     findings, notes, judged = find_drift(model, stage, timestamp, settings, reference_stage, fresh)
     # One write of the period, flags and all; a metric stored at this period by an earlier
     # attempt but not profiled now keeps its item and gets its flags alone.
