@@ -62,14 +62,15 @@ class States:
         value = build(self)
         return State(self.sandbox.snapshot(), value)
 
-    def _shared(self, name: str, build: Callable[[States], Any]) -> State:
+    def _shared(self, name: str, build: Callable[[States], Any] | None) -> State:
         """Read the state another worker built, or build and keep it for the others (a lock a
-        state: a builder that restores another state takes that one's lock inside its own)."""
+        state: a builder that restores another state takes that one's lock inside its own).
+        Without ``build``, the state must have been built."""
         assert self.shared is not None
         kept = self.shared / f"{name}.pickle"
         with (self.shared / f"{name}.lock").open("w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
-            if kept.exists():
+            if kept.exists() or build is None:
                 state: State = pickle.loads(kept.read_bytes())  # nosec B301  # written by this run
                 return state
             state = self._build(build)
@@ -82,9 +83,7 @@ class States:
         """What the builder of an already built state returned (the sandbox is left as it is;
         a shared state another worker built is read from its snapshot)."""
         if name not in self._built and self.shared is not None:
-            with (self.shared / f"{name}.lock").open("w") as lock:
-                fcntl.flock(lock, fcntl.LOCK_EX)
-                self._built[name] = pickle.loads((self.shared / f"{name}.pickle").read_bytes())  # nosec B301  # written by this run
+            self._built[name] = self._shared(name, None)
         return copy.deepcopy(self._built[name].value)
 
 

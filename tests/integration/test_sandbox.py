@@ -256,6 +256,7 @@ def test_an_index_query_after_a_data_only_restore_sees_only_the_snapshots_items(
 def test_a_state_another_worker_built_is_read_for_its_value_too(sandbox: Sandbox, tmp_path):
     # build_october asks for the trained run's value: a worker that read scored from the other
     # worker's snapshot never restored trained itself.
+    from tests import states as module
     from tests.states import States
 
     builder = States(sandbox, tmp_path)
@@ -264,8 +265,6 @@ def test_a_state_another_worker_built_is_read_for_its_value_too(sandbox: Sandbox
     def build(states: States) -> str:
         calls.append("built")
         return "the value"
-
-    from tests import states as module
 
     module.SHARED.add(build)
     try:
