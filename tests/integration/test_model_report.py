@@ -13,7 +13,7 @@ from modelops.stores import layout, objects, registry, version_metrics
 from modelops_dev.cli import main, models
 from modelops_dev.client.notebook import Client
 from tests.helpers import recompressed_copy
-from tests.integration.test_report_chromium import Elements, png_rgb, run_chromium
+from tests.integration.test_report_chromium import Elements, colour_count, png_rgb, run_chromium
 
 DRIVERS = {"contract", "support_calls", "late_payments", "monthly_charges", "tenure_months"}  # demo/synthetic
 SECTIONS = ("headline", "card", "recipe", "performance", "campaign", "importance", "promotion", "champion")
@@ -87,7 +87,7 @@ def test_the_report_opens_in_chromium_with_every_section_and_the_champion_on_the
     run_chromium(tmp_path, f"--screenshot={png}", "--window-size=1200,2400", page.as_uri())
     pixels = png_rgb(png)
     assert pixels.shape == (2400, 1200, 3)
-    assert len(np.unique(pixels.reshape(-1, 3), axis=0)) > 100  # text, tables, lines: not blank
+    assert colour_count(pixels) > 100  # text, tables, lines: not blank
     assert (pixels < 128).all(axis=2).mean() > 0.002  # dark text is drawn
     blue = np.abs(pixels.astype(int) - MODEL_BLUE).sum(axis=2) <= 12
     assert blue.sum() > 3_000  # the curves and the lift bars

@@ -21,3 +21,37 @@ def test_a_table_is_made_once_a_thread_and_again_after_the_caches_are_cleared(mo
     assert aws.client("dynamodb") is aws.client("dynamodb")  # clients are shared
     caches.clear_all()
     assert aws.table("scores") is not mine
+
+
+def test_a_thread_that_has_ended_hands_its_tables_to_the_next_and_a_living_one_keeps_them(monkeypatch):
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    caches.clear_all()
+    mine = aws.table("scores")
+
+    def table_in_a_thread(hold: threading.Event | None = None) -> tuple[threading.Thread, list[object]]:
+        made: list[object] = []
+
+        def body() -> None:
+            made.append(aws.table("scores"))
+            if hold is not None:
+                hold.wait()
+
+        thread = threading.Thread(target=body)
+        thread.start()
+        while not made:
+            threading.Event().wait(0.001)
+        return thread, made
+
+    first, firsts = table_in_a_thread()
+    first.join()
+    second, seconds = table_in_a_thread()
+    second.join()
+    assert seconds[0] is firsts[0] is not mine  # a Map's next iteration does not make them again
+    release = threading.Event()
+    living, held = table_in_a_thread(release)
+    other, others = table_in_a_thread()
+    other.join()
+    release.set()
+    living.join()
+    assert others[0] is not held[0] and others[0].meta.client is not held[0].meta.client
+    assert held[0] is firsts[0] and aws.table("scores") is mine

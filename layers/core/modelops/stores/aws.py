@@ -6,13 +6,17 @@ once per process (a new Session per client parsed it again: a sixth of a pipelin
 CPU in the sandbox, where every Map iteration and task runs in a new thread). Clients are
 thread-safe and shared; resources are not (a DynamoDB resource's client builds condition
 expressions with one shared counter), so each thread has its own, and its own Table objects
-(boto3 builds a Table's class afresh on every ``Table()``). All are made under one lock (a
-session is not thread-safe) and dropped by ``caches.clear_all``.
+(boto3 builds a Table's class afresh on every ``Table()``). A thread that has ended hands its
+set to the next new thread (a Map's iterations are short-lived threads: making a resource and
+its tables cost each one 30 ms). All are made under one lock (a session is not thread-safe)
+and dropped by ``caches.clear_all``.
 """
 
 from __future__ import annotations
 
 import threading
+import weakref
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 import boto3
@@ -30,6 +34,23 @@ _local = threading.local()
 _generation = 0  # bumped by _clear(): a thread's resources from before are dropped
 
 
+@dataclass
+class _Owned:
+    """One thread's resources and tables at a time."""
+
+    owner: weakref.ref[threading.Thread]
+    generation: int
+    resources: dict[str, Any] = field(default_factory=dict)
+    tables: dict[str, Any] = field(default_factory=dict)
+
+    def free(self) -> bool:
+        thread = self.owner()
+        return thread is None or not thread.is_alive()
+
+
+_sets: list[_Owned] = []  # every set made since the caches were cleared
+
+
 def _session() -> boto3.session.Session:
     if boto3.DEFAULT_SESSION is None:
         boto3.setup_default_session()
@@ -45,15 +66,23 @@ def client(service: str) -> Any:
     return made
 
 
-def _mine() -> threading.local:
-    """This thread's resources and tables, dropped when the caches were cleared."""
-    if getattr(_local, "generation", None) != _generation:
-        _local.generation, _local.resources, _local.tables = _generation, {}, {}
-    return _local
+def _mine() -> _Owned:
+    """This thread's resources and tables: those of a thread that has ended, or new ones."""
+    mine: _Owned | None = getattr(_local, "owned", None)
+    if mine is None or mine.generation != _generation:
+        me = threading.current_thread()
+        with _lock:
+            mine = next((owned for owned in _sets if owned.free()), None)
+            if mine is None:
+                mine = _Owned(weakref.ref(me), _generation)
+                _sets.append(mine)
+            mine.owner = weakref.ref(me)
+        _local.owned = mine
+    return mine
 
 
 def resource(service: str) -> Any:
-    resources: dict[str, Any] = _mine().resources
+    resources = _mine().resources
     if service not in resources:
         with _lock:
             resources[service] = _session().resource(service, config=_CONFIG)
@@ -62,7 +91,7 @@ def resource(service: str) -> Any:
 
 def table(name: str) -> Any:
     """The DynamoDB table ``name`` (a boto3 Table of this thread's resource)."""
-    tables: dict[str, Any] = _mine().tables
+    tables = _mine().tables
     if name not in tables:
         tables[name] = resource("dynamodb").Table(name)
     return tables[name]
@@ -72,6 +101,7 @@ def _clear() -> None:
     global _generation
     with _lock:
         _clients.clear()
+        _sets.clear()
         _generation += 1
 
 
