@@ -78,13 +78,13 @@ def test_an_imported_publication_serves_exactly_what_the_item_path_serves(states
     sandbox, built = states.sandbox, states.restore("bulk-september", build_bulk)
     deployed = built["result"]["results"]["deploy_scores"]
     table = deployed["table"]
-    assert publication_tables(sandbox) == {table} and deployed["rows"] == 2000 and deployed["latest"] is True
+    assert publication_tables(sandbox) == {table} and deployed["rows"] == 1000 and deployed["latest"] is True
     assert latest.pointer("churn").table == table
     assert served(reference["entities"]) == reference["served"]
     # One item per customer, holding only what readers read: the score, the index shard of
     # the rows the chunk indexed, the features; the version, run and period are the pointer's.
     items = boto3.resource("dynamodb").Table(table).scan()["Items"]
-    assert len(items) == len({i["pk"] for i in items}) == 2000
+    assert len(items) == len({i["pk"] for i in items}) == 1000
     assert {frozenset(i) for i in items} == {
         frozenset({"pk", "score", "features"}),
         frozenset({"pk", "score", "features", "top_pk"}),
@@ -112,9 +112,9 @@ def test_a_crash_right_after_the_import_started_resumes_that_import(states):
     again = score(states.sandbox, SEPTEMBER)  # the same run id: the same client token
     assert again.output["results"]["deploy_scores"]["latest"] is True
     [made] = imports(states.sandbox)  # the re-run found the first import, not a second
-    assert (made.status, made.imported_count, made.error_count) == ("COMPLETED", 2000, 0)
+    assert (made.status, made.imported_count, made.error_count) == ("COMPLETED", 1000, 0)
     table = latest.pointer("churn").table
-    assert len(boto3.resource("dynamodb").Table(table).scan()["Items"]) == 2000
+    assert len(boto3.resource("dynamodb").Table(table).scan()["Items"]) == 1000
 
 
 def test_a_tampered_part_fails_the_run_by_name_and_a_rerun_imports_afresh(states):
@@ -128,12 +128,12 @@ def test_a_tampered_part_fails_the_run_by_name_and_a_rerun_imports_afresh(states
     with mock.patch.object(bulk_publication, "part", one_row_short):
         tampered = run(states.sandbox, "ScoringStateMachine", SEPTEMBER)
     assert tampered.status == "FAILED" and tampered.error == "PublicationImportError", tampered.cause
-    assert "imported 1996 of 2000 rows" in tampered.cause
+    assert "imported 998 of 1000 rows" in tampered.cause
     assert latest.pointer("churn") is None
     assert publication_tables(states.sandbox) == set()  # the bad import's table is discarded
     table = score(states.sandbox, SEPTEMBER).output["results"]["deploy_scores"]["table"]
     assert publication_tables(states.sandbox) == {table} == {latest.pointer("churn").table}
-    assert len(boto3.resource("dynamodb").Table(table).scan()["Items"]) == 2000
+    assert len(boto3.resource("dynamodb").Table(table).scan()["Items"]) == 1000
     assert len(imports(states.sandbox)) == 2
 
 
@@ -225,7 +225,7 @@ def test_a_model_without_an_online_api_publishes_no_features(states):
     put_churn_spec(scoring=BULK, online={"enabled": False})
     deployed = score(states.sandbox, SEPTEMBER).output["results"]["deploy_scores"]
     items = boto3.resource("dynamodb").Table(deployed["table"]).scan()["Items"]
-    assert len(items) == 2000 and not any("features" in i for i in items)
+    assert len(items) == 1000 and not any("features" in i for i in items)
     assert online_features.read_published("churn", [items[0]["pk"]]) == (SEPTEMBER, {})
     request = service.ScoreRequest(entity_id=items[0]["pk"], features={})
     with pytest.raises(service.RequestError, match="has no online API") as refused:
@@ -249,7 +249,7 @@ def test_a_forced_rescore_of_a_superseded_month_under_its_own_run_id_stays_serve
     later = datetime.now(UTC) + timedelta(seconds=901)
     retired = latest.retire("churn", 900, now=later)
     assert current not in retired and publication_tables(sandbox) == {current}
-    assert len(boto3.resource("dynamodb").Table(current).scan()["Items"]) == 2000
+    assert len(boto3.resource("dynamodb").Table(current).scan()["Items"]) == 1000
     assert latest.get("churn", latest.top("churn", 1)[0].entity_id).as_of == SEPTEMBER
 
 

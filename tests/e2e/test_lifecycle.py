@@ -40,7 +40,10 @@ def build_contenders(states: States) -> dict:
     results["weak"] = train(sandbox).output["results"]["deploy_model"]
     put_churn_spec(estimator=CRIPPLED, campaign=CAMPAIGN)
     results["crippled"] = train(sandbox).output["results"]["deploy_model"]
-    put_churn_spec(window={"training_periods": 3}, campaign=CAMPAIGN)
+    # Looser gates: three months of the lake test near 0.65 and under-predict the later month's
+    # churn; the rule under test is the window's.
+    older = {"min_test_auc": 0.6, "calibration_tolerance": 0.8}
+    put_churn_spec(window={"training_periods": 3}, campaign=CAMPAIGN, promotion=older)
     results["older"] = train(sandbox, "2025-03-01").output["results"]["deploy_model"]
     put_churn_spec(campaign=CAMPAIGN)
     results["better"] = train(sandbox).output["results"]["deploy_model"]
@@ -169,7 +172,7 @@ def test_shadow_scores_reach_the_history_only_and_realized_performance_follows(s
     sources = {(r["source"], r["model_version"]) for r in history.read("churn", as_of=None)}
     assert {("batch", "1.3.0"), ("shadow", "1.2.0")} <= sources
     shadow_rows = history.read("churn", source="shadow")
-    assert len(shadow_rows) == 4000 and {r["model_version"] for r in shadow_rows} == {"1.2.0"}
+    assert len(shadow_rows) == 2000 and {r["model_version"] for r in shadow_rows} == {"1.2.0"}
     assert {s.model_version for s in latest.top("churn", 200)} == {"1.3.0"}  # never published as latest
     assert {m["model_version"] for m in built["messages"]} == {"1.3.0"}  # nor sent to the campaign
     realized = built["october"]["validate_outcomes"]

@@ -57,13 +57,13 @@ def test_the_map_fans_out_over_chunks_and_nothing_is_lost_or_doubled(chunked):
         "RetireLater",  # published item by item: no table to retire
         "Published",
     ]
-    # 2,000 rows in chunks of 500: four Map items, each its own child execution.
-    assert (built["map_items"]["total"], built["map_items"]["succeeded"]) == (4, 4)
+    # 1,000 rows in chunks of 500: two Map items, each its own child execution.
+    assert (built["map_items"]["total"], built["map_items"]["succeeded"]) == (2, 2)
     results = result.output["results"]
-    assert results["get_data"]["chunks"] == 4
+    assert results["get_data"]["chunks"] == 2
     assert any(e["type"] == "MapRunStarted" for e in result.history)
-    assert len([k for k in objects.list_keys(f"runs/{RUN_ID}/chunks/") if k.endswith("/receipt.json")]) == 4
-    assert len(objects.list_keys(layout.history_prefix("churn", date(2025, 9, 1), "batch"))) == 4
+    assert len([k for k in objects.list_keys(f"runs/{RUN_ID}/chunks/") if k.endswith("/receipt.json")]) == 2
+    assert len(objects.list_keys(layout.history_prefix("churn", date(2025, 9, 1), "batch"))) == 2
     rows = history.read("churn")
     entities = september_entities()
     assert (
@@ -77,7 +77,7 @@ def test_latest_holds_one_row_per_entity_and_top_n_is_exact(chunked):
     sandbox, built = chunked
     publication = built["result"].output["results"]["deploy_scores"]["publication"]
     items = latest_items(sandbox, publication)
-    assert {i["entity_id"] for i in items} == september_entities() and len(items) == 2000
+    assert {i["entity_id"] for i in items} == september_entities() and len(items) == 1000
     ranked = sorted(history.read("churn"), key=lambda r: (-r["score"], r["entity_id"]))
     top = latest.top("churn", 100)
     assert [(s.entity_id, s.score) for s in top] == [(r["entity_id"], r["score"]) for r in ranked[:100]]

@@ -10,6 +10,7 @@ from modelops.domain.spec import parse_spec
 from modelops.stores import lake, layout, metadata, objects, registry
 from modelops_dev.demo import synthetic
 from tests.helpers import CHURN_SPEC, alert_inbox, drain, run
+from tests.states import LAKE
 
 pytestmark = pytest.mark.e2e
 STAGES = ["GetData", "TransformData", "ValidateData", "TrainModel", "ValidateModel", "DeployModel"]
@@ -41,7 +42,7 @@ def test_the_artifact_matches_the_registry_and_is_the_champion(trained):
     features = FeatureMatrix.from_bytes(test)
     stored = ScoreSet.from_bytes(objects.get_bytes(layout.training_key(run_id, "test_scores.npz")))
     # The registered artifact reproduces the test-sample scores the metrics were computed on.
-    assert np.array_equal(model.predict_proba(features.X)[:, 1], stored.score) and stored.rows == 2000
+    assert np.array_equal(model.predict_proba(features.X)[:, 1], stored.score) and stored.rows == 1000
 
 
 def test_metadata_rows_cover_outcome_features_and_test_scores(trained):
@@ -56,7 +57,7 @@ def test_metadata_rows_cover_outcome_features_and_test_scores(trained):
     assert (
         score_deciles["count"]
         == trained.execution.output["results"]["train_model"]["metrics"]["rows"]
-        == 2000
+        == 1000
     )
     lift = [
         r["value"]
@@ -71,7 +72,7 @@ def test_metadata_rows_cover_outcome_features_and_test_scores(trained):
 def test_a_failing_stage_fails_the_execution_alerts_and_keeps_the_champion(trained):
     inbox = alert_inbox(trained.sandbox)
     # September's outcomes become all zero: the out-of-time test sample has a single class.
-    september = synthetic.generate(synthetic.DemoConfig(customers=2_000, months=9))[-1]
+    september = synthetic.generate(synthetic.DemoConfig(customers=LAKE.customers, months=9))[-1]
     assert september[0].isoformat() == "2025-09-01"
     columns = {**september[1], "churned_next_month": np.zeros_like(september[1]["churned_next_month"])}
     lake.write_partition("customers", september[0], columns)

@@ -47,7 +47,7 @@ def test_a_notebook_reads_scores_metadata_drift_and_versions_as_dataframes(ops):
     assert list(mine.columns) == HISTORY_COLUMNS
     assert [d.date() for d in mine["as_of"]] == [date(2025, 9, 1), date(2025, 10, 1)]
     assert mine["score"].iloc[-1] == pytest.approx(top.loc[0, "score"])
-    assert len(ops.score_history("churn")) == 4_000  # 2,000 customers x 2 months
+    assert len(ops.score_history("churn")) == 2_000  # 1,000 customers x 2 months
 
     deciles = ops.deciles("churn", stage="validate_data")
     assert list(deciles.columns) == DECILE_COLUMNS and set(deciles["stage"]) == {"validate_data"}

@@ -37,8 +37,8 @@ def test_the_export_loads_with_pyfunc_and_scores_as_batch_does(trained, tmp_path
     exported = mlflow_export.export("churn", None, tmp_path / "churn")
     assert (exported.version, exported.path) == ("1.0.0", str(tmp_path / "churn"))
     version = local.load("churn", "1.0.0")
-    rows = local.out_of_time_rows(version)  # 2,000 rows, with the timestamp and outcome beside
-    assert len(rows) == 2000
+    rows = local.out_of_time_rows(version)  # 1,000 rows, with the timestamp and outcome beside
+    assert len(rows) == 1000
     expected = Client.embedded(trained.sandbox).predict(rows, "churn")
 
     loaded = mlflow.pyfunc.load_model(exported.path)
@@ -122,7 +122,7 @@ def test_a_training_run_is_logged_to_the_tracking_server(trained, tmp_path, monk
     assert client.get_experiment(run.info.experiment_id).name == "churn"
     assert run.info.status == "FINISHED" and run.info.run_name == "churn 1.0.0"
     assert run.data.params == {
-        "learning_rate": "0.05", "max_iter": "150", "max_leaf_nodes": "31",
+        "learning_rate": "0.05", "max_iter": "150", "max_leaf_nodes": "15",
         "estimator": metadata["estimator"],
         "training_window_start": "2025-01-01", "training_window_end": "2025-08-01",
     }  # fmt: skip

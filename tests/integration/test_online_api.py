@@ -33,13 +33,13 @@ def post(body, raw: str | None = None) -> dict:
     return request
 
 
-GOOD = {"entity_id": "47", "features": {"support_calls": 2, "data_usage_gb": 5.5}}
+GOOD = {"entity_id": "185", "features": {"support_calls": 2, "data_usage_gb": 5.5}}
 
 
 def test_score_returns_and_stores_the_score(api):
     status, body = call(api, event("online_score"))
     assert status == 200
-    assert body["entity_id"] == "47" and body["model_version"] == "1.0.0" and 0 < body["score"] < 1
+    assert body["entity_id"] == "185" and body["model_version"] == "1.0.0" and 0 < body["score"] < 1
     status, history = call(api, event("online_entity_scores"))
     assert status == 200 and history["latest"]["source"] == "online"
     assert history["latest"]["score"] == body["score"] and history["latest"]["scored_at"] == body["scored_at"]
@@ -48,7 +48,7 @@ def test_score_returns_and_stores_the_score(api):
 
 def test_batch_form_scores_every_record(api):
     status, body = call(api, event("online_score_batch"))
-    assert status == 200 and [s["entity_id"] for s in body["scores"]] == ["47", "56"]
+    assert status == 200 and [s["entity_id"] for s in body["scores"]] == ["185", "192"]
 
 
 def test_model_route_shows_champion_schema_and_metrics(api):
@@ -76,9 +76,9 @@ def features(**changes):
 @pytest.mark.parametrize(
     ("request_body", "raw", "status", "field", "reason"),
     [
-        (None, '{"entity_id": "47", "features": {', 400, "body", "malformed JSON"),
+        (None, '{"entity_id": "185", "features": {', 400, "body", "malformed JSON"),
         (features(support_calls="three"), None, 422, "features.support_calls", "must be a number"),
-        ({**GOOD, "entity_id": 47}, None, 422, "entity_id", "string"),
+        ({**GOOD, "entity_id": 185}, None, 422, "entity_id", "string"),
         (features(loyalty=1), None, 422, "features.loyalty", "unknown feature"),
         (features(tenure_months=3), None, 422, "features.tenure_months", "a batch feature"),
         (
@@ -93,14 +93,14 @@ def features(**changes):
         (features(support_calls=None), None, 422, "features.support_calls", "never saw it missing"),
         (
             None,
-            '{"entity_id": "47", "features": {"support_calls": 1, "data_usage_gb": NaN}}',
+            '{"entity_id": "185", "features": {"support_calls": 1, "data_usage_gb": NaN}}',
             422,
             "data_usage_gb",
             "finite",
         ),
         (
             None,
-            '{"entity_id": "47", "features": {"support_calls": 1, "data_usage_gb": Infinity}}',
+            '{"entity_id": "185", "features": {"support_calls": 1, "data_usage_gb": Infinity}}',
             422,
             "data_usage_gb",
             "",
@@ -124,7 +124,7 @@ DEEP = 5_000
 
 def raw_features(support_calls: str, data_usage_gb: str = "5.5") -> str:
     features = f'{{"support_calls": {support_calls}, "data_usage_gb": {data_usage_gb}}}'
-    return f'{{"entity_id": "47", "features": {features}}}'
+    return f'{{"entity_id": "185", "features": {features}}}'
 
 
 @pytest.mark.parametrize(
@@ -156,7 +156,7 @@ def test_extreme_json_is_a_4xx_naming_the_field(api, raw, status, field, reason)
 
 
 def test_the_same_entity_twice_in_one_batch_is_a_422_naming_the_second(api):
-    other = {"entity_id": "56", "features": GOOD["features"]}
+    other = {"entity_id": "192", "features": GOOD["features"]}
     got, body = call(api, post({"records": [GOOD, other, GOOD]}))
     assert (got, body["field"]) == (422, "records[2].entity_id"), body
     assert "also records[0]" in body["reason"]
@@ -188,7 +188,7 @@ def test_a_body_that_is_not_json_is_a_415_in_the_error_shape(api):
         ("DELETE", "/models/churn/score", "POST"),
         ("GET", "/models/churn/score", "POST"),
         ("PUT", "/models/churn", "GET"),
-        ("POST", "/models/churn/scores/47", "GET"),
+        ("POST", "/models/churn/scores/185", "GET"),
         ("PATCH", "/openapi.json", "GET"),
     ],
 )
@@ -254,10 +254,10 @@ def test_unknown_model_and_version_are_404(api):
 
 
 def test_online_equals_batch_for_the_same_entity_and_inputs(api):
-    batch = latest.get("churn", "47")
-    features_of_47 = online_features.read("churn", ["47"])["47"]
-    realtime = {name: features_of_47[name] for name in ("support_calls", "data_usage_gb")}
-    status, body = call(api, post({"entity_id": "47", "features": realtime}))
+    batch = latest.get("churn", "185")
+    features_of_185 = online_features.read("churn", ["185"])["185"]
+    realtime = {name: features_of_185[name] for name in ("support_calls", "data_usage_gb")}
+    status, body = call(api, post({"entity_id": "185", "features": realtime}))
     assert status == 200
     assert abs(body["score"] - batch.score) <= 1e-9
 
@@ -274,7 +274,7 @@ bodies = st.one_of(
     st.fixed_dictionaries({"entity_id": json_values, "features": json_values}).map(json.dumps),
     st.fixed_dictionaries(
         {
-            "entity_id": st.sampled_from(["47", "56", "x"]),
+            "entity_id": st.sampled_from(["185", "192", "x"]),
             "features": st.dictionaries(
                 st.sampled_from(["support_calls", "data_usage_gb", "plan", "age"]), json_values
             ),
@@ -313,8 +313,8 @@ def test_a_new_champion_is_picked_up_after_the_refresh_interval(api, monkeypatch
 def test_a_new_entity_that_brings_every_feature_is_scored(api):
     from modelops_dev.client import gateway
 
-    batch = latest.get("churn", "47")
-    everything = online_features.read("churn", ["47"])["47"]  # all of 47's features, sent in the request
+    batch = latest.get("churn", "185")
+    everything = online_features.read("churn", ["185"])["185"]  # all of 185's features, sent in the request
     status, body = call(api, post({"entity_id": "new customer 1", "features": everything}))
     assert status == 200 and body["entity_id"] == "new customer 1"
     assert abs(body["score"] - batch.score) <= 1e-9  # the same vector scores the same
@@ -353,7 +353,7 @@ def test_every_id_post_accepts_is_read_back_by_get_over_http(api):
 
     from modelops_dev.client import gateway
 
-    everything = online_features.read("churn", ["47"])["47"]  # a new entity brings every feature
+    everything = online_features.read("churn", ["185"])["185"]  # a new entity brings every feature
     bound = gateway.server(api, 0)
     threading.Thread(target=bound.serve_forever, daemon=True).start()
     try:

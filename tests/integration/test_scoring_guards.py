@@ -64,7 +64,7 @@ def test_an_entity_twice_in_a_period_stops_the_run_at_get_data(trained):
     put_churn_spec(duplicates="first")
     document = invoke(trained.sandbox, "GetDataFunction", event("scoring_get_data"))
     extracted = document["results"]["get_data"]
-    assert (extracted["rows"], extracted["matched"]) == (2000, 2001)
+    assert (extracted["rows"], extracted["matched"]) == (1000, 1001)
     assert (extracted["duplicates"]["rows"], extracted["duplicates"]["entities"]) == (1, 1)
 
 
@@ -111,17 +111,17 @@ def test_the_athena_engine_extracts_what_duckdb_extracts(trained):
         window,
         "month",
         "snapshot_month",
-        part_rows=1500,
+        part_rows=750,
         lookback=1,  # the SQL sees June: its rows are computed, counted, and not kept
         counted=Counted("customers", None),
     )
     by_duckdb = DuckDBEngine().extract(query, "runs/compare/duckdb/")
     by_athena = AthenaEngine().extract(query, "runs/compare/athena/")
-    assert by_athena.rows == by_duckdb.rows == by_athena.matched == 6000
+    assert by_athena.rows == by_duckdb.rows == by_athena.matched == 3000
     assert by_athena.columns == by_duckdb.columns
-    months = {date(2025, m, 1): 2000 for m in (7, 8, 9)}
+    months = {date(2025, m, 1): 1000 for m in (7, 8, 9)}
     assert by_athena.periods == by_duckdb.periods == months
-    assert (by_athena.before, by_athena.after) == (by_duckdb.before, by_duckdb.after) == (2000, 0)
+    assert (by_athena.before, by_athena.after) == (by_duckdb.before, by_duckdb.after) == (1000, 0)
     assert by_athena.source == by_duckdb.source == months
     assert by_athena.source_column == by_duckdb.source_column == "snapshot_month"
 
@@ -137,7 +137,7 @@ def test_the_athena_engine_extracts_what_duckdb_extracts(trained):
         return sorted(found)
 
     assert rows(by_athena.parts) == rows(by_duckdb.parts)
-    assert [p.rows for p in by_duckdb.parts] == [1500, 1500, 1500, 1500]
+    assert [p.rows for p in by_duckdb.parts] == [750, 750, 750, 750]
 
 
 def event_sql() -> str:
@@ -150,22 +150,22 @@ def event_sql() -> str:
 def test_a_spec_on_athena_scores_through_the_state_machine(trained):
     put_churn_spec(source={"engine": "athena"})
     results = score(trained.sandbox).output["results"]
-    assert results["get_data"]["rows"] == results["deploy_scores"]["rows"] == 2000
-    assert latest.pointer("churn").rows == 2000
+    assert results["get_data"]["rows"] == results["deploy_scores"]["rows"] == 1000
+    assert latest.pointer("churn").rows == 1000
 
 
 def test_training_keeps_a_bounded_sample_stratified_by_period_and_outcome(lake):
-    put_churn_spec(split={"max_training_rows": 4000})
+    put_churn_spec(split={"max_training_rows": 2000})
     document = invoke(lake, "GetDataFunction", event("get_data"))
     extracted = document["results"]["get_data"]
-    assert (extracted["matched"], extracted["rows"]) == (16_000, pytest.approx(4000, abs=16))
+    assert (extracted["matched"], extracted["rows"]) == (8_000, pytest.approx(2000, abs=16))
     document = invoke(lake, "TransformDataFunction", document)
     from modelops.domain.contract import StageDoc
     from modelops.pipeline.training import load_features
 
     matrix, _ = load_features(StageDoc.model_validate(document))
     months, per_month = np.unique(matrix.timestamp, return_counts=True)
-    assert len(months) == 8 and per_month.min() >= 490 and per_month.max() <= 500  # a quarter of 2,000
+    assert len(months) == 8 and per_month.min() >= 240 and per_month.max() <= 250  # a quarter of 1,000
     churners = [int(columns["churned_next_month"].sum()) for _, columns in synthetic.generate(LAKE)[:8]]
     kept = [int(matrix.y[matrix.timestamp == month].sum()) for month in months]
     assert kept == [count // 4 for count in churners]  # each (month, outcome) stratum keeps its quarter

@@ -83,9 +83,9 @@ def test_the_sample_scoring_events_chain(trained):
                 item = invoke(sandbox, step_function, event(step))
             published = {k: v for k, v in item["results"]["publish_chunk"].items() if k != "seconds"}
             assert published == {
-                "history_rows": 2000,
-                "latest_rows": 2000,
-                "online_feature_rows": 2000,
+                "history_rows": 1000,
+                "latest_rows": 1000,
+                "online_feature_rows": 1000,
                 "shadow_rows": 0,
             }
         outputs[name] = invoke(sandbox, function, event(name))
@@ -93,7 +93,7 @@ def test_the_sample_scoring_events_chain(trained):
         expected = without_start(event(following))
         assert as_next_event(outputs[name]) == expected, f"{name} differs from events/{following}.json"
     results = {name: output["results"] for name, output in outputs.items()}
-    assert results["scoring_get_data"]["get_data"]["rows"] == 2000
+    assert results["scoring_get_data"]["get_data"]["rows"] == 1000
     assert outputs["scoring_get_data"]["run"]["model_version"] == "1.0.0"  # the champion, resolved once
     assert results["verify_model"]["verify_model"]["model_version"] == "1.0.0"
     # The outcomes of August (a month's lag) are due, but nothing of August was scored: said so.
@@ -109,15 +109,15 @@ def test_the_sample_scoring_events_chain(trained):
     )
     realized = results["validate_outcomes"]["validate_outcomes"]
     assert (realized["realized"], realized["note"]) == ({}, collected["note"])
-    assert results["validate_scores"]["validate_scores"]["rows"] == 2000
+    assert results["validate_scores"]["validate_scores"]["rows"] == 1000
     deployed = results["deploy_scores"]["deploy_scores"]
     assert deployed == {
         "history": objects.uri("scores/model=churn/as_of=2025-09-01/source=batch/"),
         "publication": "scoring-churn-2025-09-01@1.0.0",
-        "rows": 2000,
+        "rows": 1000,
         "latest": True,
         "reason": "first publication",
-        "retired": [],  # published item by item (2,000 rows): no table of its own to retire
+        "retired": [],  # published item by item (1,000 rows): no table of its own to retire
         "retire_later": False,
     }
     assert "table" not in deployed
@@ -172,15 +172,15 @@ def test_a_new_run_replaces_the_latest_scores_atomically(october_by_stages):
     first, entity = runs["before"]["pointer"], runs["before"]["top"]  # before October's run
     assert first.as_of == SCORING_AS_OF
     second = latest.pointer("churn")
-    assert second.as_of == "2025-10-01" and second.rows == 2000
+    assert second.as_of == "2025-10-01" and second.rows == 1000
     assert latest.get("churn", entity).as_of == "2025-10-01"  # readers see only the new run
-    assert len(latest_items(sandbox, second.publication)) == 2000
+    assert len(latest_items(sandbox, second.publication)) == 1000
     # The previous run's rows stay until DynamoDB's TTL removes them: no delete loop.
     old = latest_items(sandbox, first.publication)
-    assert len(old) == 2000 and all(int(i["expires_at"]) > 0 for i in old)
+    assert len(old) == 1000 and all(int(i["expires_at"]) > 0 for i in old)
     ttl = boto3.client("dynamodb").describe_time_to_live(TableName=sandbox.ref("ScoresTable"))
     assert ttl["TimeToLiveDescription"] == {"TimeToLiveStatus": "ENABLED", "AttributeName": "expires_at"}
-    assert len(history.read("churn")) == 4000  # ... and the history keeps both runs
+    assert len(history.read("churn")) == 2000  # ... and the history keeps both runs
 
 
 def test_a_campaign_switched_off_in_the_spec_sends_nothing_and_says_so(scored):
@@ -207,7 +207,7 @@ def test_a_campaign_switched_off_in_the_spec_sends_nothing_and_says_so(scored):
 def test_drift_segments_are_profiled_tested_and_bounded_through_the_stages(scored):
     """drift.segments through the handlers: every metric also per region (the two largest
     regions and "other"), in the same metadata table and validation, and too small says so."""
-    put_churn_spec(drift={"segments": ["region"], "max_segments": 2, "min_rows": 700})
+    put_churn_spec(drift={"segments": ["region"], "max_segments": 2, "min_rows": 350})
     document = score_month(scored.sandbox, "2025-10-01")
     october = date(2025, 10, 1)
     data = {r["metric"] for r in metadata.read_rows("churn", "validate_data") if r["timestamp"] == october}
@@ -217,7 +217,7 @@ def test_drift_segments_are_profiled_tested_and_bounded_through_the_stages(score
     rows = metadata.read_rows("churn", "validate_scores")
     scores = {r["metric"] for r in rows if r["timestamp"] == october}
     assert {m.replace("data_usage_gb", "score") for m in usage} <= scores
-    # ~500 customers a region: the two named regions are under min_rows, "other" (~1,000) is not.
+    # ~250 customers a region: the two named regions are under min_rows, "other" (~500) is not.
     notes = document["results"]["validate_data"]["notes"]
     named = [m.split("=")[1].rstrip("]") for m in usage if not m.endswith("=other]")]
     assert all(any(f"region={n}" in note and "too few to judge" in note for note in notes) for n in named)

@@ -64,13 +64,13 @@ def test_the_sample_events_chain_through_every_stage(lake):
         assert as_next_event(outputs[name]) == expected, f"{name} differs from events/{following}.json"
     extracted = outputs["get_data"]["results"]["get_data"]
     assert (extracted["rows"], extracted["matched"], extracted["columns"]) == (
-        16_000,
-        16_000,
+        8_000,
+        8_000,
         12,
-    )  # 2,000 x 8
+    )  # 1,000 x 8
     manifest = objects.get_json(layout.features_manifest_key(RUN_ID))
-    assert [chunk["rows"] for chunk in manifest] == [2500] * 6 + [1000]  # chunk_rows of the spec
-    assert features_of(RUN_ID).X.shape == (16_000, 9)
+    assert [chunk["rows"] for chunk in manifest] == [2500] * 3 + [500]  # chunk_rows of the spec
+    assert features_of(RUN_ID).X.shape == (8_000, 9)
     assert outputs["deploy_model"]["results"]["deploy_model"]["version"] == "1.0.0"
 
 
@@ -108,7 +108,7 @@ def test_validate_data_writes_the_outcome_and_every_feature_per_period(trained):
         for r in rows
         if r["metric"] == "monthly_charges" and r["decile"] == "count"
     }
-    assert set(counts.values()) == {2000.0}  # every customer of every month
+    assert set(counts.values()) == {1000.0}  # every customer of every month
 
 
 def test_a_profile_is_judged_before_it_is_written_as_it_reads_back_and_stored_with_its_flags(sandbox):
@@ -196,7 +196,7 @@ def test_a_tampered_artifact_fails_verification(trained):
 def test_the_feature_matrix_keeps_row_identity(trained):
     assert trained.execution.output is not None
     matrix = features_of(trained.execution.output["run"]["run_id"])
-    assert np.unique(matrix.timestamp).size == 8 and matrix.rows == 16_000
+    assert np.unique(matrix.timestamp).size == 8 and matrix.rows == 8_000
     assert len(set(zip(matrix.entity.tolist(), matrix.timestamp.tolist(), strict=True))) == matrix.rows
 
 
