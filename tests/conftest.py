@@ -79,7 +79,7 @@ def sandbox(states: States) -> Sandbox:
 
 @pytest.fixture
 def lake(states: States) -> Sandbox:
-    """The churn spec and the demo lake (2,000 customers x 12 months, drift from 2025-10)."""
+    """The churn spec and the demo lake (1,000 customers x 12 months, drift from 2025-10)."""
     states.restore("lake", build_lake)
     return states.sandbox
 
