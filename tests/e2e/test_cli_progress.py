@@ -16,7 +16,7 @@ SCORE = ["score", "--model", "churn", "--as-of", SCORING_AS_OF]
 
 @pytest.fixture
 def two_chunks(trained, monkeypatch):
-    """The trained sandbox with September's 2,000 rows in chunks of 1,000; the CLI uses it
+    """The trained sandbox with September's 1,000 rows in chunks of 500; the CLI uses it
     instead of connecting to a served one."""
     put_churn_spec(scoring={"chunk_rows": 500})
     monkeypatch.setattr(runs, "connect", lambda endpoint: trained.sandbox)

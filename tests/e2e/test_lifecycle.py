@@ -25,7 +25,7 @@ CRIPPLED = {
     "search": {"space": {"learning_rate": [0.1]}},
 }
 # A floor that selects a few percent of the customers, so the selection guard has a share to
-# compare (the churn spec's 0.3 selects one or two of 2,000 here).
+# compare (the churn spec's 0.3 selects very few of 1,000 here).
 CAMPAIGN = {"min_score": 0.1}
 
 

@@ -64,7 +64,7 @@ def _database() -> Any:
 def _connection() -> Iterator[Any]:
     """A connection to one database for every case, emptied after each (opening a database
     costs 20 ms, and the cases load 940 times)."""
-    with _database().cursor() as connection:
+    with tabular._configured(_database().cursor()) as connection:  # UTC, as tabular.connect()
         try:
             yield connection
         finally:

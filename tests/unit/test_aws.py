@@ -30,16 +30,17 @@ def test_a_thread_that_has_ended_hands_its_tables_to_the_next_and_a_living_one_k
 
     def table_in_a_thread(hold: threading.Event | None = None) -> tuple[threading.Thread, list[object]]:
         made: list[object] = []
+        ready = threading.Event()
 
         def body() -> None:
             made.append(aws.table("scores"))
+            ready.set()
             if hold is not None:
-                hold.wait()
+                hold.wait(timeout=30)
 
-        thread = threading.Thread(target=body)
+        thread = threading.Thread(target=body, daemon=True)
         thread.start()
-        while not made:
-            threading.Event().wait(0.001)
+        assert ready.wait(timeout=30), "the thread made no table"
         return thread, made
 
     first, firsts = table_in_a_thread()
@@ -55,3 +56,7 @@ def test_a_thread_that_has_ended_hands_its_tables_to_the_next_and_a_living_one_k
     living.join()
     assert others[0] is not held[0] and others[0].meta.client is not held[0].meta.client
     assert held[0] is firsts[0] and aws.table("scores") is mine
+    caches.clear_all()  # every set is dropped: an ended thread's is not handed on
+    after, afters = table_in_a_thread()
+    after.join()
+    assert all(afters[0] is not earlier for earlier in (firsts[0], others[0], mine))  # Tables compare by name

@@ -10,12 +10,17 @@ from typing import Any
 
 import yaml
 
+try:  # libyaml's parser: PyYAML's wheels carry it
+    from yaml import CSafeLoader as _SafeLoader
+except ImportError:  # a PyYAML built without it
+    from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]
+
 _SUB_VARIABLE = re.compile(r"\$\{([^}!]+)\}")
 
 
-class _CfnLoader(yaml.CSafeLoader):
-    """libyaml's safe loader (PyYAML's wheels carry it): a quarter of the pure-Python one's
-    time on template.yaml, which every sandbox and every CLI command that connects reads."""
+class _CfnLoader(_SafeLoader):
+    """A safe loader, libyaml's where PyYAML has it: a quarter of the pure-Python one's time
+    on template.yaml, which every sandbox and every CLI command that connects reads."""
 
 
 def _tag(loader: yaml.constructor.SafeConstructor, suffix: str, node: yaml.Node) -> dict[str, Any]:
