@@ -18,7 +18,8 @@ from modelops_dev.demo import synthetic
 from modelops_dev.sandbox import Sandbox, Snapshot
 from tests.helpers import CHURN_SPEC, alert_inbox, drain, event_inbox, score, train
 
-LAKE = synthetic.DemoConfig(customers=1_000)  # 12 months from 2025-01, drift from 2025-10
+# 12 months from 2025-01, drift from 2025-10
+LAKE = synthetic.DemoConfig(customers=synthetic.SAMPLE_CUSTOMERS)
 
 
 @dataclass(frozen=True)

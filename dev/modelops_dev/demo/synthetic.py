@@ -46,6 +46,11 @@ PLAN_PRICE = np.array([30.0, 55.0, 85.0])
 CONTRACTS = np.array(["monthly", "annual"])
 
 
+# The customers of the tests' lake (tests/states.py), which the sample events and make
+# bench's online figures are also made from: events/online_*.json name customers in it.
+SAMPLE_CUSTOMERS = 1_000
+
+
 @dataclass(frozen=True)
 class DemoConfig:
     customers: int = 10_000

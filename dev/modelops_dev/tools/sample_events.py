@@ -106,7 +106,7 @@ def generate(directory: Path) -> list[Path]:
     written = []
     with embedded(environment=QUIET) as sandbox:
         runner.put_spec(PROJECT_ROOT / "models" / "churn.yaml")
-        synthetic.load_demo_data(synthetic.DemoConfig(customers=1_000))  # the tests' lake (tests/states.py)
+        synthetic.load_demo_data(synthetic.DemoConfig(customers=synthetic.SAMPLE_CUSTOMERS))
         training = {"model": "churn", "as_of": "2025-08-01"}
         scoring = {"model": "churn", "as_of": "2025-09-01"}
         events = {

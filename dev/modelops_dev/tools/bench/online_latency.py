@@ -32,8 +32,8 @@ def online_latency(requests: int = 3000) -> list[Figure]:
 
     with embedded(environment=QUIET) as sandbox:
         runner.put_spec(PROJECT_ROOT / "models" / "churn.yaml")
-        # The tests' lake (tests/states.py): the customer events/online_score.json names is in it.
-        synthetic.load_demo_data(synthetic.DemoConfig(customers=1_000, months=9))
+        # The customer events/online_score.json names is in this lake.
+        synthetic.load_demo_data(synthetic.DemoConfig(customers=synthetic.SAMPLE_CUSTOMERS, months=9))
         for machine, as_of in (("TrainingStateMachine", "2025-08-01"), ("ScoringStateMachine", "2025-09-01")):
             if (
                 runner.follow(runner.start(sandbox.ref(machine), {"model": "churn", "as_of": as_of})).status
