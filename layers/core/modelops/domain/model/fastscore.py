@@ -2,8 +2,9 @@
 
 scikit-learn's ``predict_proba`` on one row costs about a millisecond (input checks, an
 OpenMP pool) and needs scipy and scikit-learn in the function. The fitted trees are just
-arrays, so ``export`` flattens them and ``FastModel`` walks every tree at once, one depth
-level per step, with the same rules as scikit-learn's predictor: NaN follows the node's
+arrays, so ``export`` flattens them and ``FastModel`` walks every tree at once (rows in a
+batch one depth level per step; a single row by letting every node decide, then jumping to
+the leaves), with the same rules as scikit-learn's predictor: NaN follows the node's
 missing side; a category in the left bitset goes left, another known one goes right, an
 unknown or negative one counts as missing. Deploy checks it against scikit-learn's scores
 on the test sample and refuses it beyond ``TOLERANCE``; other estimators use scikit-learn.
@@ -104,36 +105,54 @@ class FastModel:
         return X
 
     def raw(self, X: np.ndarray) -> np.ndarray:
-        """Raw scores (log-odds) of rows X (n, features). Every (row, tree) walk advances one
-        level per step, and walks that reached their leaf (a leaf is its own child) drop out,
-        so later levels, where few trees are still that deep, cost little."""
+        """Raw scores (log-odds) of rows X (n, features)."""
+        X = self._encode(X)
+        return self._raw_one(X[0]) if X.shape[0] == 1 else self._raw_many(X)
+
+    def _goes_left(self, node: np.ndarray | slice, feature: np.ndarray, value: np.ndarray) -> np.ndarray:
+        """Whether a walk at each node (an index array, or every node), holding the value of
+        that node's feature, goes left: scikit-learn's rules for a threshold, a missing value
+        and a category."""
+        a = self.arrays
+        missing = np.isnan(value)
+        left: np.ndarray = (value <= a["threshold"][node]) | (missing & a["missing_left"][node])
+        categorical = a["is_categorical"][node] & ~missing
+        if categorical.any():
+            valid = categorical & (value >= 0) & (value < 256)
+            code = np.where(valid, value, 0).astype(np.int64)
+            in_left = _in_bitsets(a["left_bitsets"], a["bitset"][node], code)
+            known = _in_bitsets(a["known_bitsets"], a["f_idx_map"][feature], code)
+            unknown = ~valid | (~in_left & ~known)
+            left = np.where(categorical, np.where(unknown, a["missing_left"][node], in_left), left)
+        return left
+
+    def _raw_one(self, x: np.ndarray) -> np.ndarray:
+        """One row (the online path): every node of every tree decides at once, then each walk
+        jumps to its leaf by doubling (a node's child, its child's child, ...; a leaf is its own
+        child), a few whole-array steps instead of one small step per level."""
+        a = self.arrays
+        left = self._goes_left(slice(None), a["feature"], x[a["feature"]])
+        child = np.where(left, a["left"], a["right"])
+        for _ in range(int(a["depth"][0]).bit_length()):  # 2**steps > depth: every walk ends
+            child = child[child]
+        return np.array([a["baseline"][0] + a["value"][child[a["roots"]]].sum()])
+
+    def _raw_many(self, X: np.ndarray) -> np.ndarray:
+        """Every (row, tree) walk advances one level per step, and walks that reached their leaf
+        (a leaf is its own child) drop out, so later levels, where few trees are still that
+        deep, cost little."""
         a = self.arrays
         n, trees = X.shape[0], a["roots"].size
-        X = self._encode(X)
         row = np.repeat(np.arange(n), trees)
         node = np.tile(a["roots"], n)
         total = np.full(n, a["baseline"][0])
-        categorical_model = bool(a["is_categorical"].any())
         for _ in range(int(a["depth"][0])):
             feature = a["feature"][node]
-            value = X[row, feature]
-            missing = np.isnan(value)
-            left = (value <= a["threshold"][node]) | (missing & a["missing_left"][node])
-            if categorical_model:
-                categorical = a["is_categorical"][node] & ~missing
-                if categorical.any():
-                    valid = categorical & (value >= 0) & (value < 256)
-                    code = np.where(valid, value, 0).astype(np.int64)
-                    in_left = _in_bitsets(a["left_bitsets"], a["bitset"][node], code)
-                    known = _in_bitsets(a["known_bitsets"], a["f_idx_map"][feature], code)
-                    unknown = ~valid | (~in_left & ~known)
-                    left = np.where(categorical, np.where(unknown, a["missing_left"][node], in_left), left)
+            left = self._goes_left(node, feature, X[row, feature])
             child = np.where(left, a["left"][node], a["right"][node])
             finished = child == node
             if finished.any():
-                leaves = a["value"][child[finished]]
-                # One row (the online path) needs no per-row bucketing.
-                total += leaves.sum() if n == 1 else np.bincount(row[finished], weights=leaves, minlength=n)
+                total += np.bincount(row[finished], weights=a["value"][child[finished]], minlength=n)
                 row, child = row[~finished], child[~finished]
             if not child.size:
                 break
