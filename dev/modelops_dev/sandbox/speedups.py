@@ -1,5 +1,5 @@
-"""Six of moto's own costs, cut without changing an answer: each patch does the same work
-as moto, once instead of many times."""
+"""Eight of moto's own costs, cut without changing an answer: each patch does the same work
+as moto, once instead of many times, or directly instead of through a generic walker."""
 
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ def applied() -> Iterator[None]:
         stack.enter_context(definitions_parsed_once())
         stack.enter_context(item_sizes_summed_once())
         stack.enter_context(member_names_looked_up_once())
+        stack.enter_context(attribute_values_written_directly())
+        stack.enter_context(attribute_values_read_directly())
         stack.enter_context(queries_read_their_keys())
         stack.enter_context(imports_parsed_by_line())
         yield
@@ -164,6 +166,107 @@ def member_names_looked_up_once() -> Iterator[None]:
         return None
 
     with mock.patch.object(ResponseSerializer, "get_value", get_value):
+        yield
+
+
+# The members of a DynamoDB attribute value, in the model's order.
+_ATTRIBUTE_KINDS = ("S", "N", "B", "SS", "NS", "BS", "M", "L", "NULL", "BOOL")
+
+
+def _attribute_wire(value: dict[str, Any]) -> dict[str, Any]:
+    """An attribute value of a moto result (binaries as bytes) as DynamoDB JSON, as moto's
+    serializer writes it: members without a value left out, binaries in base64."""
+    wire: dict[str, Any] = {}
+    for kind in _ATTRIBUTE_KINDS:
+        item = value.get(kind)
+        if item is None:
+            continue
+        if kind == "M":
+            wire[kind] = {name: _attribute_wire(member) for name, member in item.items()}
+        elif kind == "L":
+            wire[kind] = [_attribute_wire(member) for member in item]
+        elif kind == "B":
+            wire[kind] = _base64(item)
+        elif kind == "BS":
+            wire[kind] = [_base64(member) for member in item]
+        elif kind in ("SS", "NS"):
+            wire[kind] = [str(member) for member in item]
+        elif kind in ("S", "N"):
+            wire[kind] = str(item) if item != {} and item != [] else item
+        else:
+            wire[kind] = item
+    return wire
+
+
+def _base64(value: str | bytes) -> str:
+    import base64
+
+    return (
+        base64.b64encode(value.encode("utf-8") if isinstance(value, str) else value).strip().decode("utf-8")
+    )
+
+
+def _attribute_parsed(value: dict[str, Any]) -> dict[str, Any]:
+    """An attribute value of a request's DynamoDB JSON as moto's parser reads it: members
+    without a value left out, binaries decoded from base64."""
+    import base64
+
+    parsed: dict[str, Any] = {}
+    for kind in _ATTRIBUTE_KINDS:
+        item = value.get(kind)
+        if item is None:
+            continue
+        if kind == "M":
+            parsed[kind] = {name: _nested_parsed(member) for name, member in item.items()}
+        elif kind == "L":
+            parsed[kind] = [_nested_parsed(member) for member in item]
+        elif kind == "B":
+            parsed[kind] = base64.b64decode(item)
+        elif kind == "BS":
+            parsed[kind] = [base64.b64decode(member) for member in item]
+        else:
+            parsed[kind] = item
+    return parsed
+
+
+def _nested_parsed(value: Any) -> Any:
+    return None if value is None else _attribute_parsed(value)
+
+
+@contextmanager
+def attribute_values_written_directly() -> Iterator[None]:
+    """moto writes a DynamoDB response through its generic shape walker: for every attribute
+    of every item, the ten members of an attribute value looked up one by one (about half of
+    a Query's time here). An attribute value's wire form is the value itself, binaries in
+    base64, so it is written in one pass; every other shape as before."""
+    from moto.core.serialize import BaseJSONSerializer
+
+    original = BaseJSONSerializer._serialize_type_structure
+
+    def structure(self: Any, serialized: Any, value: Any, shape: Any, key: str) -> None:
+        if key and shape.name == "AttributeValue" and type(value) is dict:
+            self._default_serialize(serialized, _attribute_wire(value), shape, key)
+        else:
+            original(self, serialized, value, shape, key)
+
+    with mock.patch.object(BaseJSONSerializer, "_serialize_type_structure", structure):
+        yield
+
+
+@contextmanager
+def attribute_values_read_directly() -> Iterator[None]:
+    """The same for requests: moto reads each attribute value of a PutItem or BatchWriteItem
+    member by member through its shape walker; here in one pass, to the same result."""
+    from moto.core.parse import BaseJSONParser
+
+    original = BaseJSONParser._parse_structure
+
+    def structure(self: Any, shape: Any, value: Any) -> Any:
+        if shape.name == "AttributeValue" and type(value) is dict and self.MAP_TYPE is dict:
+            return _attribute_parsed(value)
+        return original(self, shape, value)  # type: ignore[no-untyped-call]  # moto's parser is untyped
+
+    with mock.patch.object(BaseJSONParser, "_parse_structure", structure):
         yield
 
 
