@@ -139,3 +139,26 @@ def test_a_raw_request_with_nulls_inside_is_read_as_moto_reads_it():
         direct = parsed()
     assert direct == moto_reads
     assert direct["Item"]["map"]["M"] == {"gone": None, "kept": {"B": b"\x00\x01"}}
+
+
+def test_the_s3_urls_follow_a_changed_custom_endpoint_and_are_not_reloaded_otherwise(monkeypatch):
+    import importlib
+
+    from moto.s3.models import s3_backends
+
+    monkeypatch.delenv("MOTO_S3_CUSTOM_ENDPOINTS", raising=False)
+    custom = "https://storage.example.test"
+    with (
+        speedups.s3_urls_loaded_once(),
+        mock.patch.object(importlib, "reload", wraps=importlib.reload) as reload,
+    ):
+        backend = s3_backends["123456789012"]["global"]
+        before = list(backend.url_bases)
+        for _ in range(5):
+            assert backend.url_bases == before and backend.urls
+        assert reload.call_count == 1  # the first read only
+        monkeypatch.setenv("MOTO_S3_CUSTOM_ENDPOINTS", custom)
+        assert backend.url_bases == [*before, custom]  # as moto reads it: the setting now
+        assert any(url.startswith(custom) for url in backend.urls)
+        monkeypatch.delenv("MOTO_S3_CUSTOM_ENDPOINTS")
+        assert backend.url_bases == before and reload.call_count == 3
