@@ -207,7 +207,7 @@ def _put_back(sandbox: Sandbox, holds: Snapshot, snapshot: Snapshot, written: se
         if name in written or wanted != holds.items.get(name, []):
             table = dynamodb.get_table(name)
             table.items.clear()
-            # The items grouped for index queries (speedups.queries_read_their_keys) are
+            # The items grouped for index queries (speedups.dynamodb.queries_read_their_keys) are
             # dropped with them: a table left empty would answer from the old grouping.
             vars(table).pop("_modelops_groups", None)
             _put_items(dynamodb, name, wanted)

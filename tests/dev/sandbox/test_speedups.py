@@ -6,7 +6,7 @@ from unittest import mock
 import boto3
 from moto import mock_aws
 
-from modelops_dev.sandbox import speedups
+from modelops_dev.sandbox.speedups import dynamodb, serving
 
 TABLE = "kinds"
 # Every kind of attribute value, nested in each other, with the edge cases of each.
@@ -95,10 +95,10 @@ def test_attribute_values_are_read_and_written_as_moto_does():
         slow = _answers()
     with (
         mock_aws(),
-        speedups.attribute_values_read_directly(),
-        speedups.attribute_values_written_directly(),
-        mock.patch.object(speedups, "_attribute_wire", wraps=speedups._attribute_wire) as written,
-        mock.patch.object(speedups, "_attribute_parsed", wraps=speedups._attribute_parsed) as read,
+        dynamodb.attribute_values_read_directly(),
+        dynamodb.attribute_values_written_directly(),
+        mock.patch.object(dynamodb, "_attribute_wire", wraps=dynamodb._attribute_wire) as written,
+        mock.patch.object(dynamodb, "_attribute_parsed", wraps=dynamodb._attribute_parsed) as read,
     ):
         fast = _answers()
     assert written.call_count > 50 and read.call_count > 30  # the direct paths did the work
@@ -135,7 +135,7 @@ def test_a_raw_request_with_nulls_inside_is_read_as_moto_reads_it():
         return JSONParser(operation).parse({"body": body})  # type: ignore[no-any-return]
 
     moto_reads = parsed()
-    with speedups.attribute_values_read_directly():
+    with dynamodb.attribute_values_read_directly():
         direct = parsed()
     assert direct == moto_reads
     assert direct["Item"]["map"]["M"] == {"gone": None, "kept": {"B": b"\x00\x01"}}
@@ -149,7 +149,7 @@ def test_the_s3_urls_follow_a_changed_custom_endpoint_and_are_not_reloaded_other
     monkeypatch.delenv("MOTO_S3_CUSTOM_ENDPOINTS", raising=False)
     custom = "https://storage.example.test"
     with (
-        speedups.s3_urls_loaded_once(),
+        serving.s3_urls_loaded_once(),
         mock.patch.object(importlib, "reload", wraps=importlib.reload) as reload,
     ):
         backend = s3_backends["123456789012"]["global"]
@@ -162,3 +162,25 @@ def test_the_s3_urls_follow_a_changed_custom_endpoint_and_are_not_reloaded_other
         assert any(url.startswith(custom) for url in backend.urls)
         monkeypatch.delenv("MOTO_S3_CUSTOM_ENDPOINTS")
         assert backend.url_bases == before and reload.call_count == 3
+
+
+def test_an_action_is_found_as_moto_finds_it():
+    from moto.core.utils import method_names_from_class
+    from moto.dynamodb.responses import DynamoHandler
+
+    class Patched(DynamoHandler):
+        later = staticmethod(lambda: None)  # a plain function too, as getmembers sees it
+        flag = True
+        described = property(lambda self: 1)
+
+        @classmethod
+        def built(cls) -> None: ...
+
+    listed = set(method_names_from_class(Patched))
+    asked = ["later", "flag", "described", "built", "mro", "__class__", "no_such_action", "", "query"]
+    names = [*listed, *asked]
+    direct = serving._FunctionNames(Patched)
+    assert [name in direct for name in names] == [name in listed for name in names]
+    assert "query" in direct and "later" in direct and "built" not in direct and "flag" not in direct
+    Patched.added = lambda self: None  # a method patched in later is found, as moto finds it
+    assert "added" in direct and "added" in method_names_from_class(Patched)
