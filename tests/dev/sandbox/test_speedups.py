@@ -184,3 +184,79 @@ def test_an_action_is_found_as_moto_finds_it():
     assert "query" in direct and "later" in direct and "built" not in direct and "flag" not in direct
     Patched.added = lambda self: None  # a method patched in later is found, as moto finds it
     assert "added" in direct and "added" in method_names_from_class(Patched)
+
+
+def test_executions_of_one_definition_run_as_moto_runs_them_and_parse_it_once():
+    import json
+    import time
+
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+
+    from modelops_dev.sandbox.constants import MOTO_CONFIG
+
+    definition = {
+        "StartAt": "Split",
+        "States": {
+            "Split": {
+                "Type": "Map",
+                "ItemsPath": "$.items",
+                "ItemProcessor": {
+                    "StartAt": "Double",
+                    "States": {
+                        "Double": {
+                            "Type": "Pass",
+                            "Parameters": {"twice.$": "States.MathAdd($, $)"},
+                            "End": True,
+                        }
+                    },
+                },
+                "ResultPath": "$.doubled",
+                "Next": "Enough",
+            },
+            "Enough": {
+                "Type": "Choice",
+                "Choices": [{"Variable": "$.items[0]", "NumericGreaterThan": 10, "Next": "TooMany"}],
+                "Default": "Done",
+            },
+            "TooMany": {"Type": "Fail", "Error": "TooMany", "Cause": "the first item is over 10"},
+            "Done": {"Type": "Succeed"},
+        },
+    }
+
+    def run() -> list[tuple[str, Any, list[str]]]:
+        client = boto3.client("stepfunctions", region_name="us-east-1")
+        machine = client.create_state_machine(
+            name="m", definition=json.dumps(definition), roleArn="arn:aws:iam::123456789012:role/r"
+        )["stateMachineArn"]
+        runs = [
+            client.start_execution(
+                stateMachineArn=machine, name=f"run{i}", input=json.dumps({"items": items})
+            )["executionArn"]
+            for i, items in enumerate(([1, 2, 3], [11], [4]))
+        ]
+        done = []
+        for arn in runs:
+            while (described := client.describe_execution(executionArn=arn))["status"] == "RUNNING":
+                time.sleep(0.02)
+            events = client.get_execution_history(executionArn=arn)["events"]
+            # A Map's iterations run in threads: their events interleave in any order.
+            done.append(
+                (described["status"], described.get("output"), sorted(event["type"] for event in events))
+            )
+        return done
+
+    with mock_aws(config=MOTO_CONFIG):
+        slow = run()
+    with (
+        mock_aws(config=MOTO_CONFIG),
+        mock.patch.object(
+            AmazonStateLanguageParser, "parse", side_effect=AmazonStateLanguageParser.parse
+        ) as antlr,
+        serving.executions_parse_their_definition_once(),
+    ):
+        fast = run()
+    assert fast == slow
+    assert [status for status, _, _ in fast] == ["SUCCEEDED", "FAILED", "SUCCEEDED"]
+    assert json.loads(fast[0][1])["doubled"] == [{"twice": 2}, {"twice": 4}, {"twice": 6}]
+    # One parse for the state machine's check and its three executions (moto: four).
+    assert antlr.call_count == 1

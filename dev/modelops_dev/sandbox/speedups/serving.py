@@ -31,6 +31,31 @@ def definitions_parsed_once() -> Iterator[None]:
 
 
 @contextmanager
+def executions_parse_their_definition_once() -> Iterator[None]:
+    """moto parses a state machine's definition with its ANTLR grammar on every execution it
+    starts (about 0.1 s for ours; most of what starting an execution costs), then builds the
+    execution's program from the syntax tree. The tree of a definition that parsed is kept;
+    each execution still gets a program of its own, built from it as before. A definition
+    that does not parse is parsed, and refused, every time."""
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+    from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
+
+    parse = AmazonStateLanguageParser.parse
+    trees: dict[str, Any] = {}
+
+    def parse_once(definition: str) -> tuple[Any, Any]:
+        tree = trees.get(definition)
+        if tree is None:
+            program, tree = parse(definition)
+            trees[definition] = tree
+            return program, tree
+        return Preprocessor().visit(tree), tree
+
+    with mock.patch.object(AmazonStateLanguageParser, "parse", staticmethod(parse_once)):
+        yield
+
+
+@contextmanager
 def member_names_looked_up_once() -> Iterator[None]:
     """moto writes a response by looking each member of each shape up in its result under
     every name the member may go by (its own, snake_case, aliases from the model), worked out
