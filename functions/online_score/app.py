@@ -31,7 +31,7 @@ app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=onli
 ModelName = Annotated[str, Path(pattern=MODEL_NAME_PATTERN, examples=["churn"])]
 # Percent-encoded as the client sent it (API Gateway REST passes `path` encoded); the service
 # checks the decoded id's length.
-EntityId = Annotated[str, Path(min_length=1, examples=["47"])]
+EntityId = Annotated[str, Path(min_length=1, examples=["185"])]
 
 
 def _error(

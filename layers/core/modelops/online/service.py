@@ -55,7 +55,7 @@ class ScoreRequest(BaseModel):
         extra="forbid",
         allow_inf_nan=False,
         json_schema_extra={
-            "examples": [{"entity_id": "47", "features": {"support_calls": 2, "data_usage_gb": 5.5}}]
+            "examples": [{"entity_id": "185", "features": {"support_calls": 2, "data_usage_gb": 5.5}}]
         },
     )
     entity_id: StrictStr = Field(min_length=1, max_length=MAX_ENTITY_ID_LENGTH)
