@@ -1,5 +1,6 @@
 """The sandbox's cuts of moto's costs answer exactly as moto does."""
 
+from contextlib import ExitStack
 from typing import Any
 from unittest import mock
 
@@ -260,3 +261,85 @@ def test_executions_of_one_definition_run_as_moto_runs_them_and_parse_it_once():
     assert json.loads(fast[0][1])["doubled"] == [{"twice": 2}, {"twice": 4}, {"twice": 6}]
     # One parse for the state machine's check and its three executions (moto: four).
     assert antlr.call_count == 1
+
+
+def test_the_engine_keeps_its_clients_while_the_handlers_every_client_gets_stay_the_same():
+    import json
+    import time
+
+    from modelops_dev.sandbox import hooks
+    from modelops_dev.sandbox.constants import MOTO_CONFIG
+
+    definition = {
+        "StartAt": "Put",
+        "States": {
+            "Put": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::dynamodb:putItem",
+                "Parameters": {"TableName": TABLE, "Item": {"pk": {"S.$": "$.id"}, "sk": {"N": "1"}}},
+                "ResultPath": None,
+                "Next": "Get",
+            },
+            "Get": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::dynamodb:getItem",
+                "Parameters": {"TableName": TABLE, "Key": {"pk": {"S.$": "$.id"}, "sk": {"N": "1"}}},
+                "End": True,
+            },
+        },
+    }
+
+    def run(machine: str, ids: list[str]) -> list[tuple[str, Any]]:
+        client = boto3.client("stepfunctions", region_name="us-east-1")
+        done = []
+        for entity in ids:
+            arn = client.start_execution(
+                stateMachineArn=machine, name=entity, input=json.dumps({"id": entity})
+            )["executionArn"]
+            while (described := client.describe_execution(executionArn=arn))["status"] == "RUNNING":
+                time.sleep(0.02)
+            done.append((described["status"], json.loads(described.get("output", "null"))))
+        return done
+
+    def session(*patches: Any) -> tuple[list[Any], int, list[str]]:
+        seen: list[str] = []
+        with mock_aws(config=MOTO_CONFIG), ExitStack() as stack:
+            for patch in patches:
+                stack.enter_context(patch())
+            dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+            dynamodb.create_table(
+                TableName=TABLE,
+                KeySchema=[
+                    {"AttributeName": "pk", "KeyType": "HASH"},
+                    {"AttributeName": "sk", "KeyType": "RANGE"},
+                ],
+                AttributeDefinitions=[
+                    {"AttributeName": "pk", "AttributeType": "S"},
+                    {"AttributeName": "sk", "AttributeType": "N"},
+                ],
+                BillingMode="PAY_PER_REQUEST",
+            )
+            machine = boto3.client("stepfunctions", region_name="us-east-1").create_state_machine(
+                name="m", definition=json.dumps(definition), roleArn="arn:aws:iam::123456789012:role/r"
+            )["stateMachineArn"]
+            with mock.patch.object(boto3, "client", wraps=boto3.client) as made:
+                answers = run(machine, ["a", "b", "c"])
+
+                def watch(model: Any, **_: Any) -> None:
+                    if model.service_model.service_name == "dynamodb":  # the engine's calls
+                        seen.append(model.name)
+
+                with hooks.every_client_hooked("before-parameter-build", watch, "test-watch"):
+                    answers += run(machine, ["d"])
+                engine = sum(
+                    1 for call in made.call_args_list if call.kwargs.get("service_name") == "dynamodb"
+                )
+        return answers, engine, seen
+
+    slow, moto_made, moto_seen = session()
+    fast, kept_made, kept_seen = session(serving.engine_clients_kept)
+    assert fast == slow
+    assert [output["Item"]["pk"]["S"] for _, output in fast] == ["a", "b", "c", "d"]
+    assert moto_made == 8  # a client for each task of each execution
+    assert kept_made == 2  # one, and one more once another handler is on every client
+    assert kept_seen == moto_seen == ["PutItem", "GetItem"]  # the new handler saw the engine's calls

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import Any
 from unittest import mock
 
@@ -52,6 +52,44 @@ def executions_parse_their_definition_once() -> Iterator[None]:
         return Preprocessor().visit(tree), tree
 
     with mock.patch.object(AmazonStateLanguageParser, "parse", staticmethod(parse_once)):
+        yield
+
+
+@contextmanager
+def engine_clients_kept() -> Iterator[None]:
+    """moto's Step Functions engine makes a new boto3 client for every task it runs (to invoke
+    a Lambda function, say): about 15 ms each, more than the invoke itself costs moto. Here a
+    client is made once per region and service and kept, as long as the handlers every client
+    gets (``hooks.every_client_hooked``: the role check, the change tracking) and the default
+    session are the ones it was made with. moto's client does not use the task's credentials
+    (a role it is given; its keys are fixed), so they do not tell clients apart."""
+    import sys
+
+    import boto3
+    import botocore.handlers
+    import moto.stepfunctions.parser.models  # noqa: F401 - imports every module of the engine that makes clients
+    from moto.stepfunctions.parser.asl.utils import boto_client
+
+    make = boto_client.boto_client_for
+    kept: dict[tuple[Any, ...], Any] = {}
+
+    def client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+        handlers = tuple(id(handler) for _, handler, *_ in botocore.handlers.BUILTIN_HANDLERS)
+        key = (region, service, id(boto3.DEFAULT_SESSION), handlers)
+        client = kept.get(key)
+        if client is None:
+            client = kept[key] = make(region, service, state_credentials)
+        return client
+
+    # The engine's modules import the function by name: each one's reference is replaced.
+    users = [
+        module
+        for name, module in list(sys.modules.items())
+        if name.startswith("moto.stepfunctions.parser") and getattr(module, "boto_client_for", None) is make
+    ]
+    with ExitStack() as stack:
+        for module in users:
+            stack.enter_context(mock.patch.object(module, "boto_client_for", client_for))
         yield
 
 
