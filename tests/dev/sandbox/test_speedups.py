@@ -128,6 +128,7 @@ def test_a_raw_request_with_nulls_inside_is_read_as_moto_reads_it():
                 "map": {"M": {"gone": None, "kept": {"B": "AAE="}}},
                 "list": {"L": [None, {"N": "1"}]},
                 "odd": {"S": "x", "N": None, "unknown": "y"},
+                "letters": {"SS": "abc"},  # moto reads a string where a list belongs letter by letter
             },
         }
     ).encode()
@@ -136,8 +137,12 @@ def test_a_raw_request_with_nulls_inside_is_read_as_moto_reads_it():
         return JSONParser(operation).parse({"body": body})  # type: ignore[no-any-return]
 
     moto_reads = parsed()
-    with dynamodb.attribute_values_read_directly():
+    with (
+        dynamodb.attribute_values_read_directly(),
+        mock.patch.object(dynamodb, "_attribute_parsed", wraps=dynamodb._attribute_parsed) as read,
+    ):
         direct = parsed()
+    assert read.call_count >= 5  # every attribute value, nested ones too, read directly
     assert direct == moto_reads
     assert direct["Item"]["map"]["M"] == {"gone": None, "kept": {"B": b"\x00\x01"}}
 
@@ -185,6 +190,10 @@ def test_an_action_is_found_as_moto_finds_it():
     assert "query" in direct and "later" in direct and "built" not in direct and "flag" not in direct
     Patched.added = lambda self: None  # a method patched in later is found, as moto finds it
     assert "added" in direct and "added" in method_names_from_class(Patched)
+    import moto.core.responses
+
+    with serving.actions_found_by_name():
+        assert moto.core.responses.method_names_from_class is serving._FunctionNames  # where moto calls it
 
 
 def test_executions_of_one_definition_run_as_moto_runs_them_and_parse_it_once():
@@ -248,6 +257,7 @@ def test_executions_of_one_definition_run_as_moto_runs_them_and_parse_it_once():
 
     with mock_aws(config=MOTO_CONFIG):
         slow = run()
+    programs: list[Any] = []
     with (
         mock_aws(config=MOTO_CONFIG),
         mock.patch.object(
@@ -255,12 +265,22 @@ def test_executions_of_one_definition_run_as_moto_runs_them_and_parse_it_once():
         ) as antlr,
         serving.executions_parse_their_definition_once(),
     ):
-        fast = run()
+        kept = AmazonStateLanguageParser.parse
+
+        def recorded(definition: str) -> Any:
+            program, tree = kept(definition)
+            programs.append(program)
+            return program, tree
+
+        with mock.patch.object(AmazonStateLanguageParser, "parse", staticmethod(recorded)):
+            fast = run()
     assert fast == slow
     assert [status for status, _, _ in fast] == ["SUCCEEDED", "FAILED", "SUCCEEDED"]
     assert json.loads(fast[0][1])["doubled"] == [{"twice": 2}, {"twice": 4}, {"twice": 6}]
-    # One parse for the state machine's check and its three executions (moto: four).
+    # One parse for the state machine's check and its three executions (moto: four), and
+    # still a program of its own for each.
     assert antlr.call_count == 1
+    assert len(programs) == 4 and len({id(program) for program in programs}) == 4
 
 
 def test_the_engine_keeps_its_clients_while_the_handlers_every_client_gets_stay_the_same():
@@ -343,3 +363,36 @@ def test_the_engine_keeps_its_clients_while_the_handlers_every_client_gets_stay_
     assert moto_made == 8  # a client for each task of each execution
     assert kept_made == 2  # one, and one more once another handler is on every client
     assert kept_seen == moto_seen == ["PutItem", "GetItem"]  # the new handler saw the engine's calls
+
+
+def test_values_moto_s_results_never_hold_are_written_by_moto_itself():
+    # The direct path writes what DynamoDB results hold; anything else goes to moto's walker,
+    # so the answer stays moto's, odd as it may be.
+    import enum
+
+    from moto.core.serialize import JSONSerializer, XFormedAttributePicker
+    from moto.core.utils import get_service_model
+
+    class Kind(enum.Enum):
+        A = "a"
+
+    operation = get_service_model("dynamodb").operation_model("GetItem")
+    results = [
+        {"Item": {"kind": {"S": Kind.A}}},
+        {"Item": {"labels": {"SS": ["a", None]}}},
+        {"Item": {"list": {"L": [None, {"N": "1"}]}}},
+        {"Item": {"map": {"M": {"gone": None, "kept": {"S": "x"}}}}},
+        {"Item": {"map": {"M": {"": {"S": "x"}}}}},
+        {"Item": {"flag": {"BOOL": "yes"}}},
+        {"Item": {"plain": {"S": "x", "N": "1", "BS": [b"\x01"], "M": {"a": {"NULL": True}}}}},
+    ]
+
+    def written() -> list[str]:
+        serializer = JSONSerializer(operation_model=operation, value_picker=XFormedAttributePicker())
+        return [serializer.serialize(result)["body"] for result in results]
+
+    by_moto = written()
+    with dynamodb.attribute_values_written_directly():
+        direct = written()
+    assert direct == by_moto
+    assert '"kind": {"S": "a"}' in by_moto[0]  # an Enum's value, as moto writes it

@@ -3,6 +3,7 @@ moto, once instead of many times, or directly instead of through a generic walke
 
 from __future__ import annotations
 
+import base64
 import threading
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -91,15 +92,35 @@ _MAX_ITEM_BYTES = 405_000  # moto's limit: between AWS's measured 409 and 410 KB
 _ATTRIBUTE_KINDS = ("S", "N", "B", "SS", "NS", "BS", "M", "L", "NULL", "BOOL")
 
 
-def _attribute_wire(value: dict[str, Any]) -> dict[str, Any]:
+def _is_attribute_value(shape: Any) -> bool:
+    """DynamoDB's (and DynamoDB Streams') attribute value, not another service's shape of that
+    name (identitystore's is a free-form document, others have other members)."""
+    return bool(
+        shape.name == "AttributeValue"
+        and not shape.is_document_type
+        and set(shape.members) == set(_ATTRIBUTE_KINDS)
+    )
+
+
+class _Unusual(Exception):
+    """A value the direct path does not write as moto would: moto writes it."""
+
+
+def _attribute_wire(value: Any) -> dict[str, Any]:
     """An attribute value of a moto result (binaries as bytes) as DynamoDB JSON, as moto's
-    serializer writes it: members without a value left out, binaries in base64."""
+    serializer writes it: members without a value left out, binaries in base64. Anything
+    else than what moto's DynamoDB results hold (a member not a dict, an empty attribute
+    name, a string that is not a str, a set of other things) raises ``_Unusual``."""
+    if type(value) is not dict:
+        raise _Unusual
     wire: dict[str, Any] = {}
     for kind in _ATTRIBUTE_KINDS:
         item = value.get(kind)
         if item is None:
             continue
         if kind == "M":
+            if "" in item:
+                raise _Unusual  # moto's serializer loses an empty name's level
             wire[kind] = {name: _attribute_wire(member) for name, member in item.items()}
         elif kind == "L":
             wire[kind] = [_attribute_wire(member) for member in item]
@@ -108,27 +129,31 @@ def _attribute_wire(value: dict[str, Any]) -> dict[str, Any]:
         elif kind == "BS":
             wire[kind] = [_base64(member) for member in item]
         elif kind in ("SS", "NS"):
-            wire[kind] = [str(member) for member in item]
+            if not all(type(member) is str for member in item):
+                raise _Unusual
+            wire[kind] = list(item)
         elif kind in ("S", "N"):
-            wire[kind] = str(item) if item != {} and item != [] else item
-        else:
+            if type(item) is not str:
+                raise _Unusual
             wire[kind] = item
+        elif type(item) is bool:  # NULL, BOOL
+            wire[kind] = item
+        else:
+            raise _Unusual
     return wire
 
 
-def _base64(value: str | bytes) -> str:
-    import base64
-
-    return (
-        base64.b64encode(value.encode("utf-8") if isinstance(value, str) else value).strip().decode("utf-8")
-    )
+def _base64(value: Any) -> str:
+    if type(value) is str:
+        value = value.encode("utf-8")
+    elif type(value) is not bytes:
+        raise _Unusual
+    return base64.b64encode(value).strip().decode("utf-8")
 
 
 def _attribute_parsed(value: dict[str, Any]) -> dict[str, Any]:
     """An attribute value of a request's DynamoDB JSON as moto's parser reads it: members
-    without a value left out, binaries decoded from base64."""
-    import base64
-
+    without a value left out, lists read item by item, binaries decoded from base64."""
     parsed: dict[str, Any] = {}
     for kind in _ATTRIBUTE_KINDS:
         item = value.get(kind)
@@ -142,6 +167,8 @@ def _attribute_parsed(value: dict[str, Any]) -> dict[str, Any]:
             parsed[kind] = base64.b64decode(item)
         elif kind == "BS":
             parsed[kind] = [base64.b64decode(member) for member in item]
+        elif kind in ("SS", "NS"):
+            parsed[kind] = list(item)
         else:
             parsed[kind] = item
     return parsed
@@ -162,10 +189,17 @@ def attribute_values_written_directly() -> Iterator[None]:
     original = BaseJSONSerializer._serialize_type_structure
 
     def structure(self: Any, serialized: Any, value: Any, shape: Any, key: str) -> None:
-        if key and shape.name == "AttributeValue" and type(value) is dict:
-            self._default_serialize(serialized, _attribute_wire(value), shape, key)
-        else:
-            original(self, serialized, value, shape, key)
+        if (
+            key
+            and _is_attribute_value(shape)
+            and not getattr(self._value_picker, "response_transformers", None)
+        ):
+            try:
+                self._default_serialize(serialized, _attribute_wire(value), shape, key)
+                return
+            except _Unusual:
+                pass
+        original(self, serialized, value, shape, key)
 
     with mock.patch.object(BaseJSONSerializer, "_serialize_type_structure", structure):
         yield
@@ -173,14 +207,15 @@ def attribute_values_written_directly() -> Iterator[None]:
 
 @contextmanager
 def attribute_values_read_directly() -> Iterator[None]:
-    """The same for requests: moto reads each attribute value of a PutItem or BatchWriteItem
-    member by member through its shape walker; here in one pass, to the same result."""
+    """The same for requests: moto reads each attribute value of a request (an item, a key,
+    an expression's values) member by member through its shape walker; here in one pass, to
+    the same result."""
     from moto.core.parse import BaseJSONParser
 
     original = BaseJSONParser._parse_structure
 
     def structure(self: Any, shape: Any, value: Any) -> Any:
-        if shape.name == "AttributeValue" and type(value) is dict and self.MAP_TYPE is dict:
+        if type(value) is dict and self.MAP_TYPE is dict and _is_attribute_value(shape):
             return _attribute_parsed(value)
         return original(self, shape, value)  # type: ignore[no-untyped-call]  # moto's parser is untyped
 

@@ -68,17 +68,22 @@ def engine_clients_kept() -> Iterator[None]:
     import boto3
     import botocore.handlers
     import moto.stepfunctions.parser.models  # noqa: F401 - imports every module of the engine that makes clients
+    from moto.core.models import botocore_stubber
+    from moto.settings import moto_server_port
     from moto.stepfunctions.parser.asl.utils import boto_client
 
     make = boto_client.boto_client_for
-    kept: dict[tuple[Any, ...], Any] = {}
+    # (region, service, what the client is made with) -> (the default session then, the client).
+    # A kept client holds its handlers, so their ids cannot be another handler's.
+    kept: dict[tuple[Any, ...], tuple[Any, Any]] = {}
 
     def client_for(region: str, service: str, state_credentials: Any = None) -> Any:
         handlers = tuple(id(handler) for _, handler, *_ in botocore.handlers.BUILTIN_HANDLERS)
-        key = (region, service, id(boto3.DEFAULT_SESSION), handlers)
-        client = kept.get(key)
-        if client is None:
-            client = kept[key] = make(region, service, state_credentials)
+        key = (region, service, botocore_stubber.enabled, moto_server_port(), handlers)
+        session, client = kept.get(key, (None, None))
+        if client is None or session is not boto3.DEFAULT_SESSION:
+            client = make(region, service, state_credentials)
+            kept[key] = (boto3.DEFAULT_SESSION, client)
         return client
 
     # The engine's modules import the function by name: each one's reference is replaced.
@@ -165,7 +170,9 @@ def s3_urls_loaded_once() -> Iterator[None]:
 
 class _FunctionNames:
     """The names of a class's plain functions, as ``inspect.getmembers(cls, isfunction)``
-    lists them, for ``in``: each name asked about is looked up on its own, as it is now."""
+    lists them, for ``in``: each name asked about is looked up on its own, as it is now.
+    Unlike getmembers, an attribute that raises when read fails only the action of that
+    name (moto's response classes have none)."""
 
     def __init__(self, owner: type) -> None:
         self.owner = owner

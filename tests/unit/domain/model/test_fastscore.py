@@ -266,3 +266,39 @@ def test_a_scorer_cannot_be_changed_once_made():
     fast = FastModel(export(small_model()))
     with pytest.raises(FrozenInstanceError):
         fast.arrays = {}  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("deepest", [1, 2, 7, 8, 9, 16, 17])
+def test_one_row_reaches_every_leaf_of_a_chain_as_deep_as_the_walk_allows(deepest):
+    # A chain of numeric splits (x <= k + 0.5 goes to leaf k, otherwise on), so its leaves lie
+    # at every depth down to `deepest`: a single row jumps to its leaf by doubling, and too
+    # few doublings would leave the deep rows short of their leaf. Batches walk level by level.
+    internal, leaves = np.arange(deepest), deepest + np.arange(deepest + 1)
+    size = 2 * deepest + 1
+    left, right = np.arange(size), np.arange(size)  # a leaf is its own child
+    left[internal] = leaves[:-1]
+    right[internal] = np.r_[internal[1:], leaves[-1]]
+    arrays = {
+        "order": np.array([0]),
+        "categories": np.full((0, 1), np.nan),
+        "roots": np.array([0]),
+        "feature": np.zeros(size, dtype=np.int64),
+        "threshold": np.r_[internal + 0.5, np.zeros(deepest + 1)],
+        "missing_left": np.zeros(size, dtype=bool),
+        "left": left,
+        "right": right,
+        "is_leaf": np.r_[np.zeros(deepest, dtype=bool), np.ones(deepest + 1, dtype=bool)],
+        "value": np.r_[np.zeros(deepest), np.arange(deepest + 1, dtype=float)],
+        "is_categorical": np.zeros(size, dtype=bool),
+        "bitset": np.zeros(size, dtype=np.int64),
+        "left_bitsets": np.zeros((1, 8), dtype=np.uint32),
+        "known_bitsets": np.zeros((1, 8), dtype=np.uint32),
+        "f_idx_map": np.zeros(1, dtype=np.int64),
+        "baseline": np.zeros(1),
+        "depth": np.array([deepest + 1]),
+    }
+    fast = FastModel(arrays)
+    rows = np.arange(deepest + 2, dtype=float)[:, None]  # x = k reaches leaf k; the last, the deepest
+    expected = np.minimum(np.arange(deepest + 2), deepest).astype(float)
+    np.testing.assert_array_equal(fast.raw(rows), expected)  # the level walk
+    np.testing.assert_array_equal([fast.raw(rows[i : i + 1])[0] for i in range(len(rows))], expected)
