@@ -62,8 +62,8 @@ def export(estimator: Any) -> dict[str, np.ndarray] | None:
         "is_leaf": nodes["is_leaf"].astype(bool),
         "value": nodes["value"].astype(np.float64),
         "is_categorical": nodes["is_categorical"].astype(bool),
-        # Row of each categorical node's bitset; 0 (a valid row) for the others, whose
-        # bitset_idx means nothing.
+        # Row of each categorical node's bitset; 0 for the others, whose bitset_idx means
+        # nothing (only categorical nodes look theirs up).
         "bitset": np.where(
             nodes["is_categorical"].astype(bool), nodes["bitset_idx"] + np.repeat(bitset_offsets, sizes), 0
         ).astype(np.int64),
@@ -109,29 +109,34 @@ class FastModel:
         X = self._encode(X)
         return self._raw_one(X[0]) if X.shape[0] == 1 else self._raw_many(X)
 
-    def _goes_left(self, node: np.ndarray | slice, feature: np.ndarray, value: np.ndarray) -> np.ndarray:
-        """Whether a walk at each node (an index array, or every node), holding the value of
-        that node's feature, goes left: scikit-learn's rules for a threshold, a missing value
-        and a category."""
+    def _goes_left(self, node: np.ndarray, feature: np.ndarray, value: np.ndarray) -> np.ndarray:
+        """Whether a walk at each node, holding the value of that node's feature, goes left:
+        scikit-learn's rules for a threshold, a missing value and a category (looked up for
+        the categorical nodes only)."""
         a = self.arrays
         missing = np.isnan(value)
         left: np.ndarray = (value <= a["threshold"][node]) | (missing & a["missing_left"][node])
-        categorical = a["is_categorical"][node] & ~missing
-        if categorical.any():
-            valid = categorical & (value >= 0) & (value < 256)
-            code = np.where(valid, value, 0).astype(np.int64)
-            in_left = _in_bitsets(a["left_bitsets"], a["bitset"][node], code)
-            known = _in_bitsets(a["known_bitsets"], a["f_idx_map"][feature], code)
+        categorical = np.flatnonzero(a["is_categorical"][node] & ~missing)
+        if categorical.size:
+            at, category = node[categorical], value[categorical]
+            valid = (category >= 0) & (category < 256)
+            code = np.where(valid, category, 0).astype(np.int64)
+            in_left = _in_bitsets(a["left_bitsets"], a["bitset"][at], code)
+            known = _in_bitsets(a["known_bitsets"], a["f_idx_map"][feature[categorical]], code)
             unknown = ~valid | (~in_left & ~known)
-            left = np.where(categorical, np.where(unknown, a["missing_left"][node], in_left), left)
+            left[categorical] = np.where(unknown, a["missing_left"][at], in_left)
         return left
+
+    @functools.cached_property
+    def _every_node(self) -> np.ndarray:
+        return np.arange(self.arrays["feature"].size)
 
     def _raw_one(self, x: np.ndarray) -> np.ndarray:
         """One row (the online path): every node of every tree decides at once, then each walk
         jumps to its leaf by doubling (a node's child, its child's child, ...; a leaf is its own
         child), a few whole-array steps instead of one small step per level."""
         a = self.arrays
-        left = self._goes_left(slice(None), a["feature"], x[a["feature"]])
+        left = self._goes_left(self._every_node, a["feature"], x[a["feature"]])
         child = np.where(left, a["left"], a["right"])
         for _ in range(int(a["depth"][0]).bit_length()):  # 2**steps > depth: every walk ends
             child = child[child]
