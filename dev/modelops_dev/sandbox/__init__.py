@@ -8,7 +8,7 @@
 - ``emulation``: EventBridge routing, Scheduler firing, Map failures as on AWS
 - ``athena``: Athena's queries, run on DuckDB over the same S3 objects
 - ``state``: snapshots, restores, resets and change tracking
-- ``speedups``: twelve of moto's own costs, cut without changing an answer (``dynamodb``, ``serving``)
+- ``speedups``: moto's own costs, cut without changing an answer (``dynamodb``, ``serving``)
 - ``template``: the CloudFormation YAML loader and intrinsic-function resolver
 - ``hooks``: a handler on every botocore client of the process
 - ``iam``: every call of a principal checked against its role in the template

@@ -4,7 +4,7 @@ moto plays AWS. Every bucket, table, topic, function and state machine is create
 template.yaml itself (``provisioning``), and moto's Step Functions engine runs the real ASL
 files. The template's functions run in this process when invoked (``runtime``); where moto
 lacks a service's behaviour the sandbox emulates it behind the same API calls (``emulation``,
-and ``athena``: queries on DuckDB over the same S3 objects); ``speedups`` cuts twelve of moto's
+and ``athena``: queries on DuckDB over the same S3 objects); ``speedups`` cuts moto's
 own costs; ``state`` snapshots and restores what it holds.
 
 Two ways to run it: ``embedded()`` in this process (tests, demo), or ``served()``
